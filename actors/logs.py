@@ -1,0 +1,86 @@
+"""Structured logging: one structlog pipeline, two outputs, virtual time on every line.
+
+Actors bind their context (scenario, seed, actor, role, ids) with structlog's
+contextvars; Trio copies the context into each task it spawns, so a helper task
+logs with its actor's context. Timestamps come from the Trio clock, never the
+wall clock, so two runs of one seed produce identical JSON lines.
+
+Pipeline: merge contextvars -> level -> virtual time -> JSON file (every level)
+-> console filter (the chosen level) -> console renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+import trio
+
+EventDict = MutableMapping[str, Any]
+
+
+def stamp_virtual_time(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    """Add `t`, seconds of virtual time, when called inside a Trio run."""
+    try:
+        event_dict.setdefault("t", round(trio.current_time(), 6))
+    except RuntimeError:
+        pass
+    return event_dict
+
+
+class JsonLinesSink:
+    """Writes every event as one JSON line and passes it on unchanged."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def __call__(self, _logger: object, _method: str, event_dict: EventDict) -> EventDict:
+        self._stream.write(json.dumps(event_dict, sort_keys=True, default=str) + "\n")
+        return event_dict
+
+
+class LevelFilter:
+    """Drops events below `level` from the rest of the pipeline (the console)."""
+
+    def __init__(self, level: int) -> None:
+        self._level = level
+
+    def __call__(self, _logger: object, method: str, event_dict: EventDict) -> EventDict:
+        if logging.getLevelNamesMapping().get(method.upper(), logging.INFO) < self._level:
+            raise structlog.DropEvent
+        return event_dict
+
+
+def configure_logging(
+    *,
+    verbosity: int = 0,
+    json_stream: TextIO | None = None,
+    console: TextIO | None = None,
+) -> None:
+    """Configure structlog once for a run.
+
+    `verbosity` 0 shows warnings and errors on the console, 1 adds info, 2 and
+    more add debug. `json_stream` receives every event at every level.
+    """
+    console_level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        stamp_virtual_time,
+    ]
+    if json_stream is not None:
+        processors.append(JsonLinesSink(json_stream))
+    processors += [
+        LevelFilter(console_level),
+        structlog.dev.ConsoleRenderer(colors=False, sort_keys=True),
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        logger_factory=structlog.PrintLoggerFactory(console or sys.stderr),
+        cache_logger_on_first_use=False,
+    )

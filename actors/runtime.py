@@ -1,0 +1,237 @@
+"""The actor runtime: mailboxes, `tell`/`ask`, and the per-actor loop.
+
+An actor owns a bounded mailbox (a Trio memory channel) and handles one message
+at a time, so its state needs no locks. Senders feel backpressure: `tell`
+waits while the mailbox is full, `tell_nowait` raises `trio.WouldBlock`
+instead. Replies to `ask` travel on a one-slot channel of their own, so a reply
+can never be stuck behind a full mailbox.
+
+Cancellation: an actor's loop, its helper tasks and its connections all live in
+the actor's own nursery, which lives inside its supervisor's (see `stage.py`).
+Cancelling the supervisor cancels every actor; closing an actor's mailbox lets
+it finish the messages already queued and then stop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import structlog
+import trio
+
+_log = structlog.get_logger("sharesim.runtime")
+
+DEFAULT_MAILBOX_SIZE = 256
+
+
+class AskTimeout(Exception):
+    """An `ask` got no reply in time; names both actors and the request."""
+
+    def __init__(self, asker: str, target: str, request: object, timeout: float) -> None:
+        self.asker = asker
+        self.target = target
+        self.request_type = type(request).__name__
+        self.timeout = timeout
+        super().__init__(
+            f"{asker} asked {target} for {self.request_type}: "
+            f"no reply within {timeout:g} s of virtual time"
+        )
+
+
+class ActorCrashed(Exception):
+    """An actor raised while handling a message; the original error is the cause."""
+
+    def __init__(self, actor: str, message: object, error: BaseException) -> None:
+        self.actor = actor
+        self.message_type = type(message).__name__
+        self.error = error
+        super().__init__(
+            f"actor {actor!r} crashed handling {self.message_type}: "
+            f"{type(error).__name__}: {error}"
+        )
+
+
+class ActorStopped(Exception):
+    """A message was sent to an actor whose mailbox is already closed."""
+
+    def __init__(self, target: str, request: object) -> None:
+        self.target = target
+        super().__init__(f"actor {target!r} has stopped; {type(request).__name__} not delivered")
+
+
+@dataclass(slots=True)
+class Envelope:
+    """A message in a mailbox, with its sender and, for `ask`, where the reply goes."""
+
+    sender: str
+    message: object
+    reply_to: trio.MemorySendChannel[_Reply] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    value: object = None
+    error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class Mailbox:
+    """A bounded queue of envelopes; `statistics()` shows depth and waiting senders."""
+
+    capacity: int = DEFAULT_MAILBOX_SIZE
+    _send: trio.MemorySendChannel[Envelope] = field(init=False)
+    _receive: trio.MemoryReceiveChannel[Envelope] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not (self.capacity == math.inf or (isinstance(self.capacity, int) and self.capacity >= 0)):
+            raise ValueError(f"mailbox capacity must be a whole number >= 0, got {self.capacity!r}")
+        self._send, self._receive = trio.open_memory_channel[Envelope](self.capacity)
+
+    def statistics(self) -> trio.MemoryChannelStatistics:
+        return self._send.statistics()
+
+    def close(self) -> None:
+        """Stop accepting messages; what is already queued is still handled."""
+        self._send.close()
+
+
+class Actor:
+    """Base class for every participant: subclass it and implement `handle`.
+
+    `handle` runs for one message at a time; whatever it returns is the reply to
+    an `ask`. Long-lived work (reading a connection, timers) goes in helper tasks
+    started from `on_start` in `self.nursery`; they report back to the actor by
+    telling it messages, so all state changes happen inside `handle`.
+    """
+
+    role: ClassVar[str] = "actor"
+
+    def __init__(self, name: str, *, mailbox_size: int = DEFAULT_MAILBOX_SIZE) -> None:
+        self.name = name
+        self.mailbox = Mailbox(mailbox_size)
+        self._nursery: trio.Nursery | None = None
+
+    # -- to override -------------------------------------------------------
+
+    async def on_start(self) -> None:
+        """Open connections and start helper tasks; the actor counts as started after it."""
+
+    async def handle(self, message: object, sender: str) -> object:
+        """Handle one message; the return value answers an `ask`."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
+
+    async def on_stop(self) -> None:
+        """Release what `on_start` opened that the nursery does not close by itself."""
+
+    def log_context(self) -> dict[str, Any]:
+        """Context bound to every log line of this actor's tasks."""
+        return {"actor": self.name, "role": self.role}
+
+    # -- runtime -------------------------------------------------------------
+
+    @property
+    def nursery(self) -> trio.Nursery:
+        if self._nursery is None:
+            raise RuntimeError(f"actor {self.name!r} is not running")
+        return self._nursery
+
+    @property
+    def ref(self) -> ActorRef:
+        return ActorRef(self)
+
+    async def run(self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run until the mailbox is closed and drained, or until cancelled."""
+        structlog.contextvars.bind_contextvars(**self.log_context())
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                await self.on_start()
+                task_status.started(self.ref)
+                await self._serve_mailbox()
+                nursery.cancel_scope.cancel()
+        finally:
+            self.mailbox.close()
+            self._nursery = None
+            with trio.CancelScope(shield=True):
+                await self.on_stop()
+
+    async def _serve_mailbox(self) -> None:
+        async with self.mailbox._receive as inbox:
+            async for envelope in inbox:
+                await self._dispatch(envelope)
+
+    async def _dispatch(self, envelope: Envelope) -> None:
+        try:
+            result = await self.handle(envelope.message, envelope.sender)
+        except (trio.Cancelled, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            _answer(envelope, _Reply(error=error))
+            raise ActorCrashed(self.name, envelope.message, error) from error
+        _answer(envelope, _Reply(value=result))
+
+    def stop(self) -> None:
+        """Ask the actor to finish: it handles what is queued, then its loop ends."""
+        self.mailbox.close()
+
+    def spawn(self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None) -> None:
+        """Start a helper task in this actor's nursery, under this actor's log context."""
+        self.nursery.start_soon(fn, *args, name=name or f"{self.name}:{getattr(fn, '__name__', 'task')}")
+
+    async def tell_self(self, message: object) -> None:
+        """Let a helper task hand a message to this actor's own loop."""
+        await self.ref.tell(message, sender=self.name)
+
+
+def _answer(envelope: Envelope, reply: _Reply) -> None:
+    """Deliver a reply unless the asker already gave up (timed out or was cancelled)."""
+    if envelope.reply_to is None:
+        return
+    try:
+        envelope.reply_to.send_nowait(reply)
+    except (trio.ClosedResourceError, trio.BrokenResourceError):
+        _log.debug("reply_dropped", to=envelope.sender, request=type(envelope.message).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorRef:
+    """A handle to send to an actor; cheap to copy, safe to keep after the actor stops."""
+
+    actor: Actor
+
+    @property
+    def name(self) -> str:
+        return self.actor.name
+
+    async def tell(self, message: object, *, sender: str = "external") -> None:
+        """Queue a message; waits while the mailbox is full (backpressure)."""
+        try:
+            await self.actor.mailbox._send.send(Envelope(sender, message))
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise ActorStopped(self.name, message) from None
+
+    def tell_nowait(self, message: object, *, sender: str = "external") -> None:
+        """Queue a message or raise `trio.WouldBlock` when the mailbox is full."""
+        try:
+            self.actor.mailbox._send.send_nowait(Envelope(sender, message))
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise ActorStopped(self.name, message) from None
+
+    async def ask(self, message: object, *, sender: str = "external", timeout: float = 30.0) -> Any:
+        """Send a request and wait for the reply, or raise `AskTimeout` after `timeout`."""
+        reply_send, reply_receive = trio.open_memory_channel[_Reply](1)
+        with reply_send, reply_receive:
+            try:
+                with trio.fail_after(timeout):
+                    await self.actor.mailbox._send.send(Envelope(sender, message, reply_send))
+                    reply = await reply_receive.receive()
+            except trio.TooSlowError:
+                raise AskTimeout(sender, self.name, message, timeout) from None
+            except (trio.ClosedResourceError, trio.BrokenResourceError, trio.EndOfChannel):
+                raise ActorStopped(self.name, message) from None
+        if reply.error is not None:
+            raise reply.error
+        return reply.value

@@ -1,0 +1,345 @@
+"""WebSocket links between actors and servers, in memory or over TCP loopback.
+
+Both modes speak real WebSocket through trio-websocket; they differ only in the
+byte stream underneath. `memory` wraps an in-process stream pair (no sockets,
+works under virtual time); `tcp` listens on 127.0.0.1 on an ephemeral port.
+Actor code sees the same `Link` either way.
+
+A link sends through a single writer task, so the order of frames on one link is
+the order they were sent, whatever latency the network conditions add (TCP
+keeps order too). Frames are decoded and traced where they are received.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+import structlog
+import trio
+import trio.testing
+import trio_websocket
+
+from protocol import Channel, ProtocolError, decode, encode, trace_ids
+
+from .conditions import NetworkConditions
+from .trace import Trace, TraceRecord
+
+_log = structlog.get_logger("sharesim.transport")
+
+#: WebSocket close code for a frame too large to accept (RFC 6455).
+CLOSE_TOO_BIG = 1009
+#: WebSocket close code for a policy violation, such as a message on the wrong channel.
+CLOSE_POLICY = 1008
+DEFAULT_MAX_FRAME_BYTES = 1 << 20
+
+
+class Mode(enum.Enum):
+    MEMORY = "memory"
+    TCP = "tcp"
+
+
+class LinkClosed(Exception):
+    """The link is gone: closed by either side, dropped, or cut by a partition."""
+
+    def __init__(self, link: str, code: int | None, reason: str | None) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"{link} closed (code {code}, {reason or 'no reason'})")
+
+
+class LinkRefused(Exception):
+    """A connection could not be made: no such server, or a partition is in force."""
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedFrame:
+    """A frame that did not decode; the receiver decides how to answer it."""
+
+    error: ProtocolError
+    size: int
+
+
+class Link:
+    """One WebSocket connection as seen from one end."""
+
+    def __init__(
+        self,
+        *,
+        link_id: int,
+        local: str,
+        peer: str,
+        resource: str,
+        send_channel: Channel,
+        receive_channel: Channel,
+        ws: trio_websocket.WebSocketConnection,
+        stream: trio.abc.Stream,
+        network: Network,
+    ) -> None:
+        self.id = link_id
+        self.local = local
+        self.peer = peer
+        self.resource = resource
+        self.send_channel = send_channel
+        self.receive_channel = receive_channel
+        self._ws = ws
+        self._stream = stream
+        self._network = network
+        self._outbox_send, self._outbox_receive = trio.open_memory_channel[tuple[float, str]](
+            float("inf")
+        )
+        self._last_due = 0.0
+        self._close_request: tuple[int, str | None] | None = None
+        self._writer_done = trio.Event()
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"Link#{self.id}({self.local}->{self.peer} {self.resource})"
+
+    def send(self, message: object) -> None:
+        """Queue a message; it leaves after the link's latency, in send order.
+
+        A message sent on a closed link is lost, as on a dead socket; the
+        sender learns of the loss from its reader, which sees the link end.
+        """
+        if self.closed:
+            _log.debug("send_on_closed_link", link=repr(self), type=_type_name(message))
+            return
+        due = max(self._last_due, trio.current_time() + self._network.latency(self))
+        self._last_due = due
+        self._outbox_send.send_nowait((due, encode(message)))
+
+    def send_raw(self, text: str) -> None:
+        """Queue an arbitrary text frame (tests of how servers treat bad input)."""
+        self._outbox_send.send_nowait((trio.current_time(), text))
+
+    async def _write_frames(self) -> None:
+        try:
+            async with self._outbox_receive as outbox:
+                async for due, text in outbox:
+                    if due > trio.current_time():
+                        await trio.sleep_until(due)
+                    await self._ws.send_message(text)
+            if self._close_request is not None:
+                await self._ws.aclose(*self._close_request)
+        except _GONE:
+            pass
+        finally:
+            self._writer_done.set()
+
+    async def receive(self) -> object:
+        """The next decoded message, a `MalformedFrame`, or `LinkClosed` when it ends."""
+        try:
+            text = await self._ws.get_message()
+        except trio_websocket.ConnectionClosed as closed:
+            self._mark_closed()
+            reason = closed.reason
+            raise LinkClosed(repr(self), reason.code, reason.reason) from None
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        try:
+            message = decode(self.receive_channel, text)
+        except ProtocolError as error:
+            self._network.trace_event(self.peer, self.local, self.receive_channel.value, "MalformedFrame")
+            return MalformedFrame(error, len(text))
+        self._network.trace_message(self.peer, self.local, self.receive_channel, message)
+        return message
+
+    async def __aiter__(self) -> AsyncIterator[object]:
+        while True:
+            try:
+                yield await self.receive()
+            except LinkClosed:
+                return
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close with the WebSocket handshake once the queued frames have left."""
+        if self.closed:
+            return
+        self._close_request = (code, reason)
+        self._outbox_send.close()
+        self._mark_closed()
+        await self._writer_done.wait()
+
+    async def drop(self) -> None:
+        """Cut the byte stream under the socket with no close handshake, as a network fault."""
+        if self.closed:
+            return
+        self._mark_closed()
+        self._outbox_send.close()
+        self._network.trace_event(self.local, self.peer, self.send_channel.value, "ConnectionDropped")
+        await self._stream.aclose()
+
+    def _mark_closed(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._network.forget(self)
+
+
+_GONE = (trio_websocket.ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError)
+
+Handler = Callable[[Link], Awaitable[None]]
+
+
+@dataclass
+class _Server:
+    name: str
+    handler: Handler
+    nursery: trio.Nursery
+    send_channel: Channel
+    receive_channel: Channel
+    max_frame_bytes: int
+    port: int | None = None
+
+
+@dataclass
+class Network:
+    """Connects clients to servers by name and applies the network conditions."""
+
+    mode: Mode
+    trace: Trace
+    conditions: NetworkConditions = field(default_factory=NetworkConditions)
+    _servers: dict[str, _Server] = field(default_factory=dict)
+    _links: dict[int, Link] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # -- servers -----------------------------------------------------------
+
+    async def listen(
+        self,
+        name: str,
+        handler: Handler,
+        nursery: trio.Nursery,
+        *,
+        receive_channel: Channel,
+        send_channel: Channel,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> str:
+        """Accept connections for `name`; returns the address clients can use."""
+        server = _Server(name, handler, nursery, send_channel, receive_channel, max_frame_bytes)
+        self._servers[name] = server
+        if self.mode is Mode.MEMORY:
+            return f"memory://{name}"
+        listeners = await trio.open_tcp_listeners(port, host=host)
+        server.port = listeners[0].socket.getsockname()[1]
+        nursery.start_soon(trio.serve_listeners, lambda s: self._accept(server, s, "?"), listeners)
+        return f"ws://{host}:{server.port}"
+
+    async def _accept(self, server: _Server, stream: trio.abc.Stream, client: str) -> None:
+        request = await trio_websocket.wrap_server_stream(
+            server.nursery, stream, max_message_size=server.max_frame_bytes
+        )
+        ws = await request.accept()
+        resource, named_client = _split_client(request.path)
+        link = Link(
+            link_id=next(self._ids),
+            local=server.name,
+            peer=named_client or client,
+            resource=resource,
+            send_channel=server.send_channel,
+            receive_channel=server.receive_channel,
+            ws=ws,
+            stream=stream,
+            network=self,
+        )
+        self._register(link, server.nursery)
+        try:
+            await server.handler(link)
+        finally:
+            link._mark_closed()
+
+    # -- clients -----------------------------------------------------------
+
+    async def connect(self, client: str, server_name: str, resource: str, nursery: trio.Nursery) -> Link:
+        """Open a WebSocket from `client` to the server named `server_name`."""
+        server = self._servers.get(server_name)
+        if server is None:
+            raise LinkRefused(f"{client}: no server named {server_name!r}")
+        if self.conditions.partitioned(client, server_name, trio.current_time()):
+            self.trace_event(client, server_name, server.receive_channel.value, "ConnectionRefused")
+            raise LinkRefused(f"{client}: partitioned from {server_name}")
+        tagged = _with_client(resource, client)
+        stream = await self._open_stream(server, client)
+        ws = await trio_websocket.wrap_client_stream(
+            nursery, stream, server_name, tagged, max_message_size=server.max_frame_bytes  # type: ignore[arg-type]
+        )
+        link = Link(
+            link_id=next(self._ids),
+            local=client,
+            peer=server_name,
+            resource=resource,
+            send_channel=server.receive_channel,
+            receive_channel=server.send_channel,
+            ws=ws,
+            stream=stream,
+            network=self,
+        )
+        self._register(link, nursery)
+        return link
+
+    async def _open_stream(self, server: _Server, client: str) -> trio.abc.Stream:
+        if self.mode is Mode.TCP:
+            assert server.port is not None
+            return await trio.open_tcp_stream("127.0.0.1", server.port)
+        client_end, server_end = trio.testing.memory_stream_pair()
+        server.nursery.start_soon(self._accept, server, server_end, client)
+        return client_end
+
+    def _register(self, link: Link, nursery: trio.Nursery) -> None:
+        self._links[link.id] = link
+        nursery.start_soon(link._write_frames, name=f"{link!r}:writer")
+
+    def forget(self, link: Link) -> None:
+        self._links.pop(link.id, None)
+
+    # -- conditions ----------------------------------------------------------
+
+    def latency(self, link: Link) -> float:
+        return self.conditions.latency_for(link.local, link.peer)
+
+    def links_between(self, actor: str, server: str) -> list[Link]:
+        """Open links between an actor and a server, from either end, in creation order."""
+        pair = {actor, server}
+        return [link for link in self._links.values() if {link.local, link.peer} == pair]
+
+    def open_links(self) -> list[Link]:
+        return list(self._links.values())
+
+    # -- trace ---------------------------------------------------------------
+
+    def trace_message(self, src: str, dst: str, channel: Channel, message: object) -> None:
+        self.trace.record(
+            TraceRecord(trio.current_time(), src, dst, channel.value, _type_name(message), trace_ids(message))
+        )
+
+    def trace_event(self, src: str, dst: str, channel: str, kind: str) -> None:
+        self.trace.record(TraceRecord(trio.current_time(), src, dst, channel, kind))
+
+
+def _type_name(message: object) -> str:
+    return str(getattr(message, "message_type", type(message).__name__))
+
+
+_CLIENT_PARAM = "client="
+
+
+def _with_client(resource: str, client: str) -> str:
+    """Name the client in the resource so the server's trace can say who it is."""
+    separator = "&" if "?" in resource else "?"
+    return f"{resource}{separator}{_CLIENT_PARAM}{client}"
+
+
+def _split_client(path: str) -> tuple[str, str | None]:
+    """Separate the client's name from the resource it asked for."""
+    base, _, query = path.partition("?")
+    client = None
+    kept = []
+    for part in query.split("&") if query else []:
+        if part.startswith(_CLIENT_PARAM):
+            client = part[len(_CLIENT_PARAM) :]
+        else:
+            kept.append(part)
+    return (f"{base}?{'&'.join(kept)}" if kept else base), client
