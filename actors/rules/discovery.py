@@ -1,0 +1,344 @@
+"""A root viewer's child discovery: the polling state machine and its push alternative.
+
+The poller mirrors the merged client's model, including its defects (no error
+backoff, kicks only in the slow phase, the kick-guard race), because the
+simulation exists to measure them. Time and I/O stay outside: every input
+returns the effects the owning actor must carry out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Final
+
+from protocol.runs import RunRecord, RunState
+from protocol.source import AmbientAgent, SessionSourceType, resolve_orchestrator_task_id
+
+from .names import display_name
+from .profiles import Switches
+
+#: Poll cadence while any child is working, or before any child is known.
+STATUS_POLL_INTERVAL_S: Final = 5.0
+#: Poll cadence once every known child is terminal; it never stops on its own.
+STATUS_POLL_INTERVAL_IDLE_S: Final = 30.0
+#: Page size of one children fetch; the client does not paginate.
+CHILD_DISCOVERY_FETCH_LIMIT: Final = 100
+
+
+def discovery_task_id(
+    source_type: SessionSourceType, source_task_id: str | None, switches: Switches
+) -> str | None:
+    """The task a root viewer discovers children of after joining, or None for no discovery.
+
+    Before the change only ambient shares were discovered, and only through the variant.
+    """
+    if switches.discover_user_shares:
+        return resolve_orchestrator_task_id(source_type, source_task_id)
+    if isinstance(source_type, AmbientAgent):
+        return source_type.task_id
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """List the parent's direct children; the answer must quote `generation`."""
+
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTimer:
+    """Start the single poll timer; no timer is pending when this is emitted."""
+
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    """Cancel the pending poll timer."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterChild:
+    """A new child: add its pill (with `run.state`) and index its name."""
+
+    run: RunRecord
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStatus:
+    """A known child's state changed."""
+
+    task_id: str
+    state: RunState
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializeChild:
+    """Open the child's hidden pane by joining `session_id`; emitted once per child."""
+
+    task_id: str
+    session_id: str
+
+
+DiscoveryEffect = Fetch | ArmTimer | CancelTimer | RegisterChild | UpdateStatus | MaterializeChild
+
+
+@dataclass(frozen=True, slots=True)
+class ChildEntry:
+    """What the viewer remembers about one child."""
+
+    task_id: str
+    name: str
+    state: RunState
+    session_id: str | None
+    materialized: bool
+
+
+class ChildTable:
+    """The children known to one viewer: added, updated, filled in, never removed."""
+
+    def __init__(self, parent_task_id: str) -> None:
+        self._parent_task_id = parent_task_id
+        self._entries: dict[str, ChildEntry] = {}
+
+    @property
+    def entries(self) -> tuple[ChildEntry, ...]:
+        """Children in registration order."""
+        return tuple(self._entries.values())
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self._entries
+
+    @property
+    def all_terminal(self) -> bool:
+        """True when there are children and none of them works any more."""
+        return bool(self._entries) and all(e.state.is_terminal for e in self._entries.values())
+
+    def apply(self, runs: Iterable[RunRecord]) -> tuple[DiscoveryEffect, ...]:
+        """Merge child rows; pane openings come after all pill changes, as in the client."""
+        effects: list[DiscoveryEffect] = []
+        for run in runs:
+            if run.task_id == self._parent_task_id:
+                continue
+            effects.extend(self._merge(run))
+        return (*effects, *self._materializations())
+
+    def update_state(self, task_id: str, state: RunState) -> tuple[DiscoveryEffect, ...]:
+        """A status-only change; unknown children are ignored until their row arrives."""
+        entry = self._entries.get(task_id)
+        if entry is None or entry.state is state:
+            return ()
+        self._entries[task_id] = replace(entry, state=state)
+        return (UpdateStatus(task_id, state),)
+
+    def _merge(self, run: RunRecord) -> tuple[DiscoveryEffect, ...]:
+        session_id = run.session_id or None
+        entry = self._entries.get(run.task_id)
+        if entry is None:
+            name = display_name(run)
+            self._entries[run.task_id] = ChildEntry(
+                run.task_id, name, run.state, session_id, materialized=False
+            )
+            return (RegisterChild(run, name),)
+        effects = self.update_state(run.task_id, run.state)
+        entry = self._entries[run.task_id]
+        if entry.session_id is None and session_id is not None:
+            self._entries[run.task_id] = replace(entry, session_id=session_id)
+        return effects
+
+    def _materializations(self) -> tuple[DiscoveryEffect, ...]:
+        opened: list[DiscoveryEffect] = []
+        for task_id, entry in self._entries.items():
+            if entry.session_id is not None and not entry.materialized:
+                self._entries[task_id] = replace(entry, materialized=True)
+                opened.append(MaterializeChild(task_id, entry.session_id))
+        return tuple(opened)
+
+
+class DiscoveryPoller:
+    """The polling model of one root viewer pane, as a sans-I/O state machine.
+
+    `timer_handle_present` models the client's `polling_handle`: it stays set
+    after the timer fires until the response reschedules, which is the window
+    in which a kick dispatches a second fetch and makes the first one redundant.
+    """
+
+    def __init__(self, parent_task_id: str, switches: Switches) -> None:
+        self._parent_task_id = parent_task_id
+        self._switches = switches
+        self._table = ChildTable(parent_task_id)
+        self._generation = 0
+        self._outstanding: set[int] = set()
+        self._handle_present = False
+        self._timer_pending = False
+        self._idle = False
+        self._started = False
+        self._stopped = False
+        self._fetches = 0
+        self._redundant_fetches = 0
+
+    @property
+    def parent_task_id(self) -> str:
+        return self._parent_task_id
+
+    @property
+    def children(self) -> tuple[ChildEntry, ...]:
+        return self._table.entries
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def idle(self) -> bool:
+        """Stopped after an empty result; only an orchestrator exchange wakes it."""
+        return self._idle
+
+    @property
+    def timer_handle_present(self) -> bool:
+        return self._handle_present
+
+    @property
+    def timer_pending(self) -> bool:
+        return self._timer_pending
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    @property
+    def fetches(self) -> int:
+        """Fetches dispatched, each one request to the task server."""
+        return self._fetches
+
+    @property
+    def redundant_fetches(self) -> int:
+        """Responses thrown away as stale: requests that bought nothing."""
+        return self._redundant_fetches
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        """Generations dispatched and not answered yet."""
+        return frozenset(self._outstanding)
+
+    def start(self) -> tuple[DiscoveryEffect, ...]:
+        """Fetch at once; later fetches are all scheduled from responses."""
+        if self._started or self._stopped:
+            return ()
+        self._started = True
+        return self._dispatch()
+
+    def timer_fired(self) -> tuple[DiscoveryEffect, ...]:
+        """The poll timer went off; a timer that was cancelled meanwhile is ignored."""
+        if not self._timer_pending or self._stopped:
+            return ()
+        self._timer_pending = False
+        return self._dispatch()
+
+    def fetch_succeeded(
+        self, generation: int, runs: Iterable[RunRecord]
+    ) -> tuple[DiscoveryEffect, ...]:
+        """Merge the children; an empty result idles the poller when the design allows it."""
+        if not self._accept(generation):
+            return ()
+        effects = self._table.apply(runs)
+        self._idle = not self._table.entries and self._switches.stop_polling_when_empty
+        return (*effects, *self._schedule_next_poll())
+
+    def fetch_failed(self, generation: int) -> tuple[DiscoveryEffect, ...]:
+        """A failed fetch only reschedules, at the same cadence: there is no backoff."""
+        if not self._accept(generation):
+            return ()
+        return self._schedule_next_poll()
+
+    def exchange_appended(self, conversation: str) -> tuple[DiscoveryEffect, ...]:
+        """An exchange landed on `conversation` (the orchestrator's or a child's task id)."""
+        if not self._started or self._stopped:
+            return ()
+        on_orchestrator = conversation == self._parent_task_id
+        if self._idle:
+            if not on_orchestrator:
+                return ()
+            self._idle = False
+            return self._dispatch()
+        if not self._table.all_terminal or not self._handle_present:
+            return ()
+        if not on_orchestrator and conversation not in self._table:
+            return ()
+        return (*self._abort_timer(), *self._dispatch())
+
+    def stop(self) -> tuple[DiscoveryEffect, ...]:
+        """Tear down (session ended, viewer removed, reconnect failed): late answers are ignored."""
+        if self._stopped:
+            return ()
+        self._stopped = True
+        return self._abort_timer()
+
+    def next_delay_s(self) -> float:
+        """The cadence a reschedule would use now."""
+        return STATUS_POLL_INTERVAL_IDLE_S if self._table.all_terminal else STATUS_POLL_INTERVAL_S
+
+    def _dispatch(self) -> tuple[DiscoveryEffect, ...]:
+        self._generation += 1
+        self._fetches += 1
+        self._outstanding.add(self._generation)
+        return (Fetch(self._generation),)
+
+    def _accept(self, generation: int) -> bool:
+        if generation not in self._outstanding:
+            raise ValueError(
+                f"no fetch with generation {generation} is in flight for {self._parent_task_id}"
+            )
+        self._outstanding.discard(generation)
+        if self._stopped:
+            return False
+        if generation != self._generation:
+            self._redundant_fetches += 1
+            return False
+        return True
+
+    def _abort_timer(self) -> tuple[DiscoveryEffect, ...]:
+        self._handle_present = False
+        if not self._timer_pending:
+            return ()
+        self._timer_pending = False
+        return (CancelTimer(),)
+
+    def _schedule_next_poll(self) -> tuple[DiscoveryEffect, ...]:
+        # Every path that dispatches the current fetch has already stopped the
+        # timer, so there is nothing pending to cancel here.
+        if self._idle:
+            self._handle_present = False
+            return ()
+        self._handle_present = True
+        self._timer_pending = True
+        return (ArmTimer(self.next_delay_s()),)
+
+
+class PushDiscovery:
+    """Child discovery fed by pushes over the session connection: no fetches, no timers."""
+
+    def __init__(self, parent_task_id: str) -> None:
+        self._table = ChildTable(parent_task_id)
+        self._pushes = 0
+
+    @property
+    def children(self) -> tuple[ChildEntry, ...]:
+        return self._table.entries
+
+    @property
+    def pushes(self) -> int:
+        """Push messages applied, the counterpart of the poller's `fetches`."""
+        return self._pushes
+
+    def rows_pushed(self, runs: Iterable[RunRecord]) -> tuple[DiscoveryEffect, ...]:
+        """Child rows (a seed snapshot or a spawn); the parent's own row is skipped."""
+        self._pushes += 1
+        return self._table.apply(runs)
+
+    def status_pushed(self, task_id: str, state: RunState) -> tuple[DiscoveryEffect, ...]:
+        self._pushes += 1
+        return self._table.update_state(task_id, state)

@@ -1,0 +1,125 @@
+"""Design profiles: which behaviours of the modelled change are switched on.
+
+Each switch isolates one gap from the specs, so a scenario can run the merged
+design with a single behaviour reverted (or a follow-up added) and see exactly
+what that one behaviour is responsible for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class SwitchError(ValueError):
+    """A switch override names no known switch, or gives a switch a value that is not a bool."""
+
+
+@dataclass(frozen=True, slots=True)
+class Switches:
+    """Every behaviour that differs between the legacy, current and follow-up designs."""
+
+    #: User shares stamp the conversation's task id in `source_task_id`, and ambient
+    #: shares mirror their task id into it. Off: the sidecar is never sent (pre-change sharers).
+    sidecar_source_task_id: bool
+    #: A root viewer runs child discovery whenever an orchestrator task id resolves.
+    #: Off: only `AmbientAgent` shares are discovered (gaps 1 and 3: no pill bar on local parents).
+    discover_user_shares: bool
+    #: Local children of a `User` host inherit its share. Off: only `AmbientAgent`
+    #: hosts cascade, so manually shared local orchestrators leave their children unshared.
+    cascade_user_shares: bool
+    #: Children that existed before the host's share are shared once, when it is
+    #: established. Off: they stay unshared and their pills never load.
+    catch_up_existing_children: bool
+    #: The host reports a local share's session id on the run's task row. Off: local-to-driver
+    #: children never expose a session id (gaps 5 and 6: stuck loading).
+    report_session_link: bool
+    #: The task server accepts a session link while CLAIMED as well as RUNNING.
+    #: Off: RUNNING only, which local runs never reach, so their links are refused.
+    link_gate_accepts_claimed: bool
+    #: A finished LOCAL run keeps its session id in listings. Off: it is stripped like a
+    #: cloud run without a transcript, so a finished local child can no longer be joined.
+    keep_finished_local_session_id: bool
+    #: An empty discovery result stops polling until the orchestrator appends an exchange.
+    #: Off: a viewer of a childless share polls every 5 s forever.
+    stop_polling_when_empty: bool
+    #: The viewer indexes discovered child run ids so transcript references resolve to names
+    #: (fix B1). Off: references to children fall back to "Unknown agent".
+    index_child_run_ids: bool
+    #: Unresolved references in a child-link view of a `User` share render as the parent
+    #: placeholder "Orchestrator" (gap 2). Off: they render as "Unknown agent".
+    parent_placeholder_names: bool
+    #: The sharer pushes an upgraded `source_task_id` to joined viewers (known issue §4.1).
+    #: Off: a viewer that joined before the first response never gets a pill bar.
+    push_source_task_id: bool
+    #: Child-link viewers resolve parent and sibling names through a name-only path that
+    #: registers no navigable conversation and shows no pill (B4). Off: "Unknown agent".
+    sibling_name_resolution: bool
+    #: Children reach root viewers as pushes over the session connection instead of polls.
+    #: Off: the viewer polls the task server.
+    push_child_discovery: bool
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every switch name, in declaration order, for error messages and CLI help."""
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> Switches:
+        """A copy with some switches set, so a scenario or the CLI can flip one behaviour."""
+        valid = self.names()
+        unknown = sorted(set(overrides) - set(valid))
+        if unknown:
+            raise SwitchError(
+                f"unknown switch(es) {', '.join(unknown)}; valid switches: {', '.join(valid)}"
+            )
+        flags: dict[str, bool] = {}
+        for name, value in overrides.items():
+            if not isinstance(value, bool):
+                raise SwitchError(
+                    f"switch {name} must be true or false, got {value!r} ({type(value).__name__})"
+                )
+            flags[name] = value
+        return dataclasses.replace(self, **flags)
+
+    def to_dict(self) -> dict[str, bool]:
+        """Plain mapping, so a run's report can state exactly which behaviours were on."""
+        return {name: bool(getattr(self, name)) for name in self.names()}
+
+
+class Profile(enum.Enum):
+    """The three designs engineers compare: before the change, as merged, with follow-ups."""
+
+    LEGACY = "legacy"
+    CURRENT = "current"
+    FOLLOWUPS = "followups"
+
+    @classmethod
+    def named(cls, name: str) -> Profile:
+        """Look a profile up by name with an error that lists the valid names."""
+        try:
+            return cls(name)
+        except ValueError:
+            valid = ", ".join(p.value for p in cls)
+            raise ValueError(f"unknown profile {name!r}; valid profiles: {valid}") from None
+
+    def switches(self) -> Switches:
+        """The switch set that reproduces this design."""
+        merged = self is not Profile.LEGACY
+        followups = self is Profile.FOLLOWUPS
+        return Switches(
+            sidecar_source_task_id=merged,
+            discover_user_shares=merged,
+            cascade_user_shares=merged,
+            catch_up_existing_children=merged,
+            report_session_link=merged,
+            link_gate_accepts_claimed=merged,
+            keep_finished_local_session_id=merged,
+            stop_polling_when_empty=merged,
+            index_child_run_ids=merged,
+            parent_placeholder_names=not merged,
+            push_source_task_id=followups,
+            sibling_name_resolution=followups,
+            push_child_discovery=followups,
+        )

@@ -1,0 +1,29 @@
+"""Small builders for task rows, so each test states only what it is about."""
+
+from __future__ import annotations
+
+from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
+
+ORCH = "orch"
+
+
+def make_run(
+    task_id: str,
+    state: RunState = RunState.RUNNING,
+    *,
+    parent: str | None = ORCH,
+    name: str | None = None,
+    title: str = "",
+    session_id: str | None = None,
+    execution: Execution = Execution.CLOUD,
+) -> RunRecord:
+    snapshot = AgentConfigSnapshot(name) if name is not None else None
+    return RunRecord(
+        task_id=task_id,
+        title=title,
+        state=state,
+        execution=execution,
+        parent_run_id=parent,
+        agent_config_snapshot=snapshot,
+        session_id=session_id,
+    )
