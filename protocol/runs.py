@@ -58,8 +58,10 @@ class AgentConfigSnapshot:
 class RunRecord:
     """One `ai_tasks` row as the task server returns it.
 
-    Times are virtual seconds since the start of the simulation, so that traces
-    stay free of wall-clock values.
+    `session_link` is the join route of the shared session (with its `pwd`), so
+    that whoever may view the run can open its session. Times are virtual
+    seconds since the start of the simulation, so traces hold no wall-clock
+    values.
     """
 
     task_id: str
@@ -69,6 +71,7 @@ class RunRecord:
     parent_run_id: str | None = None
     agent_config_snapshot: AgentConfigSnapshot | None = None
     session_id: str | None = None
+    session_link: str | None = None
     conversation_id: str | None = None
     status_message: str | None = None
     created_at: float = 0.0

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar, TypeAlias
+
+from ._fields import WireSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +24,13 @@ class User:
 class AmbientAgent:
     """A share started on behalf of a cloud-run agent; always shared automatically."""
 
+    wire: ClassVar[WireSpec] = WireSpec(accepts_bare=True)
+    """Sharers from before the task id sent the bare `"AmbientAgent"`; it still decodes."""
+
     task_id: str | None = None
 
 
-SessionSourceType = User | AmbientAgent
+SessionSourceType: TypeAlias = User | AmbientAgent
 
 
 class LegacySessionSourceType(enum.Enum):

@@ -26,16 +26,24 @@ def register(commands: Any) -> None:
         choices=[channel.value for channel in Channel],
         help="which direction of which connection the frames were captured on",
     )
-    parser.add_argument("file", nargs="?", default="-", help="file of frames, or - for stdin (default)")
-    parser.add_argument("--json", action="store_true", help="print canonical JSON instead of a summary")
+    parser.add_argument(
+        "file", nargs="?", default="-", help="file of frames, or - for stdin (default)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print canonical JSON instead of a summary"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     channel = Channel(args.channel)
     if args.file == "-":
-        failures = decode_lines(sys.stdin, channel, as_json=args.json, out=sys.stdout, err=sys.stderr)
+        failures = decode_lines(
+            sys.stdin, channel, as_json=args.json, out=sys.stdout, err=sys.stderr
+        )
     else:
         with open(args.file, encoding="utf-8") as frames:
-            failures = decode_lines(frames, channel, as_json=args.json, out=sys.stdout, err=sys.stderr)
+            failures = decode_lines(
+                frames, channel, as_json=args.json, out=sys.stdout, err=sys.stderr
+            )
     return 1 if failures else 0

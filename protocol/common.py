@@ -1,0 +1,47 @@
+"""Types both roles share: who a client is, what it supports, and the heartbeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .message import Message
+
+
+@dataclass(frozen=True, slots=True)
+class UserId:
+    """Who a client is; the token is a credential, so it stays out of the repr."""
+
+    anonymous_id: str
+    firebase_id_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSize:
+    """A PTY's size in character cells."""
+
+    num_rows: int
+    num_cols: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSupport:
+    """Capability flags a client declares so the server can adapt what it sends."""
+
+    supports_agent_view: bool = False
+    supports_full_role: bool = False
+    """Set too early by real clients and ignored; `supports_full_role_for_real` is the flag."""
+    supports_full_role_for_real: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Message):
+    """Heartbeat from a client; the server echoes `data` in a Pong."""
+
+    data: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Message):
+    """The server's echo of a Ping, showing it is still alive."""
+
+    data: bytes = b""

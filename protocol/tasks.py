@@ -1,0 +1,124 @@
+"""Request and reply traffic with the task server, which owns the `ai_tasks` rows.
+
+Every message carries the `request_id` of the request it belongs to, so a
+client can match replies and drop stale ones.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from .message import Message
+from .runs import AgentConfigSnapshot, Execution, RunRecord, RunState
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRun(Message):
+    """Create the row for an agent that is starting; the server assigns the task id."""
+
+    request_id: int
+    title: str
+    execution: Execution
+    parent_run_id: str | None = None
+    agent_config_snapshot: AgentConfigSnapshot | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListRuns(Message):
+    """One page of the direct children of `parent_run_id`; `cursor` continues a listing."""
+
+    request_id: int
+    parent_run_id: str
+    limit: int = 100
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetRun(Message):
+    """Fetch one row."""
+
+    request_id: int
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAgentTask(Message):
+    """Set some fields of a row; None leaves a field as it is.
+
+    The server's gates apply: a `session_id` is accepted only while the row is
+    CLAIMED or RUNNING.
+    """
+
+    request_id: int
+    task_id: str
+    state: RunState | None = None
+    session_id: str | None = None
+    conversation_id: str | None = None
+    status_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRun(Message):
+    """The row's owner moving its run through its lifecycle."""
+
+    request_id: int
+    task_id: str
+    state: RunState
+
+
+TaskRequest: TypeAlias = CreateRun | ListRuns | GetRun | UpdateAgentTask | TransitionRun
+
+# -- replies -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunReply(Message):
+    """The row a CreateRun, GetRun or TransitionRun produced or found."""
+
+    request_id: int
+    run: RunRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RunsListed(Message):
+    """One page of children; `next_cursor` is None on the last page."""
+
+    request_id: int
+    runs: tuple[RunRecord, ...]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTaskUpdated(Message):
+    """The row after an UpdateAgentTask."""
+
+    request_id: int
+    run: RunRecord
+
+
+class TaskErrorKind(enum.Enum):
+    """Why a request failed."""
+
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    REJECTED_BY_GATE = "REJECTED_BY_GATE"
+    """The row's state does not allow the change (e.g. a session link on a finished run)."""
+    INVALID = "INVALID"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskError(Message):
+    """A request that failed, and why."""
+
+    request_id: int
+    kind: TaskErrorKind
+    message: str
+
+
+TaskReply: TypeAlias = RunReply | RunsListed | AgentTaskUpdated | TaskError
+
+TaskMessage: TypeAlias = TaskRequest | TaskReply

@@ -1,0 +1,148 @@
+"""Traffic between a viewer and the session server.
+
+A viewer opens `/sessions/join/{session_id}?pwd=...` and sends `Initialize`.
+A first join is answered by `JoinedSuccessfully`, which carries the share's
+source fields; a rejoin (with `viewer_id` and `last_received_event_no`) by
+`RejoinedSuccessfully`, which does not, so a viewer keeps what it learnt first.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeAlias
+
+from . import _unmodelled as filler
+from ._fields import Shape, WireSpec
+from .common import FeatureSupport, Ping, Pong, UserId
+from .events import OrderedTerminalEvent
+from .message import Message
+from .roles import Role
+from .source import LegacySessionSourceType, SessionSourceType, User
+
+# -- upstream (viewer to server) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerInitPayload:
+    """A join, or a rejoin when `viewer_id` and `last_received_event_no` are set."""
+
+    wire: ClassVar[WireSpec] = WireSpec(extras={"telemetry_context": None})
+
+    user_id: UserId
+    viewer_id: str | None = None
+    last_received_event_no: int | None = None
+    """On a rejoin the server sends only events numbered above this."""
+    latest_block_id: str | None = None
+    feature_support: FeatureSupport = field(default_factory=FeatureSupport)
+
+
+@dataclass(frozen=True, slots=True)
+class Initialize(Message):
+    """First frame on `/sessions/join/{session_id}`."""
+
+    wire: ClassVar[WireSpec] = WireSpec(shape=Shape.NEWTYPE)
+
+    payload: ViewerInitPayload
+
+
+Upstream: TypeAlias = Initialize | Ping
+
+# -- downstream (server to viewer) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedSuccessfully(Message):
+    """A first join succeeded.
+
+    Catch-up events up to `latest_event_no` follow (None: there are none). The
+    source triple is what orchestration discovery starts from: old viewers read
+    only the legacy `source_type`, new ones `source_task_id` and then
+    `detailed_source_type`.
+    """
+
+    wire: ClassVar[WireSpec] = WireSpec(
+        extras={
+            "scrollback": filler.SCROLLBACK,
+            "active_prompt": "PS1",
+            "window_size": filler.WINDOW_SIZE,
+            "participant_list": filler.PARTICIPANT_LIST,
+            "viewer_firebase_uid": "",
+            "init_block_id": filler.INIT_BLOCK_ID,
+            "input_replica_id": filler.INPUT_REPLICA_ID,
+            "universal_developer_input_context": None,
+        }
+    )
+
+    viewer_id: str
+    source_type: LegacySessionSourceType = LegacySessionSourceType.USER
+    """Deprecated in the crate, kept for old viewers: the detailed type without its task id."""
+    detailed_source_type: SessionSourceType = field(default_factory=User)
+    source_task_id: str | None = None
+    latest_event_no: int | None = None
+    role: Role = Role.READER
+    """Added by the simulation; the real server conveys roles in the participant list."""
+
+
+@dataclass(frozen=True, slots=True)
+class RejoinedSuccessfully(Message):
+    """A rejoin succeeded; only events after the viewer's last one follow."""
+
+    wire: ClassVar[WireSpec] = WireSpec(extras={"participant_list": filler.PARTICIPANT_LIST})
+
+
+class JoinFailureReason(enum.Enum):
+    """Why a join was refused (the crate's `FailedToJoinReason`)."""
+
+    INVALID = "Invalid"
+    SESSION_NOT_FOUND = "SessionNotFound"
+    WRONG_PASSWORD = "WrongPassword"
+    INTERNAL_SERVER_ERROR = "InternalServerError"
+    MAX_NUMBER_OF_PARTICIPANTS_REACHED = "MaxNumberOfParticipantsReached"
+    SESSION_NOT_ACCESSIBLE = "SessionNotAccessible"
+
+
+@dataclass(frozen=True, slots=True)
+class FailedToJoin(Message):
+    """Join refused; terminal."""
+
+    reason: JoinFailureReason
+
+
+class SessionEndedReason(enum.Enum):
+    """Why a viewer's session ended."""
+
+    INTERNAL_SERVER_ERROR = "InternalServerError"
+    ENDED_BY_SHARER = "EndedBySharer"
+    INACTIVITY_LIMIT_REACHED = "InactivityLimitReached"
+    EXCEEDED_SIZE_LIMIT = "ExceededSizeLimit"
+    """Deprecated in the crate, still decodable."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded(Message):
+    """The session is over; terminal."""
+
+    reason: SessionEndedReason
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTaskIdUpdated(Message):
+    """Not in the real crate: the proposed push of a share's upgraded orchestrator task id.
+
+    Fixes viewers that joined before the orchestrator's first response and so
+    saw `source_task_id = None`.
+    """
+
+    source_task_id: str
+
+
+Downstream: TypeAlias = (
+    JoinedSuccessfully
+    | RejoinedSuccessfully
+    | FailedToJoin
+    | OrderedTerminalEvent
+    | SessionEnded
+    | Pong
+    | SourceTaskIdUpdated
+)
