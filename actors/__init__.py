@@ -2,10 +2,31 @@
 
 from .runtime import (
     Actor as Actor,
+)
+from .runtime import (
     ActorCrashed as ActorCrashed,
+)
+from .runtime import (
     ActorRef as ActorRef,
+)
+from .runtime import (
     ActorStopped as ActorStopped,
+)
+from .runtime import (
     AskTimeout as AskTimeout,
+)
+from .runtime import (
     Mailbox as Mailbox,
 )
-from .stage import Registry as Registry, Stage as Stage, UnknownActor as UnknownActor, open_stage as open_stage
+from .stage import (
+    Registry as Registry,
+)
+from .stage import (
+    Stage as Stage,
+)
+from .stage import (
+    UnknownActor as UnknownActor,
+)
+from .stage import (
+    open_stage as open_stage,
+)

@@ -30,7 +30,9 @@ class Latency:
 
     def __post_init__(self) -> None:
         if self.base < 0 or self.jitter < 0:
-            raise ValueError(f"latency must not be negative (base={self.base}, jitter={self.jitter})")
+            raise ValueError(
+                f"latency must not be negative (base={self.base}, jitter={self.jitter})"
+            )
 
     def sample(self, rng: random.Random) -> float:
         return self.base + (rng.uniform(0, self.jitter) if self.jitter else 0.0)
@@ -47,7 +49,9 @@ class Partition:
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
-            raise ValueError(f"partition of {self.actor} must end after it starts ({self.start}..{self.end})")
+            raise ValueError(
+                f"partition of {self.actor} must end after it starts ({self.start}..{self.end})"
+            )
 
     def covers(self, actor: str, server: str, now: float) -> bool:
         return {actor, server} == {self.actor, self.server} and self.start <= now < self.end
@@ -107,7 +111,8 @@ class FaultInjector:
         candidates = [
             link
             for link in self._network.open_links()
-            if fault.actor in (None, link.local, link.peer) and fault.server in (None, link.local, link.peer)
+            if fault.actor in (None, link.local, link.peer)
+            and fault.server in (None, link.local, link.peer)
         ]
         if not candidates:
             _log.info("fault_skipped", kind="drop", reason="no open link")

@@ -11,6 +11,7 @@ Pipeline: merge contextvars -> level -> virtual time -> JSON file (every level)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -25,10 +26,8 @@ EventDict = MutableMapping[str, Any]
 
 def stamp_virtual_time(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
     """Add `t`, seconds of virtual time, when called inside a Trio run."""
-    try:
+    with contextlib.suppress(RuntimeError):
         event_dict.setdefault("t", round(trio.current_time(), 6))
-    except RuntimeError:
-        pass
     return event_dict
 
 

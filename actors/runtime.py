@@ -49,8 +49,7 @@ class ActorCrashed(Exception):
         self.message_type = type(message).__name__
         self.error = error
         super().__init__(
-            f"actor {actor!r} crashed handling {self.message_type}: "
-            f"{type(error).__name__}: {error}"
+            f"actor {actor!r} crashed handling {self.message_type}: {type(error).__name__}: {error}"
         )
 
 
@@ -86,7 +85,9 @@ class Mailbox:
     _receive: trio.MemoryReceiveChannel[Envelope] = field(init=False)
 
     def __post_init__(self) -> None:
-        if not (self.capacity == math.inf or (isinstance(self.capacity, int) and self.capacity >= 0)):
+        if not (
+            self.capacity == math.inf or (isinstance(self.capacity, int) and self.capacity >= 0)
+        ):
             raise ValueError(f"mailbox capacity must be a whole number >= 0, got {self.capacity!r}")
         self._send, self._receive = trio.open_memory_channel[Envelope](self.capacity)
 
@@ -142,7 +143,9 @@ class Actor:
     def ref(self) -> ActorRef:
         return ActorRef(self)
 
-    async def run(self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(
+        self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         """Run until the mailbox is closed and drained, or until cancelled."""
         structlog.contextvars.bind_contextvars(**self.log_context())
         try:
@@ -177,9 +180,13 @@ class Actor:
         """Ask the actor to finish: it handles what is queued, then its loop ends."""
         self.mailbox.close()
 
-    def spawn(self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None) -> None:
+    def spawn(
+        self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
+    ) -> None:
         """Start a helper task in this actor's nursery, under this actor's log context."""
-        self.nursery.start_soon(fn, *args, name=name or f"{self.name}:{getattr(fn, '__name__', 'task')}")
+        self.nursery.start_soon(
+            fn, *args, name=name or f"{self.name}:{getattr(fn, '__name__', 'task')}"
+        )
 
     async def tell_self(self, message: object) -> None:
         """Let a helper task hand a message to this actor's own loop."""
@@ -220,7 +227,13 @@ class ActorRef:
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorStopped(self.name, message) from None
 
-    async def ask(self, message: object, *, sender: str = "external", timeout: float = 30.0) -> Any:
+    async def ask(
+        self,
+        message: object,
+        *,
+        sender: str = "external",
+        timeout: float = 30.0,  # noqa: ASYNC109 - AskTimeout must name both actors
+    ) -> Any:
         """Send a request and wait for the reply, or raise `AskTimeout` after `timeout`."""
         reply_send, reply_receive = trio.open_memory_channel[_Reply](1)
         with reply_send, reply_receive:

@@ -92,7 +92,11 @@ def run_simulation(
 
     async def body() -> T:
         async with open_simulation(
-            seed=seed, mode=mode, conditions=conditions, trace_sink=trace_sink, log_context=log_context
+            seed=seed,
+            mode=mode,
+            conditions=conditions,
+            trace_sink=trace_sink,
+            log_context=log_context,
         ) as simulation:
             return await main(simulation)
 

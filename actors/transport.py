@@ -16,12 +16,14 @@ import enum
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import cast
+
 import structlog
 import trio
 import trio.testing
 import trio_websocket
 
-from protocol import Channel, ProtocolError, decode, encode, trace_ids
+from protocol import AnyMessage, Channel, ProtocolError, decode, encode
 
 from .conditions import NetworkConditions
 from .trace import Trace, TraceRecord
@@ -97,7 +99,7 @@ class Link:
     def __repr__(self) -> str:
         return f"Link#{self.id}({self.local}->{self.peer} {self.resource})"
 
-    def send(self, message: object) -> None:
+    def send(self, message: AnyMessage) -> None:
         """Queue a message; it leaves after the link's latency, in send order.
 
         A message sent on a closed link is lost, as on a dead socket; the
@@ -135,13 +137,16 @@ class Link:
         except trio_websocket.ConnectionClosed as closed:
             self._mark_closed()
             reason = closed.reason
-            raise LinkClosed(repr(self), reason.code, reason.reason) from None
+            code = reason.code if reason else None
+            raise LinkClosed(repr(self), code, reason.reason if reason else None) from None
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
         try:
             message = decode(self.receive_channel, text)
         except ProtocolError as error:
-            self._network.trace_event(self.peer, self.local, self.receive_channel.value, "MalformedFrame")
+            self._network.trace_event(
+                self.peer, self.local, self.receive_channel.value, "MalformedFrame"
+            )
             return MalformedFrame(error, len(text))
         self._network.trace_message(self.peer, self.local, self.receive_channel, message)
         return message
@@ -168,7 +173,9 @@ class Link:
             return
         self._mark_closed()
         self._outbox_send.close()
-        self._network.trace_event(self.local, self.peer, self.send_channel.value, "ConnectionDropped")
+        self._network.trace_event(
+            self.local, self.peer, self.send_channel.value, "ConnectionDropped"
+        )
         await self._stream.aclose()
 
     def _mark_closed(self) -> None:
@@ -182,13 +189,16 @@ _GONE = (trio_websocket.ConnectionClosed, trio.BrokenResourceError, trio.ClosedR
 Handler = Callable[[Link], Awaitable[None]]
 
 
+#: Which (receive, send) channels a resource speaks, from the server's side; None refuses it.
+ChannelsFor = Callable[[str], "tuple[Channel, Channel] | None"]
+
+
 @dataclass
 class _Server:
     name: str
     handler: Handler
     nursery: trio.Nursery
-    send_channel: Channel
-    receive_channel: Channel
+    channels: ChannelsFor
     max_frame_bytes: int
     port: int | None = None
 
@@ -212,14 +222,13 @@ class Network:
         handler: Handler,
         nursery: trio.Nursery,
         *,
-        receive_channel: Channel,
-        send_channel: Channel,
+        channels: ChannelsFor,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> str:
         """Accept connections for `name`; returns the address clients can use."""
-        server = _Server(name, handler, nursery, send_channel, receive_channel, max_frame_bytes)
+        server = _Server(name, handler, nursery, channels, max_frame_bytes)
         self._servers[name] = server
         if self.mode is Mode.MEMORY:
             return f"memory://{name}"
@@ -232,15 +241,20 @@ class Network:
         request = await trio_websocket.wrap_server_stream(
             server.nursery, stream, max_message_size=server.max_frame_bytes
         )
-        ws = await request.accept()
         resource, named_client = _split_client(request.path)
+        channels = server.channels(resource)
+        if channels is None:
+            await request.reject(404, body=f"no route {resource}".encode())
+            return
+        receive_channel, send_channel = channels
+        ws = await request.accept()
         link = Link(
             link_id=next(self._ids),
             local=server.name,
             peer=named_client or client,
             resource=resource,
-            send_channel=server.send_channel,
-            receive_channel=server.receive_channel,
+            send_channel=send_channel,
+            receive_channel=receive_channel,
             ws=ws,
             stream=stream,
             network=self,
@@ -253,26 +267,35 @@ class Network:
 
     # -- clients -----------------------------------------------------------
 
-    async def connect(self, client: str, server_name: str, resource: str, nursery: trio.Nursery) -> Link:
+    async def connect(
+        self, client: str, server_name: str, resource: str, nursery: trio.Nursery
+    ) -> Link:
         """Open a WebSocket from `client` to the server named `server_name`."""
         server = self._servers.get(server_name)
         if server is None:
             raise LinkRefused(f"{client}: no server named {server_name!r}")
+        channels = server.channels(resource)
+        if channels is None:
+            raise LinkRefused(f"{client}: {server_name} has no route {resource}")
+        receive_channel, send_channel = channels
         if self.conditions.partitioned(client, server_name, trio.current_time()):
-            self.trace_event(client, server_name, server.receive_channel.value, "ConnectionRefused")
+            self.trace_event(client, server_name, receive_channel.value, "ConnectionRefused")
             raise LinkRefused(f"{client}: partitioned from {server_name}")
-        tagged = _with_client(resource, client)
         stream = await self._open_stream(server, client)
         ws = await trio_websocket.wrap_client_stream(
-            nursery, stream, server_name, tagged, max_message_size=server.max_frame_bytes  # type: ignore[arg-type]
+            nursery,
+            cast(trio.SocketStream, stream),  # any trio stream works; the hint is narrower
+            server_name,
+            _with_client(resource, client),
+            max_message_size=server.max_frame_bytes,
         )
         link = Link(
             link_id=next(self._ids),
             local=client,
             peer=server_name,
             resource=resource,
-            send_channel=server.receive_channel,
-            receive_channel=server.send_channel,
+            send_channel=receive_channel,
+            receive_channel=send_channel,
             ws=ws,
             stream=stream,
             network=self,
@@ -312,11 +335,18 @@ class Network:
 
     def trace_message(self, src: str, dst: str, channel: Channel, message: object) -> None:
         self.trace.record(
-            TraceRecord(trio.current_time(), src, dst, channel.value, _type_name(message), trace_ids(message))
+            TraceRecord(
+                trio.current_time(), src, dst, channel.value, _type_name(message), _ids(message)
+            )
         )
 
     def trace_event(self, src: str, dst: str, channel: str, kind: str) -> None:
         self.trace.record(TraceRecord(trio.current_time(), src, dst, channel, kind))
+
+
+def _ids(message: object) -> dict[str, str]:
+    key_ids = getattr(message, "key_ids", None)
+    return key_ids() if callable(key_ids) else {}
 
 
 def _type_name(message: object) -> str:

@@ -17,6 +17,7 @@ from ._fields import Shape, WireSpec
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
+from .roles import Role
 from .secrets import ReconnectToken, SessionSecret
 from .source import SessionSourceType, User
 
@@ -59,6 +60,8 @@ class InitPayload:
     source_task_id: str | None = None
     """The orchestrator task id, whatever the variant; lets `User` shares name their task."""
     feature_support: FeatureSupport = field(default_factory=FeatureSupport)
+    link_role: Role = Role.READER
+    """Added by the simulation: the role a link viewer gets (the real server keeps ACLs)."""
 
 
 @dataclass(frozen=True, slots=True)

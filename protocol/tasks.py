@@ -59,6 +59,9 @@ class UpdateAgentTask(Message):
     session_id: str | None = None
     conversation_id: str | None = None
     status_message: str | None = None
+    session_link: str | None = None
+    """Added by the simulation: the join route (with its secret) of `session_id`, so that
+    whoever may view the run can open its session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,22 @@ class TransitionRun(Message):
     state: RunState
 
 
-TaskRequest: TypeAlias = CreateRun | ListRuns | GetRun | UpdateAgentTask | TransitionRun
+@dataclass(frozen=True, slots=True)
+class GetAgentNames(Message):
+    """Not in the real API: the proposed name-only lookup for a child link.
+
+    Names of the run's orchestration group (its parent and siblings) and
+    nothing else, so a child link can resolve references without learning
+    any session it could open.
+    """
+
+    request_id: int
+    task_id: str
+
+
+TaskRequest: TypeAlias = (
+    CreateRun | ListRuns | GetRun | UpdateAgentTask | TransitionRun | GetAgentNames
+)
 
 # -- replies -----------------------------------------------------------------------------------
 
@@ -119,6 +137,22 @@ class TaskError(Message):
     message: str
 
 
-TaskReply: TypeAlias = RunReply | RunsListed | AgentTaskUpdated | TaskError
+@dataclass(frozen=True, slots=True)
+class AgentName:
+    """One agent of an orchestration group and the name it is shown under."""
+
+    task_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNames(Message):
+    """The answer to GetAgentNames: names only, no session ids."""
+
+    request_id: int
+    names: tuple[AgentName, ...]
+
+
+TaskReply: TypeAlias = RunReply | RunsListed | AgentTaskUpdated | TaskError | AgentNames
 
 TaskMessage: TypeAlias = TaskRequest | TaskReply

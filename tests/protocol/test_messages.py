@@ -68,6 +68,8 @@ EXPECTED_TAGS = {
         "RunsListed",
         "AgentTaskUpdated",
         "TaskError",
+        "GetAgentNames",
+        "AgentNames",
     },
 }
 

@@ -67,12 +67,17 @@ async def test_ask_returns_the_reply(autojump_clock: trio.abc.Clock) -> None:
         assert await ref.ask("hello", sender="test") == ("ack", "hello")
 
 
-async def test_ask_timeout_names_both_actors_and_the_request(autojump_clock: trio.abc.Clock) -> None:
+async def test_ask_timeout_names_both_actors_and_the_request(
+    autojump_clock: trio.abc.Clock,
+) -> None:
     async with open_stage() as stage:
         ref = await stage.start(Recorder())
         with pytest.raises(AskTimeout) as caught:
             await ref.ask("slow", sender="viewer-1", timeout=5)
-        assert str(caught.value) == "viewer-1 asked recorder for str: no reply within 5 s of virtual time"
+        assert (
+            str(caught.value)
+            == "viewer-1 asked recorder for str: no reply within 5 s of virtual time"
+        )
         assert trio.current_time() == pytest.approx(5)
 
 
@@ -92,12 +97,15 @@ async def test_a_crash_cancels_the_stage_and_names_actor_and_message(
             finally:
                 bystander_cancelled = True
 
-    with pytest.raises(ActorCrashed) as caught:
+    async def crash_a_worker() -> None:
         async with open_stage() as stage:
             await stage.start(Bystander("bystander"))
             ref = await stage.start(Recorder("worker"))
             await ref.tell("boom")
             await trio.sleep_forever()
+
+    with pytest.raises(ActorCrashed) as caught:
+        await crash_a_worker()
     assert caught.value.actor == "worker"
     assert caught.value.message_type == "str"
     assert "actor 'worker' crashed handling str: ValueError: no good" in str(caught.value)
@@ -153,7 +161,9 @@ async def test_registry_finds_actors_and_explains_a_miss(autojump_clock: trio.ab
         await stage.start(Recorder("viewer-1"))
         await stage.start(Recorder("viewer-2"))
         assert stage.registry.lookup("viewer-2").name == "viewer-2"
-        with pytest.raises(UnknownActor, match="no actor named 'viewer-3'; known actors: viewer-1, viewer-2"):
+        with pytest.raises(
+            UnknownActor, match="no actor named 'viewer-3'; known actors: viewer-1, viewer-2"
+        ):
             stage.registry.lookup("viewer-3")
         with pytest.raises(ValueError, match="already on this stage"):
             await stage.start(Recorder("viewer-1"))
@@ -167,10 +177,19 @@ async def test_actor_tasks_log_with_their_actor_context(autojump_clock: trio.abc
             structlog.get_logger().info("heard", what=message)
             return None
 
-    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
         async with open_stage() as stage:
             ref = await stage.start(Talker("talker-1"))
             await ref.ask("hi")
-    assert {"event": "heard", "what": "hi", "actor": "talker-1", "role": "talker", "log_level": "info"} in [
-        {k: v for k, v in entry.items() if k in {"event", "what", "actor", "role", "log_level"}} for entry in logs
+    assert {
+        "event": "heard",
+        "what": "hi",
+        "actor": "talker-1",
+        "role": "talker",
+        "log_level": "info",
+    } in [
+        {k: v for k, v in entry.items() if k in {"event", "what", "actor", "role", "log_level"}}
+        for entry in logs
     ]

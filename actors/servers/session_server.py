@@ -1,0 +1,105 @@
+"""The session-sharing server actor: `SessionStore` rules behind a WebSocket listener."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from random import Random
+
+import structlog
+import trio
+
+from protocol import Channel
+
+from ..transport import Link, MalformedFrame, Network
+from .base import WebSocketServer
+from .session_store import (
+    Action,
+    Close,
+    ConnKind,
+    Send,
+    ServerSwitches,
+    SessionStore,
+    StartGrace,
+    classify_route,
+)
+
+_log = structlog.get_logger("sharesim.session_server")
+
+_CHANNELS = {
+    ConnKind.SHARER: (Channel.SHARER_UP, Channel.SHARER_DOWN),
+    ConnKind.VIEWER: (Channel.VIEWER_UP, Channel.VIEWER_DOWN),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _GraceExpired:
+    session_id: str
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinLink:
+    """Ask the server for a session's join route (scenarios hand it to viewers)."""
+
+    session_id: str
+
+
+class SessionServer(WebSocketServer):
+    """Creates sessions for sharers, admits viewers, relays ordered events."""
+
+    role = "session-server"
+
+    def __init__(
+        self,
+        network: Network,
+        rng: Random,
+        *,
+        name: str = "session-server",
+        switches: ServerSwitches | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(name, network, host=host, port=port)
+        self.store = SessionStore(rng, switches)
+
+    def channels(self, resource: str) -> tuple[Channel, Channel] | None:
+        kind = classify_route(resource)
+        return None if kind is None else _CHANNELS[kind]
+
+    async def link_opened(self, link: Link) -> None:
+        self._apply(self.store.connected(link.id, link.resource))
+
+    async def frame_received(self, link: Link, message: object) -> None:
+        if isinstance(message, MalformedFrame):
+            self._apply(self.store.malformed(link.id, str(message.error)))
+        else:
+            self._apply(self.store.received(link.id, message))
+
+    async def link_ended(self, link: Link) -> None:
+        self._apply(self.store.disconnected(link.id))
+
+    async def handle_command(self, message: object, sender: str) -> object:
+        if isinstance(message, _GraceExpired):
+            self._apply(self.store.grace_expired(message.session_id, message.epoch))
+            return None
+        if isinstance(message, JoinLink):
+            return self.store.join_link(message.session_id)
+        return await super().handle_command(message, sender)
+
+    def _apply(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                link = self.links.get(action.conn)
+                if link is not None:
+                    link.send(action.message)
+            elif isinstance(action, Close):
+                link = self.links.get(action.conn)
+                if link is not None:
+                    _log.info("closing", peer=link.peer, code=action.code, reason=action.reason)
+                    self.close_link(link, action.code, action.reason)
+            elif isinstance(action, StartGrace):
+                self.spawn(self._grace, action)
+
+    async def _grace(self, action: StartGrace) -> None:
+        await trio.sleep(action.delay)
+        await self.tell_self(_GraceExpired(action.session_id, action.epoch))

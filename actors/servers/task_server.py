@@ -1,0 +1,157 @@
+"""The task server actor: `TaskStore` rules behind a WebSocket listener.
+
+A client connects to `/tasks?principal=NAME` and sends requests, each with a
+`request_id` its reply echoes. Every request is counted per principal and
+endpoint before it is served, refusals included, because the cost of polling
+is what designers compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+import trio
+
+from protocol import Channel, UnknownMessage, tasks
+
+from ..transport import Link, MalformedFrame, Network
+from .base import WebSocketServer
+from .task_store import TaskGates, TaskRefused, TaskStore
+
+_log = structlog.get_logger("sharesim.task_server")
+
+_ENDPOINTS: dict[type, str] = {
+    tasks.CreateRun: "create_run",
+    tasks.ListRuns: "list_runs",
+    tasks.GetRun: "get_run",
+    tasks.UpdateAgentTask: "update_agent_task",
+    tasks.TransitionRun: "transition_run",
+    tasks.GetAgentNames: "get_agent_names",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Let `principal` view `task_id` and its direct children (a teammate, say)."""
+
+    principal: str
+    task_id: str
+
+
+def principal_of(resource: str) -> str | None:
+    parts = urlsplit(resource)
+    if parts.path != "/tasks":
+        return None
+    names = parse_qs(parts.query).get("principal")
+    return names[0] if names and names[0] else None
+
+
+class TaskServer(WebSocketServer):
+    """Owns the `ai_tasks` rows; see `task_store.py` for the rules."""
+
+    role = "task-server"
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        name: str = "task-server",
+        gates: TaskGates | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(name, network, host=host, port=port)
+        self.store = TaskStore(gates or TaskGates())
+        self._next_task = 0
+
+    def channels(self, resource: str) -> tuple[Channel, Channel] | None:
+        return (Channel.TASKS, Channel.TASKS) if principal_of(resource) else None
+
+    async def frame_received(self, link: Link, message: object) -> None:
+        principal = principal_of(link.resource) or "anonymous"
+        if isinstance(message, MalformedFrame):
+            link.send(
+                tasks.TaskError(
+                    0, tasks.TaskErrorKind.INVALID, f"malformed request: {message.error}"
+                )
+            )
+            return
+        if isinstance(message, UnknownMessage):
+            _log.info("unknown_request_ignored", tag=message.tag, principal=principal)
+            return
+        endpoint = _ENDPOINTS.get(type(message))
+        request_id = int(getattr(message, "request_id", 0))
+        if endpoint is None:
+            reply: tasks.TaskReply = tasks.TaskError(
+                request_id,
+                tasks.TaskErrorKind.INVALID,
+                f"{_tag(message)} is a reply, not a request",
+            )
+        else:
+            self.store.count(principal, endpoint)
+            try:
+                reply = self._serve(principal, message)
+            except TaskRefused as refused:
+                _log.info(
+                    "request_refused",
+                    principal=principal,
+                    endpoint=endpoint,
+                    reason=refused.message,
+                )
+                reply = tasks.TaskError(request_id, refused.kind, refused.message)
+        link.send(reply)
+
+    def _serve(self, principal: str, request: object) -> tasks.TaskReply:
+        now = trio.current_time()
+        store = self.store
+        if isinstance(request, tasks.ListRuns):
+            runs, cursor = store.list_children(
+                principal, request.parent_run_id, limit=request.limit, cursor=request.cursor
+            )
+            return tasks.RunsListed(request.request_id, tuple(runs), cursor)
+        if isinstance(request, tasks.GetRun):
+            return tasks.RunReply(request.request_id, store.get_run(principal, request.task_id))
+        if isinstance(request, tasks.UpdateAgentTask):
+            run = store.update_agent_task(
+                principal,
+                request.task_id,
+                state=request.state,
+                session_id=request.session_id,
+                session_link=request.session_link,
+                conversation_id=request.conversation_id,
+                status_message=request.status_message,
+                now=now,
+            )
+            return tasks.AgentTaskUpdated(request.request_id, run)
+        if isinstance(request, tasks.TransitionRun):
+            run = store.transition(principal, request.task_id, request.state, now=now)
+            return tasks.RunReply(request.request_id, run)
+        if isinstance(request, tasks.GetAgentNames):
+            names = store.agent_names(principal, request.task_id)
+            return tasks.AgentNames(
+                request.request_id, tuple(tasks.AgentName(i, n) for i, n in names.items())
+            )
+        assert isinstance(request, tasks.CreateRun)
+        self._next_task += 1
+        run = store.create_run(
+            principal,
+            f"t-{self._next_task}",
+            title=request.title,
+            execution=request.execution,
+            parent_run_id=request.parent_run_id,
+            agent_config_snapshot=request.agent_config_snapshot,
+            now=now,
+        )
+        return tasks.RunReply(request.request_id, run)
+
+    async def handle_command(self, message: object, sender: str) -> object:
+        if isinstance(message, Grant):
+            self.store.grant(message.principal, message.task_id)
+            return None
+        return await super().handle_command(message, sender)
+
+
+def _tag(message: object) -> str:
+    return str(getattr(message, "message_type", type(message).__name__))
