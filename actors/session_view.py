@@ -1,0 +1,191 @@
+"""One viewer connection to one shared session: join, catch up, rejoin, end.
+
+A viewer has one of these for the session its link opened and one per hidden
+child pane. Frames go back to the owning actor (as `ViewFrame`) and are applied
+with `handle_frame`, which turns them into outcomes the viewer acts on. After a
+lost connection the view rejoins with its viewer id and the last event number
+it holds, backing off 1 s and growing 1.2 times like the client, so it receives
+exactly the events it missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import structlog
+import trio
+
+from protocol import AgentExchange, OrderedTerminalEvent, UserId, viewer
+from protocol.events import ChildRunUpdated
+
+from .rules.pill_bar import PaneState
+from .runtime import Actor
+from .sharing import RECONNECT_ATTEMPTS, RECONNECT_FIRST_DELAY_S, RECONNECT_GROWTH
+from .transport import Link, LinkClosed, LinkRefused, Network
+
+_log = structlog.get_logger("sharesim.session_view")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewFrame:
+    view: SessionView
+    message: object
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLinkEnded:
+    view: SessionView
+    link: Link
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    message: viewer.JoinedSuccessfully
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeReceived:
+    exchange: AgentExchange
+
+
+@dataclass(frozen=True, slots=True)
+class ChildPushed:
+    update: ChildRunUpdated
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTaskIdPushed:
+    source_task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    reason: str
+
+
+Outcome = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ended
+
+
+@dataclass
+class SessionView:
+    """See the module docstring. `key` names the view for its owner ("root" or a task id)."""
+
+    owner: Actor
+    network: Network
+    key: str
+    route: str
+    user: str
+    server: str = "session-server"
+    state: PaneState = PaneState.LOADING
+    viewer_id: str | None = None
+    last_event_no: int | None = None
+    ended: bool = False
+    joined: viewer.JoinedSuccessfully | None = None
+    transcript: list[AgentExchange] = field(default_factory=list)
+    _link: Link | None = None
+
+    @property
+    def session_id(self) -> str:
+        """The session this view's join route opens."""
+        return urlsplit(self.route).path.rstrip("/").rsplit("/", 1)[-1]
+
+    async def open(self) -> None:
+        """First join; a refused connection leaves the view unavailable."""
+        if not await self._connect():
+            self.state = PaneState.UNAVAILABLE
+            return
+        self._send_initialize()
+
+    async def _connect(self) -> bool:
+        try:
+            self._link = await self.network.connect(
+                self.owner.name, self.server, self.route, self.owner.nursery
+            )
+        except LinkRefused as refused:
+            _log.info("view_connect_refused", view=self.key, reason=str(refused))
+            return False
+        self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:view:{self.key}")
+        return True
+
+    def _send_initialize(self) -> None:
+        assert self._link is not None
+        payload = viewer.ViewerInitPayload(
+            user_id=UserId(self.user),
+            viewer_id=self.viewer_id,
+            last_received_event_no=self.last_event_no,
+        )
+        self._link.send(viewer.Initialize(payload))
+
+    async def _read(self, link: Link) -> None:
+        try:
+            while True:
+                await self.owner.tell_self(ViewFrame(self, await link.receive()))
+        except LinkClosed:
+            pass
+        with trio.CancelScope(shield=True):
+            await self.owner.tell_self(ViewLinkEnded(self, link))
+
+    def handle_frame(self, message: object) -> Outcome | None:
+        if isinstance(message, viewer.JoinedSuccessfully):
+            self.joined = message
+            self.viewer_id = message.viewer_id
+            self.state = PaneState.LOADED
+            return Joined(message)
+        if isinstance(message, viewer.RejoinedSuccessfully):
+            _log.info("view_rejoined", view=self.key, after=self.last_event_no)
+            return None
+        if isinstance(message, OrderedTerminalEvent):
+            return self._event(message)
+        if isinstance(message, viewer.SourceTaskIdUpdated):
+            return SourceTaskIdPushed(message.source_task_id)
+        if isinstance(message, viewer.FailedToJoin):
+            self.ended = True
+            if self.joined is None:
+                self.state = PaneState.UNAVAILABLE
+            return Ended(f"failed to join: {message.reason.value}")
+        if isinstance(message, viewer.SessionEnded):
+            self.ended = True
+            return Ended(f"ended: {message.reason.value}")
+        return None
+
+    def _event(self, event: OrderedTerminalEvent) -> Outcome | None:
+        if self.last_event_no is not None and event.event_no <= self.last_event_no:
+            _log.error(
+                "duplicate_event", view=self.key, event_no=event.event_no, last=self.last_event_no
+            )
+            return None
+        self.last_event_no = event.event_no
+        if isinstance(event.event_type, ChildRunUpdated):
+            return ChildPushed(event.event_type)
+        exchange = AgentExchange.from_event(event.event_type)
+        if exchange is None:
+            return None
+        self.transcript.append(exchange)
+        return ExchangeReceived(exchange)
+
+    def link_ended(self, link: Link) -> None:
+        """Rejoin in the background unless the session is over for this view."""
+        if link is not self._link or self.ended:
+            return
+        if self.viewer_id is None:
+            self.state = PaneState.UNAVAILABLE
+            return
+        self.owner.spawn(self._rejoin, name=f"{self.owner.name}:rejoin:{self.key}")
+
+    async def _rejoin(self) -> None:
+        delay = RECONNECT_FIRST_DELAY_S
+        for _ in range(RECONNECT_ATTEMPTS):
+            await trio.sleep(delay)
+            if self.ended:
+                return
+            if await self._connect():
+                self._send_initialize()
+                return
+            delay *= RECONNECT_GROWTH
+        _log.warning("view_gave_up", view=self.key, attempts=RECONNECT_ATTEMPTS)
+
+    async def close(self) -> None:
+        self.ended = True
+        if self._link is not None:
+            await self._link.close()

@@ -1,0 +1,169 @@
+"""A running system: both servers, agents and viewers on one simulation, under one profile.
+
+Scenarios and tests build topologies through `World` instead of wiring actors
+by hand: it starts the servers with the profile's server-side switches, gives
+every agent the same setup, and opens viewer links the way a person would
+(the share link of a local agent, the run page of a cloud or driver agent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from protocol import RunState
+
+from .agents import AgentInfo, AgentSetup, ChildAgent, Describe, Location, Orchestrator
+from .conditions import NetworkConditions
+from .rules.profiles import Switches
+from .rules.view import ViewScope
+from .servers.session_server import SessionServer
+from .servers.session_store import ServerSwitches
+from .servers.task_server import Grant, TaskServer
+from .servers.task_store import TaskGates
+from .simulation import Simulation, open_simulation
+from .transport import Mode
+from .viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
+
+
+class WorldError(Exception):
+    """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
+
+
+def server_switches(switches: Switches) -> ServerSwitches:
+    return ServerSwitches(push_source_task_id=switches.push_source_task_id)
+
+
+def task_gates(switches: Switches) -> TaskGates:
+    return TaskGates(
+        link_gate_accepts_claimed=switches.link_gate_accepts_claimed,
+        keep_finished_local_session_id=switches.keep_finished_local_session_id,
+    )
+
+
+@dataclass
+class World:
+    simulation: Simulation
+    switches: Switches
+    sessions: SessionServer
+    tasks: TaskServer
+    setup: AgentSetup
+    orchestrators: dict[str, Orchestrator] = field(default_factory=dict)
+    viewers: dict[str, Viewer] = field(default_factory=dict)
+
+    async def start_orchestrator(
+        self, name: str, location: Location, *, title: str = "", first_response_after: float = 1.0
+    ) -> Orchestrator:
+        agent = Orchestrator(
+            name,
+            self.setup,
+            location=location,
+            title=title,
+            first_response_after=first_response_after,
+        )
+        self.orchestrators[name] = agent
+        await self.simulation.stage.start(agent)
+        return agent
+
+    def agent(self, name: str) -> Orchestrator | ChildAgent:
+        """An orchestrator by name, or a child as `orchestrator/child` or by its bare name."""
+        if name in self.orchestrators:
+            return self.orchestrators[name]
+        for orchestrator in self.orchestrators.values():
+            for record in orchestrator.children.values():
+                if record.actor is not None and name in (record.name, record.actor.name):
+                    return record.actor
+        known = list(self.orchestrators) + [
+            r.name for o in self.orchestrators.values() for r in o.children.values()
+        ]
+        raise WorldError(f"no agent named {name!r}; known agents: {', '.join(known) or 'none'}")
+
+    async def describe(self, name: str) -> AgentInfo:
+        info: AgentInfo = await self.agent(name).ref.ask(Describe(), sender="world")
+        return info
+
+    async def open_viewer(
+        self,
+        name: str,
+        target: str,
+        *,
+        user: str = "bob",
+        open_by: OpenBy | None = None,
+        team: bool = True,
+    ) -> Viewer:
+        """A viewer opens the link of `target`: a parent link for an orchestrator, a child link otherwise."""
+        agent = self.agent(target)
+        scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
+        host_is_users = self._host_location(agent) is Location.LOCAL
+        open_by = open_by or (OpenBy.SHARE_LINK if host_is_users else OpenBy.RUN)
+        info = await self.describe(target)
+        if open_by is OpenBy.SHARE_LINK:
+            if info.join_route is None or not info.sharing:
+                raise WorldError(
+                    f"{name} cannot open {target}'s share link: {target} is not sharing"
+                )
+            link = ViewerLink(scope, open_by, route=info.join_route)
+        else:
+            if info.task_id is None:
+                raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
+            link = ViewerLink(scope, open_by, task_id=info.task_id)
+        await self._grant(f"user:{user}", agent if team else None, info)
+        viewer = Viewer(name, self.simulation.network, link, self.switches, user=user)
+        self.viewers[name] = viewer
+        await self.simulation.stage.start(viewer)
+        return viewer
+
+    def _host_location(self, agent: Orchestrator | ChildAgent) -> Location:
+        """Where the agent's host runs: a child local to a cloud driver is remote to the user."""
+        if isinstance(agent, ChildAgent):
+            return agent.host.location if agent.location is Location.LOCAL else Location.REMOTE
+        return agent.location
+
+    async def _grant(
+        self, principal: str, team_of: Orchestrator | ChildAgent | None, info: AgentInfo
+    ) -> None:
+        """Teammates may view the whole orchestration; a link-only viewer just its target run."""
+        task_id = info.task_id
+        if team_of is not None:
+            root = team_of.host if isinstance(team_of, ChildAgent) else team_of
+            task_id = root.task_id or task_id
+        if task_id is not None:
+            await self.tasks.ref.ask(Grant(principal, task_id), sender="world")
+
+    async def observe(self, viewer: str) -> Observation:
+        observation: Observation = await self.viewers[viewer].ref.ask(Observe(), sender="world")
+        return observation
+
+    def task_requests(self, user: str, endpoint: str | None = None) -> int:
+        return self.tasks.store.requests_by(f"user:{user}", endpoint)
+
+    def run_state(self, task_id: str) -> RunState:
+        return next(r.state for r in self.tasks.store.rows() if r.task_id == task_id)
+
+
+@asynccontextmanager
+async def open_world(
+    switches: Switches,
+    *,
+    seed: int = 0,
+    mode: Mode = Mode.MEMORY,
+    conditions: NetworkConditions | None = None,
+    trace_sink: TextIO | None = None,
+    log_context: dict[str, object] | None = None,
+) -> AsyncIterator[World]:
+    """Start both servers under `switches`; every actor stops when the block ends."""
+    async with open_simulation(
+        seed=seed, mode=mode, conditions=conditions, trace_sink=trace_sink, log_context=log_context
+    ) as simulation:
+        sessions = SessionServer(
+            simulation.network,
+            simulation.random.stream("sessions"),
+            switches=server_switches(switches),
+        )
+        tasks = TaskServer(simulation.network, gates=task_gates(switches))
+        await simulation.stage.start(sessions)
+        await simulation.stage.start(tasks)
+        setup = AgentSetup(simulation.network, simulation.stage, switches)
+        yield World(simulation, switches, sessions, tasks, setup)
