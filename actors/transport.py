@@ -110,7 +110,10 @@ class Link:
             return
         due = max(self._last_due, trio.current_time() + self._network.latency(self))
         self._last_due = due
-        self._outbox_send.send_nowait((due, encode(message)))
+        try:
+            self._outbox_send.send_nowait((due, encode(message)))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            _log.debug("send_after_writer_stopped", link=repr(self), type=_type_name(message))
 
     def send_raw(self, text: str) -> None:
         """Queue an arbitrary text frame (tests of how servers treat bad input)."""

@@ -93,7 +93,7 @@ class World:
         open_by: OpenBy | None = None,
         team: bool = True,
     ) -> Viewer:
-        """A viewer opens the link of `target`: a parent link for an orchestrator, a child link otherwise."""
+        """Open `target`'s link: a parent link for an orchestrator, a child link otherwise."""
         agent = self.agent(target)
         scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
         host_is_users = self._host_location(agent) is Location.LOCAL
