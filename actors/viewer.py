@@ -250,7 +250,7 @@ class Viewer(Actor):
             "joined",
             source_type=repr(joined.detailed_source_type),
             source_task_id=joined.source_task_id,
-            role=joined.role.value,
+            granted_role=joined.role.value,
         )
         self._start_discovery(joined.detailed_source_type, joined.source_task_id)
 

@@ -10,13 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import cli_decode
+from . import cli_decode, cli_run
+from .schema import ScenarioError
+from .usage import UsageError
 
 Command = Callable[[argparse.Namespace], int]
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called; printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate session sharing for orchestrated agent sessions.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cli_run.register(commands)
     cli_decode.register(commands)
     return parser
 
@@ -35,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command = args.run
     try:
         return command(args)
-    except (UsageError, OSError) as error:
+    except (UsageError, ScenarioError, OSError) as error:
         print(f"sharesim {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

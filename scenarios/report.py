@@ -1,0 +1,71 @@
+"""Turning run results into text people read: tables and failure explanations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .runner import Failure, RunResult
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain left-aligned text table with a rule under the header."""
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def summary(results: Sequence[RunResult]) -> str:
+    rows = [
+        (
+            r.scenario.name,
+            r.profile.value,
+            _verdict(r),
+            f"{r.end_time:g} s",
+            str(r.messages),
+            str(r.task_requests),
+        )
+        for r in results
+    ]
+    return table(
+        ("scenario", "profile", "result", "virtual time", "messages", "task requests"), rows
+    )
+
+
+def _verdict(result: RunResult) -> str:
+    if result.failures:
+        return f"FAIL ({len(result.failures)})"
+    if not result.checked:
+        return "no checks"
+    return f"pass ({result.checked})"
+
+
+def failures(result: RunResult) -> str:
+    """What was expected, what the viewer showed, and the trace around it."""
+    run = f"{result.scenario.name} [{result.profile.value}, seed {result.seed}]"
+    blocks = [f"{run} ({result.scenario.path})"]
+    blocks += [_failure(failure) for failure in result.failures]
+    return "\n".join(blocks)
+
+
+def _failure(failure: Failure) -> str:
+    lines = [f"  - {failure.what}"]
+    for mismatch in failure.mismatches:
+        lines.append(f"      {mismatch.key}: expected {_show(mismatch.expected)}")
+        lines.append(f"      {' ' * len(mismatch.key)}  but saw  {_show(mismatch.observed)}")
+    if failure.trace:
+        lines.append("      trace (latest messages of this viewer):")
+        lines += [f"        {record.to_json()}" for record in failure.trace]
+    return "\n".join(lines)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        value = list(value)
+    return json.dumps(value, sort_keys=True) if not isinstance(value, str) else value

@@ -1,0 +1,297 @@
+"""Running a scenario: build the world, play the timeline, check every expectation.
+
+Everything happens in virtual time on one seeded simulation, so a run is a
+function of (scenario, profile, seed, switches) and replays exactly. A step
+that cannot be carried out (a viewer opening a share that is not live, an
+exchange mentioning an agent not yet spawned) fails the run with a reason; it
+does not crash it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import structlog
+import trio
+
+from actors.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
+from actors.conditions import NetworkConditions, Partition
+from actors.determinism import seed_scheduler
+from actors.rules.profiles import Profile, Switches
+from actors.simulation import DEFAULT_TIME_SCALE, make_clock
+from actors.trace import Trace, TraceRecord
+from actors.transport import Mode
+from actors.world import World, WorldError, open_world
+from protocol import RunState
+
+from .expectations import Mismatch, check
+from .schema import Expectation, Outcome, Scenario, Step, StepKind
+
+_log = structlog.get_logger("sharesim.runner")
+
+_SERVERS = ("session-server", "task-server")
+_OUTCOME_STATE = {
+    Outcome.SUCCEEDED: RunState.SUCCEEDED,
+    Outcome.FAILED: RunState.FAILED,
+    Outcome.ERROR: RunState.ERROR,
+    Outcome.CANCELLED: RunState.CANCELLED,
+    Outcome.BLOCKED: RunState.BLOCKED,
+}
+#: How many trace records around a failure a report shows.
+TRACE_SLICE = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed expectation (with mismatches) or a step that could not be carried out."""
+
+    what: str
+    at: float
+    mismatches: tuple[Mismatch, ...] = ()
+    trace: tuple[TraceRecord, ...] = ()
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    profile: Profile
+    seed: int
+    failures: list[Failure] = field(default_factory=list)
+    end_time: float = 0.0
+    messages: int = 0
+    task_requests: int = 0
+    checked: int = 0
+    observations: dict[str, dict[str, object]] = field(default_factory=dict)
+    trace: Trace | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+Action = Callable[[], Awaitable[None]]
+
+
+class _Play:
+    """One run of one scenario: the timeline as (time, order, action) entries."""
+
+    def __init__(
+        self, scenario: Scenario, profile: Profile, world: World, result: RunResult
+    ) -> None:
+        self.scenario = scenario
+        self.profile = profile
+        self.world = world
+        self.result = result
+        self.conditions = world.simulation.network.conditions
+
+    def timeline(self) -> list[tuple[float, int, str, Action]]:
+        scenario = self.scenario
+        entries: list[tuple[float, int, str, Action]] = [
+            (0.0, 0, "start orchestrator", self._start)
+        ]
+        entries += [
+            (c.spawn_at, 1, f"spawn {c.name}", self._spawner(c.name)) for c in scenario.children
+        ]
+        entries += [
+            (s.at, 2, f"{s.kind.value} {s.actor}", self._stepper(s)) for s in scenario.steps
+        ]
+        entries += [
+            (v.join_at, 3, f"{v.name} opens {v.opens}", self._joiner(v.name))
+            for v in scenario.viewers
+        ]
+        entries += [
+            (
+                e.at if e.at is not None else scenario.duration,
+                4,
+                f"check {e.viewer}",
+                self._checker(e),
+            )
+            for e in scenario.expectations_for(self.profile)
+        ]
+        return sorted(entries, key=lambda entry: (entry[0], entry[1]))
+
+    async def play(self) -> None:
+        for at, _, label, action in self.timeline():
+            await trio.sleep_until(at)
+            _log.debug("timeline", step=label)
+            try:
+                await action()
+            except WorldError as error:
+                self.result.failures.append(Failure(f"{label}: {error}", at))
+        await trio.sleep_until(self.scenario.duration)
+
+    async def _start(self) -> None:
+        spec = self.scenario.orchestrator
+        await self.world.start_orchestrator(
+            spec.name,
+            spec.location,
+            title=spec.title,
+            first_response_after=spec.first_response_after,
+        )
+
+    def _spawner(self, name: str) -> Action:
+        child = next(c for c in self.scenario.children if c.name == name)
+
+        async def spawn() -> None:
+            orchestrator = self.world.agent(self.scenario.orchestrator.name)
+            await orchestrator.ref.tell(
+                SpawnChild(child.name, child.location, child.title, child.launch_fails),
+                sender="scenario",
+            )
+
+        return spawn
+
+    def _joiner(self, name: str) -> Action:
+        spec = next(v for v in self.scenario.viewers if v.name == name)
+
+        async def join() -> None:
+            await self.world.open_viewer(
+                spec.name, spec.opens, user=spec.user, open_by=spec.open_by, team=spec.team
+            )
+
+        return join
+
+    def _stepper(self, step: Step) -> Action:
+        async def act() -> None:
+            if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
+                await self._connectivity(step)
+                return
+            agent = self.world.agent(step.actor)
+            message: object
+            if step.kind is StepKind.SHARE:
+                message = ShareByUser()
+            elif step.kind is StepKind.STOP_SHARING:
+                message = StopSharing()
+            elif step.kind is StepKind.FINISH:
+                message = Finish(_OUTCOME_STATE[step.outcome])
+            else:
+                message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
+            await agent.ref.tell(message, sender="scenario")
+
+        return act
+
+    def _task_id(self, agent_name: str) -> str:
+        task_id = self.world.agent(agent_name).task_id
+        if task_id is None:
+            raise WorldError(f"{agent_name} has no run yet, so it cannot be mentioned")
+        return task_id
+
+    async def _connectivity(self, step: Step) -> None:
+        """Disconnect: cut the actor off from both servers until it is reconnected."""
+        actor = self._actor_name(step.actor)
+        now = trio.current_time()
+        kept = [
+            p for p in self.conditions.partitions if not (p.actor == actor and p.end == math.inf)
+        ]
+        if step.kind is StepKind.DISCONNECT:
+            kept += [Partition(actor, server, now, math.inf) for server in _SERVERS]
+            self.conditions.partitions = tuple(kept)
+            for server in _SERVERS:
+                for link in self.world.simulation.network.links_between(actor, server):
+                    await link.drop()
+        else:
+            ended = [
+                Partition(p.actor, p.server, p.start, now)
+                for p in self.conditions.partitions
+                if p.actor == actor and p.end == math.inf and now > p.start
+            ]
+            self.conditions.partitions = tuple(kept + ended)
+
+    def _actor_name(self, name: str) -> str:
+        if name in self.world.viewers:
+            return name
+        return self.world.agent(name).name
+
+    def _checker(self, expectation: Expectation) -> Action:
+        async def run_check() -> None:
+            if expectation.viewer not in self.world.viewers:
+                raise WorldError(f"{expectation.viewer} has not opened its link yet")
+            observation = await self.world.observe(expectation.viewer)
+            user = next(v.user for v in self.scenario.viewers if v.name == expectation.viewer)
+            task_ids = {
+                name: task_id
+                for name in self.scenario.agent_names()
+                if (task_id := self._maybe_task_id(name)) is not None
+            }
+            mismatches = check(
+                expectation,
+                observation,
+                task_ids=task_ids,
+                task_requests=self.world.task_requests(user),
+            )
+            now = trio.current_time()
+            self.result.checked += 1
+            self.result.observations[f"{expectation.viewer}@{now:g}"] = (
+                observation.snapshot.to_dict()
+            )
+            if mismatches:
+                trace = self.world.simulation.trace.involving([expectation.viewer])[-TRACE_SLICE:]
+                where = f" (line {expectation.line})" if expectation.line else ""
+                self.result.failures.append(
+                    Failure(
+                        f"{expectation.viewer} at {now:g} s{where}",
+                        now,
+                        tuple(mismatches),
+                        tuple(trace),
+                    )
+                )
+
+        return run_check
+
+    def _maybe_task_id(self, name: str) -> str | None:
+        try:
+            return self.world.agent(name).task_id
+        except WorldError:
+            return None
+
+
+async def play_scenario(
+    scenario: Scenario,
+    profile: Profile,
+    *,
+    seed: int = 0,
+    mode: Mode = Mode.MEMORY,
+    overrides: Switches | None = None,
+    trace_sink: TextIO | None = None,
+) -> RunResult:
+    """Run one scenario inside the current Trio run."""
+    switches = overrides or profile.switches()
+    result = RunResult(scenario, profile, seed)
+    structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
+    async with open_world(
+        switches,
+        seed=seed,
+        mode=mode,
+        conditions=NetworkConditions(),
+        trace_sink=trace_sink,
+        log_context={"scenario": scenario.name},
+    ) as world:
+        await _Play(scenario, profile, world, result).play()
+        result.end_time = trio.current_time()
+        result.messages = len(world.simulation.trace)
+        result.task_requests = sum(world.tasks.store.requests.values())
+        result.trace = world.simulation.trace
+    return result
+
+
+def run_scenario(
+    scenario: Scenario,
+    profile: Profile,
+    *,
+    seed: int = 0,
+    mode: Mode = Mode.MEMORY,
+    overrides: Switches | None = None,
+    trace_sink: TextIO | None = None,
+    time_scale: float = DEFAULT_TIME_SCALE,
+) -> RunResult:
+    """Run one scenario in a fresh, seeded Trio run."""
+    seed_scheduler(seed)
+    return trio.run(
+        lambda: play_scenario(
+            scenario, profile, seed=seed, mode=mode, overrides=overrides, trace_sink=trace_sink
+        ),
+        clock=make_clock(mode, time_scale),
+    )
