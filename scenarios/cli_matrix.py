@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from actors.logs import configure_logging
 from actors.rules.profiles import Profile
 
 from . import catalog, report
+from .cli_run import logging_for_run
 from .matrix import TOPOLOGIES, describe
 from .runner import RunResult, run_scenario
 
@@ -29,7 +29,11 @@ def register(commands: Any) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    configure_logging(verbosity=0)
+    with logging_for_run(verbosity=0, json_stream=None):
+        return _matrix(args.seed)
+
+
+def _matrix(seed: int) -> int:
     rows = []
     failed = False
     for number, name in enumerate(TOPOLOGIES, 1):
@@ -41,7 +45,7 @@ def run_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            result = run_scenario(scenario, profile, seed=args.seed)
+            result = run_scenario(scenario, profile, seed=seed)
             failed = failed or not result.passed
             cells.append(_cell(result))
         rows.append((str(number), name.removesuffix(".toml"), *cells))

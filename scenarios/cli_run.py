@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+import structlog
+
 from actors.logs import configure_logging
 from actors.rules.profiles import Profile, SwitchError, Switches
 from actors.runtime import ActorCrashed
@@ -95,8 +97,11 @@ def run_command(args: argparse.Namespace) -> int:
     switches = _switches(profile, args.set)
     mode = Mode(args.transport)
     results: list[RunResult] = []
-    with _open(args.log_json) as log_json, _open(args.trace) as trace_file:
-        configure_logging(verbosity=args.verbose, json_stream=log_json)
+    with (
+        _open(args.log_json) as log_json,
+        _open(args.trace) as trace_file,
+        logging_for_run(args.verbose, log_json),
+    ):
         for index, scenario in enumerate(scenarios, 1):
             print(
                 f"[{index}/{len(scenarios)}] {scenario.name} ({profile.value}) ...",
@@ -151,6 +156,16 @@ def _switches(profile: Profile, settings: list[str]) -> Switches:
         return profile.switches().with_overrides(overrides)
     except SwitchError as error:
         raise UsageError(str(error)) from None
+
+
+@contextlib.contextmanager
+def logging_for_run(verbosity: int, json_stream: TextIO | None) -> Iterator[None]:
+    """Log for the duration of the runs only, so no sink outlives its file."""
+    configure_logging(verbosity=verbosity, json_stream=json_stream)
+    try:
+        yield
+    finally:
+        structlog.reset_defaults()
 
 
 @contextlib.contextmanager
