@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import cli_decode, cli_matrix, cli_run
+from . import cli_decode, cli_explore, cli_matrix, cli_run, cli_serve
 from .schema import ScenarioError
 from .usage import UsageError
 
@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_run.register(commands)
     cli_matrix.register(commands)
+    cli_explore.register(commands)
     cli_decode.register(commands)
+    cli_serve.register(commands)
     return parser
 
 

@@ -14,13 +14,12 @@ import structlog
 
 from actors.logs import configure_logging
 from actors.rules.profiles import Profile, SwitchError, Switches
-from actors.runtime import ActorCrashed
 from actors.transport import Mode
 
 from . import catalog, report
 from .diagram import mermaid
-from .runner import Failure, RunResult, run_scenario
-from .schema import Scenario
+from .faults import parse_faults
+from .runner import RunResult, run_scenario
 from .usage import UsageError
 
 
@@ -50,6 +49,12 @@ def register(commands: Any) -> None:
         "--seed", type=int, default=0, help="the seed every random choice derives from (default: 0)"
     )
     run.add_argument("--transport", choices=[m.value for m in Mode], default=Mode.MEMORY.value)
+    run.add_argument(
+        "--faults",
+        default="",
+        metavar="KINDS",
+        help="seeded faults from latency, drop, partition (comma-separated), as explore uses them",
+    )
     run.add_argument(
         "--log-json", type=Path, metavar="FILE", help="write every log event as JSON lines"
     )
@@ -96,6 +101,7 @@ def run_command(args: argparse.Namespace) -> int:
     profile = Profile(args.profile)
     switches = _switches(profile, args.set)
     mode = Mode(args.transport)
+    faults = parse_faults(args.faults)
     results: list[RunResult] = []
     with (
         _open(args.log_json) as log_json,
@@ -113,7 +119,15 @@ def run_command(args: argparse.Namespace) -> int:
                     "run": {"scenario": scenario.name, "profile": profile.value, "seed": args.seed}
                 }
                 trace_file.write(json.dumps(header) + "\n")
-            result = _run_one(scenario, profile, args.seed, mode, switches, trace_file)
+            result = run_scenario(
+                scenario,
+                profile,
+                seed=args.seed,
+                mode=mode,
+                overrides=switches,
+                faults=faults,
+                trace_sink=trace_file,
+            )
             results.append(result)
             if args.diagram and result.trace is not None:
                 args.diagram.write_text(
@@ -125,24 +139,6 @@ def run_command(args: argparse.Namespace) -> int:
         print()
         print(report.failures(result))
     return 1 if failed else 0
-
-
-def _run_one(
-    scenario: Scenario,
-    profile: Profile,
-    seed: int,
-    mode: Mode,
-    switches: Switches,
-    trace: TextIO | None,
-) -> RunResult:
-    try:
-        return run_scenario(
-            scenario, profile, seed=seed, mode=mode, overrides=switches, trace_sink=trace
-        )
-    except ActorCrashed as crash:
-        return RunResult(
-            scenario, profile, seed, failures=[Failure(f"simulation error: {crash}", 0.0)]
-        )
 
 
 def _switches(profile: Profile, settings: list[str]) -> Switches:

@@ -39,8 +39,9 @@ def summary(results: Sequence[RunResult]) -> str:
 
 
 def _verdict(result: RunResult) -> str:
-    if result.failures:
-        return f"FAIL ({len(result.failures)})"
+    broken = len(result.failures) + len(result.violations)
+    if broken:
+        return f"FAIL ({broken})"
     if not result.checked:
         return "no checks"
     return f"pass ({result.checked})"
@@ -50,6 +51,7 @@ def failures(result: RunResult) -> str:
     """What was expected, what the viewer showed, and the trace around it."""
     run = f"{result.scenario.name} [{result.profile.value}, seed {result.seed}]"
     blocks = [f"{run} ({result.scenario.path})"]
+    blocks += [f"  - invariant {violation}" for violation in result.violations]
     blocks += [_failure(failure) for failure in result.failures]
     return "\n".join(blocks)
 

@@ -18,9 +18,10 @@ import structlog
 import trio
 
 from actors.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
-from actors.conditions import NetworkConditions, Partition
+from actors.conditions import Partition
 from actors.determinism import seed_scheduler
 from actors.rules.profiles import Profile, Switches
+from actors.runtime import ActorCrashed
 from actors.simulation import DEFAULT_TIME_SCALE, make_clock
 from actors.trace import Trace, TraceRecord
 from actors.transport import Mode
@@ -28,6 +29,8 @@ from actors.world import World, WorldError, open_world
 from protocol import RunState
 
 from .expectations import Mismatch, check
+from .faults import FaultKind, plan_faults
+from .invariants import InvariantMonitor, Violation
 from .schema import Expectation, Outcome, Scenario, Step, StepKind
 
 _log = structlog.get_logger("sharesim.runner")
@@ -60,6 +63,7 @@ class RunResult:
     profile: Profile
     seed: int
     failures: list[Failure] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
     end_time: float = 0.0
     messages: int = 0
     task_requests: int = 0
@@ -69,7 +73,7 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.violations
 
 
 Action = Callable[[], Awaitable[None]]
@@ -255,9 +259,10 @@ async def play_scenario(
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
     overrides: Switches | None = None,
+    faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
 ) -> RunResult:
-    """Run one scenario inside the current Trio run."""
+    """Run one scenario inside the current Trio run, checking invariants throughout."""
     switches = overrides or profile.switches()
     result = RunResult(scenario, profile, seed)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
@@ -265,11 +270,14 @@ async def play_scenario(
         switches,
         seed=seed,
         mode=mode,
-        conditions=NetworkConditions(),
+        conditions=plan_faults(faults, seed, scenario),
         trace_sink=trace_sink,
         log_context={"scenario": scenario.name},
     ) as world:
+        monitor = InvariantMonitor(world)
+        world.simulation.trace.observers.append(monitor.after_delivery)
         await _Play(scenario, profile, world, result).play()
+        result.violations = monitor.violations
         result.end_time = trio.current_time()
         result.messages = len(world.simulation.trace)
         result.task_requests = sum(world.tasks.store.requests.values())
@@ -284,14 +292,27 @@ def run_scenario(
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
     overrides: Switches | None = None,
+    faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
 ) -> RunResult:
     """Run one scenario in a fresh, seeded Trio run."""
+
+    async def play() -> RunResult:
+        return await play_scenario(
+            scenario,
+            profile,
+            seed=seed,
+            mode=mode,
+            overrides=overrides,
+            faults=faults,
+            trace_sink=trace_sink,
+        )
+
     seed_scheduler(seed)
-    return trio.run(
-        lambda: play_scenario(
-            scenario, profile, seed=seed, mode=mode, overrides=overrides, trace_sink=trace_sink
-        ),
-        clock=make_clock(mode, time_scale),
-    )
+    try:
+        return trio.run(play, clock=make_clock(mode, time_scale))
+    except ActorCrashed as crash:
+        return RunResult(
+            scenario, profile, seed, failures=[Failure(f"simulation error: {crash}", 0.0)]
+        )

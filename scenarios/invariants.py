@@ -1,0 +1,185 @@
+"""Safety invariants checked after every delivered message of a run.
+
+Expectations say what a viewer shows at chosen moments; invariants say what
+must never happen at any moment, whatever the seed and the faults. Each check
+reads the actors' state directly (the run is single-threaded, so a check sees
+a consistent picture) and records the first breach per invariant and actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actors.agents import Location
+from actors.rules.pill_bar import PillStatus
+from actors.rules.view import ViewScope
+from actors.trace import TraceRecord
+from actors.viewer import Viewer
+from actors.world import World
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A broken invariant: which, the product behaviours it protects, when, who, what."""
+
+    invariant: str
+    behaviours: tuple[int, ...]
+    at: float
+    actor: str
+    detail: str
+
+    def __str__(self) -> str:
+        numbers = ", ".join(str(b) for b in self.behaviours)
+        protects = f" (behaviours {numbers})" if numbers else ""
+        return f"{self.invariant}{protects} broken at {self.at:g} s by {self.actor}: {self.detail}"
+
+
+_TERMINAL_STATUSES = frozenset(
+    {PillStatus.SUCCESS, PillStatus.ERROR, PillStatus.BLOCKED, PillStatus.CANCELLED}
+)
+
+
+@dataclass
+class InvariantMonitor:
+    """Watches one world; `after_delivery` runs for every traced message."""
+
+    world: World
+    violations: list[Violation] = field(default_factory=list)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+    _known: dict[str, dict[str, PillStatus | None]] = field(default_factory=dict)
+
+    def after_delivery(self, record: TraceRecord) -> None:
+        if record.type == "UpdateAgentTask":
+            self._check_link_writer(record)
+        for viewer in list(self.world.viewers.values()):
+            self._check_viewer(viewer, record.t)
+
+    # -- per viewer -----------------------------------------------------------------
+
+    def _check_viewer(self, viewer: Viewer, now: float) -> None:
+        if viewer.link.scope is ViewScope.CHILD:
+            if viewer.pill_bar.pills() or viewer.panes:
+                shown = [pill.label for pill in viewer.pill_bar.pills()]
+                self._breach(
+                    "child-link-scope",
+                    (17, 39),
+                    now,
+                    viewer.name,
+                    f"a child link shows pills {shown}",
+                )
+        else:
+            self._check_direct_children(viewer, now)
+        self._check_roles(viewer, now)
+        self._check_never_drops(viewer, now)
+        self._check_event_order(viewer, now)
+
+    def _check_direct_children(self, viewer: Viewer, now: float) -> None:
+        orchestrator = self._orchestrator_task_id()
+        children = self._direct_children(orchestrator)
+        for pane in viewer.pill_bar.panes():
+            if pane.task_id not in children:
+                self._breach(
+                    "parent-link-scope",
+                    (38,),
+                    now,
+                    viewer.name,
+                    f"the parent link shows {pane.task_id}, not a direct child of {orchestrator}",
+                )
+
+    def _check_roles(self, viewer: Viewer, now: float) -> None:
+        root = viewer.root.joined if viewer.root is not None else None
+        if root is None:
+            return
+        for task_id, pane in viewer.panes.items():
+            if pane.joined is not None and pane.joined.role.rank > root.role.rank:
+                self._breach(
+                    "role-cap",
+                    (41,),
+                    now,
+                    viewer.name,
+                    f"child {task_id} granted {pane.joined.role.value}, "
+                    f"above {root.role.value} on the parent",
+                )
+
+    def _check_never_drops(self, viewer: Viewer, now: float) -> None:
+        known = self._known.setdefault(viewer.name, {})
+        current = {
+            pill.task_id: pill.status
+            for pill in viewer.pill_bar.pills()
+            if pill.task_id is not None
+        }
+        for task_id, status in known.items():
+            if task_id not in current:
+                self._breach(
+                    "pill-bar-keeps-children",
+                    (46, 49),
+                    now,
+                    viewer.name,
+                    f"dropped child {task_id}",
+                )
+            elif status in _TERMINAL_STATUSES and current[task_id] not in _TERMINAL_STATUSES:
+                self._breach(
+                    "pill-bar-keeps-status",
+                    (46, 49),
+                    now,
+                    viewer.name,
+                    f"child {task_id} went back from {status.value} to {current[task_id]}",
+                )
+        known.update(current)
+
+    def _check_event_order(self, viewer: Viewer, now: float) -> None:
+        views = ([viewer.root] if viewer.root is not None else []) + list(viewer.panes.values())
+        for view in views:
+            for problem in view.sequence_errors:
+                self._breach(
+                    "events-exactly-once-in-order",
+                    (43,),
+                    now,
+                    viewer.name,
+                    f"{view.key}: {problem}",
+                )
+
+    # -- task links ---------------------------------------------------------------------
+
+    def _check_link_writer(self, record: TraceRecord) -> None:
+        task_id = record.ids.get("task_id")
+        if record.src in self.world.viewers:
+            self._breach(
+                "link-writer",
+                (),
+                record.t,
+                record.src,
+                f"a viewer sent update_agent_task for {task_id}",
+            )
+            return
+        for orchestrator in self.world.orchestrators.values():
+            child = orchestrator.children.get(task_id or "")
+            if (
+                child is not None
+                and child.location is Location.REMOTE
+                and record.src == orchestrator.name
+            ):
+                self._breach(
+                    "link-writer",
+                    (),
+                    record.t,
+                    record.src,
+                    f"the host wrote a session link for its remote child {task_id}",
+                )
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _orchestrator_task_id(self) -> str | None:
+        return next((o.task_id for o in self.world.orchestrators.values()), None)
+
+    def _direct_children(self, parent: str | None) -> set[str]:
+        return {row.task_id for row in self.world.tasks.store.rows() if row.parent_run_id == parent}
+
+    def _breach(
+        self, invariant: str, behaviours: tuple[int, ...], at: float, actor: str, detail: str
+    ) -> None:
+        key = (invariant, actor)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.violations.append(Violation(invariant, behaviours, at, actor, detail))
