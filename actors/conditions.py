@@ -7,6 +7,7 @@ is the only part that acts: it drops links and cuts partitions on schedule.
 
 from __future__ import annotations
 
+import enum
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,17 +17,27 @@ import structlog
 import trio
 
 if TYPE_CHECKING:
-    from .transport import Network
+    from .transport import Link, Network
 
 _log = structlog.get_logger("sharesim.conditions")
 
 
+class Spread(enum.Enum):
+    """How the random part of a latency is distributed."""
+
+    #: Anywhere from 0 to `jitter`, evenly: a bounded wobble.
+    UNIFORM = "uniform"
+    #: Exponential with mean `jitter`: mostly short, now and then long, as on a busy network.
+    EXPONENTIAL = "exponential"
+
+
 @dataclass(frozen=True, slots=True)
 class Latency:
-    """One-way delay per frame: `base` seconds plus up to `jitter` seconds, seeded."""
+    """One-way delay per frame: `base` seconds plus a seeded random part set by `jitter`."""
 
     base: float = 0.0
     jitter: float = 0.0
+    spread: Spread = Spread.UNIFORM
 
     def __post_init__(self) -> None:
         if self.base < 0 or self.jitter < 0:
@@ -35,12 +46,19 @@ class Latency:
             )
 
     def sample(self, rng: random.Random) -> float:
-        return self.base + (rng.uniform(0, self.jitter) if self.jitter else 0.0)
+        if not self.jitter:
+            return self.base
+        if self.spread is Spread.EXPONENTIAL:
+            return self.base + rng.expovariate(1 / self.jitter)
+        return self.base + rng.uniform(0, self.jitter)
 
 
 @dataclass(frozen=True, slots=True)
 class Partition:
-    """`actor` cannot reach `server` from `start` until `end` (virtual seconds)."""
+    """`actor` cannot reach `server` from `start` until `end` (virtual seconds).
+
+    Links between them are cut at `start`; connecting is refused until `end`.
+    """
 
     actor: str
     server: str
@@ -59,11 +77,28 @@ class Partition:
 
 @dataclass(frozen=True, slots=True)
 class Drop:
-    """At `at`, drop the links between `actor` and `server` (any link, if `actor` is None)."""
+    """Drop one connection from `actor` to `server` at `at`.
+
+    When several open connections match (an actor may hold more than one, and
+    leaving `actor` or `server` out matches any), the seed picks which. Setting
+    `latest` lets the seed pick the moment too, anywhere from `at` to `latest`.
+    To cut every connection of a pair, use a `Partition`.
+    """
 
     at: float
     actor: str | None = None
     server: str | None = None
+    latest: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.latest is not None and self.latest < self.at:
+            raise ValueError(f"a drop's latest moment ({self.latest}) is before `at` ({self.at})")
+
+    def moment(self, rng: random.Random) -> float:
+        return self.at if self.latest is None else rng.uniform(self.at, self.latest)
+
+    def matches(self, link: Link) -> bool:
+        return self.actor in (None, link.local) and self.server in (None, link.peer)
 
 
 @dataclass
@@ -75,8 +110,9 @@ class NetworkConditions:
     drops: Sequence[Drop] = ()
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
-    def latency_for(self, local: str, peer: str) -> float:
-        return self.latency.sample(self.rng) if (self.latency.base or self.latency.jitter) else 0.0
+    def next_latency(self) -> float:
+        """The delay for the next frame; draws come from one seeded stream, in send order."""
+        return self.latency.sample(self.rng)
 
     def partitioned(self, actor: str, server: str, now: float) -> bool:
         return any(p.covers(actor, server, now) for p in self.partitions)
@@ -91,38 +127,34 @@ class FaultInjector:
 
     async def run(self) -> None:
         conditions = self._network.conditions
-        schedule = sorted(
-            [(d.at, "drop", d) for d in conditions.drops]
-            + [(p.start, "partition", p) for p in conditions.partitions],
-            key=lambda item: (item[0], item[1]),
-        )
-        for at, kind, fault in schedule:
+        # Every random moment is drawn before the first fault, in declaration
+        # order, so the schedule depends on the seed alone. The sort is stable:
+        # faults due at the same moment keep their declared order.
+        schedule: list[tuple[float, Drop | Partition]] = [
+            (drop.moment(self._rng), drop) for drop in conditions.drops
+        ]
+        schedule += [(p.start, p) for p in conditions.partitions]
+        for at, fault in sorted(schedule, key=lambda item: item[0]):
             await trio.sleep_until(at)
             if isinstance(fault, Partition):
-                await self._cut(fault.actor, fault.server, kind)
+                await self._cut(fault.actor, fault.server)
             else:
-                assert isinstance(fault, Drop)
                 await self._drop(fault)
 
     async def _drop(self, fault: Drop) -> None:
-        if fault.actor is not None and fault.server is not None:
-            await self._cut(fault.actor, fault.server, "drop")
-            return
-        candidates = [
-            link
-            for link in self._network.open_links()
-            if fault.actor in (None, link.local, link.peer)
-            and fault.server in (None, link.local, link.peer)
-        ]
+        candidates = sorted(
+            (link for link in self._network.dialled_links() if fault.matches(link)),
+            key=lambda link: (link.local, link.peer, link.id),
+        )
         if not candidates:
-            _log.info("fault_skipped", kind="drop", reason="no open link")
+            _log.info("fault_skipped", kind="drop", actor=fault.actor, server=fault.server)
             return
         victim = self._rng.choice(candidates)
-        _log.info("fault", kind="drop", link=repr(victim))
+        _log.info("fault", kind="drop", actor=victim.local, server=victim.peer, link=repr(victim))
         await victim.drop()
 
-    async def _cut(self, actor: str, server: str, kind: str) -> None:
+    async def _cut(self, actor: str, server: str) -> None:
         links = self._network.links_between(actor, server)
-        _log.info("fault", kind=kind, actor=actor, server=server, links=len(links))
+        _log.info("fault", kind="partition", actor=actor, server=server, links=len(links))
         for link in links:
             await link.drop()

@@ -32,24 +32,34 @@ def stamp_virtual_time(_logger: object, _method: str, event_dict: EventDict) -> 
 
 
 class JsonLinesSink:
-    """Writes every event as one JSON line and passes it on unchanged."""
+    """Writes every event as one JSON line and passes it on unchanged.
+
+    A traceback is written as text here but left as `exc_info` for the
+    console, which renders it its own way.
+    """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
-    def __call__(self, _logger: object, _method: str, event_dict: EventDict) -> EventDict:
-        self._stream.write(json.dumps(event_dict, sort_keys=True, default=str) + "\n")
+    def __call__(self, logger: object, method: str, event_dict: EventDict) -> EventDict:
+        line = structlog.processors.format_exc_info(logger, method, dict(event_dict))
+        self._stream.write(json.dumps(line, sort_keys=True, default=str) + "\n")
         return event_dict
 
 
 class LevelFilter:
-    """Drops events below `level` from the rest of the pipeline (the console)."""
+    """Drops events below `level` from the rest of the pipeline (the console).
+
+    It reads the `level` key, not the method name, so `exception` counts as an
+    error and `warn` as a warning.
+    """
 
     def __init__(self, level: int) -> None:
         self._level = level
 
     def __call__(self, _logger: object, method: str, event_dict: EventDict) -> EventDict:
-        if logging.getLevelNamesMapping().get(method.upper(), logging.INFO) < self._level:
+        name = str(event_dict.get("level", method)).upper()
+        if logging.getLevelNamesMapping().get(name, logging.INFO) < self._level:
             raise structlog.DropEvent
         return event_dict
 

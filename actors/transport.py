@@ -8,6 +8,10 @@ Actor code sees the same `Link` either way.
 A link sends through a single writer task, so the order of frames on one link is
 the order they were sent, whatever latency the network conditions add (TCP
 keeps order too). Frames are decoded and traced where they are received.
+
+A connection has two `Link`s, one per end; the end that connected is the
+`dialled` one. Faults act on the dialled end: dropping it cuts the byte stream,
+and the other end sees the link end as a real server sees a vanished client.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class Link:
         ws: trio_websocket.WebSocketConnection,
         stream: trio.abc.Stream,
         network: Network,
+        dialled: bool,
     ) -> None:
         self.id = link_id
         self.local = local
@@ -93,8 +98,12 @@ class Link:
         )
         self._last_due = 0.0
         self._close_request: tuple[int, str | None] | None = None
+        self._writer_scope = trio.CancelScope()
         self._writer_done = trio.Event()
+        self.dialled = dialled
+        #: No more frames can be sent; queued ones may still be leaving.
         self.closed = False
+        self._ended = False
 
     def __repr__(self) -> str:
         return f"Link#{self.id}({self.local}->{self.peer} {self.resource})"
@@ -105,33 +114,43 @@ class Link:
         A message sent on a closed link is lost, as on a dead socket; the
         sender learns of the loss from its reader, which sees the link end.
         """
-        if self.closed:
-            _log.debug("send_on_closed_link", link=repr(self), type=_type_name(message))
-            return
-        due = max(self._last_due, trio.current_time() + self._network.latency(self))
-        self._last_due = due
-        try:
-            self._outbox_send.send_nowait((due, encode(message)))
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            _log.debug("send_after_writer_stopped", link=repr(self), type=_type_name(message))
+        self._enqueue(encode(message), _type_name(message))
 
     def send_raw(self, text: str) -> None:
         """Queue an arbitrary text frame (tests of how servers treat bad input)."""
-        self._outbox_send.send_nowait((trio.current_time(), text))
+        self._enqueue(text, "raw")
+
+    def _enqueue(self, text: str, kind: str) -> None:
+        if self.closed:
+            _log.debug("send_on_closed_link", link=repr(self), type=kind)
+            return
+        # A frame never overtakes the one before it, however the latency draws fall.
+        due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
+        self._last_due = due
+        try:
+            self._outbox_send.send_nowait((due, text))
+        except trio.BrokenResourceError:  # the writer has stopped: the connection is gone
+            _log.debug("send_after_writer_stopped", link=repr(self), type=kind)
 
     async def _write_frames(self) -> None:
         try:
-            async with self._outbox_receive as outbox:
-                async for due, text in outbox:
-                    if due > trio.current_time():
-                        await trio.sleep_until(due)
-                    await self._ws.send_message(text)
-            if self._close_request is not None:
-                await self._ws.aclose(*self._close_request)
+            with self._writer_scope:
+                async with self._outbox_receive as outbox:
+                    async for due, text in outbox:
+                        if due > trio.current_time():
+                            await trio.sleep_until(due)
+                        await self._ws.send_message(text)
+                if self._close_request is not None:
+                    await self._ws.aclose(*self._close_request)
         except _GONE:
             pass
         finally:
+            # However the writer ends (closed, dropped, or its actor stopped),
+            # the socket under it must not outlive it.
+            await trio.aclose_forcefully(self._stream)
             self._writer_done.set()
+            if self.closed:
+                self._end()
 
     async def receive(self) -> object:
         """The next decoded message, a `MalformedFrame`, or `LinkClosed` when it ends."""
@@ -139,8 +158,9 @@ class Link:
             text = await self._ws.get_message()
         except trio_websocket.ConnectionClosed as closed:
             self._mark_closed()
+            self._end()
             reason = closed.reason
-            code = reason.code if reason else None
+            code = int(reason.code) if reason else None  # wsproto may hand an IntEnum
             raise LinkClosed(repr(self), code, reason.reason if reason else None) from None
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
@@ -162,29 +182,42 @@ class Link:
                 return
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
-        """Close with the WebSocket handshake once the queued frames have left."""
+        """Close with the WebSocket handshake once the queued frames have left.
+
+        Until they have, the link still counts as open, so a fault can cut it.
+        """
         if self.closed:
             return
         self._close_request = (code, reason)
-        self._outbox_send.close()
         self._mark_closed()
         await self._writer_done.wait()
 
     async def drop(self) -> None:
-        """Cut the byte stream under the socket with no close handshake, as a network fault."""
-        if self.closed:
+        """Cut the byte stream with no close handshake, as a network fault.
+
+        Frames still queued are lost. Both ends see `LinkClosed` with code 1006
+        (abnormal closure): this end at once, the peer as soon as its reader
+        notices the stream has ended.
+        """
+        if self._ended:
             return
-        self._mark_closed()
-        self._outbox_send.close()
         self._network.trace_event(
             self.local, self.peer, self.send_channel.value, "ConnectionDropped"
         )
+        self._mark_closed()
+        self._end()
+        self._writer_scope.cancel()
         await self._stream.aclose()
 
     def _mark_closed(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._network.forget(self)
+        """Refuse further sends; the writer ends once what is queued has gone or failed."""
+        self.closed = True
+        self._outbox_send.close()
+
+    def _end(self) -> None:
+        """The connection is over: faults and `links_between` no longer see it."""
+        self._ended = True
+        self._network.forget(self)
 
 
 _GONE = (trio_websocket.ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError)
@@ -261,12 +294,14 @@ class Network:
             ws=ws,
             stream=stream,
             network=self,
+            dialled=False,
         )
         self._register(link, server.nursery)
         try:
             await server.handler(link)
         finally:
             link._mark_closed()
+            link._end()
 
     # -- clients -----------------------------------------------------------
 
@@ -281,17 +316,21 @@ class Network:
         if channels is None:
             raise LinkRefused(f"{client}: {server_name} has no route {resource}")
         receive_channel, send_channel = channels
-        if self.conditions.partitioned(client, server_name, trio.current_time()):
-            self.trace_event(client, server_name, receive_channel.value, "ConnectionRefused")
-            raise LinkRefused(f"{client}: partitioned from {server_name}")
+        self._refuse_if_partitioned(client, server_name, receive_channel)
         stream = await self._open_stream(server, client)
-        ws = await trio_websocket.wrap_client_stream(
-            nursery,
-            cast(trio.SocketStream, stream),  # any trio stream works; the hint is narrower
-            server_name,
-            _with_client(resource, client),
-            max_message_size=server.max_frame_bytes,
-        )
+        try:
+            ws = await trio_websocket.wrap_client_stream(
+                nursery,
+                cast(trio.SocketStream, stream),  # any trio stream works; the hint is narrower
+                server_name,
+                _with_client(resource, client),
+                max_message_size=server.max_frame_bytes,
+            )
+            # A partition that began during the handshake loses its last frames.
+            self._refuse_if_partitioned(client, server_name, receive_channel)
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
         link = Link(
             link_id=next(self._ids),
             local=client,
@@ -302,16 +341,29 @@ class Network:
             ws=ws,
             stream=stream,
             network=self,
+            dialled=True,
         )
         self._register(link, nursery)
         return link
 
+    def _refuse_if_partitioned(self, client: str, server_name: str, channel: Channel) -> None:
+        if self.conditions.partitioned(client, server_name, trio.current_time()):
+            self.trace_event(client, server_name, channel.value, "ConnectionRefused")
+            raise LinkRefused(f"{client}: partitioned from {server_name}")
+
     async def _open_stream(self, server: _Server, client: str) -> trio.abc.Stream:
+        """A byte stream to the server, or `LinkRefused` if it no longer listens."""
         if self.mode is Mode.TCP:
             assert server.port is not None
-            return await trio.open_tcp_stream("127.0.0.1", server.port)
+            try:
+                return await trio.open_tcp_stream("127.0.0.1", server.port)
+            except OSError as error:
+                raise LinkRefused(f"{client}: {server.name} is not listening ({error})") from None
         client_end, server_end = trio.testing.memory_stream_pair()
-        server.nursery.start_soon(self._accept, server, server_end, client)
+        try:
+            server.nursery.start_soon(self._accept, server, server_end, client)
+        except RuntimeError:  # the server's nursery has closed: it has stopped
+            raise LinkRefused(f"{client}: {server.name} is not listening") from None
         return client_end
 
     def _register(self, link: Link, nursery: trio.Nursery) -> None:
@@ -323,16 +375,14 @@ class Network:
 
     # -- conditions ----------------------------------------------------------
 
-    def latency(self, link: Link) -> float:
-        return self.conditions.latency_for(link.local, link.peer)
-
     def links_between(self, actor: str, server: str) -> list[Link]:
-        """Open links between an actor and a server, from either end, in creation order."""
+        """Open connections between an actor and a server, as their dialled ends, oldest first."""
         pair = {actor, server}
-        return [link for link in self._links.values() if {link.local, link.peer} == pair]
+        return [link for link in self.dialled_links() if {link.local, link.peer} == pair]
 
-    def open_links(self) -> list[Link]:
-        return list(self._links.values())
+    def dialled_links(self) -> list[Link]:
+        """Every open connection, once each, as the end that connected."""
+        return [link for link in self._links.values() if link.dialled]
 
     # -- trace ---------------------------------------------------------------
 
