@@ -20,6 +20,10 @@ from ..transport import CLOSE_TOO_BIG, Link, LinkClosed, MalformedFrame, Network
 
 _log = structlog.get_logger("sharesim.server")
 
+#: WebSocket close codes every server may use (RFC 6455).
+CLOSE_GOING_AWAY = 1001
+CLOSE_INTERNAL_ERROR = 1011
+
 
 @dataclass(frozen=True, slots=True)
 class LinkOpened:
@@ -37,6 +41,15 @@ class LinkEnded:
     link: Link
     code: int | None
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseAll:
+    """Close every client link with a proper WebSocket close, e.g. before the process exits."""
+
+    code: int = CLOSE_GOING_AWAY
+    reason: str = "server shutting down"
+    timeout: float = 5.0
 
 
 class WebSocketServer(Actor):
@@ -81,6 +94,12 @@ class WebSocketServer(Actor):
             code, reason = closed.code, closed.reason
             if code == CLOSE_TOO_BIG:
                 _log.warning("frame_too_large", link=repr(link), peer=link.peer)
+        except Exception as error:
+            # Reading a frame should only ever fail as a MalformedFrame; anything
+            # else is a bug below us, so say so loudly and drop just this client.
+            _log.error("frame_unreadable", peer=link.peer, error=f"{type(error).__name__}: {error}")
+            code, reason = CLOSE_INTERNAL_ERROR, "the server could not read a frame"
+            self.close_link(link, code, reason)
         with trio.CancelScope(shield=True):
             await self.tell_self(LinkEnded(link, code, reason))
 
@@ -98,9 +117,23 @@ class WebSocketServer(Actor):
             return None
         if isinstance(message, LinkEnded):
             self.links.pop(message.link.id, None)
+            code = None if message.code is None else int(message.code)  # wsproto hands an enum
+            _log.debug("link_ended", peer=message.link.peer, code=code)
             await self.link_ended(message.link)
             return None
+        if isinstance(message, CloseAll):
+            await self._close_all(message)
+            return None
         return await self.handle_command(message, sender)
+
+    async def _close_all(self, request: CloseAll) -> None:
+        """Close links together, waiting at most `timeout` for clients that do not answer."""
+        links = list(self.links.values())
+        _log.info("closing_all_links", count=len(links), code=request.code)
+        with trio.move_on_after(request.timeout):
+            async with trio.open_nursery() as closing:
+                for link in links:
+                    closing.start_soon(link.close, request.code, _clip(request.reason))
 
     async def link_opened(self, link: Link) -> None:
         """A client connected; nothing has been said yet."""

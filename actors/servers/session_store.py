@@ -4,7 +4,8 @@ The session server actor hands every decoded frame, connection and
 disconnection to `SessionStore`, which answers with actions: frames to send,
 connections to close, grace timers to start. All session state lives here, so
 the rules (joins, rejoins, event numbering, ending, role caps, the follow-up
-task-id push) are tested without a network.
+task-id push) are tested without a network. The store logs what it decides,
+so a refused join or an ignored frame can be explained from the log alone.
 
 Routes: a sharer opens `/sessions/create` (then `Initialize`) or
 `/sessions/{id}/resume` (then `Reconnect`); a viewer opens
@@ -15,11 +16,14 @@ so its role is capped at the role it holds on the parent.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from dataclasses import dataclass, field
 from random import Random
 from urllib.parse import parse_qs, urlsplit
+
+import structlog
 
 from protocol import Channel, message_types, sharer, viewer
 from protocol.common import Ping, Pong
@@ -28,6 +32,8 @@ from protocol.message import Message, UnknownMessage
 from protocol.roles import Role
 from protocol.secrets import ReconnectToken, SessionSecret
 from protocol.source import LegacySessionSourceType, SessionSourceType, resolve_orchestrator_task_id
+
+_log = structlog.get_logger("sharesim.session_server")
 
 ConnId = int
 
@@ -81,6 +87,27 @@ class ServerSwitches:
     sharer_grace_s: float = DEFAULT_SHARER_GRACE_S
 
 
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What a session was created with: the facts viewers are told and reconnects prove.
+
+    Only `source_task_id` ever changes, and only through the follow-up push.
+    """
+
+    session_id: str
+    source_type: SessionSourceType
+    source_task_id: str | None
+    sharer_id: str
+    owner: str
+    lifetime: sharer.Lifetime
+    link_role: Role
+    secret: SessionSecret
+    token: ReconnectToken
+
+    def join_link(self) -> str:
+        return f"/sessions/join/{self.session_id}?pwd={self.secret.reveal()}"
+
+
 @dataclass
 class _Seat:
     viewer_id: str
@@ -91,15 +118,7 @@ class _Seat:
 
 @dataclass
 class _Session:
-    session_id: str
-    secret: SessionSecret
-    token: ReconnectToken
-    sharer_id: str
-    owner: str
-    source_type: SessionSourceType
-    source_task_id: str | None
-    lifetime: sharer.Lifetime
-    link_role: Role
+    manifest: Manifest
     events: list[OrderedTerminalEvent] = field(default_factory=list)
     sharer_conn: ConnId | None = None
     seats: dict[str, _Seat] = field(default_factory=dict)
@@ -107,11 +126,12 @@ class _Session:
     grace_epoch: int = 0
 
     @property
+    def session_id(self) -> str:
+        return self.manifest.session_id
+
+    @property
     def last_event_no(self) -> int | None:
         return self.events[-1].event_no if self.events else None
-
-    def join_link(self) -> str:
-        return f"/sessions/join/{self.session_id}?pwd={self.secret.reveal()}"
 
 
 @dataclass
@@ -199,6 +219,9 @@ class SessionStore:
             return []
         session.sharer_conn = None
         session.grace_epoch += 1
+        _log.info(
+            "sharer_gone", session_id=session.session_id, grace_s=self.switches.sharer_grace_s
+        )
         return [StartGrace(session.session_id, session.grace_epoch, self.switches.sharer_grace_s)]
 
     def grace_expired(self, session_id: str, epoch: int) -> list[Action]:
@@ -223,38 +246,45 @@ class SessionStore:
         return self._from_viewer(conn, state, message)
 
     def malformed(self, conn: ConnId, error: str) -> list[Action]:
-        """A frame that did not decode: say why, then close, as serde would fail the socket."""
+        """A frame that did not decode: say why, then close, as serde would fail the socket.
+
+        A client still waiting for its first answer also gets the protocol's
+        own refusal, so it fails the way it would on any other bad request.
+        """
         state = self._conns.get(conn)
         actions: list[Action] = []
-        if state is not None and state.kind is ConnKind.VIEWER and state.session_id is None:
-            actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
+        if state is not None and state.session_id is None:
+            if state.kind is ConnKind.VIEWER:
+                actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
+            elif sharer_route_session(state.resource) is not None:
+                invalid = sharer.ReconnectFailureReason.INVALID
+                actions.append(Send(conn, sharer.FailedToReconnect(invalid)))
         actions.append(Close(conn, CLOSE_UNSUPPORTED_DATA, f"malformed frame: {error}"))
         return actions
 
     def _unknown(self, conn: ConnId, state: _Conn, message: UnknownMessage) -> list[Action]:
         if state.kind is ConnKind.VIEWER and message.tag in _SHARER_ONLY_TAGS:
-            return [
-                Close(
-                    conn,
-                    CLOSE_POLICY,
-                    f"{message.tag} is a sharer message; a viewer may not send it",
-                )
-            ]
-        return []  # a newer peer's message: ignored, the connection stays
+            _log.warning("wrong_channel", tag=message.tag, kind=state.kind.value)
+            reason = f"{message.tag} is a sharer message; a viewer may not send it"
+            return [Close(conn, CLOSE_POLICY, reason)]
+        # A newer peer's message: ignored, the connection stays.
+        _log.info("unknown_message_ignored", tag=message.tag, kind=state.kind.value)
+        return []
 
     # -- sharer ------------------------------------------------------------------
 
     def _from_sharer(self, conn: ConnId, state: _Conn, message: object) -> list[Action]:
-        session = self.sessions.get(state.session_id or "")
-        if session is None:
+        if isinstance(message, Ping):
+            return [Send(conn, Pong(message.data))]
+        if state.session_id is None:
             if isinstance(message, sharer.Initialize):
                 return self._initialize(conn, state, message.payload)
             if isinstance(message, sharer.Reconnect):
                 return self._reconnect(conn, state, message.payload)
             return [Close(conn, CLOSE_POLICY, f"{_tag(message)} before Initialize or Reconnect")]
-        if isinstance(message, Ping):
-            return [Send(conn, Pong(message.data))]
-        if session.ended is not None:
+        session = self.sessions.get(state.session_id)
+        if session is None or session.ended is not None:
+            # An ephemeral session is deleted when it ends; this link outlived it.
             return [Close(conn, CLOSE_POLICY, "the session has ended")]
         if isinstance(message, OrderedTerminalEvent):
             return self._event(conn, session, message)
@@ -273,30 +303,38 @@ class SessionStore:
         if sharer_route_session(state.resource) is not None:
             return [Close(conn, CLOSE_POLICY, "Initialize must be sent on /sessions/create")]
         self._sharer_numbers += 1
-        # A sharer from before the sidecar names its task only inside AmbientAgent.
-        source_task_id = resolve_orchestrator_task_id(payload.source_type, payload.source_task_id)
-        session = _Session(
+        manifest = Manifest(
             session_id=str(uuid.UUID(bytes=self._rng.randbytes(16), version=4)),
-            secret=SessionSecret(self._rng.randbytes(12).hex()),
-            token=ReconnectToken(self._rng.randbytes(16).hex()),
+            source_type=payload.source_type,
+            # A sharer from before the sidecar names its task only inside AmbientAgent.
+            source_task_id=resolve_orchestrator_task_id(
+                payload.source_type, payload.source_task_id
+            ),
             sharer_id=f"sharer-{self._sharer_numbers}",
             owner=payload.user_id.anonymous_id,
-            source_type=payload.source_type,
-            source_task_id=source_task_id,
             lifetime=payload.lifetime,
             link_role=payload.link_role,
-            sharer_conn=conn,
+            secret=SessionSecret(self._rng.randbytes(12).hex()),
+            token=ReconnectToken(self._rng.randbytes(16).hex()),
         )
-        self.sessions[session.session_id] = session
-        state.session_id = session.session_id
+        session = _Session(manifest, sharer_conn=conn)
+        self.sessions[manifest.session_id] = session
+        state.session_id = manifest.session_id
+        _log.info(
+            "session_created",
+            session_id=manifest.session_id,
+            sharer_id=manifest.sharer_id,
+            source_task_id=manifest.source_task_id,
+            lifetime=manifest.lifetime.value,
+        )
         return [
             Send(
                 conn,
                 sharer.SessionInitialized(
-                    session_id=session.session_id,
-                    session_secret=session.secret,
-                    reconnect_token=session.token,
-                    sharer_id=session.sharer_id,
+                    session_id=manifest.session_id,
+                    session_secret=manifest.secret,
+                    reconnect_token=manifest.token,
+                    sharer_id=manifest.sharer_id,
                 ),
             )
         ]
@@ -304,22 +342,24 @@ class SessionStore:
     def _reconnect(
         self, conn: ConnId, state: _Conn, payload: sharer.ReconnectPayload
     ) -> list[Action]:
+        """Resume a session; the reply names the last event held, so the sharer resends the rest."""
         session_id = sharer_route_session(state.resource) or payload.session_id
         session = self.sessions.get(session_id or "")
         reason: sharer.ReconnectFailureReason | None = None
         if session is None or session.ended is not None:
             reason = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
-        elif payload.session_secret != session.secret:
+        elif payload.session_secret != session.manifest.secret:
             reason = sharer.ReconnectFailureReason.WRONG_PASSWORD
-        elif payload.reconnect_token != session.token:
+        elif payload.reconnect_token != session.manifest.token:
             reason = sharer.ReconnectFailureReason.WRONG_RECONNECTION_TOKEN
-        elif payload.user_id.anonymous_id != session.owner:
+        elif payload.user_id.anonymous_id != session.manifest.owner:
             reason = sharer.ReconnectFailureReason.WRONG_FIREBASE_UID
         if reason is not None or session is None:
             failure = reason or sharer.ReconnectFailureReason.INVALID
+            _log.info("reconnect_refused", session_id=session_id, reason=failure.value)
             return [
                 Send(conn, sharer.FailedToReconnect(failure)),
-                Close(conn, CLOSE_POLICY, failure.value),
+                Close(conn, CLOSE_POLICY, f"reconnect refused: {failure.value}"),
             ]
         actions: list[Action] = []
         if session.sharer_conn is not None and session.sharer_conn != conn:
@@ -327,20 +367,27 @@ class SessionStore:
         session.sharer_conn = conn
         session.grace_epoch += 1
         state.session_id = session.session_id
+        _log.info(
+            "sharer_reconnected", session_id=session.session_id, last_event_no=session.last_event_no
+        )
         actions.append(Send(conn, sharer.SessionReconnected(session.last_event_no)))
         return actions
 
     def _event(self, conn: ConnId, session: _Session, event: OrderedTerminalEvent) -> list[Action]:
+        """Store and relay the next event; numbers start at 0 and leave no gaps."""
         last = session.last_event_no
         expected = 0 if last is None else last + 1
         if last is not None and event.event_no <= last:
             return [Send(conn, sharer.EventsProcessedAck(last))]  # a resend after reconnect
         if event.event_no != expected:
-            return [
-                Close(
-                    conn, CLOSE_POLICY, f"event {event.event_no} out of order; expected {expected}"
-                )
-            ]
+            _log.warning(
+                "event_out_of_order",
+                session_id=session.session_id,
+                event_no=event.event_no,
+                expected=expected,
+            )
+            reason = f"event {event.event_no} out of order; expected {expected}"
+            return [Close(conn, CLOSE_POLICY, reason)]
         session.events.append(event)
         actions: list[Action] = [Send(conn, sharer.EventsProcessedAck(event.event_no))]
         actions += [Send(c, event) for c in _viewer_conns(session)]
@@ -348,12 +395,18 @@ class SessionStore:
 
     def _update_source_task_id(self, session: _Session, source_task_id: str) -> list[Action]:
         if not self.switches.push_source_task_id:
-            return []  # a server without the follow-up does not know this message
-        session.source_task_id = source_task_id
+            # A server without the follow-up does not know this message.
+            _log.info("unknown_message_ignored", tag="UpdateSourceTaskId", kind="sharer")
+            return []
+        session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
+        _log.info(
+            "source_task_id_updated", session_id=session.session_id, source_task_id=source_task_id
+        )
         update = viewer.SourceTaskIdUpdated(source_task_id)
         return [Send(c, update) for c in _viewer_conns(session)]
 
     def _end(self, session: _Session, reason: viewer.SessionEndedReason) -> list[Action]:
+        """Tell every joined viewer; an ephemeral session is forgotten, a lingering one kept."""
         session.ended = reason
         actions: list[Action] = []
         for c in _viewer_conns(session):
@@ -361,8 +414,9 @@ class SessionStore:
                 Send(c, viewer.SessionEnded(reason)),
                 Close(c, CLOSE_NORMAL, "session ended"),
             ]
-        if session.lifetime is sharer.Lifetime.EPHEMERAL:
+        if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
             del self.sessions[session.session_id]
+        _log.info("session_ended", session_id=session.session_id, reason=reason.value)
         return actions
 
     # -- viewer ------------------------------------------------------------------
@@ -373,25 +427,31 @@ class SessionStore:
         if state.session_id is not None:
             return [Close(conn, CLOSE_POLICY, f"{_tag(message)} after joining")]
         if not isinstance(message, viewer.Initialize):
-            return self._refuse(conn, viewer.JoinFailureReason.INVALID)
+            return self._refuse(conn, None, viewer.JoinFailureReason.INVALID)
         route = JoinRoute.parse(state.resource)
-        assert route is not None
+        assert route is not None, "a viewer connection always has a join route"
         session = self.sessions.get(route.session_id)
         if session is None:
-            return self._refuse(conn, viewer.JoinFailureReason.SESSION_NOT_FOUND)
-        if route.pwd != session.secret.reveal():
-            return self._refuse(conn, viewer.JoinFailureReason.WRONG_PASSWORD)
+            return self._refuse(conn, route.session_id, viewer.JoinFailureReason.SESSION_NOT_FOUND)
+        if route.pwd != session.manifest.secret.reveal():
+            return self._refuse(conn, route.session_id, viewer.JoinFailureReason.WRONG_PASSWORD)
         payload = message.payload
         user = payload.user_id.anonymous_id
         cap = self._parent_role(route, user)
         if cap is None:
-            return self._refuse(conn, viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE)
+            return self._refuse(
+                conn, route.session_id, viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE
+            )
         if payload.viewer_id is not None:
             return self._rejoin(conn, state, session, payload, user)
-        return self._join(conn, state, session, user, session.link_role.at_most(cap))
+        return self._join(conn, state, session, user, session.manifest.link_role.at_most(cap))
 
     def _parent_role(self, route: JoinRoute, user: str) -> Role | None:
-        """The cap a parent share puts on a child join; Full when there is no parent."""
+        """The cap a parent share puts on a child join; Full when there is no parent.
+
+        The parent seat must be the joiner's own: a seat id is not a credential
+        anyone else can borrow.
+        """
         if route.via_session is None:
             return Role.FULL
         parent = self.sessions.get(route.via_session)
@@ -407,13 +467,20 @@ class SessionStore:
         viewer_id = f"viewer-{self._viewer_numbers}"
         session.seats[viewer_id] = _Seat(viewer_id, user, role, conn)
         state.session_id, state.viewer_id = session.session_id, viewer_id
+        manifest = session.manifest
         joined = viewer.JoinedSuccessfully(
             viewer_id=viewer_id,
-            source_type=LegacySessionSourceType.of(session.source_type),
-            detailed_source_type=session.source_type,
-            source_task_id=session.source_task_id,
+            source_type=LegacySessionSourceType.of(manifest.source_type),
+            detailed_source_type=manifest.source_type,
+            source_task_id=manifest.source_task_id,
             latest_event_no=session.last_event_no,
             role=role,
+        )
+        _log.info(
+            "viewer_joined",
+            session_id=session.session_id,
+            viewer_id=viewer_id,
+            viewer_role=role.value,
         )
         return [Send(conn, joined), *self._catch_up(conn, session, None)]
 
@@ -425,12 +492,28 @@ class SessionStore:
         payload: viewer.ViewerInitPayload,
         user: str,
     ) -> list[Action]:
+        """Give a returning viewer its seat back and exactly the events it missed.
+
+        The order is the crate's: `RejoinedSuccessfully` first, then every event
+        numbered above `last_received_event_no` (all of them when it is None).
+        A link the seat still had is closed, so one seat never has two feeds.
+        """
         seat = session.seats.get(payload.viewer_id or "")
         if seat is None or seat.user != user:
-            return self._refuse(conn, viewer.JoinFailureReason.INVALID)
+            return self._refuse(conn, session.session_id, viewer.JoinFailureReason.INVALID)
+        actions: list[Action] = []
+        if seat.conn is not None and seat.conn != conn:
+            actions.append(Close(seat.conn, CLOSE_POLICY, "replaced by a rejoin"))
         seat.conn = conn
         state.session_id, state.viewer_id = session.session_id, seat.viewer_id
+        _log.info(
+            "viewer_rejoined",
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+            last_received_event_no=payload.last_received_event_no,
+        )
         return [
+            *actions,
             Send(conn, viewer.RejoinedSuccessfully()),
             *self._catch_up(conn, session, payload.last_received_event_no),
         ]
@@ -446,13 +529,25 @@ class SessionStore:
             ]
         return actions
 
-    def _refuse(self, conn: ConnId, reason: viewer.JoinFailureReason) -> list[Action]:
-        return [Send(conn, viewer.FailedToJoin(reason)), Close(conn, CLOSE_POLICY, reason.value)]
+    def _refuse(
+        self, conn: ConnId, session_id: str | None, reason: viewer.JoinFailureReason
+    ) -> list[Action]:
+        _log.info("join_refused", session_id=session_id, reason=reason.value)
+        return [
+            Send(conn, viewer.FailedToJoin(reason)),
+            Close(conn, CLOSE_POLICY, f"join refused: {reason.value}"),
+        ]
 
     # -- reads ---------------------------------------------------------------------
 
-    def join_link(self, session_id: str) -> str:
-        return self.sessions[session_id].join_link()
+    def manifest(self, session_id: str) -> Manifest | None:
+        session = self.sessions.get(session_id)
+        return session.manifest if session else None
+
+    def join_link(self, session_id: str) -> str | None:
+        """The join route with its secret, or None for a session the server does not hold."""
+        manifest = self.manifest(session_id)
+        return manifest.join_link() if manifest else None
 
 
 def _viewer_conns(session: _Session) -> list[ConnId]:

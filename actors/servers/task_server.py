@@ -79,7 +79,8 @@ class TaskServer(WebSocketServer):
             )
             return
         if isinstance(message, UnknownMessage):
-            _log.info("unknown_request_ignored", tag=message.tag, principal=principal)
+            # A newer client's request: ignored, the connection stays.
+            _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
             return
         endpoint = _ENDPOINTS.get(type(message))
         request_id = int(getattr(message, "request_id", 0))

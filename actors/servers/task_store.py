@@ -19,6 +19,8 @@ from ..rules.names import display_name
 
 #: Most rows one list call returns; the client asks for exactly this many.
 PAGE_LIMIT = 100
+#: A cursor is an offset into a run's children; no run has a billion of them.
+_CURSOR_DIGITS = 9
 
 _TERMINAL = frozenset(s for s in RunState if s.is_terminal)
 
@@ -273,8 +275,11 @@ class TaskStore:
 
 
 def _decode_cursor(cursor: str | None) -> int:
+    """The offset a cursor stands for; only the ASCII digits this server issues are accepted."""
     if cursor is None:
         return 0
-    if not cursor.isdigit():
-        raise TaskRefused(TaskErrorKind.INVALID, f"cursor {cursor!r} is not one this server issued")
-    return int(cursor)
+    # str.isdigit alone would pass "²", and int() refuses past 4300 digits.
+    if cursor.isascii() and cursor.isdigit() and len(cursor) <= _CURSOR_DIGITS:
+        return int(cursor)
+    shown = cursor if len(cursor) <= 40 else cursor[:37] + "..."
+    raise TaskRefused(TaskErrorKind.INVALID, f"cursor {shown!r} is not one this server issued")

@@ -20,6 +20,9 @@ from protocol import AnyMessage, UserId, sharer, viewer
 
 M = TypeVar("M")
 
+#: How long a test client waits for a frame, in virtual seconds: past any server timer.
+WAIT_S = 300.0
+
 
 @dataclass
 class Client:
@@ -30,8 +33,12 @@ class Client:
     def send(self, message: AnyMessage) -> None:
         self.link.send(message)
 
+    def send_raw(self, text: str) -> None:
+        """Send any text frame, valid or not (bad-input tests)."""
+        self.link.send_raw(text)
+
     async def receive(self) -> object:
-        with trio.fail_after(60):
+        with trio.fail_after(WAIT_S):
             return await self.link.receive()
 
     async def expect(self, kind: type[M]) -> M:
@@ -41,7 +48,7 @@ class Client:
 
     async def closed(self) -> LinkClosed:
         """Read until the link ends; return how it ended."""
-        with trio.fail_after(60):
+        with trio.fail_after(WAIT_S):
             while True:
                 try:
                     await self.link.receive()
@@ -69,12 +76,36 @@ class Servers:
         return client, await client.expect(sharer.SessionInitialized)
 
     async def join(
-        self, name: str, created: sharer.SessionInitialized, **payload: object
+        self, name: str, created: sharer.SessionInitialized, *, query: str = "", **payload: object
     ) -> tuple[Client, object]:
-        route = f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
-        client = await self.connect(name, "session-server", route)
+        """Join (or, with `viewer_id`, rejoin) as user `name`; returns the client and the reply.
+
+        `query` is appended to the join route, e.g. `&via=PARENT&as=VIEWER_ID`.
+        """
+        client = await self.connect(name, "session-server", join_route(created) + query)
         client.send(viewer.Initialize(viewer.ViewerInitPayload(UserId(name), **payload)))  # type: ignore[arg-type]
         return client, await client.receive()
+
+    async def reconnect(
+        self, created: sharer.SessionInitialized, name: str = "sharer", **payload: object
+    ) -> tuple[Client, object]:
+        """Resume a share on its resume route; returns the client and the reply."""
+        resource = f"/sessions/{created.session_id}/resume"
+        client = await self.connect(f"{name}-again", "session-server", resource)
+        defaults: dict[str, object] = {
+            "session_secret": created.session_secret,
+            "reconnect_token": created.reconnect_token,
+            "user_id": UserId(name),
+        }
+        client.send(sharer.Reconnect(sharer.ReconnectPayload(**{**defaults, **payload})))  # type: ignore[arg-type]
+        return client, await client.receive()
+
+    async def tasks_client(self, principal: str) -> Client:
+        return await self.connect(principal, "task-server", f"/tasks?principal={principal}")
+
+
+def join_route(created: sharer.SessionInitialized) -> str:
+    return f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
 
 
 @asynccontextmanager

@@ -214,3 +214,29 @@ def test_requests_are_counted_per_principal_and_endpoint() -> None:
     assert store.requests_by("viewer:1") == 3
     assert store.requests_by("viewer:1", "list_runs") == 2
     assert store.requests_by("viewer:3") == 0
+
+
+@pytest.mark.parametrize("cursor", ["²", "9" * 5000, "-1", "1.5", ""])
+def test_a_cursor_the_server_did_not_issue_is_refused(cursor: str) -> None:
+    store = make_store()
+    error = refusal(lambda: store.list_children(OWNER, "t-orch", cursor=cursor))
+    assert error.kind is TaskErrorKind.INVALID
+    assert "is not one this server issued" in error.message
+
+
+@pytest.mark.parametrize("limit", [0, PAGE_LIMIT + 1, -5])
+def test_a_page_limit_outside_1_to_100_is_refused(limit: int) -> None:
+    store = make_store()
+    error = refusal(lambda: store.list_children(OWNER, "t-orch", limit=limit))
+    assert error.message == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
+
+
+def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
+    store = make_store()
+    add_child(store, "t-1", Execution.CLOUD)
+    store.transition(OWNER, "t-1", RunState.CLAIMED, now=2.0)
+    run = store.update_agent_task(OWNER, "t-1", state=RunState.RUNNING, session_id="s-1", now=3.0)
+    assert (run.state, run.session_id, run.updated_at) == (RunState.RUNNING, "s-1", 3.0)
+    error = refusal(lambda: store.update_agent_task(OWNER, "t-1", state=RunState.QUEUED, now=4.0))
+    assert error.kind is TaskErrorKind.INVALID
+    assert store.get_run(OWNER, "t-1").state is RunState.RUNNING

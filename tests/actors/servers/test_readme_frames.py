@@ -1,0 +1,67 @@
+"""The frames the README shows for outside clients decode as the messages it says they are."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from protocol import Channel, ProtocolError, UnknownMessage, decode, message_types
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+#: Every message a client sends the servers; the README must show each one.
+CLIENT_MESSAGES = {
+    "Initialize",
+    "Reconnect",
+    "OrderedTerminalEvent",
+    "EndSession",
+    "UpdateSourceTaskId",
+    "Ping",
+    "CreateRun",
+    "TransitionRun",
+    "UpdateAgentTask",
+    "GetRun",
+    "ListRuns",
+    "GetAgentNames",
+}
+
+_MESSAGE_TAGS = {cls.message_type for channel in Channel for cls in message_types(channel)}
+
+
+def shown_frames() -> list[str]:
+    """Whole-message frames in the README's 'Talking to the servers' section."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Talking to the servers") : text.index("## Architecture")]
+    found = re.findall(r'`(?:→ )?(\{"[^`]*\})`', section)
+    found += re.findall(r"^→ (\{.*\})$", section, flags=re.MULTILINE)
+    frames = []
+    for candidate in found:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue  # an elided example such as {"SessionReconnected":{…}}
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _MESSAGE_TAGS:
+            frames.append(candidate)
+    return frames
+
+
+def decodes_somewhere(frame: str) -> bool:
+    for channel in Channel:
+        try:
+            message = decode(channel, frame)
+        except ProtocolError:
+            continue
+        if not isinstance(message, UnknownMessage):
+            return True
+    return False
+
+
+def test_every_frame_the_readme_shows_decodes() -> None:
+    frames = shown_frames()
+    assert [f for f in frames if not decodes_somewhere(f)] == []
+
+
+def test_the_readme_shows_every_client_message() -> None:
+    shown = {next(iter(json.loads(frame))) for frame in shown_frames()}
+    assert sorted(CLIENT_MESSAGES - shown) == []
