@@ -17,6 +17,7 @@ import dataclasses
 import enum
 import functools
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -167,12 +168,22 @@ def _reject_constant(name: str) -> NoReturn:
 def loads(text: str) -> JsonValue:
     """Parse one frame; anything that is not strict JSON is a ProtocolError at `$`."""
     try:
-        value: JsonValue = json.loads(text, parse_constant=_reject_constant)
+        value: JsonValue = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except json.JSONDecodeError as exc:
         raise ProtocolError("$", "valid JSON", f"{exc.msg} at column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError("$", "valid JSON", str(exc) or type(exc).__name__) from None
     return value
+
+
+def _finite_float(text: str) -> float:
+    """Numbers too large for a float (`1e400`) become inf, which JSON cannot carry back."""
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"number {text} is out of range")
+    return number
 
 
 def dumps(value: JsonValue) -> str:

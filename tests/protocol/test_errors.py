@@ -136,3 +136,8 @@ def test_unknown_fields_are_ignored_at_every_level() -> None:
     frame["Initialize"]["source_type"]["AmbientAgent"]["extra"] = [1]
     message = decode(Channel.SHARER_UP, json.dumps(frame))
     assert message.message_type == "Initialize"
+
+
+def test_a_number_too_large_for_a_float_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="out of range"):
+        decode(Channel.VIEWER_DOWN, '{"SomethingNew": 1e400}')
