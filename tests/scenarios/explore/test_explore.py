@@ -1,0 +1,72 @@
+"""Seed exploration finds the known race, replays it exactly, and proves the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.rules.profiles import Profile
+from scenarios import catalog
+from scenarios.cli import main
+from scenarios.explore import explore, explore_seed
+from scenarios.faults import FaultKind, parse_faults
+from scenarios.runner import run_scenario
+from scenarios.usage import UsageError
+
+RACE = catalog.load("share-around-first-response")
+ALL_FAULTS = frozenset(FaultKind)
+SEEDS = range(12)
+
+
+def test_exploring_the_race_under_current_finds_failing_seeds() -> None:
+    outcomes = explore(RACE.path, Profile.CURRENT, SEEDS, ALL_FAULTS)
+    failing = [o for o in outcomes if not o.passed]
+    assert failing, "the pre-first-response race must show up under some seed"
+    assert all(any("pill_bar" in p for p in o.problems) for o in failing)
+    assert len(failing) < len(outcomes), "seeds where the share lands after the first response pass"
+
+
+def test_the_pushed_task_id_fixes_it_under_every_seed() -> None:
+    outcomes = explore(RACE.path, Profile.FOLLOWUPS, SEEDS, ALL_FAULTS)
+    assert [o for o in outcomes if not o.passed] == []
+
+
+def test_a_failing_seed_replays_with_the_same_failure_and_trace() -> None:
+    failing = next(
+        o for o in explore(RACE.path, Profile.CURRENT, SEEDS, ALL_FAULTS) if not o.passed
+    )
+    replayed = run_scenario(RACE, Profile.CURRENT, seed=failing.seed, faults=ALL_FAULTS)
+    assert replayed.trace is not None
+    assert replayed.trace.digest() == failing.digest
+    assert explore_seed(RACE.path, Profile.CURRENT, failing.seed, ALL_FAULTS) == failing
+
+
+def test_worker_processes_give_the_same_outcomes() -> None:
+    seeds = range(4)
+    alone = explore(RACE.path, Profile.CURRENT, seeds, ALL_FAULTS)
+    spread = explore(RACE.path, Profile.CURRENT, seeds, ALL_FAULTS, jobs=2)
+    assert spread == alone
+
+
+def test_fault_names_are_checked() -> None:
+    assert parse_faults("latency, drop") == {FaultKind.LATENCY, FaultKind.DROP}
+    assert parse_faults("") == frozenset()
+    with pytest.raises(
+        UsageError, match="unknown fault 'lag'; valid faults: latency, drop, partition"
+    ):
+        parse_faults("latency,lag")
+
+
+def test_the_command_prints_failing_seeds_with_their_replay(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["explore", "share-around-first-response", "--seeds", "8"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "8/8 seeds" in err
+    assert "replay: sharesim run share-around-first-response --profile current --seed" in out
+    assert "--faults latency,drop,partition" in out
+    assert (
+        main(["explore", "share-around-first-response", "--seeds", "8", "--profile", "followups"])
+        == 0
+    )
+    assert main(["explore", "share-around-first-response", "--seeds", "0"]) == 2
