@@ -20,6 +20,7 @@ import trio
 
 from protocol import AgentExchange, RunRecord, RunState, sharer, tasks
 from protocol.events import ChildRunUpdated
+from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
 
 from .rules.cascade import (
@@ -58,7 +59,12 @@ class Location(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ShareByUser:
-    """The user shares this (local) agent's session from a share entrypoint."""
+    """The user shares this (local) agent's session from a share entrypoint.
+
+    `link_role` is what the share modal grants anyone who opens the link.
+    """
+
+    link_role: Role = Role.READER
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,14 +251,24 @@ class Agent(Actor):
 
     # -- sharing -----------------------------------------------------------------------
 
-    async def start_share(self, kind: ShareKind, *, lifetime: sharer.Lifetime) -> None:
+    async def start_share(
+        self, kind: ShareKind, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
+    ) -> None:
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
             return
-        await self.open_share(share_source(kind, self.task_id, self.switches), lifetime=lifetime)
+        source = share_source(kind, self.task_id, self.switches)
+        await self.open_share(source, lifetime=lifetime, link_role=link_role)
 
-    async def open_share(self, source: ShareSource, *, lifetime: sharer.Lifetime) -> None:
+    async def open_share(
+        self, source: ShareSource, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
+    ) -> None:
         self.share = Share(
-            self, self.setup.network, source, user=self.setup.user, lifetime=lifetime
+            self,
+            self.setup.network,
+            source,
+            user=self.setup.user,
+            lifetime=lifetime,
+            link_role=link_role,
         )
         for exchange in self.transcript:
             self.share.append(exchange.to_event())  # history streams to viewers first
@@ -352,7 +368,9 @@ class Orchestrator(Agent):
         if isinstance(message, _FirstResponse):
             await self._first_response()
         elif isinstance(message, ShareByUser):
-            await self.start_share(ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL)
+            await self.start_share(
+                ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
+            )
         elif isinstance(message, StopSharing):
             await self._stop_sharing()
         elif isinstance(message, SpawnChild):
@@ -409,7 +427,7 @@ class Orchestrator(Agent):
             LocalChild(
                 parent_task_id=self.task_id or "",
                 task_id=task_id,
-                pane_alive=record.actor is not None,
+                pane_alive=record.actor is not None and not record.actor.launch_fails,
                 share_state=record.share_state,
             )
             for task_id, record in self.children.items()
@@ -515,7 +533,7 @@ class ChildAgent(Agent):
         self.task_id = task_id
         self.host = host
         self.launch_fails = launch_fails
-        self._inherited = False
+        self._inherited: Share | None = None
 
     def log_context(self) -> dict[str, object]:
         return {**super().log_context(), "task_id": self.task_id}
@@ -530,13 +548,14 @@ class ChildAgent(Agent):
         if isinstance(message, _FirstResponse):
             await self._claim()
         elif isinstance(message, InheritShare):
-            self._inherited = True
-            await self.open_share(message.source, lifetime=sharer.Lifetime.EPHEMERAL)
+            await self._inherit(message.source)
         elif isinstance(message, StopInheritedShare):
-            if self._inherited:
+            if self.share is not None and self.share is self._inherited:
                 await self.stop_share()
         elif isinstance(message, ShareByUser):
-            await self.start_share(ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL)
+            await self.start_share(
+                ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
+            )
         elif isinstance(message, StopSharing):
             await self.stop_share()
         elif isinstance(message, Finish):
@@ -544,6 +563,18 @@ class ChildAgent(Agent):
         else:
             return await super().handle_command(message, sender)
         return None
+
+    async def _inherit(self, source: ShareSource) -> None:
+        """Share as the host asks, unless already sharing on its own.
+
+        Only a share opened here counts as inherited, so the host's stop never ends one
+        the user started on this child.
+        """
+        if self.share is not None and self.share.status is not ShareStatus.ENDED:
+            _log.info("inherit_skipped", reason="already sharing", session_id=self.share.session_id)
+            return
+        await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
+        self._inherited = self.share
 
     async def _claim(self) -> None:
         if self.launch_fails:

@@ -5,7 +5,9 @@ child pane. Frames go back to the owning actor (as `ViewFrame`) and are applied
 with `handle_frame`, which turns them into outcomes the viewer acts on. After a
 lost connection the view rejoins with its viewer id and the last event number
 it holds, backing off 1 s and growing 1.2 times like the client, so it receives
-exactly the events it missed.
+exactly the events it missed. A first join that cannot connect is retried the
+same way, so a child pane opened during an outage still loads once the network
+is back; a view that spends every attempt tells its owner it gave up.
 """
 
 from __future__ import annotations
@@ -60,6 +62,13 @@ class SourceTaskIdPushed:
 
 
 @dataclass(frozen=True, slots=True)
+class GaveUp:
+    """Handed to the owner (as a `ViewFrame`) when every connection attempt failed."""
+
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
 class Ended:
     reason: str
 
@@ -83,6 +92,9 @@ class SessionView:
     ended: bool = False
     joined: viewer.JoinedSuccessfully | None = None
     transcript: list[AgentExchange] = field(default_factory=list)
+    #: Every event that did not follow the one before it (a repeat or a gap), in words,
+    #: so invariant checks can report what the server got wrong.
+    sequence_errors: list[str] = field(default_factory=list)
     _link: Link | None = None
 
     @property
@@ -91,11 +103,11 @@ class SessionView:
         return urlsplit(self.route).path.rstrip("/").rsplit("/", 1)[-1]
 
     async def open(self) -> None:
-        """First join; a refused connection leaves the view unavailable."""
-        if not await self._connect():
-            self.state = PaneState.UNAVAILABLE
-            return
-        self._send_initialize()
+        """First join; a refused connection is retried in the background."""
+        if await self._connect():
+            self._send_initialize()
+        else:
+            self.owner.spawn(self._rejoin, name=f"{self.owner.name}:join:{self.key}")
 
     async def _connect(self) -> bool:
         try:
@@ -147,14 +159,25 @@ class SessionView:
         if isinstance(message, viewer.SessionEnded):
             self.ended = True
             return Ended(f"ended: {message.reason.value}")
+        if isinstance(message, GaveUp):
+            self.ended = True
+            if self.joined is None:
+                self.state = PaneState.UNAVAILABLE
+            return Ended(f"gave up after {message.attempts} connection attempts")
         return None
 
     def _event(self, event: OrderedTerminalEvent) -> Outcome | None:
-        if self.last_event_no is not None and event.event_no <= self.last_event_no:
+        """Events arrive exactly once and in order from 0; a repeat is dropped, a gap noted."""
+        expected = 0 if self.last_event_no is None else self.last_event_no + 1
+        if event.event_no < expected:
+            self.sequence_errors.append(f"event {event.event_no} again after {self.last_event_no}")
             _log.error(
                 "duplicate_event", view=self.key, event_no=event.event_no, last=self.last_event_no
             )
             return None
+        if event.event_no > expected:
+            self.sequence_errors.append(f"event {event.event_no} where {expected} was due")
+            _log.error("event_gap", view=self.key, event_no=event.event_no, expected=expected)
         self.last_event_no = event.event_no
         if isinstance(event.event_type, ChildRunUpdated):
             return ChildPushed(event.event_type)
@@ -165,11 +188,8 @@ class SessionView:
         return ExchangeReceived(exchange)
 
     def link_ended(self, link: Link) -> None:
-        """Rejoin in the background unless the session is over for this view."""
+        """Rejoin (or join again, if never joined) in the background unless the view is over."""
         if link is not self._link or self.ended:
-            return
-        if self.viewer_id is None:
-            self.state = PaneState.UNAVAILABLE
             return
         self.owner.spawn(self._rejoin, name=f"{self.owner.name}:rejoin:{self.key}")
 
@@ -184,6 +204,7 @@ class SessionView:
                 return
             delay *= RECONNECT_GROWTH
         _log.warning("view_gave_up", view=self.key, attempts=RECONNECT_ATTEMPTS)
+        await self.owner.tell_self(ViewFrame(self, GaveUp(RECONNECT_ATTEMPTS)))
 
     async def close(self) -> None:
         self.ended = True

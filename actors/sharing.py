@@ -96,6 +96,7 @@ class Share:
         self._link: Link | None = None
         self._next_no = 0
         self._unacked: list[OrderedTerminalEvent] = []
+        self._source_update_pending = False
 
     def __repr__(self) -> str:
         return f"Share({self.owner.name}, {self.session_id or 'pending'}, {self.status.value})"
@@ -159,15 +160,35 @@ class Share:
             self._link.send(event)
 
     def push_source_task_id(self, task_id: str) -> None:
-        """The follow-up: tell the server (and so every viewer) the upgraded task id."""
+        """The follow-up: tell the server (and so every viewer) the upgraded task id.
+
+        A share that is not live yet (still pending, or resuming) sends it as soon as it
+        is, since the server would otherwise keep the id the share started with.
+        """
         self.source = ShareSource(self.source.source_type, task_id)
-        if self.status is ShareStatus.ACTIVE and self._link is not None:
-            self._link.send(sharer.UpdateSourceTaskId(task_id))
+        self._source_update_pending = True
+        if self.status is ShareStatus.ACTIVE:
+            self._send_source_update()
+
+    def _send_source_update(self) -> None:
+        task_id = self.source.source_task_id
+        if not self._source_update_pending or task_id is None:
+            return
+        if self._link is None or self._link.closed:
+            return  # sent again once the share is back
+        self._link.send(sharer.UpdateSourceTaskId(task_id))
+        self._source_update_pending = False
 
     # -- frames --------------------------------------------------------------------
 
     def handle_frame(self, message: object) -> ShareEstablished | ShareLost | None:
-        """Apply a frame from the server; returns what the owner must react to, if anything."""
+        """Apply a frame from the server; returns what the owner must react to, if anything.
+
+        A share stopped before its frames were read stays stopped: a late
+        SessionInitialized must not bring it back to life.
+        """
+        if self.status is ShareStatus.ENDED:
+            return None
         if isinstance(message, sharer.SessionInitialized):
             self.session_id = message.session_id
             self._secret, self._token = message.session_secret, message.reconnect_token
@@ -201,6 +222,7 @@ class Share:
         for event in self._unacked:
             if after is None or event.event_no > after:
                 self._link.send(event)
+        self._send_source_update()
 
     def link_ended(self, link: Link) -> None:
         """The link went away; unless we ended it, try to resume in the background."""
