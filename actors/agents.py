@@ -209,7 +209,9 @@ class Agent(Actor):
         assert self.task_id is not None
         task_id = self.task_id
         try:
-            reply = await self.tasks.call(lambda rid: tasks.TransitionRun(rid, task_id, state))
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.TransitionRun(rid, task_id, state)
+            )
         except TaskCallFailed as failed:
             _log.warning(
                 "transition_failed", task_id=task_id, state=state.value, reason=failed.reason
@@ -237,7 +239,7 @@ class Agent(Actor):
         assert self.task_id is not None
         task_id = self.task_id
         try:
-            reply = await self.tasks.call(
+            reply = await self.tasks.call_retrying(
                 lambda rid: tasks.UpdateAgentTask(
                     rid, task_id, session_id=session_id, session_link=join_route
                 )
@@ -386,7 +388,14 @@ class Orchestrator(Agent):
     async def _first_response(self) -> None:
         """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
         execution = self.location.execution
-        reply = await self.tasks.call(lambda rid: tasks.CreateRun(rid, self.title, execution))
+        key = f"{self.name}/run"
+        try:
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key)
+            )
+        except TaskCallFailed as failed:
+            _log.error("first_response_failed", reason=failed.reason)
+            return
         assert isinstance(reply, tasks.RunReply)
         self.task_id = reply.run.task_id
         structlog.contextvars.bind_contextvars(task_id=self.task_id)
@@ -449,15 +458,20 @@ class Orchestrator(Agent):
             self.share.source if self.share and self.share.status is not ShareStatus.ENDED else None
         )
         parent = self.task_id
-        reply = await self.tasks.call(
-            lambda rid: tasks.CreateRun(
-                rid,
-                spawn.title or spawn.name,
-                spawn.location.execution,
-                parent_run_id=parent,
-                agent_config_snapshot=AgentConfigSnapshot(spawn.name),
+        try:
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.CreateRun(
+                    rid,
+                    spawn.title or spawn.name,
+                    spawn.location.execution,
+                    parent_run_id=parent,
+                    agent_config_snapshot=AgentConfigSnapshot(spawn.name),
+                    idempotency_key=f"{self.name}/{spawn.name}",
+                )
             )
-        )
+        except TaskCallFailed as failed:
+            _log.error("spawn_failed", child=spawn.name, reason=failed.reason)
+            return
         assert isinstance(reply, tasks.RunReply)
         run = reply.run
         record = _ChildRecord(spawn.name, spawn.location, run)

@@ -21,9 +21,9 @@ import trio
 from protocol import AgentExchange, OrderedTerminalEvent, UserId, viewer
 from protocol.events import ChildRunUpdated
 
+from .backoff import ATTEMPTS, retry
 from .rules.pill_bar import PaneState
 from .runtime import Actor
-from .sharing import RECONNECT_ATTEMPTS, RECONNECT_FIRST_DELAY_S, RECONNECT_GROWTH
 from .transport import Link, LinkClosed, LinkRefused, Network
 
 _log = structlog.get_logger("sharesim.session_view")
@@ -194,17 +194,16 @@ class SessionView:
         self.owner.spawn(self._rejoin, name=f"{self.owner.name}:rejoin:{self.key}")
 
     async def _rejoin(self) -> None:
-        delay = RECONNECT_FIRST_DELAY_S
-        for _ in range(RECONNECT_ATTEMPTS):
-            await trio.sleep(delay)
-            if self.ended:
-                return
-            if await self._connect():
-                self._send_initialize()
-                return
-            delay *= RECONNECT_GROWTH
-        _log.warning("view_gave_up", view=self.key, attempts=RECONNECT_ATTEMPTS)
-        await self.owner.tell_self(ViewFrame(self, GaveUp(RECONNECT_ATTEMPTS)))
+        async def join_again() -> bool:
+            if not await self._connect():
+                return False
+            self._send_initialize()
+            return True
+
+        if await retry(join_again, wanted=lambda: not self.ended) or self.ended:
+            return
+        _log.warning("view_gave_up", view=self.key, attempts=ATTEMPTS)
+        await self.owner.tell_self(ViewFrame(self, GaveUp(ATTEMPTS)))
 
     async def close(self) -> None:
         self.ended = True

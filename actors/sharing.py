@@ -20,15 +20,12 @@ from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sha
 from protocol.roles import Role
 from protocol.secrets import ReconnectToken, SessionSecret
 
+from .backoff import ATTEMPTS, retry
 from .rules.cascade import ShareSource
 from .runtime import Actor
 from .transport import Link, LinkClosed, LinkRefused, Network
 
 _log = structlog.get_logger("sharesim.share")
-
-RECONNECT_FIRST_DELAY_S = 1.0
-RECONNECT_GROWTH = 1.2
-RECONNECT_ATTEMPTS = 18
 
 
 class ShareStatus(enum.Enum):
@@ -105,20 +102,34 @@ class Share:
 
     async def open(self) -> None:
         """Connect and send Initialize; `ShareEstablished` follows through `handle`."""
-        payload = sharer.InitPayload(
-            user_id=self._user,
-            lifetime=self._lifetime,
-            source_type=self.source.source_type,
-            source_task_id=self.source.source_task_id,
-            link_role=self._link_role,
-        )
-        if not await self._connect("/sessions/create"):
-            self.status = ShareStatus.ENDED
+        initialize = self._initialize()
+        if await self._connect("/sessions/create", initialize):
             return
-        assert self._link is not None
-        self._link.send(sharer.Initialize(payload))
+        self.owner.spawn(self._open_later, initialize, name=f"{self.owner.name}:share-open")
 
-    async def _connect(self, resource: str) -> bool:
+    def _initialize(self) -> sharer.Initialize:
+        return sharer.Initialize(
+            sharer.InitPayload(
+                user_id=self._user,
+                lifetime=self._lifetime,
+                source_type=self.source.source_type,
+                source_task_id=self.source.source_task_id,
+                link_role=self._link_role,
+            )
+        )
+
+    async def _open_later(self, initialize: sharer.Initialize) -> None:
+        """The server could not be reached: keep trying, as the client's share does."""
+        opened = await retry(
+            lambda: self._connect("/sessions/create", initialize),
+            wanted=lambda: self.status is ShareStatus.PENDING,
+        )
+        if not opened and self.status is ShareStatus.PENDING:
+            _log.warning("share_gave_up", attempts=ATTEMPTS)
+            self.status = ShareStatus.ENDED
+
+    async def _connect(self, resource: str, first: sharer.Upstream) -> bool:
+        """Open a link and send `first` on it; False when the server cannot be reached."""
         try:
             self._link = await self._network.connect(
                 self.owner.name, self._server, resource, self.owner.nursery
@@ -127,6 +138,7 @@ class Share:
             _log.info("share_connect_refused", reason=str(refused))
             return False
         self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:share-reader")
+        self._link.send(first)
         return True
 
     async def _read(self, link: Link) -> None:
@@ -229,13 +241,15 @@ class Share:
         if link is not self._link or self.status is ShareStatus.ENDED:
             return
         if self.session_id is None:
-            self.status = ShareStatus.ENDED
+            # Lost before the session existed: create it again, as a new share would.
+            self.owner.spawn(
+                self._open_later, self._initialize(), name=f"{self.owner.name}:share-open"
+            )
             return
         self.status = ShareStatus.RECONNECTING
         self.owner.spawn(self._resume, name=f"{self.owner.name}:share-resume")
 
     async def _resume(self) -> None:
-        delay = RECONNECT_FIRST_DELAY_S
         assert self._secret is not None
         assert self._token is not None
         payload = sharer.ReconnectPayload(
@@ -244,14 +258,10 @@ class Share:
             user_id=self._user,
             session_id=self.session_id,
         )
-        for _ in range(RECONNECT_ATTEMPTS):
-            await trio.sleep(delay)
-            if self.status is not ShareStatus.RECONNECTING:
-                return
-            if await self._connect(f"/sessions/{self.session_id}/resume"):
-                assert self._link is not None
-                self._link.send(sharer.Reconnect(payload))
-                return
-            delay *= RECONNECT_GROWTH
-        _log.warning("share_gave_up", session_id=self.session_id, attempts=RECONNECT_ATTEMPTS)
-        self.status = ShareStatus.ENDED
+        resumed = await retry(
+            lambda: self._connect(f"/sessions/{self.session_id}/resume", sharer.Reconnect(payload)),
+            wanted=lambda: self.status is ShareStatus.RECONNECTING,
+        )
+        if not resumed and self.status is ShareStatus.RECONNECTING:
+            _log.warning("share_gave_up", session_id=self.session_id, attempts=ATTEMPTS)
+            self.status = ShareStatus.ENDED

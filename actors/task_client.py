@@ -18,6 +18,7 @@ import trio
 
 from protocol import tasks
 
+from .backoff import delays
 from .transport import Link, LinkClosed, LinkRefused, Network
 
 _log = structlog.get_logger("sharesim.task_client")
@@ -78,6 +79,23 @@ class TaskClient:
             raise TaskCallFailed(name, f"no reply within {self._timeout:g} s")
         finally:
             self._pending.pop(request_id, None)
+
+    async def call_retrying(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
+        """`call`, tried again on the client's backoff schedule while the failure is transient.
+
+        A refusal (an error reply) is final and raises at once; a lost connection
+        or a missing reply is tried again. Requests that create something carry an
+        idempotency key, so a retry cannot create it twice.
+        """
+        for delay in delays():
+            try:
+                return await self.call(build)
+            except TaskCallFailed as failed:
+                if failed.kind is not None:
+                    raise
+                _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
+            await trio.sleep(delay)
+        return await self.call(build)
 
     async def _ensure_link(self, request: str) -> Link:
         async with self._connecting:

@@ -25,6 +25,9 @@ class CreateRun(Message):
     execution: Execution
     parent_run_id: str | None = None
     agent_config_snapshot: AgentConfigSnapshot | None = None
+    idempotency_key: str | None = None
+    """Added by the simulation: a retried create with the same key returns the first row
+    instead of minting a second one (the first reply may have been lost, not the request)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,9 @@ class TaskServer(WebSocketServer):
                 request.request_id, tuple(tasks.AgentName(i, n) for i, n in names.items())
             )
         assert isinstance(request, tasks.CreateRun)
+        existing = store.created_for(principal, request.idempotency_key)
+        if existing is not None:
+            return tasks.RunReply(request.request_id, existing)
         self._next_task += 1
         run = store.create_run(
             principal,
@@ -144,6 +147,7 @@ class TaskServer(WebSocketServer):
             parent_run_id=request.parent_run_id,
             agent_config_snapshot=request.agent_config_snapshot,
             now=now,
+            idempotency_key=request.idempotency_key,
         )
         return tasks.RunReply(request.request_id, run)
 

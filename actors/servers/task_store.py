@@ -74,6 +74,7 @@ class TaskStore:
     _children: dict[str, list[str]] = field(default_factory=dict)
     _grants: dict[str, set[str]] = field(default_factory=dict)
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _created: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # -- accounting --------------------------------------------------------
 
@@ -133,8 +134,11 @@ class TaskStore:
         parent_run_id: str | None,
         agent_config_snapshot: AgentConfigSnapshot | None,
         now: float,
+        idempotency_key: str | None = None,
     ) -> RunRecord:
         """Insert a QUEUED row; a child belongs to its parent's owner, as on the real server."""
+        if idempotency_key is not None:
+            self._created[(principal, idempotency_key)] = task_id
         if task_id in self._rows:
             raise TaskRefused(TaskErrorKind.INVALID, f"run {task_id} already exists")
         owner = principal
@@ -161,6 +165,11 @@ class TaskStore:
         if parent_run_id is not None:
             self._children.setdefault(parent_run_id, []).append(task_id)
         return record
+
+    def created_for(self, principal: str, idempotency_key: str | None) -> RunRecord | None:
+        """The row an earlier create with this key made, so a retry does not mint another."""
+        task_id = self._created.get((principal, idempotency_key or ""))
+        return None if task_id is None else self.visible(self._rows[task_id])
 
     def transition(self, principal: str, task_id: str, state: RunState, *, now: float) -> RunRecord:
         """Move a run through its lifecycle; an impossible move is refused, not ignored."""

@@ -6,11 +6,11 @@ import pytest
 import trio
 
 from actors.agents import Finish, Location, ShareByUser, SpawnChild
+from actors.backoff import delays
 from actors.conditions import Latency, NetworkConditions, Partition
 from actors.rules.discovery import STATUS_POLL_INTERVAL_S
 from actors.rules.pill_bar import PaneState
 from actors.rules.profiles import Profile
-from actors.sharing import RECONNECT_ATTEMPTS, RECONNECT_FIRST_DELAY_S, RECONNECT_GROWTH
 from actors.viewer import OpenBy
 from actors.world import open_world
 from protocol import RunState
@@ -33,9 +33,7 @@ from .kit import (
 #: One poll and a little: long enough for any change to reach a polling viewer.
 CATCH_UP_S = STATUS_POLL_INTERVAL_S + 1
 #: How long a view keeps trying to reconnect before it gives up.
-RECONNECT_BUDGET_S = sum(
-    RECONNECT_FIRST_DELAY_S * RECONNECT_GROWTH**n for n in range(RECONNECT_ATTEMPTS)
-)
+RECONNECT_BUDGET_S = sum(delays())
 
 #: Orchestrations whose parent link shows a pill bar in every profile, or only after the change.
 ALL_PROFILES = [(p, REMOTE) for p in Profile]
