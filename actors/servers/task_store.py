@@ -136,9 +136,11 @@ class TaskStore:
         now: float,
         idempotency_key: str | None = None,
     ) -> RunRecord:
-        """Insert a QUEUED row; a child belongs to its parent's owner, as on the real server."""
-        if idempotency_key is not None:
-            self._created[(principal, idempotency_key)] = task_id
+        """Insert a QUEUED row; a child belongs to its parent's owner, as on the real server.
+
+        The idempotency key is remembered only once the row exists: a refused
+        create must leave nothing behind for a retry to find.
+        """
         if task_id in self._rows:
             raise TaskRefused(TaskErrorKind.INVALID, f"run {task_id} already exists")
         owner = principal
@@ -164,11 +166,18 @@ class TaskStore:
         self._rows[task_id] = _Row(record, owner)
         if parent_run_id is not None:
             self._children.setdefault(parent_run_id, []).append(task_id)
+        if idempotency_key is not None:
+            self._created[(principal, idempotency_key)] = task_id
         return record
 
     def created_for(self, principal: str, idempotency_key: str | None) -> RunRecord | None:
-        """The row an earlier create with this key made, so a retry does not mint another."""
-        task_id = self._created.get((principal, idempotency_key or ""))
+        """The row an earlier create with this key made, so a retry does not mint another.
+
+        A create without a key always mints: it never matches any earlier one.
+        """
+        task_id = (
+            None if idempotency_key is None else self._created.get((principal, idempotency_key))
+        )
         return None if task_id is None else self.visible(self._rows[task_id])
 
     def transition(self, principal: str, task_id: str, state: RunState, *, now: float) -> RunRecord:

@@ -1,22 +1,37 @@
-"""Test helpers: both servers on a simulated network, and a bare protocol client."""
+"""Test helpers: both servers on a simulated network, bare clients for each, store snapshots."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from random import Random
 from typing import TypeVar
 
 import trio
 
 from actors.conditions import NetworkConditions
 from actors.servers.session_server import SessionServer
-from actors.servers.session_store import ServerSwitches
+from actors.servers.session_store import ServerSwitches, SessionStore
 from actors.servers.task_server import TaskServer
-from actors.servers.task_store import TaskGates
+from actors.servers.task_store import TaskGates, TaskStore
 from actors.simulation import Simulation, open_simulation
 from actors.transport import Link, LinkClosed, Mode
-from protocol import AnyMessage, UserId, sharer, viewer
+from protocol import (
+    AgentExchange,
+    AgentTaskUpdated,
+    AnyMessage,
+    OrderedTerminalEvent,
+    RunRecord,
+    RunReply,
+    TaskError,
+    UserId,
+    sharer,
+    viewer,
+)
+from protocol.runs import Execution, RunState
+from protocol.tasks import CreateRun, TaskReply, TaskRequest, TransitionRun
 
 M = TypeVar("M")
 
@@ -48,12 +63,17 @@ class Client:
 
     async def closed(self) -> LinkClosed:
         """Read until the link ends; return how it ended."""
+        return (await self.rest())[1]
+
+    async def rest(self) -> tuple[list[object], LinkClosed]:
+        """Every frame until the link ends, and how it ended: shows nothing else arrived."""
+        frames: list[object] = []
         with trio.fail_after(WAIT_S):
             while True:
                 try:
-                    await self.link.receive()
+                    frames.append(await self.link.receive())
                 except LinkClosed as closed:
-                    return closed
+                    return frames, closed
 
 
 @dataclass
@@ -104,8 +124,88 @@ class Servers:
         return await self.connect(principal, "task-server", f"/tasks?principal={principal}")
 
 
+def store_state(store: SessionStore | TaskStore) -> dict[str, object]:
+    """A store's whole state by value, its random stream by position.
+
+    Taken before and after a request, it shows a refusal changed nothing at all.
+    """
+    return {
+        name: value.getstate() if isinstance(value, Random) else copy.deepcopy(value)
+        for name, value in vars(store).items()
+    }
+
+
 def join_route(created: sharer.SessionInitialized) -> str:
     return f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
+
+
+async def joined(
+    servers: Servers, name: str, created: sharer.SessionInitialized, *, query: str = ""
+) -> tuple[Client, viewer.JoinedSuccessfully]:
+    """Join as user `name` and insist on success."""
+    client, reply = await servers.join(name, created, query=query)
+    assert isinstance(reply, viewer.JoinedSuccessfully), reply
+    return client, reply
+
+
+def exchange_event(n: int) -> OrderedTerminalEvent:
+    return OrderedTerminalEvent(n, AgentExchange("t-1", n, f"exchange {n}").to_event())
+
+
+async def send_events(owner: Client, *numbers: int) -> None:
+    """Send events and wait for the ack of the last one, so the server holds them all."""
+    for n in numbers:
+        owner.send(exchange_event(n))
+    for n in numbers:
+        assert (await owner.expect(sharer.EventsProcessedAck)).latest_processed_event_no == n
+
+
+async def event_numbers(client: Client, count: int) -> list[int]:
+    return [(await client.expect(OrderedTerminalEvent)).event_no for _ in range(count)]
+
+
+class Tasks:
+    """One principal's task-server link, with a fresh request id per call."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._next = 0
+
+    def request_id(self) -> int:
+        self._next += 1
+        return self._next
+
+    async def call(self, request: TaskRequest) -> TaskReply:
+        self.client.send(request)
+        reply = await self.client.receive()
+        assert getattr(reply, "request_id", None) == request.request_id, reply
+        return reply  # type: ignore[return-value]
+
+    async def run(self, request: TaskRequest) -> RunRecord:
+        reply = await self.call(request)
+        assert isinstance(reply, RunReply | AgentTaskUpdated), reply
+        return reply.run
+
+    async def error(self, request: TaskRequest) -> TaskError:
+        reply = await self.call(request)
+        assert isinstance(reply, TaskError), reply
+        return reply
+
+    async def create(
+        self, title: str, execution: Execution, parent: str | None = None
+    ) -> RunRecord:
+        return await self.run(CreateRun(self.request_id(), title, execution, parent))
+
+    async def move(self, task_id: str, *states: RunState) -> RunRecord:
+        run = None
+        for state in states:
+            run = await self.run(TransitionRun(self.request_id(), task_id, state))
+        assert run is not None
+        return run
+
+
+async def open_tasks(servers: Servers, principal: str) -> Tasks:
+    return Tasks(await servers.tasks_client(principal))
 
 
 @asynccontextmanager

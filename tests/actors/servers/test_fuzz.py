@@ -44,7 +44,7 @@ from protocol import (
 from protocol.events import PtyBytesRead
 from protocol.source import AmbientAgent
 from protocol.tasks import GetAgentNames
-from tests.actors.netkit import Client, Servers, join_route, running_servers
+from tests.actors.netkit import Client, Servers, exchange_event, join_route, running_servers
 
 #: Placeholders a frame or a route may hold, filled in with the live session's values.
 SESSION, PWD, VIEWER = "@SESSION@", "@PWD@", "@VIEWER@"
@@ -186,10 +186,6 @@ frames = st.one_of(
 )
 
 attacks = st.lists(st.tuples(st.sampled_from(ROUTES), frames), min_size=1, max_size=6)
-
-
-def exchange_event(n: int) -> OrderedTerminalEvent:
-    return OrderedTerminalEvent(n, AgentExchange("t-1", n, f"exchange {n}").to_event())
 
 
 async def drain(client: Client, quiet_s: float = 5.0) -> None:

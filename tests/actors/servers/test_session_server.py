@@ -11,8 +11,6 @@ from actors.servers.base import CloseAll
 from actors.servers.session_store import ServerSwitches
 from actors.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkClosed
 from protocol import (
-    AgentExchange,
-    OrderedTerminalEvent,
     Ping,
     Pong,
     ReconnectToken,
@@ -22,31 +20,14 @@ from protocol import (
     viewer,
 )
 from protocol.source import AmbientAgent, User
-from tests.actors.netkit import Client, Servers, join_route, running_servers
-
-
-def exchange_event(n: int) -> OrderedTerminalEvent:
-    return OrderedTerminalEvent(n, AgentExchange("t-1", n, f"exchange {n}").to_event())
-
-
-async def send_events(owner: Client, *numbers: int) -> None:
-    """Send events and wait for the ack of the last one, so the server holds them all."""
-    for n in numbers:
-        owner.send(exchange_event(n))
-    for n in numbers:
-        assert (await owner.expect(sharer.EventsProcessedAck)).latest_processed_event_no == n
-
-
-async def event_numbers(client: Client, count: int) -> list[int]:
-    return [(await client.expect(OrderedTerminalEvent)).event_no for _ in range(count)]
-
-
-async def joined(
-    servers: Servers, name: str, created: sharer.SessionInitialized, *, query: str = ""
-) -> tuple[Client, viewer.JoinedSuccessfully]:
-    client, reply = await servers.join(name, created, query=query)
-    assert isinstance(reply, viewer.JoinedSuccessfully), reply
-    return client, reply
+from tests.actors.netkit import (
+    event_numbers,
+    exchange_event,
+    join_route,
+    joined,
+    running_servers,
+    send_events,
+)
 
 
 async def test_a_viewer_joins_and_receives_events_in_order(autojump_clock: trio.abc.Clock) -> None:

@@ -10,12 +10,9 @@ from actors.servers.task_server import Grant
 from actors.servers.task_store import PAGE_LIMIT, TaskGates
 from actors.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkRefused
 from protocol import (
-    AgentTaskUpdated,
-    CreateRun,
     Execution,
     GetRun,
     ListRuns,
-    RunRecord,
     RunReply,
     RunsListed,
     RunState,
@@ -24,52 +21,7 @@ from protocol import (
     TransitionRun,
     UpdateAgentTask,
 )
-from protocol.tasks import TaskReply, TaskRequest
-from tests.actors.netkit import Client, Servers, running_servers
-
-
-class Tasks:
-    """One principal's task-server link, with a fresh request id per call."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self._next = 0
-
-    def request_id(self) -> int:
-        self._next += 1
-        return self._next
-
-    async def call(self, request: TaskRequest) -> TaskReply:
-        self.client.send(request)
-        reply = await self.client.receive()
-        assert getattr(reply, "request_id", None) == request.request_id, reply
-        return reply  # type: ignore[return-value]
-
-    async def run(self, request: TaskRequest) -> RunRecord:
-        reply = await self.call(request)
-        assert isinstance(reply, RunReply | AgentTaskUpdated), reply
-        return reply.run
-
-    async def error(self, request: TaskRequest) -> TaskError:
-        reply = await self.call(request)
-        assert isinstance(reply, TaskError), reply
-        return reply
-
-    async def create(
-        self, title: str, execution: Execution, parent: str | None = None
-    ) -> RunRecord:
-        return await self.run(CreateRun(self.request_id(), title, execution, parent))
-
-    async def move(self, task_id: str, *states: RunState) -> RunRecord:
-        run = None
-        for state in states:
-            run = await self.run(TransitionRun(self.request_id(), task_id, state))
-        assert run is not None
-        return run
-
-
-async def open_tasks(servers: Servers, principal: str) -> Tasks:
-    return Tasks(await servers.tasks_client(principal))
+from tests.actors.netkit import open_tasks, running_servers
 
 
 async def test_a_cloud_run_claims_runs_and_ends_and_a_local_run_ends_from_claimed(

@@ -8,7 +8,6 @@ import trio.testing
 
 from actors.transport import Mode
 from protocol import (
-    AgentExchange,
     CreateRun,
     Execution,
     OrderedTerminalEvent,
@@ -17,17 +16,13 @@ from protocol import (
     sharer,
     viewer,
 )
-from tests.actors.netkit import join_route, running_servers
+from tests.actors.netkit import exchange_event, join_route, running_servers
 
 
 @pytest.fixture
 def tcp_clock() -> trio.testing.MockClock:
     """Real sockets need real time to pass; ten times faster keeps timers short but roomy."""
     return trio.testing.MockClock(rate=10.0)
-
-
-def exchange_event(n: int) -> OrderedTerminalEvent:
-    return OrderedTerminalEvent(n, AgentExchange("t-1", n, f"exchange {n}").to_event())
 
 
 async def test_a_share_join_and_relay_over_tcp(tcp_clock: trio.testing.MockClock) -> None:
