@@ -87,9 +87,12 @@ def configure_logging(
         LevelFilter(console_level),
         structlog.dev.ConsoleRenderer(colors=False, sort_keys=True),
     ]
+    # With no JSON sink, events below the console level go nowhere: the logger
+    # drops them before any processor runs, which keeps quiet runs fast.
+    lowest = logging.DEBUG if json_stream is not None else console_level
     structlog.configure(
         processors=processors,
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        wrapper_class=structlog.make_filtering_bound_logger(lowest),
         logger_factory=structlog.PrintLoggerFactory(console or sys.stderr),
         cache_logger_on_first_use=False,
     )

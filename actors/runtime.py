@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import structlog
 import trio
@@ -25,6 +25,8 @@ import trio
 _log = structlog.get_logger("sharesim.runtime")
 
 DEFAULT_MAILBOX_SIZE = 256
+
+T = TypeVar("T")
 
 
 class AskTimeout(Exception):
@@ -162,8 +164,17 @@ class Actor:
                 await self.on_stop()
 
     async def _serve_mailbox(self) -> None:
+        """Handle messages until the mailbox is closed and empty.
+
+        A queued message is taken without a trip through the scheduler (see
+        `receive_eagerly`); the loop only waits when the mailbox is empty.
+        """
         async with self.mailbox._receive as inbox:
-            async for envelope in inbox:
+            while True:
+                try:
+                    envelope = await receive_eagerly(inbox)
+                except trio.EndOfChannel:
+                    return
                 await self._dispatch(envelope)
 
     async def _dispatch(self, envelope: Envelope) -> None:
@@ -174,7 +185,8 @@ class Actor:
         except Exception as error:
             _answer(envelope, _Reply(error=error))
             raise ActorCrashed(self.name, envelope.message, error) from error
-        _answer(envelope, _Reply(value=result))
+        if envelope.reply_to is not None:
+            _answer(envelope, _Reply(value=result))
 
     def stop(self) -> None:
         """Ask the actor to finish: it handles what is queued, then its loop ends."""
@@ -191,6 +203,21 @@ class Actor:
     async def tell_self(self, message: object) -> None:
         """Let a helper task hand a message to this actor's own loop."""
         await self.ref.tell(message, sender=self.name)
+
+
+async def receive_eagerly(channel: trio.MemoryReceiveChannel[T]) -> T:
+    """The channel's next item, taken at once when one is queued.
+
+    `channel.receive()` passes through the scheduler even then, which for a
+    busy mailbox or link is a round trip per item. Waiting happens only when
+    the channel is empty; a cancelled caller still stops here, and a closed,
+    drained channel raises `trio.EndOfChannel` as `receive` does.
+    """
+    await trio.lowlevel.checkpoint_if_cancelled()
+    try:
+        return channel.receive_nowait()
+    except trio.WouldBlock:
+        return await channel.receive()
 
 
 def _answer(envelope: Envelope, reply: _Reply) -> None:
@@ -214,9 +241,19 @@ class ActorRef:
         return self.actor.name
 
     async def tell(self, message: object, *, sender: str = "external") -> None:
-        """Queue a message; waits while the mailbox is full (backpressure)."""
+        """Queue a message; waits while the mailbox is full (backpressure).
+
+        With room in the mailbox it returns at once, without yielding to the
+        scheduler; a cancelled sender still gets `trio.Cancelled`.
+        """
+        channel = self.actor.mailbox._send
+        envelope = Envelope(sender, message)
+        await trio.lowlevel.checkpoint_if_cancelled()
         try:
-            await self.actor.mailbox._send.send(Envelope(sender, message))
+            try:
+                channel.send_nowait(envelope)
+            except trio.WouldBlock:
+                await channel.send(envelope)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorStopped(self.name, message) from None
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TextIO
 
 
@@ -39,33 +41,69 @@ class TraceRecord:
         )
 
 
+#: The ids of a record that has none; shared, since nothing may change a record.
+_NO_IDS: Mapping[str, str] = MappingProxyType({})
+
+_Route = tuple[str, str, str, str]
+
+
 class Trace:
     """Records kept in delivery order, optionally streamed to a JSON-lines file.
 
     `observers` are called with each record as it is kept, so checks can run
     at the moment a message is delivered rather than after the run.
+
+    A busy run delivers millions of frames, so records are kept in columns: the
+    time, an index into the distinct (from, to, channel, type) routes, and the
+    ids mapping, which the receivers of one fanned-out frame share. A
+    `TraceRecord` is only built when someone asks for one.
     """
 
     def __init__(self, sink: TextIO | None = None) -> None:
-        self._records: list[TraceRecord] = []
+        self._times = array("d")
+        self._routes = array("I")
+        self._ids: list[Mapping[str, str]] = []
+        self._route_list: list[_Route] = []
+        self._route_index: dict[_Route, int] = {}
         self._sink = sink
         self.observers: list[Callable[[TraceRecord], None]] = []
 
-    def record(self, record: TraceRecord) -> None:
-        self._records.append(record)
+    def record(
+        self,
+        t: float,
+        src: str,
+        dst: str,
+        channel: str,
+        kind: str,
+        ids: Mapping[str, str] = _NO_IDS,
+    ) -> None:
+        """Keep one delivery (or transport event, `kind` naming it) and tell sink and observers."""
+        route = (src, dst, channel, kind)
+        index = self._route_index.get(route)
+        if index is None:
+            index = self._route_index[route] = len(self._route_list)
+            self._route_list.append(route)
+        self._times.append(t)
+        self._routes.append(index)
+        self._ids.append(ids)
+        if self._sink is None and not self.observers:
+            return
+        record = TraceRecord(t, src, dst, channel, kind, ids)
         if self._sink is not None:
             self._sink.write(record.to_json() + "\n")
         for observer in self.observers:
             observer(record)
 
     def __iter__(self) -> Iterator[TraceRecord]:
-        return iter(self._records)
+        routes = self._route_list
+        for t, index, ids in zip(self._times, self._routes, self._ids, strict=True):
+            yield TraceRecord(t, *routes[index], ids)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._times)
 
     def to_jsonl(self) -> str:
-        return "".join(record.to_json() + "\n" for record in self._records)
+        return "".join(record.to_json() + "\n" for record in self)
 
     def digest(self) -> str:
         """SHA-256 of the JSON lines: one short value to compare two runs by."""
@@ -74,4 +112,4 @@ class Trace:
     def involving(self, names: Iterable[str]) -> list[TraceRecord]:
         """The records sent or received by any of `names`, for failure reports."""
         wanted = set(names)
-        return [r for r in self._records if r.src in wanted or r.dst in wanted]
+        return [r for r in self if r.src in wanted or r.dst in wanted]

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -30,7 +31,8 @@ import trio_websocket
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
 
 from .conditions import NetworkConditions
-from .trace import Trace, TraceRecord
+from .runtime import receive_eagerly
+from .trace import Trace
 
 _log = structlog.get_logger("sharesim.transport")
 
@@ -69,6 +71,27 @@ class MalformedFrame:
 
 class Link:
     """One WebSocket connection as seen from one end."""
+
+    __slots__ = (
+        "_close_request",
+        "_ended",
+        "_last_due",
+        "_network",
+        "_outbox_receive",
+        "_outbox_send",
+        "_stream",
+        "_writer_done",
+        "_writer_scope",
+        "_ws",
+        "closed",
+        "dialled",
+        "id",
+        "local",
+        "peer",
+        "receive_channel",
+        "resource",
+        "send_channel",
+    )
 
     def __init__(
         self,
@@ -114,29 +137,36 @@ class Link:
         A message sent on a closed link is lost, as on a dead socket; the
         sender learns of the loss from its reader, which sees the link end.
         """
-        self._enqueue(encode(message), _type_name(message))
+        if self.closed:
+            _log.debug("send_on_closed_link", link=repr(self), type=_type_name(message))
+            return
+        self._enqueue(self._network.frames.encode(message))
 
     def send_raw(self, text: str) -> None:
         """Queue an arbitrary text frame (tests of how servers treat bad input)."""
-        self._enqueue(text, "raw")
-
-    def _enqueue(self, text: str, kind: str) -> None:
         if self.closed:
-            _log.debug("send_on_closed_link", link=repr(self), type=kind)
+            _log.debug("send_on_closed_link", link=repr(self), type="raw")
             return
+        self._enqueue(text)
+
+    def _enqueue(self, text: str) -> None:
         # A frame never overtakes the one before it, however the latency draws fall.
         due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
         self._last_due = due
         try:
             self._outbox_send.send_nowait((due, text))
         except trio.BrokenResourceError:  # the writer has stopped: the connection is gone
-            _log.debug("send_after_writer_stopped", link=repr(self), type=kind)
+            _log.debug("send_after_writer_stopped", link=repr(self))
 
     async def _write_frames(self) -> None:
         try:
             with self._writer_scope:
                 async with self._outbox_receive as outbox:
-                    async for due, text in outbox:
+                    while True:
+                        try:
+                            due, text = await receive_eagerly(outbox)
+                        except trio.EndOfChannel:
+                            break
                         if due > trio.current_time():
                             await trio.sleep_until(due)
                         await self._ws.send_message(text)
@@ -165,14 +195,21 @@ class Link:
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
         try:
-            message = decode(self.receive_channel, text)
+            frame = self._network.frames.decode(self.receive_channel, text)
         except ProtocolError as error:
             self._network.trace_event(
                 self.peer, self.local, self.receive_channel.value, "MalformedFrame"
             )
             return MalformedFrame(error, len(text))
-        self._network.trace_message(self.peer, self.local, self.receive_channel, message)
-        return message
+        self._network.trace.record(
+            trio.current_time(),
+            self.peer,
+            self.local,
+            self.receive_channel.value,
+            frame.kind,
+            frame.ids,
+        )
+        return frame.message
 
     async def __aiter__(self) -> AsyncIterator[object]:
         while True:
@@ -220,6 +257,50 @@ class Link:
         self._network.forget(self)
 
 
+@dataclass(frozen=True, slots=True)
+class DecodedFrame:
+    """A received frame as the trace records it: the message, its type name and its ids."""
+
+    message: AnyMessage
+    kind: str
+    ids: Mapping[str, str]
+
+
+class FrameCodec:
+    """Encodes and decodes frames for every link of one network, once per distinct frame.
+
+    A server fanning an event out encodes the same message object once per
+    viewer, and every viewer then decodes the same text. Messages are
+    immutable, so one encoding, and one decoding with its traced ids, can serve
+    them all; the decodings of the latest `keep` distinct frames are kept.
+    """
+
+    def __init__(self, keep: int = 256) -> None:
+        self._keep = keep
+        self._last_encoded: tuple[AnyMessage, str] | None = None
+        self._decoded: OrderedDict[tuple[Channel, str], DecodedFrame] = OrderedDict()
+
+    def encode(self, message: AnyMessage) -> str:
+        last = self._last_encoded
+        if last is not None and last[0] is message:
+            return last[1]
+        text = encode(message)
+        self._last_encoded = (message, text)
+        return text
+
+    def decode(self, channel: Channel, text: str) -> DecodedFrame:
+        """The frame decoded on `channel`; a ProtocolError is raised every time, never kept."""
+        key = (channel, text)
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            message = decode(channel, text)
+            decoded = DecodedFrame(message, _type_name(message), _ids(message))
+            if len(self._decoded) >= self._keep:
+                self._decoded.popitem(last=False)
+            self._decoded[key] = decoded
+        return decoded
+
+
 _GONE = (trio_websocket.ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError)
 
 Handler = Callable[[Link], Awaitable[None]]
@@ -249,6 +330,7 @@ class Network:
     _servers: dict[str, _Server] = field(default_factory=dict)
     _links: dict[int, Link] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    frames: FrameCodec = field(default_factory=FrameCodec)
 
     # -- servers -----------------------------------------------------------
 
@@ -386,18 +468,11 @@ class Network:
 
     # -- trace ---------------------------------------------------------------
 
-    def trace_message(self, src: str, dst: str, channel: Channel, message: object) -> None:
-        self.trace.record(
-            TraceRecord(
-                trio.current_time(), src, dst, channel.value, _type_name(message), _ids(message)
-            )
-        )
-
     def trace_event(self, src: str, dst: str, channel: str, kind: str) -> None:
-        self.trace.record(TraceRecord(trio.current_time(), src, dst, channel, kind))
+        self.trace.record(trio.current_time(), src, dst, channel, kind)
 
 
-def _ids(message: object) -> dict[str, str]:
+def _ids(message: object) -> Mapping[str, str]:
     key_ids = getattr(message, "key_ids", None)
     return key_ids() if callable(key_ids) else {}
 

@@ -20,8 +20,8 @@ import json
 import math
 import types
 import typing
-from collections.abc import Mapping
-from typing import Any, NoReturn, TypeAlias
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 from .errors import ProtocolError
 from .secrets import Secret
@@ -29,6 +29,7 @@ from .secrets import Secret
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 
 _NONE_TYPE = type(None)
+T = TypeVar("T")
 
 
 class Shape(enum.Enum):
@@ -62,6 +63,20 @@ class WireSpec:
 _PLAIN = WireSpec()
 
 
+def per_class(build: Callable[[type], T]) -> Callable[[type], T]:
+    """`build(cls)`, computed once per class (`functools.cache` does not type-check on classes)."""
+    memo: dict[type, T] = {}
+
+    def once(cls: type) -> T:
+        try:
+            return memo[cls]
+        except KeyError:
+            memo[cls] = value = build(cls)
+            return value
+
+    return once
+
+
 def wire_spec(cls: type) -> WireSpec:
     """The class's own wire details, or the defaults when it declares none."""
     spec = getattr(cls, "wire", _PLAIN)
@@ -74,6 +89,7 @@ def variant_tag(cls: type) -> str:
     return wire_spec(cls).tag or cls.__name__
 
 
+@per_class
 def _shape(cls: type) -> Shape:
     spec = wire_spec(cls)
     if spec.shape is not None:
@@ -88,7 +104,7 @@ class _Field:
     required: bool
 
 
-@functools.cache
+@per_class
 def _fields(cls: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls)
     return tuple(
@@ -165,19 +181,6 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def loads(text: str) -> JsonValue:
-    """Parse one frame; anything that is not strict JSON is a ProtocolError at `$`."""
-    try:
-        value: JsonValue = json.loads(
-            text, parse_constant=_reject_constant, parse_float=_finite_float
-        )
-    except json.JSONDecodeError as exc:
-        raise ProtocolError("$", "valid JSON", f"{exc.msg} at column {exc.colno}") from None
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError("$", "valid JSON", str(exc) or type(exc).__name__) from None
-    return value
-
-
 def _finite_float(text: str) -> float:
     """Numbers too large for a float (`1e400`) become inf, which JSON cannot carry back."""
     number = float(text)
@@ -186,12 +189,36 @@ def _finite_float(text: str) -> float:
     return number
 
 
+# Built once: `json.loads` and `json.dumps` build a new one per call when given options.
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_JSON_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str) -> JsonValue:
+    """Parse one frame; anything that is not strict JSON is a ProtocolError at `$`."""
+    try:
+        if text.startswith("\ufeff"):
+            json.loads(text)  # raises the same error `json.loads` gives a byte-order mark
+        value: JsonValue = _JSON_DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError("$", "valid JSON", f"{exc.msg} at column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("$", "valid JSON", str(exc) or type(exc).__name__) from None
+    return value
+
+
 def dumps(value: JsonValue) -> str:
     """Canonical text: compact, sorted keys, ASCII only (safe in line-oriented traces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _JSON_ENCODER.encode(value)
 
 
 # -- decoding ----------------------------------------------------------------------------------
+#
+# Each type form is turned once into a decoding function (`_decoder`), so decoding a
+# frame walks precomputed plans instead of reflecting on annotations every time.
+
+Decoder: TypeAlias = Callable[[object, str], Any]
+Encoder: TypeAlias = Callable[[Any], JsonValue]
 
 
 class _Bare(enum.Enum):
@@ -201,6 +228,7 @@ class _Bare(enum.Enum):
 
 
 BARE = _Bare.BARE
+_ABSENT = object()
 
 
 def split_tagged(value: object, path: str, expected: str) -> tuple[str, object]:
@@ -215,43 +243,102 @@ def split_tagged(value: object, path: str, expected: str) -> tuple[str, object]:
 
 def decode_value(tp: Any, value: object, path: str) -> Any:
     """Decode `value` found at `path` as an instance of the type form `tp`."""
-    shown = tp
+    return _decoder(tp)(value, path)
+
+
+@functools.cache
+def _decoder(tp: Any) -> Decoder:
     members = _union_members(tp)
-    if members is not None:
-        options = tuple(m for m in members if m is not _NONE_TYPE)
-        if value is None and len(options) < len(members):
-            return None
-        if len(options) > 1:
-            return _decode_tagged(tp, options, value, path)
-        tp = options[0]
+    if members is None:
+        return _plain_decoder(tp, tp)
+    options = tuple(m for m in members if m is not _NONE_TYPE)
+    inner = _tagged_decoder(tp, options) if len(options) > 1 else _plain_decoder(options[0], tp)
+    if len(options) == len(members):
+        return inner
+
+    def nullable(value: object, path: str) -> Any:
+        return None if value is None else inner(value, path)
+
+    return nullable
+
+
+def _plain_decoder(tp: Any, shown: Any) -> Decoder:
+    """The decoder of a type that is not a union; errors describe it as `shown`."""
     if tp is bool:
-        return value if isinstance(value, bool) else _fail(path, shown, value)
+        return lambda value, path: value if isinstance(value, bool) else _fail(path, shown, value)
     if tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return value if ok else _fail(path, shown, value)
+        return lambda value, path: (
+            value
+            if isinstance(value, int) and not isinstance(value, bool)
+            else _fail(path, shown, value)
+        )
     if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        _fail(path, shown, value)
+        return lambda value, path: (
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else _fail(path, shown, value)
+        )
     if tp is str:
-        return value if isinstance(value, str) else _fail(path, shown, value)
+        return lambda value, path: value if isinstance(value, str) else _fail(path, shown, value)
     if tp is bytes:
-        return _decode_bytes(value, path)
+        return _decode_bytes
     if typing.get_origin(tp) is tuple:
+        return _tuple_decoder(typing.get_args(tp)[0], shown)
+    if isinstance(tp, type) and issubclass(tp, Secret):
+        secret = tp
+        return lambda value, path: (
+            secret(value) if isinstance(value, str) else _fail(path, shown, value)
+        )
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_decoder(tp, shown)
+    if _is_dataclass_type(tp):
+        cls: type = tp
+        return lambda value, path: decode_struct(cls, value, path)
+
+    def unmapped(value: object, path: str) -> NoReturn:
+        raise TypeError(f"no wire mapping for {tp!r}")
+
+    return unmapped
+
+
+def _tuple_decoder(item_type: Any, shown: Any) -> Decoder:
+    def decode_tuple(value: object, path: str) -> tuple[Any, ...]:
         if not isinstance(value, list):
             _fail(path, shown, value)
-        item = typing.get_args(tp)[0]
-        return tuple(decode_value(item, v, f"{path}[{i}]") for i, v in enumerate(value))
-    if isinstance(tp, type) and issubclass(tp, Secret):
-        return tp(value) if isinstance(value, str) else _fail(path, shown, value)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        for member in tp:
-            if member.value == value and isinstance(value, str):
-                return member
-        _fail(path, shown, value)
-    if _is_dataclass_type(tp):
-        return decode_struct(tp, value, path)
-    raise TypeError(f"no wire mapping for {tp!r}")
+        item = _decoder(item_type)
+        return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+    return decode_tuple
+
+
+def _enum_decoder(tp: type[enum.Enum], shown: Any) -> Decoder:
+    by_value = {member.value: member for member in tp}
+
+    def decode_enum(value: object, path: str) -> enum.Enum:
+        member = by_value.get(value) if isinstance(value, str) else None
+        return member if member is not None else _fail(path, shown, value)
+
+    return decode_enum
+
+
+def _tagged_decoder(tp: Any, options: tuple[Any, ...]) -> Decoder:
+    by_tag: dict[str, type] = {}
+    for cls in options:
+        by_tag.setdefault(variant_tag(cls), cls)
+
+    def decode_tagged(value: object, path: str) -> Any:
+        if isinstance(value, str):
+            tag, body = value, BARE
+        elif isinstance(value, dict) and len(value) == 1:
+            ((tag, body),) = value.items()
+        else:
+            raise ProtocolError(path, describe(tp), render(value))
+        cls = by_tag.get(tag)
+        if cls is None:
+            raise ProtocolError(path, describe(tp), render(tag))
+        return decode_variant(cls, body, f"{path}.{tag}")
+
+    return decode_tagged
 
 
 def _decode_bytes(value: object, path: str) -> bytes:
@@ -261,14 +348,6 @@ def _decode_bytes(value: object, path: str) -> bytes:
         if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 255:
             raise ProtocolError(f"{path}[{i}]", "a byte (an integer from 0 to 255)", render(item))
     return bytes(value)
-
-
-def _decode_tagged(tp: Any, options: tuple[Any, ...], value: object, path: str) -> Any:
-    tag, body = split_tagged(value, path, describe(tp))
-    for cls in options:
-        if variant_tag(cls) == tag:
-            return decode_variant(cls, body, f"{path}.{tag}")
-    raise ProtocolError(path, describe(tp), render(tag))
 
 
 def decode_variant(cls: type, body: object, path: str) -> Any:
@@ -285,9 +364,15 @@ def decode_variant(cls: type, body: object, path: str) -> Any:
             return cls()
         raise ProtocolError(path, f"a payload ({cls.__name__} is not a unit variant)", "none")
     if shape is Shape.NEWTYPE:
-        (only,) = _fields(cls)
-        return cls(**{only.name: decode_value(only.hint, body, path)})
+        name, decode, _, _ = _decode_plan(cls)[0]
+        return cls(**{name: decode(body, path)})
     return decode_struct(cls, body, path)
+
+
+@per_class
+def _decode_plan(cls: type) -> tuple[tuple[str, Decoder, bool, Any], ...]:
+    """(name, decoder, required, hint) per field; built on first use, so types may nest."""
+    return tuple((f.name, _decoder(f.hint), f.required, f.hint) for f in _fields(cls))
 
 
 def decode_struct(cls: type, value: object, path: str) -> Any:
@@ -295,12 +380,12 @@ def decode_struct(cls: type, value: object, path: str) -> Any:
     if not isinstance(value, dict):
         raise ProtocolError(path, "an object", render(value))
     kwargs: dict[str, Any] = {}
-    for field in _fields(cls):
-        where = f"{path}.{field.name}"
-        if field.name in value:
-            kwargs[field.name] = decode_value(field.hint, value[field.name], where)
-        elif field.required:
-            raise ProtocolError(where, describe(field.hint), "nothing (the field is missing)")
+    for name, decode, required, hint in _decode_plan(cls):
+        raw = value.get(name, _ABSENT)
+        if raw is not _ABSENT:
+            kwargs[name] = decode(raw, f"{path}.{name}")
+        elif required:
+            raise ProtocolError(f"{path}.{name}", describe(hint), "nothing (the field is missing)")
     return cls(**kwargs)
 
 
@@ -309,19 +394,51 @@ def decode_struct(cls: type, value: object, path: str) -> Any:
 
 def encode_value(tp: Any, value: object) -> JsonValue:
     """Encode `value`, declared as the type form `tp`, as a JSON value."""
+    return _encoder(tp)(value)
+
+
+@functools.cache
+def _encoder(tp: Any) -> Encoder:
+    """How a value declared as `tp` is encoded; a type it cannot tell goes by the value's own."""
     members = _union_members(tp)
     if members is not None:
-        if value is None:
-            return None
         options = [m for m in members if m is not _NONE_TYPE]
-        if len(options) > 1:
-            return encode_variant(value)
-        tp = options[0]
+        inner = encode_variant if len(options) > 1 else _encoder(options[0])
+        return lambda value: None if value is None else inner(value)
+    if tp in (str, int, float, bool):
+        return _same
+    if isinstance(tp, type) and issubclass(tp, Secret):
+        return _reveal
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_value
+    if tp is bytes:
+        return list
+    if typing.get_origin(tp) is tuple:
+        item = typing.get_args(tp)[0]
+        return lambda value: [encode_value(item, v) for v in value]
+    if _is_dataclass_type(tp):
+        return encode_struct
+    return lambda value: _encode_by_value(tp, value)
+
+
+def _same(value: JsonValue) -> JsonValue:
+    return value
+
+
+def _reveal(value: Secret) -> str:
+    return value.reveal()
+
+
+def _enum_value(value: enum.Enum) -> str:
+    wire: str = value.value
+    return wire
+
+
+def _encode_by_value(tp: Any, value: object) -> JsonValue:
     if isinstance(value, Secret):
         return value.reveal()
     if isinstance(value, enum.Enum):
-        wire: str = value.value
-        return wire
+        return _enum_value(value)
     if isinstance(value, bytes):
         return list(value)
     if isinstance(value, tuple):
@@ -334,12 +451,17 @@ def encode_value(tp: Any, value: object) -> JsonValue:
     raise TypeError(f"no wire mapping for {value!r}")
 
 
+@per_class
+def _encode_plan(cls: type) -> tuple[Mapping[str, JsonValue], tuple[tuple[str, Encoder], ...]]:
+    return wire_spec(cls).extras, tuple((f.name, _encoder(f.hint)) for f in _fields(cls))
+
+
 def encode_struct(value: object) -> dict[str, JsonValue]:
     """A dataclass as a JSON object: its extras, then every field (None as null)."""
-    cls: type = type(value)
-    out: dict[str, JsonValue] = dict(wire_spec(cls).extras)
-    for field in _fields(cls):
-        out[field.name] = encode_value(field.hint, getattr(value, field.name))
+    extras, plan = _encode_plan(type(value))
+    out: dict[str, JsonValue] = dict(extras)
+    for name, encode in plan:
+        out[name] = encode(getattr(value, name))
     return out
 
 
@@ -351,6 +473,7 @@ def encode_variant(value: object) -> JsonValue:
     if shape is Shape.UNIT:
         return tag
     if shape is Shape.NEWTYPE:
-        (only,) = _fields(cls)
-        return {tag: encode_value(only.hint, getattr(value, only.name))}
+        _, plan = _encode_plan(cls)
+        ((name, encode),) = plan
+        return {tag: encode(getattr(value, name))}
     return {tag: encode_struct(value)}

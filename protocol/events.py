@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
+import functools
 import json
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -151,17 +152,26 @@ class AgentExchange:
         """
         if not isinstance(event, AgentResponseEvent):
             return None
-        path = "$.response_event"
-        try:
-            payload = base64.b64decode(event.response_event, validate=True)
-        except binascii.Error:
-            raise ProtocolError(path, "base64 text", "text that is not base64") from None
-        try:
-            value = json.loads(payload)
-        except ValueError:
-            return None
-        tag = variant_tag(cls)
-        if not (isinstance(value, dict) and value.keys() == {tag}):
-            return None
-        exchange: AgentExchange = decode_variant(cls, value[tag], f"{path}.{tag}")
-        return exchange
+        return _exchange_in(event.response_event)
+
+
+@functools.lru_cache(maxsize=1024)
+def _exchange_in(response_event: str) -> AgentExchange | None:
+    """The exchange a response event carries, read once however many viewers receive it.
+
+    Exchanges are immutable, so every viewer of one event may share the same one.
+    """
+    path = "$.response_event"
+    try:
+        payload = base64.b64decode(response_event, validate=True)
+    except binascii.Error:
+        raise ProtocolError(path, "base64 text", "text that is not base64") from None
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return None
+    tag = variant_tag(AgentExchange)
+    if not (isinstance(value, dict) and value.keys() == {tag}):
+        return None
+    exchange: AgentExchange = decode_variant(AgentExchange, value[tag], f"{path}.{tag}")
+    return exchange

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
-from ._fields import variant_tag
+from ._fields import per_class, variant_tag
 from .secrets import Secret
 
 
@@ -70,12 +70,18 @@ class Message:
 def _collect_ids(value: object, found: dict[str, str]) -> None:
     if not dataclasses.is_dataclass(value) or isinstance(value, Secret):
         return
-    for f in dataclasses.fields(value):
-        item = getattr(value, f.name)
-        if f.name in TRACE_KEYS and isinstance(item, str | int) and not isinstance(item, bool):
-            found.setdefault(f.name, str(item))
+    for name, traced in _id_plan(type(value)):
+        item = getattr(value, name)
+        if traced and isinstance(item, str | int) and not isinstance(item, bool):
+            found.setdefault(name, str(item))
         else:
             _collect_ids(item, found)
+
+
+@per_class
+def _id_plan(cls: type) -> tuple[tuple[str, bool], ...]:
+    """Each field's name and whether it is traced, read off the class once."""
+    return tuple((f.name, f.name in TRACE_KEYS) for f in dataclasses.fields(cls))
 
 
 @dataclass(frozen=True, slots=True)
