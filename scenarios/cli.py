@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import cli_decode, cli_explore, cli_matrix, cli_run, cli_serve
+from . import cli_bench, cli_decode, cli_explore, cli_matrix, cli_run, cli_serve
 from .schema import ScenarioError
 from .usage import UsageError
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_explore.register(commands)
     cli_decode.register(commands)
     cli_serve.register(commands)
+    cli_bench.register(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the simulation, each against a baseline run in the same process."""
