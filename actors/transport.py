@@ -29,6 +29,7 @@ import trio.testing
 import trio_websocket
 
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
+from protocol.message import tag_of
 
 from .conditions import NetworkConditions
 from .runtime import receive_eagerly
@@ -138,7 +139,7 @@ class Link:
         sender learns of the loss from its reader, which sees the link end.
         """
         if self.closed:
-            _log.debug("send_on_closed_link", link=repr(self), type=_type_name(message))
+            _log.debug("send_on_closed_link", link=repr(self), type=tag_of(message))
             return
         self._enqueue(self._network.frames.encode(message))
 
@@ -294,7 +295,7 @@ class FrameCodec:
         decoded = self._decoded.get(key)
         if decoded is None:
             message = decode(channel, text)
-            decoded = DecodedFrame(message, _type_name(message), _ids(message))
+            decoded = DecodedFrame(message, tag_of(message), _ids(message))
             if len(self._decoded) >= self._keep:
                 self._decoded.popitem(last=False)
             self._decoded[key] = decoded
@@ -475,10 +476,6 @@ class Network:
 def _ids(message: object) -> Mapping[str, str]:
     key_ids = getattr(message, "key_ids", None)
     return key_ids() if callable(key_ids) else {}
-
-
-def _type_name(message: object) -> str:
-    return str(getattr(message, "message_type", type(message).__name__))
 
 
 _CLIENT_PARAM = "client="

@@ -108,3 +108,8 @@ class UnknownMessage:
 
 AnyMessage: TypeAlias = Message | UnknownMessage
 """Whatever a decoder can return."""
+
+
+def tag_of(message: object) -> str:
+    """The wire tag of a decoded message, or the class name of anything else (for logs)."""
+    return str(getattr(message, "message_type", type(message).__name__))

@@ -28,7 +28,7 @@ import structlog
 from protocol import Channel, message_types, sharer, viewer
 from protocol.common import Ping, Pong
 from protocol.events import OrderedTerminalEvent
-from protocol.message import Message, UnknownMessage
+from protocol.message import Message, UnknownMessage, tag_of
 from protocol.roles import Role
 from protocol.secrets import ReconnectToken, SessionSecret
 from protocol.source import LegacySessionSourceType, SessionSourceType, resolve_orchestrator_task_id
@@ -281,7 +281,7 @@ class SessionStore:
                 return self._initialize(conn, state, message.payload)
             if isinstance(message, sharer.Reconnect):
                 return self._reconnect(conn, state, message.payload)
-            return [Close(conn, CLOSE_POLICY, f"{_tag(message)} before Initialize or Reconnect")]
+            return [Close(conn, CLOSE_POLICY, f"{tag_of(message)} before Initialize or Reconnect")]
         session = self.sessions.get(state.session_id)
         if session is None or session.ended is not None:
             # An ephemeral session is deleted when it ends; this link outlived it.
@@ -296,7 +296,7 @@ class SessionStore:
         if isinstance(message, sharer.UpdateSourceTaskId):
             return self._update_source_task_id(session, message.source_task_id)
         return [
-            Close(conn, CLOSE_POLICY, f"{_tag(message)} is not expected once the session is live")
+            Close(conn, CLOSE_POLICY, f"{tag_of(message)} is not expected once the session is live")
         ]
 
     def _initialize(self, conn: ConnId, state: _Conn, payload: sharer.InitPayload) -> list[Action]:
@@ -425,7 +425,7 @@ class SessionStore:
         if isinstance(message, Ping):
             return [Send(conn, Pong(message.data))]
         if state.session_id is not None:
-            return [Close(conn, CLOSE_POLICY, f"{_tag(message)} after joining")]
+            return [Close(conn, CLOSE_POLICY, f"{tag_of(message)} after joining")]
         if not isinstance(message, viewer.Initialize):
             return self._refuse(conn, None, viewer.JoinFailureReason.INVALID)
         route = JoinRoute.parse(state.resource)
@@ -556,7 +556,3 @@ def _viewer_conns(session: _Session) -> list[ConnId]:
 
 def _ended_reason(reason: sharer.SharerEndReason) -> viewer.SessionEndedReason:
     return viewer.SessionEndedReason(reason.value)
-
-
-def _tag(message: object) -> str:
-    return str(getattr(message, "message_type", type(message).__name__))

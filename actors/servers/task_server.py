@@ -15,6 +15,7 @@ import structlog
 import trio
 
 from protocol import Channel, UnknownMessage, tasks
+from protocol.message import tag_of
 
 from ..transport import Link, MalformedFrame, Network
 from .base import WebSocketServer
@@ -88,7 +89,7 @@ class TaskServer(WebSocketServer):
             reply: tasks.TaskReply = tasks.TaskError(
                 request_id,
                 tasks.TaskErrorKind.INVALID,
-                f"{_tag(message)} is a reply, not a request",
+                f"{tag_of(message)} is a reply, not a request",
             )
         else:
             self.store.count(principal, endpoint)
@@ -156,7 +157,3 @@ class TaskServer(WebSocketServer):
             self.store.grant(message.principal, message.task_id)
             return None
         return await super().handle_command(message, sender)
-
-
-def _tag(message: object) -> str:
-    return str(getattr(message, "message_type", type(message).__name__))
