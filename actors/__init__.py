@@ -1,32 +1,15 @@
-"""The actor runtime and the actors of the simulation."""
+"""The simulated system: a generic actor engine, pure rules, and the actors built on them.
 
-from .runtime import (
-    Actor as Actor,
-)
-from .runtime import (
-    ActorCrashed as ActorCrashed,
-)
-from .runtime import (
-    ActorRef as ActorRef,
-)
-from .runtime import (
-    ActorStopped as ActorStopped,
-)
-from .runtime import (
-    AskTimeout as AskTimeout,
-)
-from .runtime import (
-    Mailbox as Mailbox,
-)
-from .stage import (
-    Registry as Registry,
-)
-from .stage import (
-    Stage as Stage,
-)
-from .stage import (
-    UnknownActor as UnknownActor,
-)
-from .stage import (
-    open_stage as open_stage,
-)
+- `actors.runtime`: the engine (mailboxes, supervision, WebSocket links, network
+  conditions and faults, seeded determinism, logs and the trace). Nothing here
+  knows about sessions or agents.
+- `actors.rules`: every decision as a pure function or sans-I/O state machine,
+  the two servers' stores included; importable without Trio.
+- `actors.servers`: the session server and the task server.
+- `actors.hosts`: orchestrators and child agents, and the shares they open.
+- `actors.viewers`: viewers, their session views and the pill bar they feed.
+- `actors.links`: the client side of the task server's wire.
+- `actors.world`: wires one simulated system together.
+
+This package imports nothing itself, so `import actors.rules` stays free of Trio.
+"""

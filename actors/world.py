@@ -13,19 +13,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from actors.hosts.agents import AgentInfo, AgentSetup, ChildAgent, Describe, Location, Orchestrator
+from actors.rules.profiles import Switches
+from actors.rules.session_store import ServerSwitches
+from actors.rules.task_store import TaskGates
+from actors.rules.view import ViewScope
+from actors.runtime.conditions import NetworkConditions
+from actors.runtime.simulation import Simulation, open_simulation
+from actors.runtime.transport import Mode
+from actors.servers.session_server import SessionServer
+from actors.servers.task_server import Grant, TaskServer
+from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
 from protocol import RunState
-
-from .agents import AgentInfo, AgentSetup, ChildAgent, Describe, Location, Orchestrator
-from .conditions import NetworkConditions
-from .rules.profiles import Switches
-from .rules.view import ViewScope
-from .servers.session_server import SessionServer
-from .servers.session_store import ServerSwitches
-from .servers.task_server import Grant, TaskServer
-from .servers.task_store import TaskGates
-from .simulation import Simulation, open_simulation
-from .transport import Mode
-from .viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
 
 
 class WorldError(Exception):

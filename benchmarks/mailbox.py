@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import trio
 
-from actors.determinism import seed_scheduler
-from actors.runtime import DEFAULT_MAILBOX_SIZE, Actor
-from actors.stage import open_stage
+from actors.runtime.actor import DEFAULT_MAILBOX_SIZE, Actor
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.stage import open_stage
 
 from .harness import Outcome, at_least, best_of, fastest
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import trio
 
-from actors.agents import AppendExchange, Location, ShareByUser, SpawnChild
-from actors.determinism import seed_scheduler
+from actors.hosts.agents import AppendExchange, Location, ShareByUser, SpawnChild
 from actors.rules.pill_bar import PaneState
 from actors.rules.profiles import Profile
-from actors.runtime import ActorRef
-from actors.simulation import make_clock
-from actors.transport import Mode
+from actors.runtime.actor import ActorRef
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import make_clock
+from actors.runtime.transport import Mode
 from actors.world import World, open_world
 
 SHARE_AT_S = 2.0

@@ -15,7 +15,7 @@ import trio.testing
 import trio_websocket
 from trio_websocket import WebSocketConnection
 
-from actors.transport import Mode
+from actors.runtime.transport import Mode
 
 Pair = tuple[WebSocketConnection, WebSocketConnection]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import trio
 
-from actors.determinism import seed_scheduler
-from actors.transport import Mode
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.transport import Mode
 
 from . import orchestration
 from .frames import exchange_frames

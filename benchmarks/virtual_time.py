@@ -11,11 +11,11 @@ import time
 
 import trio
 
-from actors.agents import AppendExchange, Finish, Location, ShareByUser, SpawnChild
-from actors.determinism import seed_scheduler
+from actors.hosts.agents import AppendExchange, Finish, Location, ShareByUser, SpawnChild
 from actors.rules.profiles import Profile
-from actors.simulation import make_clock
-from actors.transport import Mode
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import make_clock
+from actors.runtime.transport import Mode
 from actors.world import open_world
 
 from .harness import Outcome, at_most

@@ -13,10 +13,10 @@ import time
 
 import trio
 
-from actors.determinism import seed_scheduler
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import make_clock, open_simulation
+from actors.runtime.transport import Link, Mode
 from actors.servers.session_server import SessionServer
-from actors.simulation import make_clock, open_simulation
-from actors.transport import Link, Mode
 from protocol import OrderedTerminalEvent, UserId, encode, sharer, viewer
 
 from .frames import exchange_events

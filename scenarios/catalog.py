@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .schema import Scenario, ScenarioError, load_scenario
+from scenarios.schema import Scenario, ScenarioError, load_scenario
 
 HERE = Path(__file__).resolve().parent
 #: Bundled scenario folders, in the order `list` and `run --all` show them.

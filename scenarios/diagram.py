@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from actors.trace import TraceRecord
+from actors.runtime.trace import TraceRecord
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 #: Ids shown on an arrow, in this order, when the message carries them.

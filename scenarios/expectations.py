@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from actors.viewer import Observation
-
-from .schema import Expectation
+from actors.viewers.viewer import Observation
+from scenarios.schema import Expectation
 
 NOT_MENTIONED = "(not mentioned)"
 NOT_A_CHILD = "(not on the pill bar)"

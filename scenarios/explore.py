@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actors.rules.profiles import Profile
-
-from .faults import FaultKind, format_faults
-from .runner import run_scenario
-from .schema import load_scenario
+from scenarios.faults import FaultKind, format_faults
+from scenarios.runner import run_scenario
+from scenarios.schema import load_scenario
 
 
 @dataclass(frozen=True, slots=True)

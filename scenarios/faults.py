@@ -11,10 +11,9 @@ import enum
 import random
 from collections.abc import Iterable
 
-from actors.conditions import Drop, Latency, NetworkConditions, Partition, Spread
-
-from .schema import Scenario
-from .usage import UsageError
+from actors.runtime.conditions import Drop, Latency, NetworkConditions, Partition, Spread
+from scenarios.schema import Scenario
+from scenarios.usage import UsageError
 
 SERVERS = ("session-server", "task-server")
 #: Mean one-way delay added to every frame when latency is on (exponential spread).

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actors.agents import Location
+from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
 from actors.rules.view import ViewScope
-from actors.trace import TraceRecord
-from actors.viewer import Viewer
+from actors.runtime.trace import TraceRecord
+from actors.viewers.viewer import Viewer
 from actors.world import World
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .runner import Failure, RunResult
+from scenarios.runner import Failure, RunResult
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

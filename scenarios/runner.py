@@ -17,21 +17,20 @@ from typing import TextIO
 import structlog
 import trio
 
-from actors.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
-from actors.conditions import Partition
-from actors.determinism import seed_scheduler
+from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
 from actors.rules.profiles import Profile, Switches
-from actors.runtime import ActorCrashed
-from actors.simulation import DEFAULT_TIME_SCALE, make_clock
-from actors.trace import Trace, TraceRecord
-from actors.transport import Mode
+from actors.runtime.actor import ActorCrashed
+from actors.runtime.conditions import Partition
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import DEFAULT_TIME_SCALE, make_clock
+from actors.runtime.trace import Trace, TraceRecord
+from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
-
-from .expectations import Mismatch, check
-from .faults import FaultKind, plan_faults
-from .invariants import InvariantMonitor, Violation
-from .schema import Expectation, Outcome, Scenario, Step, StepKind
+from scenarios.expectations import Mismatch, check
+from scenarios.faults import FaultKind, plan_faults
+from scenarios.invariants import InvariantMonitor, Violation
+from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
 
 _log = structlog.get_logger("sharesim.runner")
 

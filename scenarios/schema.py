@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from actors.agents import Location
+from actors.hosts.agents import Location
 from actors.rules.profiles import Profile
-from actors.viewer import OpenBy
+from actors.viewers.viewer import OpenBy
 
 E = TypeVar("E", bound=enum.Enum)
 

@@ -1,6 +1,6 @@
 """Pure rules of the simulation: the decisions actors make, without I/O or clocks."""
 
-from .cascade import (
+from actors.rules.cascade import (
     CascadeLedger,
     CatchUp,
     LocalChild,
@@ -12,7 +12,7 @@ from .cascade import (
     share_source,
     upgrade_sidecar,
 )
-from .discovery import (
+from actors.rules.discovery import (
     CHILD_DISCOVERY_FETCH_LIMIT,
     STATUS_POLL_INTERVAL_IDLE_S,
     STATUS_POLL_INTERVAL_S,
@@ -29,7 +29,7 @@ from .discovery import (
     UpdateStatus,
     discovery_task_id,
 )
-from .names import (
+from actors.rules.names import (
     AGENT_FALLBACK,
     ORCHESTRATOR,
     UNKNOWN_AGENT,
@@ -41,7 +41,7 @@ from .names import (
     display_name,
     resolve_reference,
 )
-from .pill_bar import (
+from actors.rules.pill_bar import (
     Pane,
     PaneState,
     Pill,
@@ -51,17 +51,17 @@ from .pill_bar import (
     ViewerSnapshot,
     pill_status,
 )
-from .profiles import (
+from actors.rules.profiles import (
     Profile,
     SwitchError,
     Switches,
 )
-from .session_link import (
+from actors.rules.session_link import (
     LinkDecision,
     LinkReason,
     SessionLinkReporter,
 )
-from .view import ViewContext, ViewScope
+from actors.rules.view import ViewContext, ViewScope
 
 __all__ = [
     "AGENT_FALLBACK",

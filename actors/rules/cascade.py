@@ -11,9 +11,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from actors.rules.profiles import Switches
 from protocol.source import AmbientAgent, SessionSourceType, User, resolve_orchestrator_task_id
-
-from .profiles import Switches
 
 
 class ShareKind(enum.Enum):

@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from actors.rules.names import display_name
+from actors.rules.profiles import Switches
 from protocol.runs import RunRecord, RunState
 from protocol.source import AmbientAgent, SessionSourceType, resolve_orchestrator_task_id
-
-from .names import display_name
-from .profiles import Switches
 
 #: Poll cadence while any child is working, or before any child is known.
 STATUS_POLL_INTERVAL_S: Final = 5.0

@@ -9,10 +9,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from actors.rules.profiles import Switches
+from actors.rules.view import ViewContext, ViewScope
 from protocol.runs import RunRecord
-
-from .profiles import Switches
-from .view import ViewContext, ViewScope
 
 #: Label of a run that has neither a configured name nor a title.
 AGENT_FALLBACK = "Agent"

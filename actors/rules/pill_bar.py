@@ -10,11 +10,10 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from actors.rules.discovery import DiscoveryEffect, MaterializeChild, RegisterChild, UpdateStatus
+from actors.rules.names import AGENT_FALLBACK, ORCHESTRATOR, ResolvedName
+from actors.rules.view import ViewScope
 from protocol.runs import RunState
-
-from .discovery import DiscoveryEffect, MaterializeChild, RegisterChild, UpdateStatus
-from .names import AGENT_FALLBACK, ORCHESTRATOR, ResolvedName
-from .view import ViewScope
 
 
 class PillStatus(enum.Enum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from .profiles import Switches
+from actors.rules.profiles import Switches
 
 
 class LinkReason(enum.Enum):

@@ -8,11 +8,7 @@ from random import Random
 import structlog
 import trio
 
-from protocol import Channel
-
-from ..transport import Link, MalformedFrame, Network
-from .base import WebSocketServer
-from .session_store import (
+from actors.rules.session_store import (
     Action,
     Close,
     ConnKind,
@@ -22,6 +18,9 @@ from .session_store import (
     StartGrace,
     classify_route,
 )
+from actors.runtime.transport import Link, MalformedFrame, Network
+from actors.servers.websocket_server import WebSocketServer
+from protocol import Channel
 
 _log = structlog.get_logger("sharesim.session_server")
 
@@ -60,7 +59,7 @@ class SessionServer(WebSocketServer):
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = SessionStore(rng, switches)
+        self.store = SessionStore(rng, switches, notes=_log)
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
         kind = classify_route(resource)

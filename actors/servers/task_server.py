@@ -14,12 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import structlog
 import trio
 
+from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
+from actors.runtime.transport import Link, MalformedFrame, Network
+from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
 from protocol.message import tag_of
-
-from ..transport import Link, MalformedFrame, Network
-from .base import WebSocketServer
-from .task_store import TaskGates, TaskRefused, TaskStore
 
 _log = structlog.get_logger("sharesim.task_server")
 

@@ -11,13 +11,13 @@ from typing import TypeVar
 
 import trio
 
-from actors.conditions import NetworkConditions
+from actors.rules.session_store import ServerSwitches, SessionStore
+from actors.rules.task_store import TaskGates, TaskStore
+from actors.runtime.conditions import NetworkConditions
+from actors.runtime.simulation import Simulation, open_simulation
+from actors.runtime.transport import Link, LinkClosed, Mode
 from actors.servers.session_server import SessionServer
-from actors.servers.session_store import ServerSwitches, SessionStore
 from actors.servers.task_server import TaskServer
-from actors.servers.task_store import TaskGates, TaskStore
-from actors.simulation import Simulation, open_simulation
-from actors.transport import Link, LinkClosed, Mode
 from protocol import (
     AgentExchange,
     AgentTaskUpdated,
@@ -128,10 +128,12 @@ def store_state(store: SessionStore | TaskStore) -> dict[str, object]:
     """A store's whole state by value, its random stream by position.
 
     Taken before and after a request, it shows a refusal changed nothing at all.
+    The note-taker is where the store reports, not part of its state.
     """
     return {
         name: value.getstate() if isinstance(value, Random) else copy.deepcopy(value)
         for name, value in vars(store).items()
+        if name != "_notes"
     }
 
 

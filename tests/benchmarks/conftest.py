@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scenarios.cli_run import logging_for_run
+from scenarios.cli.run import logging_for_run
 
 
 @pytest.fixture(autouse=True)

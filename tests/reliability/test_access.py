@@ -16,8 +16,8 @@ import pytest
 import trio
 import trio.testing
 
+from actors.rules.session_store import ServerSwitches
 from actors.servers.session_server import JoinLink
-from actors.servers.session_store import ServerSwitches
 from actors.servers.task_server import Grant
 from protocol import (
     CreateRun,

@@ -17,8 +17,8 @@ import pytest
 import trio
 import trio.testing
 
-from actors.simulation import make_clock
-from actors.transport import Mode
+from actors.runtime.simulation import make_clock
+from actors.runtime.transport import Mode
 from protocol import OrderedTerminalEvent, sharer, viewer
 from tests.actors.netkit import Client, Servers, joined, running_servers, send_events
 

@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 )
 from structlog.testing import capture_logs
 
-from actors.servers.session_store import (
+from actors.rules.session_store import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
     Action,
@@ -40,7 +40,7 @@ from actors.servers.session_store import (
     Send,
     StartGrace,
 )
-from actors.servers.task_store import PAGE_LIMIT, TaskGates, TaskStore
+from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskStore
 from protocol import (
     Channel,
     OrderedTerminalEvent,
@@ -57,8 +57,8 @@ from protocol.message import Message
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.tasks import TaskErrorKind
 from tests.actors.netkit import exchange_event, store_state
-from tests.actors.servers.test_session_store import Harness, closes, sent_to
-from tests.actors.servers.test_task_store import refusal
+from tests.actors.rules.test_session_store import Harness, closes, sent_to
+from tests.actors.rules.test_task_store import refusal
 
 USERS = ("alice", "bob", "carol")
 

@@ -15,9 +15,9 @@ from typing import Any
 import structlog
 import trio
 
-from actors.agents import Location, Orchestrator, ShareByUser, SpawnChild
+from actors.hosts.agents import Location, Orchestrator, ShareByUser, SpawnChild
 from actors.rules.pill_bar import ViewerSnapshot
-from actors.trace import TraceRecord
+from actors.runtime.trace import TraceRecord
 from actors.world import World
 
 LOCAL, REMOTE = Location.LOCAL, Location.REMOTE

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import trio
 
-from actors.agents import AppendExchange, Finish, ShareByUser
-from actors.conditions import Latency, NetworkConditions
-from actors.determinism import seed_scheduler
+from actors.hosts.agents import AppendExchange, Finish, ShareByUser
 from actors.rules.profiles import Profile
-from actors.simulation import make_clock
-from actors.transport import Mode
+from actors.runtime.conditions import Latency, NetworkConditions
+from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import make_clock
+from actors.runtime.transport import Mode
 from actors.world import open_world
 
 from .kit import LOCAL, REMOTE, settle, spawn, start_orchestrator, task_id

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import trio
 
-from actors.agents import AppendExchange, Finish, Location
-from actors.conditions import Latency, NetworkConditions, Partition
+from actors.hosts.agents import AppendExchange, Finish, Location
 from actors.rules.discovery import STATUS_POLL_INTERVAL_IDLE_S, STATUS_POLL_INTERVAL_S
 from actors.rules.profiles import Profile
-from actors.viewer import OpenBy
+from actors.runtime.conditions import Latency, NetworkConditions, Partition
+from actors.viewers.viewer import OpenBy
 from actors.world import World, open_world
 
 from .kit import (

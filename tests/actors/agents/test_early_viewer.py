@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from actors.agents import ShareByUser
+from actors.hosts.agents import ShareByUser
 from actors.rules.discovery import STATUS_POLL_INTERVAL_S
 from actors.rules.profiles import Profile
 from actors.world import open_world

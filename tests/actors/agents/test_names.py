@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from actors.agents import AppendExchange, Location
+from actors.hosts.agents import AppendExchange, Location
 from actors.rules.names import UNKNOWN_AGENT
 from actors.rules.profiles import Profile
 from actors.world import open_world

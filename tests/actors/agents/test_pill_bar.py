@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import trio
 
-from actors.agents import Finish, Location, ShareByUser, SpawnChild
-from actors.backoff import delays
-from actors.conditions import Latency, NetworkConditions, Partition
+from actors.hosts.agents import Finish, Location, ShareByUser, SpawnChild
 from actors.rules.discovery import STATUS_POLL_INTERVAL_S
 from actors.rules.pill_bar import PaneState
 from actors.rules.profiles import Profile
-from actors.viewer import OpenBy
+from actors.runtime.backoff import delays
+from actors.runtime.conditions import Latency, NetworkConditions, Partition
+from actors.viewers.viewer import OpenBy
 from actors.world import open_world
 from protocol import RunState
 

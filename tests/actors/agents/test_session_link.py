@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import trio
 
-from actors.agents import ShareByUser, StopSharing
+from actors.hosts.agents import ShareByUser, StopSharing
 from actors.rules.profiles import Profile
 from actors.world import World, open_world
 

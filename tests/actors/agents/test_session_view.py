@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import trio
 
-from actors.agents import AppendExchange
+from actors.hosts.agents import AppendExchange
 from actors.rules.profiles import Profile
-from actors.runtime import Actor
-from actors.session_view import ExchangeReceived, SessionView
+from actors.runtime.actor import Actor
+from actors.viewers.session_view import ExchangeReceived, SessionView
 from actors.world import open_world
 from protocol import AgentExchange, OrderedTerminalEvent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from actors.agents import (
+from actors.hosts.agents import (
     AppendExchange,
     Finish,
     Location,
@@ -13,9 +13,9 @@ from actors.agents import (
     SpawnChild,
     StopSharing,
 )
-from actors.conditions import Latency, NetworkConditions
 from actors.rules.cascade import ShareSource
 from actors.rules.profiles import Profile
+from actors.runtime.conditions import Latency, NetworkConditions
 from actors.world import World, open_world
 from protocol.source import AmbientAgent, SessionSourceType, User
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 import trio
 
-from actors.agents import AppendExchange, Location, ShareByUser
+from actors.hosts.agents import AppendExchange, Location, ShareByUser
 from actors.rules.discovery import STATUS_POLL_INTERVAL_S
 from actors.rules.names import ORCHESTRATOR, UNKNOWN_AGENT
 from actors.rules.profiles import Profile

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import trio
 
-from actors.agents import SpawnChild
-from actors.conditions import Latency, NetworkConditions
+from actors.hosts.agents import SpawnChild
 from actors.rules.pill_bar import PaneState
 from actors.rules.profiles import Profile
 from actors.rules.view import ViewScope
-from actors.viewer import PENDING_SESSION_POLL_S, OpenBy, Viewer, ViewerLink
+from actors.runtime.conditions import Latency, NetworkConditions
+from actors.viewers.viewer import PENDING_SESSION_POLL_S, OpenBy, Viewer, ViewerLink
 from actors.world import WorldError, open_world
 
 from .kit import LOCAL, REMOTE, settle, snapshot, spawn, start_orchestrator, task_id

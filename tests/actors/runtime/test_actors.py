@@ -7,7 +7,7 @@ import structlog
 import trio
 import trio.testing
 
-from actors import Actor, ActorCrashed, ActorStopped, AskTimeout, UnknownActor, open_stage
+from actors.runtime import Actor, ActorCrashed, ActorStopped, AskTimeout, UnknownActor, open_stage
 
 
 class Recorder(Actor):

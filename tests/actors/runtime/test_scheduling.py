@@ -7,9 +7,9 @@ import gc
 import pytest
 import trio
 
-from actors import Actor, open_stage
-from actors.runtime import receive_eagerly
-from actors.stage import STAGE_GC_THRESHOLDS
+from actors.runtime import Actor, open_stage
+from actors.runtime.actor import receive_eagerly
+from actors.runtime.stage import STAGE_GC_THRESHOLDS
 
 
 class Sink(Actor):

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from actors.transport import DEFAULT_MAX_FRAME_BYTES, LinkClosed
+from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, LinkClosed
 from protocol import (
     AgentExchange,
     CreateRun,

@@ -27,7 +27,7 @@ from protocol import (
     sharer,
 )
 from scenarios.cli import build_parser, main
-from scenarios.cli_serve import HeldConsole
+from scenarios.cli.serve import HeldConsole
 
 ADDRESS = re.compile(r"^(session|task) server: (ws://127\.0\.0\.1:\d+/\S+)$")
 

@@ -7,9 +7,9 @@ import contextlib
 import trio
 from structlog.testing import capture_logs
 
-from actors.servers.base import CloseAll
-from actors.servers.session_store import ServerSwitches
-from actors.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkClosed
+from actors.rules.session_store import ServerSwitches
+from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkClosed
+from actors.servers.websocket_server import CloseAll
 from protocol import (
     Ping,
     Pong,

@@ -6,9 +6,9 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
+from actors.rules.task_store import PAGE_LIMIT, TaskGates
+from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkRefused
 from actors.servers.task_server import Grant
-from actors.servers.task_store import PAGE_LIMIT, TaskGates
-from actors.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkRefused
 from protocol import (
     Execution,
     GetRun,

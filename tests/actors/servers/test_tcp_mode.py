@@ -6,7 +6,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors.transport import Mode
+from actors.runtime.transport import Mode
 from protocol import (
     CreateRun,
     Execution,

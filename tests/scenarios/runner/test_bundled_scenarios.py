@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actors.rules.profiles import Profile
-from actors.transport import Mode
+from actors.runtime.transport import Mode
 from scenarios import catalog, report
 from scenarios.matrix import TOPOLOGIES
 from scenarios.runner import run_scenario

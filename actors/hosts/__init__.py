@@ -1,0 +1,1 @@
+"""Orchestrators and child agents on their hosts, and the shares they open."""

@@ -1,0 +1,623 @@
+"""Agents: orchestrators and their direct children, on a user's client or in the cloud.
+
+An agent is a conversation on a host. A *local* agent runs on the host of its
+orchestrator (the user's client, or a cloud driver for a remote orchestrator)
+and is shared only when the user shares it or when it inherits its host's
+share. A *remote* agent runs in the cloud and is always shared, automatically,
+as `AmbientAgent {task_id}`; its cloud worker links the session to its run.
+
+The rules (how a share is stamped, who inherits it, whether to report a
+session link) live in `actors.rules`; these actors apply them and do the I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+import structlog
+import trio
+
+from actors.hosts.share import (
+    Share,
+    ShareEstablished,
+    ShareFrame,
+    ShareLinkEnded,
+    ShareLost,
+    ShareStatus,
+)
+from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.rules.cascade import (
+    CascadeLedger,
+    LocalChild,
+    PaneShareState,
+    ShareKind,
+    ShareSource,
+    share_source,
+    upgrade_sidecar,
+)
+from actors.rules.profiles import Switches
+from actors.rules.session_link import SessionLinkReporter
+from actors.runtime.actor import Actor
+from actors.runtime.stage import Stage
+from actors.runtime.transport import Network
+from protocol import AgentExchange, RunRecord, RunState, sharer, tasks
+from protocol.events import ChildRunUpdated
+from protocol.roles import Role
+from protocol.runs import AgentConfigSnapshot, Execution
+
+_log = structlog.get_logger("sharesim.agents")
+
+
+class Location(enum.Enum):
+    """Where an agent runs, relative to its orchestrator's host."""
+
+    LOCAL = "local"
+    REMOTE = "remote"
+
+    @property
+    def execution(self) -> Execution:
+        return Execution.LOCAL if self is Location.LOCAL else Execution.CLOUD
+
+
+# -- commands (from scenarios and tests) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShareByUser:
+    """The user shares this (local) agent's session from a share entrypoint.
+
+    `link_role` is what the share modal grants anyone who opens the link.
+    """
+
+    link_role: Role = Role.READER
+
+
+@dataclass(frozen=True, slots=True)
+class StopSharing:
+    """The user stops sharing; shares inherited from this one stop with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendExchange:
+    """The agent produces an exchange that may mention other agents by task id."""
+
+    text: str
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnChild:
+    """`run_agents`: start a direct child, local to this host or remote in the cloud."""
+
+    name: str
+    location: Location
+    title: str = ""
+    launch_fails: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The agent's run ends in `state` (SUCCEEDED, FAILED, ...)."""
+
+    state: RunState = RunState.SUCCEEDED
+
+
+@dataclass(frozen=True, slots=True)
+class Describe:
+    """Ask an agent what it is: its ids, its share, its children."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInfo:
+    name: str
+    task_id: str | None
+    session_id: str | None
+    join_route: str | None
+    sharing: bool
+    children: tuple[str, ...] = ()
+
+
+# -- internal messages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstResponse:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class InheritShare:
+    """Host to local child: share with this source (creation cascade or catch-up)."""
+
+    source: ShareSource
+
+
+@dataclass(frozen=True, slots=True)
+class StopInheritedShare:
+    """Host to local child: the host's share stopped, so the inherited one stops too."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildChanged:
+    """Child to host: its row changed (state or session), as the owner's event stream says."""
+
+    run: RunRecord
+
+
+@dataclass
+class AgentSetup:
+    """What every agent needs from the simulation it runs in."""
+
+    network: Network
+    stage: Stage
+    switches: Switches
+    user: str = "alice"
+    driver: str = "driver"
+
+    @property
+    def principal(self) -> str:
+        return f"user:{self.user}"
+
+
+@dataclass
+class _ChildRecord:
+    name: str
+    location: Location
+    run: RunRecord
+    actor: ChildAgent | None = None
+
+    @property
+    def share_state(self) -> PaneShareState:
+        """As the host's pane group sees the child's pane (same process, so it can look)."""
+        if self.location is Location.REMOTE:
+            return PaneShareState.VIEWING  # the host views the cloud child's share
+        share = self.actor.share if self.actor else None
+        if share is not None and share.status is not ShareStatus.ENDED:
+            return PaneShareState.SHARING
+        return PaneShareState.NOT_SHARED
+
+
+class Agent(Actor):
+    """What orchestrators and children share: a task row, a transcript, maybe a share."""
+
+    role = "agent"
+
+    def __init__(self, name: str, setup: AgentSetup, *, location: Location, title: str) -> None:
+        super().__init__(name)
+        self.setup = setup
+        self.location = location
+        self.title = title or name
+        self.task_id: str | None = None
+        self.transcript: list[AgentExchange] = []
+        self.share: Share | None = None
+        self.links = SessionLinkReporter(setup.switches)
+        self._tasks: TaskClient | None = None
+
+    @property
+    def switches(self) -> Switches:
+        return self.setup.switches
+
+    @property
+    def tasks(self) -> TaskClient:
+        if self._tasks is None:
+            self._tasks = TaskClient(
+                self.name, self.setup.principal, self.setup.network, self.nursery
+            )
+        return self._tasks
+
+    def log_context(self) -> dict[str, object]:
+        return {**super().log_context(), "location": self.location.value}
+
+    # -- task rows -------------------------------------------------------------------
+
+    async def transition(self, state: RunState) -> RunRecord | None:
+        assert self.task_id is not None
+        task_id = self.task_id
+        try:
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.TransitionRun(rid, task_id, state)
+            )
+        except TaskCallFailed as failed:
+            _log.warning(
+                "transition_failed", task_id=task_id, state=state.value, reason=failed.reason
+            )
+            return None
+        assert isinstance(reply, tasks.RunReply)
+        return reply.run
+
+    async def link_session(
+        self, session_id: str, join_route: str, *, is_remote_child: bool
+    ) -> RunRecord | None:
+        """Report the share's session on this agent's row, if the rules say so."""
+        decision = self.links.share_established(
+            task_id=self.task_id,
+            session_id=session_id,
+            is_viewer=False,
+            is_remote_child=is_remote_child,
+        )
+        if not decision.report:
+            _log.info("session_link_skipped", reason=decision.reason.value, session_id=session_id)
+            return None
+        return await self._write_link(session_id, join_route)
+
+    async def _write_link(self, session_id: str, join_route: str) -> RunRecord | None:
+        assert self.task_id is not None
+        task_id = self.task_id
+        try:
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.UpdateAgentTask(
+                    rid, task_id, session_id=session_id, session_link=join_route
+                )
+            )
+        except TaskCallFailed as failed:
+            _log.warning("session_link_refused", task_id=task_id, reason=failed.reason)
+            return None
+        assert isinstance(reply, tasks.AgentTaskUpdated)
+        _log.info("session_linked", task_id=task_id, session_id=session_id)
+        return reply.run
+
+    # -- sharing -----------------------------------------------------------------------
+
+    async def start_share(
+        self, kind: ShareKind, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
+    ) -> None:
+        if self.share is not None and self.share.status is not ShareStatus.ENDED:
+            return
+        source = share_source(kind, self.task_id, self.switches)
+        await self.open_share(source, lifetime=lifetime, link_role=link_role)
+
+    async def open_share(
+        self, source: ShareSource, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
+    ) -> None:
+        self.share = Share(
+            self,
+            self.setup.network,
+            source,
+            user=self.setup.user,
+            lifetime=lifetime,
+            link_role=link_role,
+        )
+        for exchange in self.transcript:
+            self.share.append(exchange.to_event())  # history streams to viewers first
+        self.append_history_extras(self.share)
+        await self.share.open()
+        _log.info(
+            "share_requested", source=repr(source.source_type), source_task_id=source.source_task_id
+        )
+
+    def append_history_extras(self, share: Share) -> None:
+        """Anything beyond the transcript that a new share must carry (orchestrators: children)."""
+
+    async def stop_share(self) -> None:
+        if self.share is not None:
+            await self.share.stop()
+            _log.info("share_stopped", session_id=self.share.session_id)
+
+    def append_exchange(self, text: str, mentions: tuple[str, ...]) -> None:
+        exchange = AgentExchange(self.task_id, len(self.transcript), text, mentions)
+        self.transcript.append(exchange)
+        if self.share is not None:
+            self.share.append(exchange.to_event())
+
+    async def share_established(self, event: ShareEstablished) -> None:
+        """The session is up; subclasses report it and cascade."""
+
+    # -- messages ------------------------------------------------------------------------
+
+    async def handle(self, message: object, sender: str) -> object:
+        if isinstance(message, ShareFrame):
+            if message.share is self.share:
+                outcome = message.share.handle_frame(message.message)
+                if isinstance(outcome, ShareEstablished):
+                    _log.info("share_established", session_id=outcome.session_id)
+                    await self.share_established(outcome)
+                elif isinstance(outcome, ShareLost):
+                    _log.warning("share_lost", reason=outcome.reason)
+            return None
+        if isinstance(message, ShareLinkEnded):
+            message.share.link_ended(message.link)
+            return None
+        if isinstance(message, AppendExchange):
+            self.append_exchange(message.text, message.mentions)
+            return None
+        if isinstance(message, Describe):
+            return self.describe()
+        return await self.handle_command(message, sender)
+
+    async def handle_command(self, message: object, sender: str) -> object:
+        raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
+
+    def describe(self) -> AgentInfo:
+        share = self.share
+        live = share is not None and share.status is not ShareStatus.ENDED
+        return AgentInfo(
+            name=self.name,
+            task_id=self.task_id,
+            session_id=share.session_id if share else None,
+            join_route=share.join_route if share else None,
+            sharing=live,
+        )
+
+
+class Orchestrator(Agent):
+    """The top-level agent; the host its local children live on."""
+
+    role = "orchestrator"
+
+    def __init__(
+        self,
+        name: str,
+        setup: AgentSetup,
+        *,
+        location: Location,
+        title: str = "",
+        first_response_after: float = 1.0,
+    ) -> None:
+        super().__init__(name, setup, location=location, title=title)
+        self.first_response_after = first_response_after
+        self.children: dict[str, _ChildRecord] = {}
+        self.ledger = CascadeLedger()
+
+    async def on_start(self) -> None:
+        if self.location is Location.REMOTE:
+            self.spawn(self._start_in_cloud)
+        else:
+            self.spawn(self._respond_later)
+
+    async def _respond_later(self) -> None:
+        await trio.sleep(self.first_response_after)
+        await self.tell_self(_FirstResponse())
+
+    async def _start_in_cloud(self) -> None:
+        await self.tell_self(_FirstResponse())
+
+    async def handle_command(self, message: object, sender: str) -> object:
+        if isinstance(message, _FirstResponse):
+            await self._first_response()
+        elif isinstance(message, ShareByUser):
+            await self.start_share(
+                ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
+            )
+        elif isinstance(message, StopSharing):
+            await self._stop_sharing()
+        elif isinstance(message, SpawnChild):
+            await self._spawn(message)
+        elif isinstance(message, ChildChanged):
+            self._child_changed(message.run)
+        elif isinstance(message, Finish):
+            await self.transition(message.state)
+        else:
+            return await super().handle_command(message, sender)
+        return None
+
+    async def _first_response(self) -> None:
+        """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
+        execution = self.location.execution
+        key = f"{self.name}/run"
+        try:
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key)
+            )
+        except TaskCallFailed as failed:
+            _log.error("first_response_failed", reason=failed.reason)
+            return
+        assert isinstance(reply, tasks.RunReply)
+        self.task_id = reply.run.task_id
+        structlog.contextvars.bind_contextvars(task_id=self.task_id)
+        _log.info("first_response", task_id=self.task_id)
+        await self.transition(RunState.CLAIMED)
+        if self.location is Location.REMOTE:
+            await self.transition(RunState.RUNNING)
+            await self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
+        elif self.share is not None:
+            upgraded = upgrade_sidecar(self.share.source, self.task_id, self.switches)
+            if upgraded is not None:
+                _log.info(
+                    "sidecar_upgraded",
+                    task_id=self.task_id,
+                    pushed=self.switches.push_source_task_id,
+                )
+                if self.switches.push_source_task_id:
+                    self.share.push_source_task_id(self.task_id)
+                else:
+                    self.share.source = upgraded  # only the sharer's copy changes
+        self.append_exchange("first response", ())
+
+    async def share_established(self, event: ShareEstablished) -> None:
+        if self.location is Location.REMOTE:
+            await self._write_link(event.session_id, event.join_route)  # the cloud worker links it
+        else:
+            await self.link_session(event.session_id, event.join_route, is_remote_child=False)
+        assert self.share is not None
+        catch_up = self.ledger.catch_up(
+            self.share.source, event.session_id, self._local_children(), self.switches
+        )
+        for item in catch_up:
+            _log.info("catch_up_share", child=item.task_id)
+            await self._tell_child(item.task_id, InheritShare(item.source))
+
+    def _local_children(self) -> list[LocalChild]:
+        return [
+            LocalChild(
+                parent_task_id=self.task_id or "",
+                task_id=task_id,
+                pane_alive=record.actor is not None and not record.actor.launch_fails,
+                share_state=record.share_state,
+            )
+            for task_id, record in self.children.items()
+        ]
+
+    async def _stop_sharing(self) -> None:
+        await self.stop_share()
+        if self.task_id is not None:
+            for task_id in self.ledger.stop(self.task_id):
+                await self._tell_child(task_id, StopInheritedShare())
+
+    async def _spawn(self, spawn: SpawnChild) -> None:
+        if self.task_id is None:
+            _log.warning(
+                "spawn_refused", child=spawn.name, reason="the orchestrator has no run id yet"
+            )
+            return
+        host_share = (
+            self.share.source if self.share and self.share.status is not ShareStatus.ENDED else None
+        )
+        parent = self.task_id
+        try:
+            reply = await self.tasks.call_retrying(
+                lambda rid: tasks.CreateRun(
+                    rid,
+                    spawn.title or spawn.name,
+                    spawn.location.execution,
+                    parent_run_id=parent,
+                    agent_config_snapshot=AgentConfigSnapshot(spawn.name),
+                    idempotency_key=f"{self.name}/{spawn.name}",
+                )
+            )
+        except TaskCallFailed as failed:
+            _log.error("spawn_failed", child=spawn.name, reason=failed.reason)
+            return
+        assert isinstance(reply, tasks.RunReply)
+        run = reply.run
+        record = _ChildRecord(spawn.name, spawn.location, run)
+        self.children[run.task_id] = record
+        child = ChildAgent(
+            spawn.name,
+            self.setup,
+            location=spawn.location,
+            title=spawn.title,
+            task_id=run.task_id,
+            host=self,
+            launch_fails=spawn.launch_fails,
+        )
+        record.actor = child
+        await self.setup.stage.start(child)
+        _log.info(
+            "child_spawned",
+            child=spawn.name,
+            child_task_id=run.task_id,
+            location=spawn.location.value,
+        )
+        if spawn.location is Location.LOCAL and not spawn.launch_fails:
+            source = self.ledger.share_new_child(host_share, run.task_id, self.switches)
+            if source is not None:
+                await self._tell_child(run.task_id, InheritShare(source))
+        self._push_child(run)
+        self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))
+
+    def _child_changed(self, run: RunRecord) -> None:
+        record = self.children.get(run.task_id)
+        if record is None:
+            return
+        record.run = run
+        self._push_child(run)
+
+    def _push_child(self, run: RunRecord) -> None:
+        """Follow-up design: children travel in the parent's share instead of being polled."""
+        if self.switches.push_child_discovery and self.share is not None:
+            self.share.append(ChildRunUpdated(run))
+
+    def append_history_extras(self, share: Share) -> None:
+        if self.switches.push_child_discovery:
+            for record in self.children.values():
+                share.append(ChildRunUpdated(record.run))
+
+    async def _tell_child(self, task_id: str, message: object) -> None:
+        record = self.children.get(task_id)
+        if record is not None and record.actor is not None:
+            await record.actor.ref.tell(message, sender=self.name)
+
+    def describe(self) -> AgentInfo:
+        return replace(super().describe(), children=tuple(self.children))
+
+
+class ChildAgent(Agent):
+    """A direct child of an orchestrator; a leaf for sharing purposes."""
+
+    role = "child"
+
+    def __init__(
+        self,
+        name: str,
+        setup: AgentSetup,
+        *,
+        location: Location,
+        title: str,
+        task_id: str,
+        host: Orchestrator,
+        launch_fails: bool = False,
+    ) -> None:
+        super().__init__(f"{host.name}/{name}", setup, location=location, title=title)
+        self.agent_name = name
+        self.task_id = task_id
+        self.host = host
+        self.launch_fails = launch_fails
+        self._inherited: Share | None = None
+
+    def log_context(self) -> dict[str, object]:
+        return {**super().log_context(), "task_id": self.task_id}
+
+    async def on_start(self) -> None:
+        self.spawn(self._launch)
+
+    async def _launch(self) -> None:
+        await self.tell_self(_FirstResponse())
+
+    async def handle_command(self, message: object, sender: str) -> object:
+        if isinstance(message, _FirstResponse):
+            await self._claim()
+        elif isinstance(message, InheritShare):
+            await self._inherit(message.source)
+        elif isinstance(message, StopInheritedShare):
+            if self.share is not None and self.share is self._inherited:
+                await self.stop_share()
+        elif isinstance(message, ShareByUser):
+            await self.start_share(
+                ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
+            )
+        elif isinstance(message, StopSharing):
+            await self.stop_share()
+        elif isinstance(message, Finish):
+            await self._finish(message.state)
+        else:
+            return await super().handle_command(message, sender)
+        return None
+
+    async def _inherit(self, source: ShareSource) -> None:
+        """Share as the host asks, unless already sharing on its own.
+
+        Only a share opened here counts as inherited, so the host's stop never ends one
+        the user started on this child.
+        """
+        if self.share is not None and self.share.status is not ShareStatus.ENDED:
+            _log.info("inherit_skipped", reason="already sharing", session_id=self.share.session_id)
+            return
+        await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
+        self._inherited = self.share
+
+    async def _claim(self) -> None:
+        if self.launch_fails:
+            _log.warning("launch_failed", child=self.agent_name)
+            await self._report(await self.transition(RunState.FAILED))
+            return
+        await self._report(await self.transition(RunState.CLAIMED))
+        if self.location is Location.REMOTE:
+            await self._report(await self.transition(RunState.RUNNING))
+            await self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
+
+    async def share_established(self, event: ShareEstablished) -> None:
+        if self.location is Location.REMOTE:
+            run = await self._write_link(event.session_id, event.join_route)
+        else:
+            run = await self.link_session(event.session_id, event.join_route, is_remote_child=False)
+        await self._report(run)
+
+    async def _finish(self, state: RunState) -> None:
+        await self._report(await self.transition(state))
+        if self.location is Location.REMOTE:
+            await self.stop_share()  # the cloud sandbox shuts down; its session lingers
+
+    async def _report(self, run: RunRecord | None) -> None:
+        if run is not None:
+            await self.host.ref.tell(ChildChanged(run), sender=self.name)

@@ -1,0 +1,266 @@
+"""The sharer side of one shared session: create it, stream events, resume, end.
+
+`Share` belongs to an agent actor. Its reader task hands every frame back to
+that actor (as `ShareFrame`), so the share's state only changes inside the
+actor's `handle`. Events are numbered from 0 and kept until the server
+acknowledges them; after a dropped link the share reconnects with its token
+(backing off 1 s, growing 1.2 times, as the client does) and re-sends whatever
+the server says it is missing.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import structlog
+import trio
+
+from actors.rules.cascade import ShareSource
+from actors.runtime.actor import Actor
+from actors.runtime.backoff import ATTEMPTS, retry
+from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
+from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sharer
+from protocol.roles import Role
+from protocol.secrets import ReconnectToken, SessionSecret
+
+_log = structlog.get_logger("sharesim.share")
+
+
+class ShareStatus(enum.Enum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ShareFrame:
+    """A frame from the session server for `share`, handed to the owning actor."""
+
+    share: Share
+    message: object
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLinkEnded:
+    share: Share
+    link: Link
+
+
+@dataclass(frozen=True, slots=True)
+class ShareEstablished:
+    """The session exists: viewers may join it by `join_route`."""
+
+    session_id: str
+    join_route: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLost:
+    """The share ended without the owner asking (refused, terminated, or never resumed)."""
+
+    reason: str
+
+
+class Share:
+    """One sharer connection; see the module docstring."""
+
+    def __init__(
+        self,
+        owner: Actor,
+        network: Network,
+        source: ShareSource,
+        *,
+        user: str,
+        lifetime: sharer.Lifetime = sharer.Lifetime.EPHEMERAL,
+        link_role: Role = Role.READER,
+        server: str = "session-server",
+    ) -> None:
+        self.owner = owner
+        self.source = source
+        self._network = network
+        self._user = UserId(user)
+        self._lifetime = lifetime
+        self._link_role = link_role
+        self._server = server
+        self.status = ShareStatus.PENDING
+        self.session_id: str | None = None
+        self.join_route: str | None = None
+        self._secret: SessionSecret | None = None
+        self._token: ReconnectToken | None = None
+        self._link: Link | None = None
+        self._next_no = 0
+        self._unacked: list[OrderedTerminalEvent] = []
+        self._source_update_pending = False
+
+    def __repr__(self) -> str:
+        return f"Share({self.owner.name}, {self.session_id or 'pending'}, {self.status.value})"
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect and send Initialize; `ShareEstablished` follows through `handle`."""
+        initialize = self._initialize()
+        if await self._connect("/sessions/create", initialize):
+            return
+        self.owner.spawn(self._open_later, initialize, name=f"{self.owner.name}:share-open")
+
+    def _initialize(self) -> sharer.Initialize:
+        return sharer.Initialize(
+            sharer.InitPayload(
+                user_id=self._user,
+                lifetime=self._lifetime,
+                source_type=self.source.source_type,
+                source_task_id=self.source.source_task_id,
+                link_role=self._link_role,
+            )
+        )
+
+    async def _open_later(self, initialize: sharer.Initialize) -> None:
+        """The server could not be reached: keep trying, as the client's share does."""
+        opened = await retry(
+            lambda: self._connect("/sessions/create", initialize),
+            wanted=lambda: self.status is ShareStatus.PENDING,
+        )
+        if not opened and self.status is ShareStatus.PENDING:
+            _log.warning("share_gave_up", attempts=ATTEMPTS)
+            self.status = ShareStatus.ENDED
+
+    async def _connect(self, resource: str, first: sharer.Upstream) -> bool:
+        """Open a link and send `first` on it; False when the server cannot be reached."""
+        try:
+            self._link = await self._network.connect(
+                self.owner.name, self._server, resource, self.owner.nursery
+            )
+        except LinkRefused as refused:
+            _log.info("share_connect_refused", reason=str(refused))
+            return False
+        self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:share-reader")
+        self._link.send(first)
+        return True
+
+    async def _read(self, link: Link) -> None:
+        try:
+            while True:
+                await self.owner.tell_self(ShareFrame(self, await link.receive()))
+        except LinkClosed:
+            pass
+        with trio.CancelScope(shield=True):
+            await self.owner.tell_self(ShareLinkEnded(self, link))
+
+    async def stop(self) -> None:
+        """End the session for every viewer and close the link."""
+        if self.status is ShareStatus.ENDED:
+            return
+        self.status = ShareStatus.ENDED
+        if self._link is not None and not self._link.closed:
+            self._link.send(sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
+            await self._link.close()
+
+    # -- events --------------------------------------------------------------------
+
+    def append(self, event_type: OrderedTerminalEventType) -> None:
+        """Number an event and send it now, or as soon as the share is (again) live."""
+        if self.status is ShareStatus.ENDED:
+            return
+        event = OrderedTerminalEvent(self._next_no, event_type)
+        self._next_no += 1
+        self._unacked.append(event)
+        if self.status is ShareStatus.ACTIVE and self._link is not None:
+            self._link.send(event)
+
+    def push_source_task_id(self, task_id: str) -> None:
+        """The follow-up: tell the server (and so every viewer) the upgraded task id.
+
+        A share that is not live yet (still pending, or resuming) sends it as soon as it
+        is, since the server would otherwise keep the id the share started with.
+        """
+        self.source = ShareSource(self.source.source_type, task_id)
+        self._source_update_pending = True
+        if self.status is ShareStatus.ACTIVE:
+            self._send_source_update()
+
+    def _send_source_update(self) -> None:
+        task_id = self.source.source_task_id
+        if not self._source_update_pending or task_id is None:
+            return
+        if self._link is None or self._link.closed:
+            return  # sent again once the share is back
+        self._link.send(sharer.UpdateSourceTaskId(task_id))
+        self._source_update_pending = False
+
+    # -- frames --------------------------------------------------------------------
+
+    def handle_frame(self, message: object) -> ShareEstablished | ShareLost | None:
+        """Apply a frame from the server; returns what the owner must react to, if anything.
+
+        A share stopped before its frames were read stays stopped: a late
+        SessionInitialized must not bring it back to life.
+        """
+        if self.status is ShareStatus.ENDED:
+            return None
+        if isinstance(message, sharer.SessionInitialized):
+            self.session_id = message.session_id
+            self._secret, self._token = message.session_secret, message.reconnect_token
+            self.join_route = (
+                f"/sessions/join/{message.session_id}?pwd={message.session_secret.reveal()}"
+            )
+            self._go_live(after=None)
+            return ShareEstablished(self.session_id, self.join_route)
+        if isinstance(message, sharer.EventsProcessedAck):
+            self._unacked = [
+                e for e in self._unacked if e.event_no > message.latest_processed_event_no
+            ]
+        elif isinstance(message, sharer.SessionReconnected):
+            _log.info(
+                "share_resumed",
+                session_id=self.session_id,
+                server_has=message.last_received_event_no,
+            )
+            self._go_live(after=message.last_received_event_no)
+        elif isinstance(message, sharer.FailedToInitializeSession | sharer.FailedToReconnect):
+            self.status = ShareStatus.ENDED
+            return ShareLost(f"{message.message_type}: {message.reason!r}")
+        elif isinstance(message, sharer.SessionTerminated):
+            self.status = ShareStatus.ENDED
+            return ShareLost(f"terminated: {message.reason!r}")
+        return None
+
+    def _go_live(self, *, after: int | None) -> None:
+        self.status = ShareStatus.ACTIVE
+        assert self._link is not None
+        for event in self._unacked:
+            if after is None or event.event_no > after:
+                self._link.send(event)
+        self._send_source_update()
+
+    def link_ended(self, link: Link) -> None:
+        """The link went away; unless we ended it, try to resume in the background."""
+        if link is not self._link or self.status is ShareStatus.ENDED:
+            return
+        if self.session_id is None:
+            # Lost before the session existed: create it again, as a new share would.
+            self.owner.spawn(
+                self._open_later, self._initialize(), name=f"{self.owner.name}:share-open"
+            )
+            return
+        self.status = ShareStatus.RECONNECTING
+        self.owner.spawn(self._resume, name=f"{self.owner.name}:share-resume")
+
+    async def _resume(self) -> None:
+        assert self._secret is not None
+        assert self._token is not None
+        payload = sharer.ReconnectPayload(
+            session_secret=self._secret,
+            reconnect_token=self._token,
+            user_id=self._user,
+            session_id=self.session_id,
+        )
+        resumed = await retry(
+            lambda: self._connect(f"/sessions/{self.session_id}/resume", sharer.Reconnect(payload)),
+            wanted=lambda: self.status is ShareStatus.RECONNECTING,
+        )
+        if not resumed and self.status is ShareStatus.RECONNECTING:
+            _log.warning("share_gave_up", session_id=self.session_id, attempts=ATTEMPTS)
+            self.status = ShareStatus.ENDED

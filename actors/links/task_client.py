@@ -1,0 +1,134 @@
+"""A client's connection to the task server: requests out, replies matched by id.
+
+Replies are matched in a reader task of their own, never through the owning
+actor's mailbox, so an actor may await a reply inside `handle` without
+deadlocking on itself. The link is opened on first use and again after it
+breaks; a request lost with a broken link fails with `TaskCallFailed`, which
+callers treat like any other failed request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable
+
+import structlog
+import trio
+
+from actors.runtime.backoff import delays
+from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
+from protocol import tasks
+
+_log = structlog.get_logger("sharesim.task_client")
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class TaskCallFailed(Exception):
+    """A task-server request got an error reply, no reply, or no connection."""
+
+    def __init__(self, request: str, reason: str, kind: tasks.TaskErrorKind | None = None) -> None:
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"{request} failed: {reason}")
+
+
+class TaskClient:
+    """Request/reply over one WebSocket to the task server, as `principal`."""
+
+    def __init__(
+        self,
+        owner: str,
+        principal: str,
+        network: Network,
+        nursery: trio.Nursery,
+        *,
+        server: str = "task-server",
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self._owner = owner
+        self.principal = principal
+        self._network = network
+        self._nursery = nursery
+        self._server = server
+        self._timeout = timeout
+        self._ids = itertools.count(1)
+        self._link: Link | None = None
+        self._connecting = trio.Lock()
+        self._pending: dict[int, trio.MemorySendChannel[tasks.TaskReply | None]] = {}
+
+    async def call(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
+        """Send `build(request_id)` and return its reply; error replies raise `TaskCallFailed`."""
+        request_id = next(self._ids)
+        request = build(request_id)
+        name = request.message_type
+        reply_send, reply_receive = trio.open_memory_channel[tasks.TaskReply | None](1)
+        self._pending[request_id] = reply_send
+        try:
+            link = await self._ensure_link(name)
+            link.send(request)
+            with trio.move_on_after(self._timeout):
+                reply = await reply_receive.receive()
+                if reply is None:
+                    raise TaskCallFailed(name, "connection lost before the reply")
+                if isinstance(reply, tasks.TaskError):
+                    raise TaskCallFailed(name, reply.message, reply.kind)
+                return reply
+            raise TaskCallFailed(name, f"no reply within {self._timeout:g} s")
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def call_retrying(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
+        """`call`, tried again on the client's backoff schedule while the failure is transient.
+
+        A refusal (an error reply) is final and raises at once; a lost connection
+        or a missing reply is tried again. Requests that create something carry an
+        idempotency key, so a retry cannot create it twice.
+        """
+        for delay in delays():
+            try:
+                return await self.call(build)
+            except TaskCallFailed as failed:
+                if failed.kind is not None:
+                    raise
+                _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
+            await trio.sleep(delay)
+        return await self.call(build)
+
+    async def _ensure_link(self, request: str) -> Link:
+        async with self._connecting:
+            if self._link is None or self._link.closed:
+                try:
+                    self._link = await self._network.connect(
+                        self._owner,
+                        self._server,
+                        f"/tasks?principal={self.principal}",
+                        self._nursery,
+                    )
+                except LinkRefused as refused:
+                    raise TaskCallFailed(request, str(refused)) from None
+                self._nursery.start_soon(
+                    self._read_replies, self._link, name=f"{self._owner}:tasks"
+                )
+            return self._link
+
+    async def _read_replies(self, link: Link) -> None:
+        try:
+            while True:
+                message = await link.receive()
+                request_id = getattr(message, "request_id", None)
+                waiter = self._pending.get(request_id) if isinstance(request_id, int) else None
+                if waiter is None:
+                    _log.debug("unmatched_task_reply", type=type(message).__name__)
+                    continue
+                waiter.send_nowait(message)  # type: ignore[arg-type]
+        except LinkClosed:
+            pass
+        for waiter in list(self._pending.values()):
+            with contextlib.suppress(trio.WouldBlock):
+                waiter.send_nowait(None)
+
+    async def aclose(self) -> None:
+        if self._link is not None:
+            await self._link.close()

@@ -1,0 +1,302 @@
+"""The task server's rules: `ai_tasks` rows, their lifecycle, gates and access.
+
+Pure state, no I/O: the task server actor decodes a request, calls one method
+here and encodes the result. Every refusal is a `TaskRefused` carrying the
+error kind the wire reports and a sentence saying what was wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from actors.rules.names import display_name
+from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
+from protocol.tasks import TaskErrorKind
+
+#: Most rows one list call returns; the client asks for exactly this many.
+PAGE_LIMIT = 100
+#: A cursor is an offset into a run's children; no run has a billion of them.
+_CURSOR_DIGITS = 9
+
+_TERMINAL = frozenset(s for s in RunState if s.is_terminal)
+
+#: Allowed moves per execution. Cloud runs are claimed by a worker, then run;
+#: local runs are claimed by the client and end without ever being RUNNING.
+_TRANSITIONS: dict[Execution, dict[RunState, frozenset[RunState]]] = {
+    Execution.CLOUD: {
+        RunState.QUEUED: frozenset({RunState.CLAIMED}) | _TERMINAL,
+        RunState.CLAIMED: frozenset({RunState.RUNNING}) | _TERMINAL,
+        RunState.RUNNING: _TERMINAL,
+    },
+    Execution.LOCAL: {
+        RunState.QUEUED: frozenset({RunState.CLAIMED}) | _TERMINAL,
+        RunState.CLAIMED: _TERMINAL,
+    },
+}
+
+
+class TaskRefused(Exception):
+    """A request the task server turns down, with the kind the wire reports."""
+
+    def __init__(self, kind: TaskErrorKind, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskGates:
+    """The server-side switches that profiles flip to reproduce older behaviour."""
+
+    #: Accept a session link while CLAIMED as well as RUNNING (local runs never run).
+    link_gate_accepts_claimed: bool = True
+    #: Keep a finished LOCAL run's session id visible (it has no cloud transcript).
+    keep_finished_local_session_id: bool = True
+
+
+@dataclass
+class _Row:
+    record: RunRecord
+    owner: str
+    ran: bool = False
+
+
+@dataclass
+class TaskStore:
+    """Every run, who may see it, and how often each principal asked for what."""
+
+    gates: TaskGates = field(default_factory=TaskGates)
+    _rows: dict[str, _Row] = field(default_factory=dict)
+    _children: dict[str, list[str]] = field(default_factory=dict)
+    _grants: dict[str, set[str]] = field(default_factory=dict)
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _created: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    # -- accounting --------------------------------------------------------
+
+    def count(self, principal: str, endpoint: str) -> None:
+        self.requests[(principal, endpoint)] += 1
+
+    def requests_by(self, principal: str, endpoint: str | None = None) -> int:
+        return sum(
+            n
+            for (who, what), n in self.requests.items()
+            if who == principal and endpoint in (None, what)
+        )
+
+    # -- access ------------------------------------------------------------
+
+    def grant(self, principal: str, task_id: str) -> None:
+        """Let `principal` view `task_id` and, through it, its direct children."""
+        self._row(task_id)
+        self._grants.setdefault(task_id, set()).add(principal)
+
+    def can_view(self, principal: str, task_id: str) -> bool:
+        row = self._rows.get(task_id)
+        if row is None:
+            return False
+        if principal == row.owner or principal in self._grants.get(task_id, ()):
+            return True
+        parent = row.record.parent_run_id
+        return parent is not None and principal in self._grants.get(parent, ())
+
+    def _require_view(self, principal: str, task_id: str) -> _Row:
+        row = self._row(task_id)
+        if not self.can_view(principal, task_id):
+            raise TaskRefused(TaskErrorKind.FORBIDDEN, f"{principal} may not view run {task_id}")
+        return row
+
+    def _require_owner(self, principal: str, task_id: str) -> _Row:
+        row = self._row(task_id)
+        if principal != row.owner:
+            raise TaskRefused(TaskErrorKind.FORBIDDEN, f"{principal} does not own run {task_id}")
+        return row
+
+    def _row(self, task_id: str) -> _Row:
+        try:
+            return self._rows[task_id]
+        except KeyError:
+            raise TaskRefused(TaskErrorKind.NOT_FOUND, f"no run {task_id}") from None
+
+    # -- rows --------------------------------------------------------------
+
+    def create_run(
+        self,
+        principal: str,
+        task_id: str,
+        *,
+        title: str,
+        execution: Execution,
+        parent_run_id: str | None,
+        agent_config_snapshot: AgentConfigSnapshot | None,
+        now: float,
+        idempotency_key: str | None = None,
+    ) -> RunRecord:
+        """Insert a QUEUED row; a child belongs to its parent's owner, as on the real server.
+
+        The idempotency key is remembered only once the row exists: a refused
+        create must leave nothing behind for a retry to find.
+        """
+        if task_id in self._rows:
+            raise TaskRefused(TaskErrorKind.INVALID, f"run {task_id} already exists")
+        owner = principal
+        if parent_run_id is not None:
+            parent = self._require_owner(principal, parent_run_id)
+            if parent.record.parent_run_id is not None:
+                raise TaskRefused(
+                    TaskErrorKind.INVALID,
+                    f"run {parent_run_id} is itself a child; "
+                    "only one level of orchestration is supported",
+                )
+            owner = parent.owner
+        record = RunRecord(
+            task_id=task_id,
+            title=title,
+            state=RunState.QUEUED,
+            execution=execution,
+            parent_run_id=parent_run_id,
+            agent_config_snapshot=agent_config_snapshot,
+            created_at=now,
+            updated_at=now,
+        )
+        self._rows[task_id] = _Row(record, owner)
+        if parent_run_id is not None:
+            self._children.setdefault(parent_run_id, []).append(task_id)
+        if idempotency_key is not None:
+            self._created[(principal, idempotency_key)] = task_id
+        return record
+
+    def created_for(self, principal: str, idempotency_key: str | None) -> RunRecord | None:
+        """The row an earlier create with this key made, so a retry does not mint another.
+
+        A create without a key always mints: it never matches any earlier one.
+        """
+        task_id = (
+            None if idempotency_key is None else self._created.get((principal, idempotency_key))
+        )
+        return None if task_id is None else self.visible(self._rows[task_id])
+
+    def transition(self, principal: str, task_id: str, state: RunState, *, now: float) -> RunRecord:
+        """Move a run through its lifecycle; an impossible move is refused, not ignored."""
+        row = self._require_owner(principal, task_id)
+        self._move(row, state)
+        row.record = dataclasses.replace(row.record, state=state, updated_at=now)
+        return self.visible(row)
+
+    def _move(self, row: _Row, state: RunState) -> None:
+        current = row.record.state
+        if state == current:
+            return
+        allowed = _TRANSITIONS[row.record.execution].get(current, frozenset())
+        if state not in allowed:
+            raise TaskRefused(
+                TaskErrorKind.INVALID,
+                f"run {row.record.task_id} ({row.record.execution.value}) cannot go from "
+                f"{current.value} to {state.value}",
+            )
+        if state is RunState.RUNNING:
+            row.ran = True
+
+    def update_agent_task(
+        self,
+        principal: str,
+        task_id: str,
+        *,
+        state: RunState | None = None,
+        session_id: str | None = None,
+        session_link: str | None = None,
+        conversation_id: str | None = None,
+        status_message: str | None = None,
+        now: float,
+    ) -> RunRecord:
+        """Apply an update from the run's owner; a session link must pass the state gate."""
+        row = self._require_owner(principal, task_id)
+        record = row.record
+        if session_id is not None:
+            self._check_link_gate(record)
+        if state is not None:
+            self._move(row, state)
+        row.record = dataclasses.replace(
+            record,
+            state=state or record.state,
+            session_id=session_id or record.session_id,
+            session_link=session_link or record.session_link,
+            conversation_id=conversation_id or record.conversation_id,
+            status_message=status_message or record.status_message,
+            updated_at=now,
+        )
+        return self.visible(row)
+
+    def _check_link_gate(self, record: RunRecord) -> None:
+        open_states = {RunState.RUNNING}
+        if self.gates.link_gate_accepts_claimed:
+            open_states.add(RunState.CLAIMED)
+        if record.state not in open_states:
+            accepted = " or ".join(sorted(s.value for s in open_states))
+            raise TaskRefused(
+                TaskErrorKind.REJECTED_BY_GATE,
+                f"session link for run {record.task_id} rejected: it is {record.state.value}, "
+                f"links are accepted only while {accepted}",
+            )
+
+    # -- reads ---------------------------------------------------------------
+
+    def get_run(self, principal: str, task_id: str) -> RunRecord:
+        return self.visible(self._require_view(principal, task_id))
+
+    def list_children(
+        self,
+        principal: str,
+        parent_run_id: str,
+        *,
+        limit: int = PAGE_LIMIT,
+        cursor: str | None = None,
+    ) -> tuple[list[RunRecord], str | None]:
+        """Direct children of a run, oldest first, `limit` at a time (at most PAGE_LIMIT)."""
+        self._require_view(principal, parent_run_id)
+        if not 1 <= limit <= PAGE_LIMIT:
+            raise TaskRefused(TaskErrorKind.INVALID, f"limit must be 1..{PAGE_LIMIT}, got {limit}")
+        start = _decode_cursor(cursor)
+        ids = self._children.get(parent_run_id, [])
+        page = ids[start : start + limit]
+        next_cursor = str(start + limit) if start + limit < len(ids) else None
+        return [self.visible(self._rows[i]) for i in page], next_cursor
+
+    def agent_names(self, principal: str, task_id: str) -> dict[str, str]:
+        """Names of the run's orchestration group (parent and siblings), and nothing else.
+
+        Names are orchestration metadata both sides may see; session ids are not,
+        so a child link learns who its siblings are called but cannot reach them.
+        """
+        row = self._require_view(principal, task_id)
+        parent_id = row.record.parent_run_id or task_id
+        group = [parent_id, *self._children.get(parent_id, [])]
+        return {i: display_name(self._rows[i].record) for i in group if i != task_id}
+
+    def visible(self, row: _Row) -> RunRecord:
+        """The row as a reader sees it, after the stale-link guard."""
+        record = row.record
+        if record.session_id is None or not record.state.is_terminal:
+            return record
+        if record.execution is Execution.LOCAL and self.gates.keep_finished_local_session_id:
+            return record
+        if record.execution is Execution.CLOUD and row.ran:
+            return record
+        return dataclasses.replace(record, session_id=None, session_link=None)
+
+    def rows(self) -> Iterable[RunRecord]:
+        return (row.record for row in self._rows.values())
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    """The offset a cursor stands for; only the ASCII digits this server issues are accepted."""
+    if cursor is None:
+        return 0
+    # str.isdigit alone would pass "²", and int() refuses past 4300 digits.
+    if cursor.isascii() and cursor.isdigit() and len(cursor) <= _CURSOR_DIGITS:
+        return int(cursor)
+    shown = cursor if len(cursor) <= 40 else cursor[:37] + "..."
+    raise TaskRefused(TaskErrorKind.INVALID, f"cursor {shown!r} is not one this server issued")

@@ -1,0 +1,159 @@
+"""What both servers share: accepting WebSocket links and feeding their frames to the actor.
+
+Each accepted link gets a reader task that tells the server actor about the
+link, every frame on it, and its end; the actor's `handle` then changes state
+one message at a time. A bad frame or a misbehaving client only ever affects
+its own link: the reader never raises, and the actor answers and carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+import trio
+
+from actors.runtime.actor import Actor
+from actors.runtime.transport import CLOSE_TOO_BIG, Link, LinkClosed, MalformedFrame, Network
+from protocol import Channel
+
+_log = structlog.get_logger("sharesim.server")
+
+#: WebSocket close codes every server may use (RFC 6455).
+CLOSE_GOING_AWAY = 1001
+CLOSE_INTERNAL_ERROR = 1011
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOpened:
+    link: Link
+
+
+@dataclass(frozen=True, slots=True)
+class FrameReceived:
+    link: Link
+    message: object
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEnded:
+    link: Link
+    code: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseAll:
+    """Close every client link with a proper WebSocket close, e.g. before the process exits."""
+
+    code: int = CLOSE_GOING_AWAY
+    reason: str = "server shutting down"
+    timeout: float = 5.0
+
+
+class WebSocketServer(Actor):
+    """A server actor reachable over the network under its own name."""
+
+    role = "server"
+
+    def __init__(
+        self, name: str, network: Network, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        super().__init__(name)
+        self.network = network
+        self.address = ""
+        self._host = host
+        self._port = port
+        self.links: dict[int, Link] = {}
+
+    def channels(self, resource: str) -> tuple[Channel, Channel] | None:
+        """(receive, send) channels for a resource, or None to refuse the connection."""
+        raise NotImplementedError
+
+    async def on_start(self) -> None:
+        self.address = await self.network.listen(
+            self.name,
+            self._serve_link,
+            self.nursery,
+            channels=self.channels,
+            host=self._host,
+            port=self._port,
+        )
+        _log.info("listening", address=self.address)
+
+    async def _serve_link(self, link: Link) -> None:
+        await self.tell_self(LinkOpened(link))
+        code: int | None = None
+        reason: str | None = None
+        try:
+            while True:
+                message = await link.receive()
+                await self.tell_self(FrameReceived(link, message))
+        except LinkClosed as closed:
+            code, reason = closed.code, closed.reason
+            if code == CLOSE_TOO_BIG:
+                _log.warning("frame_too_large", link=repr(link), peer=link.peer)
+        except Exception as error:
+            # Reading a frame should only ever fail as a MalformedFrame; anything
+            # else is a bug below us, so say so loudly and drop just this client.
+            _log.error("frame_unreadable", peer=link.peer, error=f"{type(error).__name__}: {error}")
+            code, reason = CLOSE_INTERNAL_ERROR, "the server could not read a frame"
+            self.close_link(link, code, reason)
+        with trio.CancelScope(shield=True):
+            await self.tell_self(LinkEnded(link, code, reason))
+
+    async def handle(self, message: object, sender: str) -> object:
+        if isinstance(message, LinkOpened):
+            self.links[message.link.id] = message.link
+            await self.link_opened(message.link)
+            return None
+        if isinstance(message, FrameReceived):
+            if isinstance(message.message, MalformedFrame):
+                _log.warning(
+                    "malformed_frame", peer=message.link.peer, error=str(message.message.error)
+                )
+            await self.frame_received(message.link, message.message)
+            return None
+        if isinstance(message, LinkEnded):
+            self.links.pop(message.link.id, None)
+            code = None if message.code is None else int(message.code)  # wsproto hands an enum
+            _log.debug("link_ended", peer=message.link.peer, code=code)
+            await self.link_ended(message.link)
+            return None
+        if isinstance(message, CloseAll):
+            await self._close_all(message)
+            return None
+        return await self.handle_command(message, sender)
+
+    async def _close_all(self, request: CloseAll) -> None:
+        """Close links together, waiting at most `timeout` for clients that do not answer."""
+        links = list(self.links.values())
+        _log.info("closing_all_links", count=len(links), code=request.code)
+        with trio.move_on_after(request.timeout):
+            async with trio.open_nursery() as closing:
+                for link in links:
+                    closing.start_soon(link.close, request.code, _clip(request.reason))
+
+    async def link_opened(self, link: Link) -> None:
+        """A client connected; nothing has been said yet."""
+
+    async def frame_received(self, link: Link, message: object) -> None:
+        raise NotImplementedError
+
+    async def link_ended(self, link: Link) -> None:
+        """The client is gone, for whatever reason."""
+
+    async def handle_command(self, message: object, sender: str) -> object:
+        """Messages from other actors (scenario set-up, queries)."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
+
+    def close_link(self, link: Link, code: int, reason: str) -> None:
+        """Close with a code and a reason; WebSocket limits the reason to 123 bytes."""
+        self.spawn(link.close, code, _clip(reason), name=f"{self.name}:close:{link.id}")
+
+
+def _clip(reason: str, limit: int = 123) -> str:
+    data = reason.encode("utf-8")
+    if len(data) <= limit:
+        return reason
+    return data[: limit - 3].decode("utf-8", errors="ignore") + "..."

@@ -1,0 +1,1 @@
+"""Viewers: the session views they open and the pill bar they keep."""

@@ -1,0 +1,210 @@
+"""One viewer connection to one shared session: join, catch up, rejoin, end.
+
+A viewer has one of these for the session its link opened and one per hidden
+child pane. Frames go back to the owning actor (as `ViewFrame`) and are applied
+with `handle_frame`, which turns them into outcomes the viewer acts on. After a
+lost connection the view rejoins with its viewer id and the last event number
+it holds, backing off 1 s and growing 1.2 times like the client, so it receives
+exactly the events it missed. A first join that cannot connect is retried the
+same way, so a child pane opened during an outage still loads once the network
+is back; a view that spends every attempt tells its owner it gave up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import structlog
+import trio
+
+from actors.rules.pill_bar import PaneState
+from actors.runtime.actor import Actor
+from actors.runtime.backoff import ATTEMPTS, retry
+from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
+from protocol import AgentExchange, OrderedTerminalEvent, UserId, viewer
+from protocol.events import ChildRunUpdated
+
+_log = structlog.get_logger("sharesim.session_view")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewFrame:
+    view: SessionView
+    message: object
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLinkEnded:
+    view: SessionView
+    link: Link
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    message: viewer.JoinedSuccessfully
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeReceived:
+    exchange: AgentExchange
+
+
+@dataclass(frozen=True, slots=True)
+class ChildPushed:
+    update: ChildRunUpdated
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTaskIdPushed:
+    source_task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class GaveUp:
+    """Handed to the owner (as a `ViewFrame`) when every connection attempt failed."""
+
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    reason: str
+
+
+Outcome = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ended
+
+
+@dataclass
+class SessionView:
+    """See the module docstring. `key` names the view for its owner ("root" or a task id)."""
+
+    owner: Actor
+    network: Network
+    key: str
+    route: str
+    user: str
+    server: str = "session-server"
+    state: PaneState = PaneState.LOADING
+    viewer_id: str | None = None
+    last_event_no: int | None = None
+    ended: bool = False
+    joined: viewer.JoinedSuccessfully | None = None
+    transcript: list[AgentExchange] = field(default_factory=list)
+    #: Every event that did not follow the one before it (a repeat or a gap), in words,
+    #: so invariant checks can report what the server got wrong.
+    sequence_errors: list[str] = field(default_factory=list)
+    _link: Link | None = None
+
+    @property
+    def session_id(self) -> str:
+        """The session this view's join route opens."""
+        return urlsplit(self.route).path.rstrip("/").rsplit("/", 1)[-1]
+
+    async def open(self) -> None:
+        """First join; a refused connection is retried in the background."""
+        if await self._connect():
+            self._send_initialize()
+        else:
+            self.owner.spawn(self._rejoin, name=f"{self.owner.name}:join:{self.key}")
+
+    async def _connect(self) -> bool:
+        try:
+            self._link = await self.network.connect(
+                self.owner.name, self.server, self.route, self.owner.nursery
+            )
+        except LinkRefused as refused:
+            _log.info("view_connect_refused", view=self.key, reason=str(refused))
+            return False
+        self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:view:{self.key}")
+        return True
+
+    def _send_initialize(self) -> None:
+        assert self._link is not None
+        payload = viewer.ViewerInitPayload(
+            user_id=UserId(self.user),
+            viewer_id=self.viewer_id,
+            last_received_event_no=self.last_event_no,
+        )
+        self._link.send(viewer.Initialize(payload))
+
+    async def _read(self, link: Link) -> None:
+        try:
+            while True:
+                await self.owner.tell_self(ViewFrame(self, await link.receive()))
+        except LinkClosed:
+            pass
+        with trio.CancelScope(shield=True):
+            await self.owner.tell_self(ViewLinkEnded(self, link))
+
+    def handle_frame(self, message: object) -> Outcome | None:
+        if isinstance(message, viewer.JoinedSuccessfully):
+            self.joined = message
+            self.viewer_id = message.viewer_id
+            self.state = PaneState.LOADED
+            return Joined(message)
+        if isinstance(message, viewer.RejoinedSuccessfully):
+            _log.info("view_rejoined", view=self.key, after=self.last_event_no)
+            return None
+        if isinstance(message, OrderedTerminalEvent):
+            return self._event(message)
+        if isinstance(message, viewer.SourceTaskIdUpdated):
+            return SourceTaskIdPushed(message.source_task_id)
+        if isinstance(message, viewer.FailedToJoin):
+            self.ended = True
+            if self.joined is None:
+                self.state = PaneState.UNAVAILABLE
+            return Ended(f"failed to join: {message.reason.value}")
+        if isinstance(message, viewer.SessionEnded):
+            self.ended = True
+            return Ended(f"ended: {message.reason.value}")
+        if isinstance(message, GaveUp):
+            self.ended = True
+            if self.joined is None:
+                self.state = PaneState.UNAVAILABLE
+            return Ended(f"gave up after {message.attempts} connection attempts")
+        return None
+
+    def _event(self, event: OrderedTerminalEvent) -> Outcome | None:
+        """Events arrive exactly once and in order from 0; a repeat is dropped, a gap noted."""
+        expected = 0 if self.last_event_no is None else self.last_event_no + 1
+        if event.event_no < expected:
+            self.sequence_errors.append(f"event {event.event_no} again after {self.last_event_no}")
+            _log.error(
+                "duplicate_event", view=self.key, event_no=event.event_no, last=self.last_event_no
+            )
+            return None
+        if event.event_no > expected:
+            self.sequence_errors.append(f"event {event.event_no} where {expected} was due")
+            _log.error("event_gap", view=self.key, event_no=event.event_no, expected=expected)
+        self.last_event_no = event.event_no
+        if isinstance(event.event_type, ChildRunUpdated):
+            return ChildPushed(event.event_type)
+        exchange = AgentExchange.from_event(event.event_type)
+        if exchange is None:
+            return None
+        self.transcript.append(exchange)
+        return ExchangeReceived(exchange)
+
+    def link_ended(self, link: Link) -> None:
+        """Rejoin (or join again, if never joined) in the background unless the view is over."""
+        if link is not self._link or self.ended:
+            return
+        self.owner.spawn(self._rejoin, name=f"{self.owner.name}:rejoin:{self.key}")
+
+    async def _rejoin(self) -> None:
+        async def join_again() -> bool:
+            if not await self._connect():
+                return False
+            self._send_initialize()
+            return True
+
+        if await retry(join_again, wanted=lambda: not self.ended) or self.ended:
+            return
+        _log.warning("view_gave_up", view=self.key, attempts=ATTEMPTS)
+        await self.owner.tell_self(ViewFrame(self, GaveUp(ATTEMPTS)))
+
+    async def close(self) -> None:
+        self.ended = True
+        if self._link is not None:
+            await self._link.close()

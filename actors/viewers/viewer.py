@@ -1,0 +1,415 @@
+"""A viewer: opens a parent or child link and shows what the product spec promises.
+
+On JoinedSuccessfully the viewer resolves the share's orchestrator task id and,
+as a root viewer, discovers the direct children: by polling the task server
+(`DiscoveryPoller`) or, in the follow-up design, from `ChildRunUpdated` events
+in the share itself (`PushDiscovery`). Each child with a session gets a hidden
+pane joined through the parent, capped at the parent's role. Agent ids in
+transcripts resolve to names through the viewer's directory. Everything a
+scenario checks comes out of `Observe` as a `ViewerSnapshot`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import structlog
+import trio
+
+from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.rules.discovery import (
+    ArmTimer,
+    CancelTimer,
+    DiscoveryEffect,
+    DiscoveryPoller,
+    Fetch,
+    MaterializeChild,
+    PushDiscovery,
+    RegisterChild,
+    discovery_task_id,
+)
+from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
+from actors.rules.pill_bar import PaneState, PillBar, Reference, ViewerSnapshot
+from actors.rules.profiles import Switches
+from actors.rules.view import ViewContext, ViewScope
+from actors.runtime.actor import Actor
+from actors.runtime.transport import Network
+from actors.viewers.session_view import (
+    ChildPushed,
+    Ended,
+    ExchangeReceived,
+    Joined,
+    SessionView,
+    SourceTaskIdPushed,
+    ViewFrame,
+    ViewLinkEnded,
+)
+from protocol import AgentExchange, RunRecord, RunState, tasks
+from protocol.source import SessionSourceType, User
+
+_log = structlog.get_logger("sharesim.viewer")
+
+#: How often the web route re-reads a run that has no session yet.
+PENDING_SESSION_POLL_S = 5.0
+_LAUNCH_FAILURES = frozenset({RunState.FAILED, RunState.ERROR})
+
+
+class OpenBy(enum.Enum):
+    """How the link reaches the session: the share's join route, or the run's web page."""
+
+    SHARE_LINK = "share-link"
+    RUN = "run"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerLink:
+    """What the viewer opened: `route` for a share link, `task_id` for a run page."""
+
+    scope: ViewScope
+    open_by: OpenBy
+    route: str | None = None
+    task_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observe:
+    """Ask for what the viewer sees right now."""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerStats:
+    fetches: int
+    redundant_fetches: int
+    pushes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    snapshot: ViewerSnapshot
+    stats: ViewerStats
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteFound:
+    route: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _FetchDone:
+    generation: int
+    runs: tuple[RunRecord, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _TimerFired:
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class _NamesFound:
+    names: tuple[tasks.AgentName, ...]
+
+
+@dataclass
+class _Discovery:
+    poller: DiscoveryPoller | None = None
+    push: PushDiscovery | None = None
+    timer_token: int = 0
+    timer: trio.CancelScope | None = None
+    rows: dict[str, RunRecord] = field(default_factory=dict)
+
+
+class Viewer(Actor):
+    """See the module docstring."""
+
+    role = "viewer"
+
+    def __init__(
+        self, name: str, network: Network, link: ViewerLink, switches: Switches, *, user: str
+    ) -> None:
+        super().__init__(name)
+        self.network = network
+        self.link = link
+        self.switches = switches
+        self.user = user
+        self.root: SessionView | None = None
+        self.root_state = PaneState.LOADING
+        self.panes: dict[str, SessionView] = {}
+        self.pill_bar = PillBar()
+        self.directory = AgentDirectory()
+        self.discovery = _Discovery()
+        self._tasks: TaskClient | None = None
+
+    @property
+    def principal(self) -> str:
+        return f"user:{self.user}"
+
+    @property
+    def tasks(self) -> TaskClient:
+        if self._tasks is None:
+            self._tasks = TaskClient(self.name, self.principal, self.network, self.nursery)
+        return self._tasks
+
+    def log_context(self) -> dict[str, object]:
+        return {**super().log_context(), "scope": self.link.scope.value}
+
+    async def on_start(self) -> None:
+        if self.link.open_by is OpenBy.RUN:
+            self.spawn(self._find_route)
+        else:
+            await self._open_root(self.link.route)
+
+    # -- opening -------------------------------------------------------------------
+
+    async def _find_route(self) -> None:
+        """The web route: read the run until it has a session, showing loading meanwhile."""
+        task_id = self.link.task_id
+        assert task_id is not None
+        while True:
+            try:
+                reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
+            except TaskCallFailed as failed:
+                if failed.kind in (tasks.TaskErrorKind.FORBIDDEN, tasks.TaskErrorKind.NOT_FOUND):
+                    await self.tell_self(_RouteFound(None))
+                    return
+            else:
+                assert isinstance(reply, tasks.RunReply)
+                if reply.run.session_link is not None:
+                    await self.tell_self(_RouteFound(reply.run.session_link))
+                    return
+            await trio.sleep(PENDING_SESSION_POLL_S)
+
+    async def _open_root(self, route: str | None) -> None:
+        if route is None:
+            self.root_state = PaneState.UNAVAILABLE
+            return
+        self.root = SessionView(self, self.network, "root", route, self.user)
+        await self.root.open()
+
+    # -- messages --------------------------------------------------------------------
+
+    async def handle(self, message: object, sender: str) -> object:
+        if isinstance(message, ViewFrame):
+            await self._view_frame(message.view, message.message)
+        elif isinstance(message, ViewLinkEnded):
+            message.view.link_ended(message.link)
+        elif isinstance(message, _RouteFound):
+            await self._open_root(message.route)
+        elif isinstance(message, _FetchDone):
+            self._fetch_done(message)
+        elif isinstance(message, _TimerFired):
+            if message.token == self.discovery.timer_token and self.discovery.poller is not None:
+                self.discovery.timer = None
+                self._apply(self.discovery.poller.timer_fired())
+        elif isinstance(message, _NamesFound):
+            for entry in message.names:
+                self.directory.register_name_only(entry.task_id, entry.name)
+        elif isinstance(message, Observe):
+            return self.observe()
+        else:
+            raise NotImplementedError(f"Viewer does not handle {type(message).__name__}")
+        return None
+
+    async def _view_frame(self, view: SessionView, message: object) -> None:
+        outcome = view.handle_frame(message)
+        is_root = view is self.root
+        if isinstance(outcome, Joined):
+            if is_root:
+                self._joined_root(outcome)
+            else:
+                self.pill_bar.pane_joined(view.key)
+        elif isinstance(outcome, ExchangeReceived):
+            self._exchange(view, is_root)
+        elif isinstance(outcome, ChildPushed):
+            if is_root and self.discovery.push is not None:
+                self._remember(outcome.update.run)
+                self._apply(self.discovery.push.rows_pushed((outcome.update.run,)))
+        elif isinstance(outcome, SourceTaskIdPushed):
+            if is_root:
+                _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
+                self._start_discovery(self._source_type(), outcome.source_task_id)
+        elif isinstance(outcome, Ended):
+            _log.info("view_ended", view=view.key, reason=outcome.reason)
+            if not is_root and view.joined is None:
+                self.pill_bar.pane_join_failed(view.key)
+            if is_root:
+                self.root_state = view.state
+                self._stop_polling()
+
+    def _source_type(self) -> SessionSourceType:
+        joined = self.root.joined if self.root else None
+        return joined.detailed_source_type if joined else User()
+
+    def _joined_root(self, outcome: Joined) -> None:
+        joined = outcome.message
+        self.root_state = PaneState.LOADED
+        structlog.contextvars.bind_contextvars(viewer_id=joined.viewer_id)
+        _log.info(
+            "joined",
+            source_type=repr(joined.detailed_source_type),
+            source_task_id=joined.source_task_id,
+            granted_role=joined.role.value,
+        )
+        self._start_discovery(joined.detailed_source_type, joined.source_task_id)
+
+    def _start_discovery(self, source_type: SessionSourceType, source_task_id: str | None) -> None:
+        """Build discovery once, for a resolvable orchestrator task id."""
+        if self.discovery.poller is not None or self.discovery.push is not None:
+            return
+        task_id = discovery_task_id(source_type, source_task_id, self.switches)
+        if task_id is None:
+            _log.info("no_discovery", reason="no orchestrator task id")
+            return
+        if self.link.scope is ViewScope.PARENT:
+            self.directory.register_root(task_id, ORCHESTRATOR)  # the pill bar's label for it
+        if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
+            self.spawn(self._find_names, task_id)
+        if self.switches.push_child_discovery:
+            self.discovery.push = PushDiscovery(task_id)
+            return
+        self.discovery.poller = DiscoveryPoller(task_id, self.switches)
+        self._apply(self.discovery.poller.start())
+
+    async def _find_names(self, task_id: str) -> None:
+        try:
+            reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
+        except TaskCallFailed as failed:
+            _log.info("names_unavailable", reason=failed.reason)
+            return
+        assert isinstance(reply, tasks.AgentNames)
+        await self.tell_self(_NamesFound(reply.names))
+
+    def _exchange(self, view: SessionView, is_root: bool) -> None:
+        poller = self.discovery.poller
+        if poller is None:
+            return
+        conversation = poller.parent_task_id if is_root else view.key
+        self._apply(poller.exchange_appended(conversation))
+
+    # -- discovery effects -----------------------------------------------------------
+
+    def _apply(self, effects: tuple[DiscoveryEffect, ...]) -> None:
+        self.pill_bar.apply(effects)
+        for effect in effects:
+            if isinstance(effect, RegisterChild):
+                self.directory.register_child(effect.run.task_id, effect.name)
+                self._remember(effect.run)
+            elif isinstance(effect, Fetch):
+                assert self.discovery.poller is not None
+                self.spawn(self._fetch, self.discovery.poller.parent_task_id, effect.generation)
+            elif isinstance(effect, ArmTimer):
+                self._arm_timer(effect.delay_s)
+            elif isinstance(effect, CancelTimer):
+                self._cancel_timer()
+            elif isinstance(effect, MaterializeChild):
+                self._materialize(effect.task_id)
+        self._mark_launch_failures()
+
+    def _remember(self, run: RunRecord) -> None:
+        self.discovery.rows[run.task_id] = run
+
+    async def _fetch(self, parent_task_id: str, generation: int) -> None:
+        try:
+            reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
+        except TaskCallFailed as failed:
+            _log.info("fetch_failed", generation=generation, reason=failed.reason)
+            await self.tell_self(_FetchDone(generation, None))
+            return
+        assert isinstance(reply, tasks.RunsListed)
+        await self.tell_self(_FetchDone(generation, reply.runs))
+
+    def _fetch_done(self, done: _FetchDone) -> None:
+        poller = self.discovery.poller
+        if poller is None:
+            return
+        if done.runs is None:
+            self._apply(poller.fetch_failed(done.generation))
+            return
+        for run in done.runs:
+            if run.task_id in self.discovery.rows:
+                self._remember(run)
+        self._apply(poller.fetch_succeeded(done.generation, done.runs))
+
+    def _arm_timer(self, delay: float) -> None:
+        self._cancel_timer()
+        self.discovery.timer_token += 1
+        scope = trio.CancelScope()
+        self.discovery.timer = scope
+        self.spawn(self._timer, scope, delay, self.discovery.timer_token)
+
+    async def _timer(self, scope: trio.CancelScope, delay: float, token: int) -> None:
+        with scope:
+            await trio.sleep(delay)
+            await self.tell_self(_TimerFired(token))
+
+    def _cancel_timer(self) -> None:
+        if self.discovery.timer is not None:
+            self.discovery.timer.cancel()
+            self.discovery.timer = None
+        self.discovery.timer_token += 1
+
+    def _stop_polling(self) -> None:
+        """The root session ended: discovery is dropped, the pill bar keeps what it knows."""
+        if self.discovery.poller is not None:
+            self._apply(self.discovery.poller.stop())
+        self._cancel_timer()
+
+    def _mark_launch_failures(self) -> None:
+        """A child that failed without ever getting a session can only be shown unavailable."""
+        for pane in self.pill_bar.panes():
+            row = self.discovery.rows.get(pane.task_id)
+            if (
+                row is not None
+                and pane.state is PaneState.LOADING
+                and row.state in _LAUNCH_FAILURES
+                and row.session_id is None
+            ):
+                self.pill_bar.launch_failed(pane.task_id, pane.name)
+
+    def _materialize(self, task_id: str) -> None:
+        """Open the hidden pane that joins a child's session through the parent share."""
+        row = self.discovery.rows.get(task_id)
+        if row is None or row.session_link is None or task_id in self.panes:
+            _log.info("pane_not_joinable", child=task_id)
+            return
+        route = row.session_link
+        root = self.root
+        if root is not None and root.viewer_id is not None:
+            route = f"{route}&via={root.session_id}&as={root.viewer_id}"
+        pane = SessionView(self, self.network, task_id, route, self.user)
+        self.panes[task_id] = pane
+        self.spawn(pane.open)
+
+    # -- observation -----------------------------------------------------------------
+
+    def observe(self) -> Observation:
+        view = ViewContext.of(self.link.scope, self._source_type())
+        seen: dict[str, None] = {}
+        for transcript in self._transcripts():
+            for exchange in transcript:
+                for agent_id in exchange.mentions:
+                    seen.setdefault(agent_id)
+        references = [
+            Reference(
+                agent_id,
+                resolve_reference(agent_id, self.directory, view=view, switches=self.switches),
+            )
+            for agent_id in seen
+        ]
+        root_state = self.root.state if self.root is not None else self.root_state
+        snapshot = self.pill_bar.snapshot(
+            viewer=self.name, scope=self.link.scope, root=root_state, references=references
+        )
+        poller, push = self.discovery.poller, self.discovery.push
+        stats = ViewerStats(
+            fetches=poller.fetches if poller else 0,
+            redundant_fetches=poller.redundant_fetches if poller else 0,
+            pushes=push.pushes if push else 0,
+        )
+        return Observation(snapshot, stats)
+
+    def _transcripts(self) -> list[list[AgentExchange]]:
+        views = [self.root] if self.root is not None else []
+        views += list(self.panes.values())
+        return [v.transcript for v in views]

@@ -1,0 +1,45 @@
+"""The `sharesim` command line: one subcommand per job, each in its own module.
+
+Every subcommand returns an exit code; user mistakes (a missing file, a bad
+option value) print one clear line on stderr and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from scenarios.cli import bench, decode, explore, matrix, run, serve
+from scenarios.schema import ScenarioError
+from scenarios.usage import UsageError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sharesim",
+        description="Simulate session sharing for orchestrated agent sessions.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.register(commands)
+    matrix.register(commands)
+    explore.register(commands)
+    decode.register(commands)
+    serve.register(commands)
+    bench.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command: Command = args.run
+    try:
+        return command(args)
+    except (UsageError, ScenarioError, OSError) as error:
+        print(f"sharesim {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

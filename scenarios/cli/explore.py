@@ -1,0 +1,105 @@
+"""`sharesim explore`: one scenario under many seeds with faults; report every failing seed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, TextIO
+
+from actors.rules.profiles import Profile
+from scenarios import catalog
+from scenarios.cli.run import logging_for_run
+from scenarios.explore import SeedOutcome, explore, replay_command
+from scenarios.faults import FaultKind, format_faults, parse_faults
+from scenarios.usage import UsageError
+
+BAR_WIDTH = 30
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "explore",
+        help="run one scenario under many seeds with faults and check invariants",
+        description=(
+            "Run a scenario under N seeds with seeded latency, dropped connections and "
+            "partitions, checking the safety invariants after every delivered message and the "
+            "scenario's expectations at their times. Prints each failing seed with what broke and "
+            "the exact 'sharesim run' command that replays it. Exits 1 if any seed failed."
+        ),
+    )
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
+    parser.add_argument(
+        "--profile", choices=[p.value for p in Profile], default=Profile.CURRENT.value
+    )
+    parser.add_argument(
+        "--seeds", type=int, required=True, metavar="N", help="how many seeds to run"
+    )
+    parser.add_argument("--start", type=int, default=0, metavar="S", help="first seed (default: 0)")
+    parser.add_argument(
+        "--faults",
+        default=format_faults(FaultKind),
+        help="comma-separated faults from latency, drop, partition; empty for none (default: all)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
+    )
+    parser.set_defaults(run=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
+    if not 1 <= args.jobs <= (os.cpu_count() or 1) * 4:
+        raise UsageError(
+            f"--jobs must be between 1 and {(os.cpu_count() or 1) * 4}, got {args.jobs}"
+        )
+    scenario = catalog.load(args.scenario)
+    profile = Profile(args.profile)
+    faults = parse_faults(args.faults)
+    seeds = range(args.start, args.start + args.seeds)
+    bar = _ProgressBar(args.seeds, sys.stderr)
+    with logging_for_run(verbosity=0, json_stream=None):
+        outcomes = explore(
+            scenario.path, profile, seeds, faults, jobs=args.jobs, progress=bar.advance
+        )
+    bar.finish()
+    failing = [o for o in outcomes if not o.passed]
+    print(
+        f"{scenario.name} [{profile.value}], faults {format_faults(faults) or 'none'}: "
+        f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
+    )
+    for outcome in failing:
+        print(f"\nseed {outcome.seed}:")
+        for problem in outcome.problems:
+            print(f"  - {problem}")
+        print(f"  replay: {replay_command(args.scenario, profile, outcome.seed, faults)}")
+    return 1 if failing else 0
+
+
+class _ProgressBar:
+    """A bar redrawn in place on a terminal; a line per tenth of the work otherwise."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self._total = total
+        self._stream = stream
+        self._done = 0
+        self._failed = 0
+        self._tty = stream.isatty()
+
+    def advance(self, outcome: SeedOutcome) -> None:
+        self._done += 1
+        self._failed += not outcome.passed
+        tenth = max(1, self._total // 10)
+        if self._tty or self._done % tenth == 0 or self._done == self._total:
+            filled = BAR_WIDTH * self._done // self._total
+            line = (
+                f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+                f"{self._done}/{self._total} seeds, {self._failed} failing"
+            )
+            self._stream.write(("\r" + line) if self._tty else line + "\n")
+            self._stream.flush()
+
+    def finish(self) -> None:
+        if self._tty:
+            self._stream.write("\n")

@@ -1,0 +1,187 @@
+"""`sharesim serve`: both servers on real ports, for clients outside the simulation.
+
+The two address lines come first on stdout, before any log line, so a script
+can start the command and read where to connect; logs go to stderr. Ctrl-C
+(or SIGTERM) closes every client link with 1001 and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import secrets
+import signal
+import sys
+from typing import Any, TextIO, TypeVar
+
+import structlog
+import trio
+import trio.testing
+
+from actors.rules.profiles import Profile
+from actors.runtime.logs import configure_logging
+from actors.runtime.simulation import open_simulation
+from actors.runtime.transport import Mode
+from actors.servers.session_server import SessionServer
+from actors.servers.task_server import TaskServer
+from actors.servers.websocket_server import CloseAll
+from actors.world import server_switches, task_gates
+from scenarios.usage import UsageError
+
+_log = structlog.get_logger("sharesim.serve")
+
+_MAX_PORT = 65535
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the session server and the task server over TCP",
+        description=(
+            "Run both servers on real sockets until Ctrl-C. The first two lines on stdout "
+            "are 'session server: ws://HOST:PORT/sessions/create' and "
+            "'task server: ws://HOST:PORT/tasks?principal=NAME'; logs follow on stderr. "
+            "The README's 'Talking to the servers' lists every route and message."
+        ),
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help=(
+            "the session server's port; the task server listens on PORT+1. "
+            "0 (the default) gives each server a free port of its own"
+        ),
+    )
+    parser.add_argument(
+        "--profile",
+        choices=[p.value for p in Profile],
+        default=Profile.CURRENT.value,
+        help="server-side behaviour: gates and the task-id push (default: current)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for session ids and secrets (default: a fresh one each time)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log debug events too (info by default)"
+    )
+    parser.set_defaults(run=run)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port < _MAX_PORT:
+        raise argparse.ArgumentTypeError(f"port must be 0..{_MAX_PORT - 1} (PORT+1 is used too)")
+    return port
+
+
+def run(args: argparse.Namespace) -> int:
+    console = HeldConsole(sys.stderr)
+    configure_logging(verbosity=1 + args.verbose, console=console)
+    try:
+        # Virtual time that runs at wall-clock speed: log lines and run rows count
+        # seconds from the start of the server, not from the machine's boot.
+        trio.run(
+            _serve,
+            args.host,
+            args.port,
+            Profile(args.profile),
+            secrets.randbits(32) if args.seed is None else args.seed,
+            console,
+            clock=trio.testing.MockClock(rate=1.0),
+        )
+    except KeyboardInterrupt:
+        pass  # a second Ctrl-C during shutdown, or one before the handler was in place
+    except BaseExceptionGroup as group:
+        # Nurseries wrap what the servers raise; unwrap the two a user can act on.
+        if _only(group, KeyboardInterrupt) is None:
+            failed = _only(group, OSError)
+            if failed is None:
+                raise
+            raise UsageError(f"cannot listen on {args.host}: {failed}") from None
+    finally:
+        console.release()
+        structlog.reset_defaults()
+    return 0
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _only(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
+    """The first `kind` error in `group` when the group holds nothing else."""
+    matched, rest = group.split(kind)
+    if matched is None or rest is not None:
+        return None
+    leaf: BaseException = matched
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf if isinstance(leaf, kind) else None
+
+
+async def _serve(host: str, port: int, profile: Profile, seed: int, console: HeldConsole) -> None:
+    switches = profile.switches()
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with open_simulation(
+            seed=seed, mode=Mode.TCP, log_context={"command": "serve"}
+        ) as simulation:
+            sessions = SessionServer(
+                simulation.network,
+                simulation.random.stream("sessions"),
+                switches=server_switches(switches),
+                host=host,
+                port=port,
+            )
+            tasks = TaskServer(
+                simulation.network,
+                gates=task_gates(switches),
+                host=host,
+                port=port + 1 if port else 0,
+            )
+            await simulation.stage.start(sessions)
+            await simulation.stage.start(tasks)
+            print(f"session server: {sessions.address}/sessions/create", flush=True)
+            print(f"task server: {tasks.address}/tasks?principal=NAME", flush=True)
+            console.release()
+            async for signum in signals:
+                _log.info("stopping", signal=signal.Signals(signum).name)
+                break
+            for server in (sessions, tasks):
+                await server.ref.ask(CloseAll(), timeout=CloseAll().timeout + 1)
+
+
+class HeldConsole(io.StringIO):
+    """A console that holds log lines back until released, then writes straight through.
+
+    The servers log as they start listening, before their addresses can be
+    printed; holding those lines keeps the address lines first.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self._out = out
+        self._held = True
+
+    def write(self, text: str) -> int:
+        if self._held:
+            return super().write(text)
+        return self._out.write(text)
+
+    def flush(self) -> None:
+        if not self._held:
+            self._out.flush()
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._out.write(self.getvalue())
+            self._out.flush()
