@@ -85,7 +85,11 @@ def configure_logging(
         processors.append(JsonLinesSink(json_stream))
     processors += [
         LevelFilter(console_level),
-        structlog.dev.ConsoleRenderer(colors=False, sort_keys=True),
+        # Plain tracebacks whatever is installed: rich's would print every local
+        # variable (secrets among them) and differ from machine to machine.
+        structlog.dev.ConsoleRenderer(
+            colors=False, sort_keys=True, exception_formatter=structlog.dev.plain_traceback
+        ),
     ]
     # With no JSON sink, events below the console level go nowhere: the logger
     # drops them before any processor runs, which keeps quiet runs fast.
