@@ -244,35 +244,59 @@ class _Table:
         return self._source.line_of(self.path)
 
 
+#: A table header line: `[name]` or `[[name]]`, perhaps with a comment after it.
+_HEADER = re.compile(r"^\s*\[{1,2}[^\[\]=,]+\]{1,2}\s*(#.*)?$")
+
+
 @dataclass(frozen=True)
 class _Source:
     path: Path
     text: str
 
     def line_of(self, field: str | None) -> int | None:
-        """Best-effort line of a dotted field path such as `children[2].location`."""
+        """Best-effort line of a dotted field path such as `children[2].location`.
+
+        The line that sets the field, else the header of the table it belongs in (a missing
+        top-level key has no line). Keys are looked for only inside their own table, so a key
+        missing from one table is never placed at the same key in the next.
+        """
         if not field:
             return None
         lines = self.text.splitlines()
-        start = 0
+        found: int | None = None
+        start, end = 0, _table_end(lines, -1)
         for part in field.split("."):
             match = re.fullmatch(r"(\w+)(?:\[(\d+)\])?", part)
             if match is None:
-                return None
+                break
             key, index = match.group(1), match.group(2)
             if index is not None:
-                header = re.compile(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]")
-                hits = [n for n in range(start, len(lines)) if header.match(lines[n])]
-                if int(index) >= len(hits):
+                headers = _headers(lines, rf"\[\[\s*{re.escape(key)}\s*\]\]", start)
+                if int(index) >= len(headers):
                     return None
-                start = hits[int(index)]
-                continue
-            pattern = re.compile(rf"^\s*(\[\s*)?{re.escape(key)}\s*(=|\])")
-            found = next((n for n in range(start, len(lines)) if pattern.match(lines[n])), None)
-            if found is None:
-                return start + 1 if start else None
-            start = found
-        return start + 1
+                found = headers[int(index)]
+            else:
+                setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
+                line = next((n for n in range(start, end) if setting.match(lines[n])), None)
+                if line is not None:
+                    return line + 1  # deeper keys sit in this line's inline table
+                headers = _headers(lines, rf"\[\s*{re.escape(key)}\s*\]", start)
+                if not headers:
+                    break
+                found = headers[0]
+            start, end = found + 1, _table_end(lines, found)
+        return None if found is None else found + 1
+
+
+def _headers(lines: list[str], pattern: str, start: int) -> list[int]:
+    header = re.compile(rf"^\s*{pattern}")
+    return [n for n in range(start, len(lines)) if header.match(lines[n])]
+
+
+def _table_end(lines: list[str], header: int) -> int:
+    """The index of the first header after line index `header`, or the end of the file."""
+    following = range(header + 1, len(lines))
+    return next((n for n in following if _HEADER.match(lines[n])), len(lines))
 
 
 def load_scenario(path: Path) -> Scenario:
