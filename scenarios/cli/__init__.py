@@ -1,7 +1,7 @@
 """The `sharesim` command line: one subcommand per job, each in its own module.
 
 Every subcommand returns an exit code; user mistakes (a missing file, a bad
-option value) print one clear line on stderr and exit 2, never a traceback.
+option value) print one clear line each on stderr and exit 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except (UsageError, ScenarioError, OSError) as error:
-        print(f"sharesim {args.command}: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"sharesim {args.command}: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

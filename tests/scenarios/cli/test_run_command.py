@@ -58,6 +58,19 @@ def test_a_scenario_file_error_names_file_and_line(
     assert "broken.toml" in capsys.readouterr().err
 
 
+def test_every_scenario_file_error_is_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "broken"\nduration = "long"\ncolour = "red"\n')
+    assert main(["run", str(broken)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"sharesim run: {broken}: description: missing; expected a string"
+    assert f"sharesim run: {broken}:2: duration: expected a number, got 'long'" in lines
+    assert f"sharesim run: {broken}:3: colour: unknown key" in lines
+    assert all(line.startswith(f"sharesim run: {broken}") for line in lines)
+
+
 def test_trace_and_diagram_files(tmp_path: Path) -> None:
     trace, diagram = tmp_path / "trace.jsonl", tmp_path / "flow.mmd"
     args = ["run", "remote-local-share-parent", "--trace", str(trace), "--diagram", str(diagram)]

@@ -68,6 +68,13 @@ def test_an_unknown_key_is_an_error_with_its_line(tmp_path: Path) -> None:
     assert str(error).endswith("small.toml:18: viewers[0].jion_at: unknown key")
 
 
+def test_a_missing_key_is_placed_at_its_own_table(tmp_path: Path) -> None:
+    second = '\n[[children]]\nname = "writer"\nlocation = "local"\nspawn_at = 6\n'
+    error = error_for(tmp_path, GOOD.replace("spawn_at = 5\n", "") + second)
+    assert error.field == "children[0].spawn_at"
+    assert error.line == 9
+
+
 def test_a_wrong_type_says_what_was_expected(tmp_path: Path) -> None:
     error = error_for(tmp_path, GOOD.replace("spawn_at = 5", 'spawn_at = "soon"'))
     assert error.field == "children[0].spawn_at"
