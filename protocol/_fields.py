@@ -55,7 +55,10 @@ class WireSpec:
     shape: Shape | None = None
     extras: Mapping[str, JsonValue] = dataclasses.field(default_factory=dict)
     """Fields real peers require but the simulation does not model: emitted as
-    these constants, ignored when decoding."""
+    these constants; when decoding, only their presence is checked (see `required`)."""
+    required: frozenset[str] = frozenset()
+    """Fields and extras the crate requires although the simulation has a value
+    for them: encoding always writes them, and a frame without one is refused."""
     accepts_bare: bool = False
     """A STRUCT variant that also decodes from its bare name (a legacy unit form)."""
 
@@ -107,13 +110,29 @@ class _Field:
 @per_class
 def _fields(cls: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls)
+    required = wire_spec(cls).required
     return tuple(
         _Field(
             f.name,
             hints[f.name],
-            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            f.name in required
+            or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING),
         )
         for f in dataclasses.fields(cls)
+    )
+
+
+@per_class
+def _required_extras(cls: type) -> tuple[tuple[str, str], ...]:
+    """(name, what it holds) of each extra a frame must carry."""
+    spec = wire_spec(cls)
+    field_names = {f.name for f in dataclasses.fields(cls)}
+    unknown = spec.required - field_names - spec.extras.keys()
+    assert not unknown, f"{cls.__name__}.wire requires unknown fields {sorted(unknown)}"
+    return tuple(
+        (name, _describe_json(spec.extras[name]))
+        for name in spec.extras
+        if name in spec.required and name not in field_names
     )
 
 
@@ -158,6 +177,15 @@ def describe(tp: Any) -> str:
     if typing.get_origin(tp) is tuple:
         return "an array"
     return "an object"
+
+
+def _describe_json(value: JsonValue) -> str:
+    """What a JSON value of the same kind as `value` is called in an error."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return describe(type(value))
 
 
 def render(value: object) -> str:
@@ -385,8 +413,14 @@ def decode_struct(cls: type, value: object, path: str) -> Any:
         if raw is not _ABSENT:
             kwargs[name] = decode(raw, f"{path}.{name}")
         elif required:
-            raise ProtocolError(f"{path}.{name}", describe(hint), "nothing (the field is missing)")
+            raise ProtocolError(f"{path}.{name}", describe(hint), _MISSING)
+    for name, holds in _required_extras(cls):
+        if name not in value:
+            raise ProtocolError(f"{path}.{name}", holds, _MISSING)
     return cls(**kwargs)
+
+
+_MISSING = "nothing (the field is missing)"
 
 
 # -- encoding ----------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from ._fields import WireSpec
 from .message import Message
 
 
@@ -37,11 +39,15 @@ class FeatureSupport:
 class Ping(Message):
     """Heartbeat from a client; the server echoes `data` in a Pong."""
 
+    wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"data"}))
+
     data: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
 class Pong(Message):
     """The server's echo of a Ping, showing it is still alive."""
+
+    wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"data"}))
 
     data: bytes = b""

@@ -51,7 +51,8 @@ class InitPayload:
             "input_replica_id": filler.INPUT_REPLICA_ID,
             "telemetry_context": None,
             "universal_developer_input_context": None,
-        }
+        },
+        required=frozenset({"scrollback"}),
     )
 
     user_id: UserId
@@ -138,6 +139,8 @@ Upstream: TypeAlias = (
 class SessionInitialized(Message):
     """The session exists; the secret goes into the join link, the token into a Reconnect."""
 
+    wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"sharer_firebase_uid"}))
+
     session_id: str
     session_secret: SessionSecret
     reconnect_token: ReconnectToken
@@ -195,7 +198,10 @@ class FailedToInitializeSession(Message):
 class SessionReconnected(Message):
     """Reconnect accepted: the sharer re-sends every event after `last_received_event_no`."""
 
-    wire: ClassVar[WireSpec] = WireSpec(extras={"participant_list": filler.PARTICIPANT_LIST})
+    wire: ClassVar[WireSpec] = WireSpec(
+        extras={"participant_list": filler.PARTICIPANT_LIST},
+        required=frozenset({"participant_list"}),
+    )
 
     last_received_event_no: int | None = None
 

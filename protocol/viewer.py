@@ -67,11 +67,11 @@ class JoinedSuccessfully(Message):
             "active_prompt": "PS1",
             "window_size": filler.WINDOW_SIZE,
             "participant_list": filler.PARTICIPANT_LIST,
-            "viewer_firebase_uid": "",
             "init_block_id": filler.INIT_BLOCK_ID,
             "input_replica_id": filler.INPUT_REPLICA_ID,
             "universal_developer_input_context": None,
-        }
+        },
+        required=frozenset({"scrollback", "participant_list", "viewer_firebase_uid"}),
     )
 
     viewer_id: str
@@ -82,6 +82,8 @@ class JoinedSuccessfully(Message):
     latest_event_no: int | None = None
     role: Role = Role.READER
     """Added by the simulation; the real server conveys roles in the participant list."""
+    viewer_firebase_uid: str = ""
+    """A string, never null, on the real wire; empty when the simulation has no uid."""
 
 
 @dataclass(frozen=True, slots=True)
