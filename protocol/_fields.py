@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeAlias, TypeVar
 
+from ._refined import Refinement
 from .errors import ProtocolError
 from .secrets import Secret
 
@@ -109,7 +110,7 @@ class _Field:
 
 @per_class
 def _fields(cls: type) -> tuple[_Field, ...]:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     required = wire_spec(cls).required
     return tuple(
         _Field(
@@ -134,6 +135,16 @@ def _required_extras(cls: type) -> tuple[tuple[str, str], ...]:
         for name in spec.extras
         if name in spec.required and name not in field_names
     )
+
+
+def _refinement(tp: Any) -> tuple[Any, Refinement] | None:
+    """The base type and the rule of an `Annotated` wire type, or None for any other type."""
+    if typing.get_origin(tp) is not typing.Annotated:
+        return None
+    base, *metadata = typing.get_args(tp)
+    rules = [m for m in metadata if isinstance(m, Refinement)]
+    assert len(rules) == 1, f"{tp!r} needs exactly one Refinement"
+    return base, rules[0]
 
 
 def _union_members(tp: Any) -> tuple[Any, ...] | None:
@@ -163,6 +174,9 @@ def _one_of(names: typing.Iterable[str]) -> str:
 
 def describe(tp: Any) -> str:
     """What a value of this type looks like on the wire, in words."""
+    refined = _refinement(tp)
+    if refined is not None:
+        return refined[1].description
     members = _union_members(tp)
     if members is not None:
         options = [m for m in members if m is not _NONE_TYPE]
@@ -217,8 +231,18 @@ def _finite_float(text: str) -> float:
     return number
 
 
+def _signed_int(text: str) -> int | float:
+    """serde_json reads the integer `-0` as the float -0.0, so no integer field takes it."""
+    return -0.0 if text == "-0" else int(text)
+
+
 # Built once: `json.loads` and `json.dumps` build a new one per call when given options.
 _JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_JSON_DECODER_SIGNED_ZERO = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_signed_int
+)
+"""The same but minding `-0`; used only on text that contains "-0" (often inside a string),
+as its Python call per integer makes it slower."""
 _JSON_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -227,7 +251,8 @@ def loads(text: str) -> JsonValue:
     try:
         if text.startswith("\ufeff"):
             json.loads(text)  # raises the same error `json.loads` gives a byte-order mark
-        value: JsonValue = _JSON_DECODER.decode(text)
+        decoder = _JSON_DECODER_SIGNED_ZERO if "-0" in text else _JSON_DECODER
+        value: JsonValue = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise ProtocolError("$", "valid JSON", f"{exc.msg} at column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
@@ -292,6 +317,9 @@ def _decoder(tp: Any) -> Decoder:
 
 def _plain_decoder(tp: Any, shown: Any) -> Decoder:
     """The decoder of a type that is not a union; errors describe it as `shown`."""
+    refined = _refinement(tp)
+    if refined is not None:
+        return _refined_decoder(*refined, shown)
     if tp is bool:
         return lambda value, path: value if isinstance(value, bool) else _fail(path, shown, value)
     if tp is int:
@@ -327,6 +355,19 @@ def _plain_decoder(tp: Any, shown: Any) -> Decoder:
         raise TypeError(f"no wire mapping for {tp!r}")
 
     return unmapped
+
+
+def _refined_decoder(base: Any, rule: Refinement, shown: Any) -> Decoder:
+    decode_base = _plain_decoder(base, shown)
+    refine = rule.refine
+
+    def decode_refined(value: object, path: str) -> Any:
+        try:
+            return refine(decode_base(value, path))
+        except ValueError:
+            _fail(path, shown, value)
+
+    return decode_refined
 
 
 def _tuple_decoder(item_type: Any, shown: Any) -> Decoder:
@@ -441,6 +482,9 @@ def _encoder(tp: Any) -> Encoder:
         return lambda value: None if value is None else inner(value)
     if tp in (str, int, float, bool):
         return _same
+    refined = _refinement(tp)
+    if refined is not None:
+        return _encoder(refined[0])
     if isinstance(tp, type) and issubclass(tp, Secret):
         return _reveal
     if isinstance(tp, type) and issubclass(tp, enum.Enum):

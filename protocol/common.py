@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ._fields import WireSpec
+from ._refined import Usize
 from .message import Message
 
 
@@ -21,8 +22,8 @@ class UserId:
 class WindowSize:
     """A PTY's size in character cells."""
 
-    num_rows: int
-    num_cols: int
+    num_rows: Usize
+    num_cols: Usize
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import ClassVar, TypeAlias
 
 from . import _unmodelled as filler
 from ._fields import Shape, WireSpec
+from ._refined import Usize, Uuid
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
@@ -141,7 +142,7 @@ class SessionInitialized(Message):
 
     wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"sharer_firebase_uid"}))
 
-    session_id: str
+    session_id: Uuid
     session_secret: SessionSecret
     reconnect_token: ReconnectToken
     sharer_id: str
@@ -203,7 +204,7 @@ class SessionReconnected(Message):
         required=frozenset({"participant_list"}),
     )
 
-    last_received_event_no: int | None = None
+    last_received_event_no: Usize | None = None
 
 
 class ReconnectFailureReason(enum.Enum):
@@ -229,7 +230,7 @@ class FailedToReconnect(Message):
 class EventsProcessedAck(Message):
     """Every event up to this number is stored: the sharer may forget them."""
 
-    latest_processed_event_no: int
+    latest_processed_event_no: Usize
 
 
 @dataclass(frozen=True, slots=True)

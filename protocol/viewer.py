@@ -14,6 +14,7 @@ from typing import ClassVar, TypeAlias
 
 from . import _unmodelled as filler
 from ._fields import Shape, WireSpec
+from ._refined import Usize
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
@@ -31,7 +32,7 @@ class ViewerInitPayload:
 
     user_id: UserId
     viewer_id: str | None = None
-    last_received_event_no: int | None = None
+    last_received_event_no: Usize | None = None
     """On a rejoin the server sends only events numbered above this."""
     latest_block_id: str | None = None
     feature_support: FeatureSupport = field(default_factory=FeatureSupport)
@@ -79,7 +80,7 @@ class JoinedSuccessfully(Message):
     """Deprecated in the crate, kept for old viewers: the detailed type without its task id."""
     detailed_source_type: SessionSourceType = field(default_factory=User)
     source_task_id: str | None = None
-    latest_event_no: int | None = None
+    latest_event_no: Usize | None = None
     role: Role = Role.READER
     """Added by the simulation; the real server conveys roles in the participant list."""
     viewer_firebase_uid: str = ""
