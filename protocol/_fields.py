@@ -6,9 +6,10 @@ own and every decode error names the JSON path where it happened.
 
 Serde conventions followed: enums are externally tagged (a unit variant is a
 bare string, a struct variant a single-key object around its fields, a
-newtype variant a single-key object around its one value); every field is
-emitted, `None` as null; unknown fields are ignored; a missing field takes
-its default or is an error; bytes travel as arrays of integers.
+newtype variant a single-key object around its one value); a unit variant
+may also come as a single-key object around null, as serde_json reads it;
+every field is emitted, `None` as null; unknown fields are ignored; a missing
+field takes its default or is an error; bytes travel as arrays of integers.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class WireSpec:
     """Fields and extras the crate requires although the simulation has a value
     for them: encoding always writes them, and a frame without one is refused."""
     accepts_bare: bool = False
-    """A STRUCT variant that also decodes from its bare name (a legacy unit form)."""
+    """A STRUCT variant that also decodes from its bare name or from null (its legacy
+    unit form)."""
 
 
 _PLAIN = WireSpec()
@@ -381,10 +383,16 @@ def _tuple_decoder(item_type: Any, shown: Any) -> Decoder:
 
 
 def _enum_decoder(tp: type[enum.Enum], shown: Any) -> Decoder:
+    """Members are unit variants: a bare name, or a single-key object around null."""
     by_value = {member.value: member for member in tp}
 
     def decode_enum(value: object, path: str) -> enum.Enum:
-        member = by_value.get(value) if isinstance(value, str) else None
+        name = value
+        if isinstance(value, dict) and len(value) == 1:
+            ((name, body),) = value.items()
+            if body is not None:
+                _fail(path, shown, value)
+        member = by_value.get(name) if isinstance(name, str) else None
         return member if member is not None else _fail(path, shown, value)
 
     return decode_enum
@@ -423,14 +431,14 @@ def decode_variant(cls: type, body: object, path: str) -> Any:
     """Decode the payload of variant `cls` (BARE when it came as a bare name) found at `path`."""
     shape = _shape(cls)
     if shape is Shape.UNIT:
-        if body is not BARE:
+        if body is not BARE and body is not None:
             raise ProtocolError(
-                path, f"no payload ({cls.__name__} is a unit variant)", render(body)
+                path, f"no payload or null ({cls.__name__} is a unit variant)", render(body)
             )
         return cls()
+    if wire_spec(cls).accepts_bare and (body is BARE or body is None):
+        return cls()
     if body is BARE:
-        if wire_spec(cls).accepts_bare:
-            return cls()
         raise ProtocolError(path, f"a payload ({cls.__name__} is not a unit variant)", "none")
     if shape is Shape.NEWTYPE:
         name, decode, _, _ = _decode_plan(cls)[0]
