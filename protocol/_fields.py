@@ -6,9 +6,10 @@ own and every decode error names the JSON path where it happened.
 
 Serde conventions followed: enums are externally tagged (a unit variant is a
 bare string, a struct variant a single-key object around its fields, a
-newtype variant a single-key object around its one value); every field is
-emitted, `None` as null; unknown fields are ignored; a missing field takes
-its default or is an error; bytes travel as arrays of integers.
+newtype variant a single-key object around its one value); a unit variant
+may also come as a single-key object around null, as serde_json reads it;
+every field is emitted, `None` as null; unknown fields are ignored; a missing
+field takes its default or is an error; bytes travel as arrays of integers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeAlias, TypeVar
 
+from ._refined import Refinement
 from .errors import ProtocolError
 from .secrets import Secret
 
@@ -55,9 +57,13 @@ class WireSpec:
     shape: Shape | None = None
     extras: Mapping[str, JsonValue] = dataclasses.field(default_factory=dict)
     """Fields real peers require but the simulation does not model: emitted as
-    these constants, ignored when decoding."""
+    these constants; when decoding, only their presence is checked (see `required`)."""
+    required: frozenset[str] = frozenset()
+    """Fields and extras the crate requires although the simulation has a value
+    for them: encoding always writes them, and a frame without one is refused."""
     accepts_bare: bool = False
-    """A STRUCT variant that also decodes from its bare name (a legacy unit form)."""
+    """A STRUCT variant that also decodes from its bare name or from null (its legacy
+    unit form)."""
 
 
 _PLAIN = WireSpec()
@@ -106,15 +112,41 @@ class _Field:
 
 @per_class
 def _fields(cls: type) -> tuple[_Field, ...]:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
+    required = wire_spec(cls).required
     return tuple(
         _Field(
             f.name,
             hints[f.name],
-            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            f.name in required
+            or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING),
         )
         for f in dataclasses.fields(cls)
     )
+
+
+@per_class
+def _required_extras(cls: type) -> tuple[tuple[str, str], ...]:
+    """(name, what it holds) of each extra a frame must carry."""
+    spec = wire_spec(cls)
+    field_names = {f.name for f in dataclasses.fields(cls)}
+    unknown = spec.required - field_names - spec.extras.keys()
+    assert not unknown, f"{cls.__name__}.wire requires unknown fields {sorted(unknown)}"
+    return tuple(
+        (name, _describe_json(spec.extras[name]))
+        for name in spec.extras
+        if name in spec.required and name not in field_names
+    )
+
+
+def _refinement(tp: Any) -> tuple[Any, Refinement] | None:
+    """The base type and the rule of an `Annotated` wire type, or None for any other type."""
+    if typing.get_origin(tp) is not typing.Annotated:
+        return None
+    base, *metadata = typing.get_args(tp)
+    rules = [m for m in metadata if isinstance(m, Refinement)]
+    assert len(rules) == 1, f"{tp!r} needs exactly one Refinement"
+    return base, rules[0]
 
 
 def _union_members(tp: Any) -> tuple[Any, ...] | None:
@@ -144,6 +176,9 @@ def _one_of(names: typing.Iterable[str]) -> str:
 
 def describe(tp: Any) -> str:
     """What a value of this type looks like on the wire, in words."""
+    refined = _refinement(tp)
+    if refined is not None:
+        return refined[1].description
     members = _union_members(tp)
     if members is not None:
         options = [m for m in members if m is not _NONE_TYPE]
@@ -158,6 +193,15 @@ def describe(tp: Any) -> str:
     if typing.get_origin(tp) is tuple:
         return "an array"
     return "an object"
+
+
+def _describe_json(value: JsonValue) -> str:
+    """What a JSON value of the same kind as `value` is called in an error."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return describe(type(value))
 
 
 def render(value: object) -> str:
@@ -189,8 +233,18 @@ def _finite_float(text: str) -> float:
     return number
 
 
+def _signed_int(text: str) -> int | float:
+    """serde_json reads the integer `-0` as the float -0.0, so no integer field takes it."""
+    return -0.0 if text == "-0" else int(text)
+
+
 # Built once: `json.loads` and `json.dumps` build a new one per call when given options.
 _JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_JSON_DECODER_SIGNED_ZERO = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_signed_int
+)
+"""The same but minding `-0`; used only on text that contains "-0" (often inside a string),
+as its Python call per integer makes it slower."""
 _JSON_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -199,7 +253,8 @@ def loads(text: str) -> JsonValue:
     try:
         if text.startswith("\ufeff"):
             json.loads(text)  # raises the same error `json.loads` gives a byte-order mark
-        value: JsonValue = _JSON_DECODER.decode(text)
+        decoder = _JSON_DECODER_SIGNED_ZERO if "-0" in text else _JSON_DECODER
+        value: JsonValue = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise ProtocolError("$", "valid JSON", f"{exc.msg} at column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
@@ -264,6 +319,9 @@ def _decoder(tp: Any) -> Decoder:
 
 def _plain_decoder(tp: Any, shown: Any) -> Decoder:
     """The decoder of a type that is not a union; errors describe it as `shown`."""
+    refined = _refinement(tp)
+    if refined is not None:
+        return _refined_decoder(*refined, shown)
     if tp is bool:
         return lambda value, path: value if isinstance(value, bool) else _fail(path, shown, value)
     if tp is int:
@@ -301,6 +359,19 @@ def _plain_decoder(tp: Any, shown: Any) -> Decoder:
     return unmapped
 
 
+def _refined_decoder(base: Any, rule: Refinement, shown: Any) -> Decoder:
+    decode_base = _plain_decoder(base, shown)
+    refine = rule.refine
+
+    def decode_refined(value: object, path: str) -> Any:
+        try:
+            return refine(decode_base(value, path))
+        except ValueError:
+            _fail(path, shown, value)
+
+    return decode_refined
+
+
 def _tuple_decoder(item_type: Any, shown: Any) -> Decoder:
     def decode_tuple(value: object, path: str) -> tuple[Any, ...]:
         if not isinstance(value, list):
@@ -312,10 +383,16 @@ def _tuple_decoder(item_type: Any, shown: Any) -> Decoder:
 
 
 def _enum_decoder(tp: type[enum.Enum], shown: Any) -> Decoder:
+    """Members are unit variants: a bare name, or a single-key object around null."""
     by_value = {member.value: member for member in tp}
 
     def decode_enum(value: object, path: str) -> enum.Enum:
-        member = by_value.get(value) if isinstance(value, str) else None
+        name = value
+        if isinstance(value, dict) and len(value) == 1:
+            ((name, body),) = value.items()
+            if body is not None:
+                _fail(path, shown, value)
+        member = by_value.get(name) if isinstance(name, str) else None
         return member if member is not None else _fail(path, shown, value)
 
     return decode_enum
@@ -354,14 +431,14 @@ def decode_variant(cls: type, body: object, path: str) -> Any:
     """Decode the payload of variant `cls` (BARE when it came as a bare name) found at `path`."""
     shape = _shape(cls)
     if shape is Shape.UNIT:
-        if body is not BARE:
+        if body is not BARE and body is not None:
             raise ProtocolError(
-                path, f"no payload ({cls.__name__} is a unit variant)", render(body)
+                path, f"no payload or null ({cls.__name__} is a unit variant)", render(body)
             )
         return cls()
+    if wire_spec(cls).accepts_bare and (body is BARE or body is None):
+        return cls()
     if body is BARE:
-        if wire_spec(cls).accepts_bare:
-            return cls()
         raise ProtocolError(path, f"a payload ({cls.__name__} is not a unit variant)", "none")
     if shape is Shape.NEWTYPE:
         name, decode, _, _ = _decode_plan(cls)[0]
@@ -385,8 +462,14 @@ def decode_struct(cls: type, value: object, path: str) -> Any:
         if raw is not _ABSENT:
             kwargs[name] = decode(raw, f"{path}.{name}")
         elif required:
-            raise ProtocolError(f"{path}.{name}", describe(hint), "nothing (the field is missing)")
+            raise ProtocolError(f"{path}.{name}", describe(hint), _MISSING)
+    for name, holds in _required_extras(cls):
+        if name not in value:
+            raise ProtocolError(f"{path}.{name}", holds, _MISSING)
     return cls(**kwargs)
+
+
+_MISSING = "nothing (the field is missing)"
 
 
 # -- encoding ----------------------------------------------------------------------------------
@@ -407,6 +490,9 @@ def _encoder(tp: Any) -> Encoder:
         return lambda value: None if value is None else inner(value)
     if tp in (str, int, float, bool):
         return _same
+    refined = _refinement(tp)
+    if refined is not None:
+        return _encoder(refined[0])
     if isinstance(tp, type) and issubclass(tp, Secret):
         return _reveal
     if isinstance(tp, type) and issubclass(tp, enum.Enum):

@@ -1,7 +1,8 @@
 """Placeholder JSON for fields the real peers require but the simulation has no use for.
 
 Emitting them keeps our frames decodable by the real crate; on the way in
-they are unknown fields and are ignored.
+their contents are ignored, though a frame without one the crate requires
+(see `WireSpec.required`) is refused.
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from ._fields import WireSpec
+from ._refined import Usize
 from .message import Message
 
 
@@ -19,8 +22,8 @@ class UserId:
 class WindowSize:
     """A PTY's size in character cells."""
 
-    num_rows: int
-    num_cols: int
+    num_rows: Usize
+    num_cols: Usize
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +40,15 @@ class FeatureSupport:
 class Ping(Message):
     """Heartbeat from a client; the server echoes `data` in a Pong."""
 
+    wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"data"}))
+
     data: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
 class Pong(Message):
     """The server's echo of a Ping, showing it is still alive."""
+
+    wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"data"}))
 
     data: bytes = b""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ._fields import decode_variant, dumps, encode_variant, variant_tag
+from ._refined import Usize
 from .common import WindowSize
 from .errors import ProtocolError
 from .message import Message
@@ -118,7 +119,7 @@ OrderedTerminalEventType: TypeAlias = (
 class OrderedTerminalEvent(Message):
     """An event whose order against the other events matters; sharer-up and viewer-down."""
 
-    event_no: int
+    event_no: Usize
     event_type: OrderedTerminalEventType
 
 

@@ -14,6 +14,7 @@ from typing import ClassVar, TypeAlias
 
 from . import _unmodelled as filler
 from ._fields import Shape, WireSpec
+from ._refined import Usize, Uuid
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
@@ -51,7 +52,8 @@ class InitPayload:
             "input_replica_id": filler.INPUT_REPLICA_ID,
             "telemetry_context": None,
             "universal_developer_input_context": None,
-        }
+        },
+        required=frozenset({"scrollback"}),
     )
 
     user_id: UserId
@@ -138,7 +140,9 @@ Upstream: TypeAlias = (
 class SessionInitialized(Message):
     """The session exists; the secret goes into the join link, the token into a Reconnect."""
 
-    session_id: str
+    wire: ClassVar[WireSpec] = WireSpec(required=frozenset({"sharer_firebase_uid"}))
+
+    session_id: Uuid
     session_secret: SessionSecret
     reconnect_token: ReconnectToken
     sharer_id: str
@@ -195,9 +199,12 @@ class FailedToInitializeSession(Message):
 class SessionReconnected(Message):
     """Reconnect accepted: the sharer re-sends every event after `last_received_event_no`."""
 
-    wire: ClassVar[WireSpec] = WireSpec(extras={"participant_list": filler.PARTICIPANT_LIST})
+    wire: ClassVar[WireSpec] = WireSpec(
+        extras={"participant_list": filler.PARTICIPANT_LIST},
+        required=frozenset({"participant_list"}),
+    )
 
-    last_received_event_no: int | None = None
+    last_received_event_no: Usize | None = None
 
 
 class ReconnectFailureReason(enum.Enum):
@@ -223,7 +230,7 @@ class FailedToReconnect(Message):
 class EventsProcessedAck(Message):
     """Every event up to this number is stored: the sharer may forget them."""
 
-    latest_processed_event_no: int
+    latest_processed_event_no: Usize
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import ClassVar, TypeAlias
 
 from . import _unmodelled as filler
 from ._fields import Shape, WireSpec
+from ._refined import Usize
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
@@ -31,7 +32,7 @@ class ViewerInitPayload:
 
     user_id: UserId
     viewer_id: str | None = None
-    last_received_event_no: int | None = None
+    last_received_event_no: Usize | None = None
     """On a rejoin the server sends only events numbered above this."""
     latest_block_id: str | None = None
     feature_support: FeatureSupport = field(default_factory=FeatureSupport)
@@ -67,11 +68,11 @@ class JoinedSuccessfully(Message):
             "active_prompt": "PS1",
             "window_size": filler.WINDOW_SIZE,
             "participant_list": filler.PARTICIPANT_LIST,
-            "viewer_firebase_uid": "",
             "init_block_id": filler.INIT_BLOCK_ID,
             "input_replica_id": filler.INPUT_REPLICA_ID,
             "universal_developer_input_context": None,
-        }
+        },
+        required=frozenset({"scrollback", "participant_list", "viewer_firebase_uid"}),
     )
 
     viewer_id: str
@@ -79,9 +80,11 @@ class JoinedSuccessfully(Message):
     """Deprecated in the crate, kept for old viewers: the detailed type without its task id."""
     detailed_source_type: SessionSourceType = field(default_factory=User)
     source_task_id: str | None = None
-    latest_event_no: int | None = None
+    latest_event_no: Usize | None = None
     role: Role = Role.READER
     """Added by the simulation; the real server conveys roles in the participant list."""
+    viewer_firebase_uid: str = ""
+    """A string, never null, on the real wire; empty when the simulation has no uid."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
+from typing import Any
 
 from hypothesis import strategies as st
 
 from protocol import Channel, RunRecord, UnknownMessage, decode, message_types
+from protocol._refined import Unsigned, UuidText
 
 _finite = st.floats(allow_nan=False, allow_infinity=False)
 
@@ -22,6 +26,51 @@ st.register_type_strategy(
         **({f.name: ... for f in dataclasses.fields(RunRecord)} | _timestamps),
     ),
 )
+
+
+def _refined(hint: Any) -> st.SearchStrategy[Any] | None:
+    """Values that fit a refined wire type (hypothesis would draw from its base type), or None."""
+    if typing.get_origin(hint) is typing.Annotated:
+        for rule in typing.get_args(hint)[1:]:
+            if isinstance(rule, Unsigned):
+                return st.integers(0, rule.maximum)
+            if isinstance(rule, UuidText):
+                return st.uuids().map(str)
+    is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    members = typing.get_args(hint) if is_union else ()
+    options = [(_refined(member), member) for member in members]
+    if all(strategy is None for strategy, _ in options):
+        return None
+    return st.one_of([st.from_type(m) if s is None else s for s, m in options])
+
+
+def _dataclasses_in(hint: Any, found: set[type]) -> None:
+    """Every dataclass a value of type `hint` may hold, `hint` itself included."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if hint not in found:
+            found.add(hint)
+            for inner in typing.get_type_hints(hint, include_extras=True).values():
+                _dataclasses_in(inner, found)
+    else:
+        for arg in typing.get_args(hint):
+            _dataclasses_in(arg, found)
+
+
+def _register_refined_fields() -> None:
+    """Teach hypothesis the ranges of refined fields in every message (`usize`, `Uuid`)."""
+    found: set[type] = set()
+    for channel in Channel:
+        for cls in message_types(channel):
+            _dataclasses_in(cls, found)
+    for cls in found:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        refined = {name: s for name, hint in hints.items() if (s := _refined(hint)) is not None}
+        if refined:
+            inferred = {f.name: ... for f in dataclasses.fields(cls)}
+            st.register_type_strategy(cls, st.builds(cls, **(inferred | refined)))
+
+
+_register_refined_fields()
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | _finite | st.text(),

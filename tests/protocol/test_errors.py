@@ -7,7 +7,7 @@ import json
 import pytest
 
 from protocol import Channel, ProtocolError, decode
-from tests.protocol.frames import sharer_initialize
+from tests.protocol.frames import SESSION_ID, sharer_initialize
 
 
 def _error(channel: Channel, text: str) -> ProtocolError:
@@ -53,7 +53,13 @@ def test_wrong_type_message_names_path_expectation_and_value() -> None:
         ),
         (
             Channel.SHARER_DOWN,
-            {"SessionInitialized": {"session_id": "s", "reconnect_token": "r", "sharer_id": "p"}},
+            {
+                "SessionInitialized": {
+                    "session_id": SESSION_ID,
+                    "reconnect_token": "r",
+                    "sharer_id": "p",
+                }
+            },
             "$.SessionInitialized.session_secret",
             "a string",
         ),
@@ -78,7 +84,7 @@ def test_wrong_type_message_names_path_expectation_and_value() -> None:
             Channel.SHARER_DOWN,
             {"SessionReconnected": {"last_received_event_no": 1.5}},
             "$.SessionReconnected.last_received_event_no",
-            "an integer or null",
+            "an integer from 0 to 18446744073709551615 or null",
         ),
         (
             Channel.SHARER_UP,

@@ -73,6 +73,7 @@ def test_a_real_joined_successfully_decodes_and_its_extra_fields_are_ignored() -
     message = decode_viewer_down(json.dumps(joined_successfully()))
     assert message == JoinedSuccessfully(
         viewer_id="viewer-7",
+        viewer_firebase_uid="uid-viewer",
         source_type=LegacySessionSourceType.AMBIENT_AGENT,
         detailed_source_type=AmbientAgent("T1"),
         source_task_id="T1",

@@ -16,9 +16,10 @@ from protocol import (
     encode,
     sharer,
 )
+from tests.protocol.frames import SESSION_ID
 
 GOOD = [
-    encode(SessionInitialized("s-1", SessionSecret("pw-1"), ReconnectToken("rt-1"), "p-1")),
+    encode(SessionInitialized(SESSION_ID, SessionSecret("pw-1"), ReconnectToken("rt-1"), "p-1")),
     encode(sharer.EventsProcessedAck(4)),
     '{"ParticipantListUpdated":{}}',
 ]
@@ -34,7 +35,7 @@ def test_good_lines_give_one_readable_line_each() -> None:
     failures, out, err = _run([line + "\n" for line in GOOD])
     assert (failures, err) == (0, [])
     assert out == [
-        "SessionInitialized session_id='s-1' session_secret=*** reconnect_token=*** "
+        f"SessionInitialized session_id='{SESSION_ID}' session_secret=*** reconnect_token=*** "
         "sharer_id='p-1' sharer_firebase_uid=''",
         "EventsProcessedAck latest_processed_event_no=4",
         "ParticipantListUpdated (unknown on sharer-down, ignored)",
@@ -49,7 +50,7 @@ def test_bad_lines_are_reported_by_number_and_the_rest_still_decode() -> None:
     assert err[0].startswith("line 3: at $: expected valid JSON")
     assert err[1] == (
         "line 5: at $.EventsProcessedAck.latest_processed_event_no: "
-        "expected an integer, got nothing (the field is missing)"
+        "expected an integer from 0 to 18446744073709551615, got nothing (the field is missing)"
     )
 
 

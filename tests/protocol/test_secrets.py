@@ -18,13 +18,14 @@ from protocol import (
     render_message,
     sharer,
 )
+from tests.protocol.frames import SESSION_ID
 
 SECRET = "pwd-0123456789"
 TOKEN = "tok-9876543210"
 FIREBASE = "firebase-credential"
 
 MESSAGES = [
-    SessionInitialized("s-1", SessionSecret(SECRET), ReconnectToken(TOKEN), "p-1"),
+    SessionInitialized(SESSION_ID, SessionSecret(SECRET), ReconnectToken(TOKEN), "p-1"),
     sharer.Reconnect(
         sharer.ReconnectPayload(
             SessionSecret(SECRET), ReconnectToken(TOKEN), UserId("anon", FIREBASE), session_id="s-1"

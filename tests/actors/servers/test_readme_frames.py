@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from protocol import Channel, ProtocolError, UnknownMessage, decode, message_types
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -29,10 +31,14 @@ CLIENT_MESSAGES = {
 _MESSAGE_TAGS = {cls.message_type for channel in Channel for cls in message_types(channel)}
 
 
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("## Talking to the servers") : text.index("## Architecture")]
+
+
 def shown_frames() -> list[str]:
     """Whole-message frames in the README's 'Talking to the servers' section."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Talking to the servers") : text.index("## Architecture")]
+    section = _section()
     found = re.findall(r'`(?:→ )?(\{"[^`]*\})`', section)
     found += re.findall(r"^→ (\{.*\})$", section, flags=re.MULTILINE)
     frames = []
@@ -65,3 +71,23 @@ def test_every_frame_the_readme_shows_decodes() -> None:
 def test_the_readme_shows_every_client_message() -> None:
     shown = {next(iter(json.loads(frame))) for frame in shown_frames()}
     assert sorted(CLIENT_MESSAGES - shown) == []
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing", "channel"),
+    [
+        ("A sharer (", "A viewer:", Channel.SHARER_UP),
+        ("A viewer:", "### Task server", Channel.VIEWER_UP),
+    ],
+    ids=["sharer", "viewer"],
+)
+def test_each_example_exchange_sends_what_its_role_sends(
+    opening: str, closing: str, channel: Channel
+) -> None:
+    """`Initialize` exists on both routes; a sharer's must not pass only as a viewer's."""
+    section = _section()
+    example = section[section.index(opening) : section.index(closing)]
+    sent = re.findall(r"^→ (\{.*\})$", example, flags=re.MULTILINE)
+    assert sent
+    for frame in sent:
+        assert not isinstance(decode(channel, frame), UnknownMessage)
