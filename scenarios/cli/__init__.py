@@ -2,6 +2,8 @@
 
 Every subcommand returns an exit code; user mistakes (a missing file, a bad
 option value) print one clear line each on stderr and exit 2, never a traceback.
+Ctrl-C or SIGTERM stops a command with exit code 130; commands that produce a
+summary print what they had so far first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from scenarios.cli import bench, decode, explore, matrix, run, serve
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, is_interrupt, sigterm_as_interrupt
 from scenarios.schema import ScenarioError
 from scenarios.usage import UsageError
 
@@ -37,10 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command: Command = args.run
     try:
-        return command(args)
+        with sigterm_as_interrupt():
+            return command(args)
     except (UsageError, ScenarioError, OSError) as error:
         for line in str(error).splitlines():
             print(f"sharesim {args.command}: {line}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except BaseException as error:
+        if not is_interrupt(error):
+            raise
+        return EXIT_INTERRUPTED

@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.catalog import BENCHMARKS, defaults
 from benchmarks.harness import Figure, Outcome
 from scenarios import report
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.run import logging_for_run
 from scenarios.usage import UsageError
 
@@ -51,7 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
     names = args.names or defaults()
     outcomes: list[Outcome] = []
-    with logging_for_run(verbosity=0, json_stream=None):
+    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
         for index, name in enumerate(names, 1):
             print(f"[{index}/{len(names)}] {name} ...", file=sys.stderr, flush=True)
             outcome = BENCHMARKS[name].run(smoke=args.smoke)
@@ -60,6 +61,10 @@ def run_command(args: argparse.Namespace) -> int:
                 print(outcome.to_json(), flush=True)
     if not args.json:
         print(_table(outcomes))
+    if interruption.happened:
+        where = sys.stderr if args.json else sys.stdout
+        print(f"interrupted: {len(outcomes)} of {len(names)} benchmarks finished", file=where)
+        return EXIT_INTERRUPTED
     if args.smoke:
         print("smoke sizes: targets not judged", file=sys.stderr)
         return 0

@@ -8,6 +8,7 @@ from typing import Any
 
 from actors.rules.profiles import Profile
 from scenarios import catalog, report
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.run import logging_for_run
 from scenarios.matrix import TOPOLOGIES, describe
 from scenarios.runner import RunResult, run_scenario
@@ -35,20 +36,24 @@ def run_command(args: argparse.Namespace) -> int:
 def _matrix(seed: int) -> int:
     rows = []
     failed = False
-    for number, name in enumerate(TOPOLOGIES, 1):
-        scenario = catalog.load(name)
-        cells = []
-        for profile in Profile:
-            print(
-                f"[{number}/{len(TOPOLOGIES)}] {name} ({profile.value}) ...",
-                file=sys.stderr,
-                flush=True,
-            )
-            result = run_scenario(scenario, profile, seed=seed)
-            failed = failed or not result.passed
-            cells.append(_cell(result))
-        rows.append((str(number), name.removesuffix(".toml"), *cells))
+    with catching_interrupts() as interruption:
+        for number, name in enumerate(TOPOLOGIES, 1):
+            scenario = catalog.load(name)
+            cells = []
+            for profile in Profile:
+                print(
+                    f"[{number}/{len(TOPOLOGIES)}] {name} ({profile.value}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                result = run_scenario(scenario, profile, seed=seed)
+                failed = failed or not result.passed
+                cells.append(_cell(result))
+            rows.append((str(number), name.removesuffix(".toml"), *cells))
     print(report.table(("#", "topology", *(p.value for p in Profile)), rows))
+    if interruption.happened:
+        print(f"interrupted: {len(rows)} of {len(TOPOLOGIES)} rows finished")
+        return EXIT_INTERRUPTED
     return 1 if failed else 0
 
 

@@ -16,6 +16,7 @@ from actors.rules.profiles import Profile, SwitchError, Switches
 from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, report
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.diagram import mermaid
 from scenarios.faults import parse_faults
 from scenarios.runner import RunResult, run_scenario
@@ -106,6 +107,7 @@ def run_command(args: argparse.Namespace) -> int:
         _open(args.log_json) as log_json,
         _open(args.trace) as trace_file,
         logging_for_run(args.verbose, log_json),
+        catching_interrupts() as interruption,
     ):
         for index, scenario in enumerate(scenarios, 1):
             print(
@@ -133,10 +135,14 @@ def run_command(args: argparse.Namespace) -> int:
                     mermaid(result.trace, title=f"{scenario.name} ({profile.value})")
                 )
     print(report.summary(results))
+    if interruption.happened:
+        print(f"interrupted: {len(results)} of {len(scenarios)} runs finished")
     failed = [r for r in results if not r.passed]
     for result in failed:
         print()
         print(report.failures(result))
+    if interruption.happened:
+        return EXIT_INTERRUPTED
     return 1 if failed else 0
 
 
