@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 
 from scenarios.runner import Failure, RunResult
 
+#: The narrowest a wrapped last column gets, however wide the others are.
+MIN_WRAP = 20
+#: What the numbers in the result column count.
+RESULT_LEGEND = (
+    "pass (N): all N expectations checked held; FAIL (N): N expectations, steps or invariants broke"
+)
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain left-aligned text table with a rule under the header."""
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, width: int | None = None
+) -> str:
+    """A plain left-aligned text table with a rule under the header.
+
+    With `width`, the last column is wrapped onto continuation lines so that no
+    line is wider (as far as the other columns leave room for it).
+    """
+    if width is not None:
+        rows = _wrap_last(headers, rows, width)
     widths = [
         max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
     ]
@@ -19,6 +35,22 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def _wrap_last(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> list[Sequence[str]]:
+    leading = [
+        max(len(str(cell)) for cell in column)
+        for column in zip(headers[:-1], *(row[:-1] for row in rows), strict=False)
+    ]
+    room = max(MIN_WRAP, width - sum(leading) - 2 * len(leading))
+    wrapped: list[Sequence[str]] = []
+    for row in rows:
+        parts = textwrap.wrap(str(row[-1]), room) or [""]
+        wrapped.append((*row[:-1], parts[0]))
+        wrapped += [("",) * len(leading) + (part,) for part in parts[1:]]
+    return wrapped
 
 
 def summary(results: Sequence[RunResult]) -> str:
@@ -33,9 +65,8 @@ def summary(results: Sequence[RunResult]) -> str:
         )
         for r in results
     ]
-    return table(
-        ("scenario", "profile", "result", "virtual time", "messages", "task requests"), rows
-    )
+    headers = ("scenario", "profile", "result", "virtual time", "messages", "task requests")
+    return table(headers, rows) + "\n" + RESULT_LEGEND
 
 
 def _verdict(result: RunResult) -> str:

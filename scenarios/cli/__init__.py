@@ -9,6 +9,7 @@ summary print what they had so far first.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sharesim",
         description="Simulate session sharing for orchestrated agent sessions.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"sharesim {_version()}", help="print the version"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.register(commands)
     matrix.register(commands)
@@ -33,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     bench.register(commands)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("sharesim")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
+from scenarios.cli.options import seed
 from scenarios.cli.run import logging_for_run
 from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
@@ -33,12 +34,17 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
     parser.add_argument(
-        "--profile", choices=[p.value for p in Profile], default=Profile.CURRENT.value
+        "--profile",
+        choices=[p.value for p in Profile],
+        default=Profile.CURRENT.value,
+        help="before the change, as merged, or with the follow-ups (default: current)",
     )
     parser.add_argument(
         "--seeds", type=int, required=True, metavar="N", help="how many seeds to run"
     )
-    parser.add_argument("--start", type=int, default=0, metavar="S", help="first seed (default: 0)")
+    parser.add_argument(
+        "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
+    )
     parser.add_argument(
         "--faults",
         default=format_faults(FaultKind),

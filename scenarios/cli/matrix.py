@@ -9,6 +9,7 @@ from typing import Any
 from actors.rules.profiles import Profile
 from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
+from scenarios.cli.options import seed
 from scenarios.cli.run import logging_for_run
 from scenarios.matrix import TOPOLOGIES, describe
 from scenarios.runner import RunResult, run_scenario
@@ -24,7 +25,7 @@ def register(commands: Any) -> None:
             "topology. A cell marked FAIL broke one of its scenario's expectations."
         ),
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for every run (default: 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed for every run (default: 0)")
     parser.set_defaults(run=run_command)
 
 

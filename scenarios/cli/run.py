@@ -17,10 +17,14 @@ from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
+from scenarios.cli.options import output, seed
 from scenarios.diagram import mermaid
 from scenarios.faults import parse_faults
 from scenarios.runner import RunResult, run_scenario
 from scenarios.usage import UsageError
+
+#: The widest line `sharesim list` prints.
+LIST_WIDTH = 100
 
 
 def register(commands: Any) -> None:
@@ -46,9 +50,18 @@ def register(commands: Any) -> None:
         "--set", action="append", default=[], metavar="SWITCH=BOOL", help="override one switch"
     )
     run.add_argument(
-        "--seed", type=int, default=0, help="the seed every random choice derives from (default: 0)"
+        "--seed",
+        type=seed,
+        default=0,
+        help="the seed every random choice derives from (default: 0)",
     )
-    run.add_argument("--transport", choices=[m.value for m in Mode], default=Mode.MEMORY.value)
+    run.add_argument(
+        "--transport",
+        choices=[m.value for m in Mode],
+        default=Mode.MEMORY.value,
+        help="in-memory streams under virtual time, or real WebSocket on 127.0.0.1 "
+        "(default: memory)",
+    )
     run.add_argument(
         "--faults",
         default="",
@@ -56,10 +69,16 @@ def register(commands: Any) -> None:
         help="seeded faults from latency, drop, partition (comma-separated), as explore uses them",
     )
     run.add_argument(
-        "--log-json", type=Path, metavar="FILE", help="write every log event as JSON lines"
+        "--log-json",
+        type=Path,
+        metavar="FILE",
+        help="write every log event as JSON lines (- for standard output)",
     )
     run.add_argument(
-        "--trace", type=Path, metavar="FILE", help="write the message trace as JSON lines"
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="write the message trace as JSON lines (- for standard output)",
     )
     run.add_argument(
         "--diagram",
@@ -77,7 +96,10 @@ def register(commands: Any) -> None:
     run.set_defaults(run=run_command)
 
     listing = commands.add_parser(
-        "list", help="list the bundled scenarios", description="List every scenario."
+        "list",
+        help="list the bundled scenarios",
+        description="List every bundled scenario, the profiles it has expectations for "
+        "(all: legacy, current and followups) and what it checks.",
     )
     listing.set_defaults(run=list_command)
 
@@ -85,11 +107,14 @@ def register(commands: Any) -> None:
 def list_command(args: argparse.Namespace) -> int:
     scenarios = catalog.load_all()
     rows = [
-        (s.path.parent.name + "/" + s.name, ",".join(p.value for p in s.profiles), s.description)
-        for s in scenarios
+        (s.path.parent.name + "/" + s.name, _profiles(s.profiles), s.description) for s in scenarios
     ]
-    print(report.table(("scenario", "profiles", "description"), rows))
+    print(report.table(("scenario", "profiles", "description"), rows, width=LIST_WIDTH))
     return 0
+
+
+def _profiles(profiles: tuple[Profile, ...]) -> str:
+    return "all" if set(profiles) == set(Profile) else ",".join(p.value for p in profiles)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -104,8 +129,9 @@ def run_command(args: argparse.Namespace) -> int:
     faults = parse_faults(args.faults)
     results: list[RunResult] = []
     with (
-        _open(args.log_json) as log_json,
-        _open(args.trace) as trace_file,
+        output(args.log_json, "--log-json") as log_json,
+        output(args.trace, "--trace") as trace_file,
+        output(args.diagram, "--diagram") as diagram_file,
         logging_for_run(args.verbose, log_json),
         catching_interrupts() as interruption,
     ):
@@ -130,8 +156,8 @@ def run_command(args: argparse.Namespace) -> int:
                 trace_sink=trace_file,
             )
             results.append(result)
-            if args.diagram and result.trace is not None:
-                args.diagram.write_text(
+            if diagram_file is not None and result.trace is not None:
+                diagram_file.write(
                     mermaid(result.trace, title=f"{scenario.name} ({profile.value})")
                 )
     print(report.summary(results))
@@ -167,12 +193,3 @@ def logging_for_run(verbosity: int, json_stream: TextIO | None) -> Iterator[None
         yield
     finally:
         structlog.reset_defaults()
-
-
-@contextlib.contextmanager
-def _open(path: Path | None) -> Iterator[TextIO | None]:
-    if path is None:
-        yield None
-        return
-    with path.open("w", encoding="utf-8") as stream:
-        yield stream

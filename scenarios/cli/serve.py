@@ -11,6 +11,7 @@ import argparse
 import io
 import secrets
 import signal
+import socket
 import sys
 from typing import Any, TextIO, TypeVar
 
@@ -26,6 +27,7 @@ from actors.servers.session_server import SessionServer
 from actors.servers.task_server import TaskServer
 from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
+from scenarios.cli.options import seed
 from scenarios.usage import UsageError
 
 _log = structlog.get_logger("sharesim.serve")
@@ -64,7 +66,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=None,
         help="seed for session ids and secrets (default: a fresh one each time)",
     )
@@ -107,11 +109,24 @@ def run(args: argparse.Namespace) -> int:
             failed = _only(group, OSError)
             if failed is None:
                 raise
-            raise UsageError(f"cannot listen on {args.host}: {failed}") from None
+            raise UsageError(
+                f"cannot listen on {args.host}: {_busy_port(args.host, args.port)}{failed}"
+            ) from None
     finally:
         console.release()
         structlog.reset_defaults()
     return 0
+
+
+def _busy_port(host: str, port: int) -> str:
+    """`port N: ` for the first of the two ports that cannot be bound now, else nothing."""
+    for candidate in (port, port + 1) if port else ():
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                return f"port {candidate}: "
+    return ""
 
 
 E = TypeVar("E", bound=BaseException)

@@ -13,7 +13,7 @@ from scenarios.cli import main
 def test_run_passes_and_prints_a_summary_row(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "local-local-share-parent"]) == 0
     out, err = capsys.readouterr()
-    header, rule, row = out.splitlines()
+    header, rule, row, legend = out.splitlines()
     assert header.split() == [
         "scenario",
         "profile",
@@ -26,6 +26,7 @@ def test_run_passes_and_prints_a_summary_row(capsys: pytest.CaptureFixture[str])
     ]
     assert set(rule) <= {"-", " "}
     assert row.split()[:3] == ["local-local-share-parent", "current", "pass"]
+    assert legend.startswith("pass (N): ")
     assert "[1/1] local-local-share-parent (current) ..." in err
 
 
