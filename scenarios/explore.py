@@ -20,6 +20,7 @@ from pathlib import Path
 
 from actors.rules.profiles import Profile, Switches
 from scenarios.faults import FaultKind, format_faults
+from scenarios.results import to_json
 from scenarios.runner import run_scenario
 from scenarios.schema import load_scenario
 
@@ -32,6 +33,8 @@ class SeedOutcome:
     seed: int
     problems: tuple[str, ...]
     digest: str
+    #: The run's result as a JSON line (`scenarios.results`), when it was asked for.
+    json: str = ""
 
     @property
     def passed(self) -> bool:
@@ -45,6 +48,7 @@ class _SeedTask:
     seed: int
     faults: frozenset[FaultKind]
     overrides: Switches | None
+    detail: bool
 
 
 def explore_seed(
@@ -53,8 +57,10 @@ def explore_seed(
     seed: int,
     faults: frozenset[FaultKind],
     overrides: Switches | None = None,
+    *,
+    detail: bool = False,
 ) -> SeedOutcome:
-    """Run one seed and summarise what broke."""
+    """Run one seed and summarise what broke; with `detail`, keep the whole result as JSON."""
     result = run_scenario(
         load_scenario(path), profile, seed=seed, faults=faults, overrides=overrides
     )
@@ -65,12 +71,14 @@ def explore_seed(
         )
         problems.append(f"expectation {failure.what}" + (f": {mismatched}" if mismatched else ""))
     digest = result.trace.digest() if result.trace is not None else ""
-    return SeedOutcome(seed, tuple(problems), digest)
+    return SeedOutcome(seed, tuple(problems), digest, to_json(result) if detail else "")
 
 
 def _run_task(task: _SeedTask) -> SeedOutcome:
     """One seed in a worker process (top level, so the pool can send it there)."""
-    return explore_seed(task.path, task.profile, task.seed, task.faults, task.overrides)
+    return explore_seed(
+        task.path, task.profile, task.seed, task.faults, task.overrides, detail=task.detail
+    )
 
 
 def _start_worker() -> None:
@@ -96,13 +104,14 @@ def explore_outcomes(
     *,
     jobs: int = 1,
     overrides: Switches | None = None,
+    detail: bool = False,
 ) -> Generator[SeedOutcome, None, None]:
     """Each seed's outcome as soon as it is known: in seed order with one job, else as done.
 
     Closing the iterator, or an exception while it waits (Ctrl-C), terminates
     every worker before it returns.
     """
-    tasks = (_SeedTask(path, profile, seed, faults, overrides) for seed in seeds)
+    tasks = (_SeedTask(path, profile, seed, faults, overrides, detail) for seed in seeds)
     if jobs <= 1:
         yield from map(_run_task, tasks)
         return

@@ -6,6 +6,9 @@ import json
 import textwrap
 from collections.abc import Sequence
 
+from scenarios import catalog
+from scenarios.designs import design_name, settings_of
+from scenarios.faults import format_faults
 from scenarios.runner import Failure, RunResult
 
 #: The narrowest a wrapped last column gets, however wide the others are.
@@ -57,7 +60,7 @@ def summary(results: Sequence[RunResult]) -> str:
     rows = [
         (
             r.scenario.name,
-            r.profile.value,
+            design_name(r.profile, r.overrides),
             _verdict(r),
             f"{r.end_time:g} s",
             str(r.messages),
@@ -80,11 +83,24 @@ def _verdict(result: RunResult) -> str:
 
 def failures(result: RunResult) -> str:
     """What was expected, what the viewer showed, and the trace around it."""
-    run = f"{result.scenario.name} [{result.profile.value}, seed {result.seed}]"
+    design = design_name(result.profile, result.overrides)
+    faults = f", faults {format_faults(result.faults)}" if result.faults else ""
+    run = f"{result.scenario.name} [{design}, seed {result.seed}{faults}]"
     blocks = [f"{run} ({result.scenario.path})"]
     blocks += [f"  - invariant {violation}" for violation in result.violations]
     blocks += [_failure(failure) for failure in result.failures]
+    blocks.append(f"  replay: {replay_command(result)}")
     return "\n".join(blocks)
+
+
+def replay_command(result: RunResult) -> str:
+    """The `sharesim run` line that reproduces this run exactly (in memory)."""
+    scenario = result.scenario
+    bundled = scenario.path.resolve() in catalog.bundled_paths()
+    reference = scenario.name if bundled else str(scenario.path)
+    command = f"sharesim run {reference} --profile {result.profile.value} --seed {result.seed}"
+    command += "".join(f" --set {setting}" for setting in settings_of(result.overrides))
+    return command + (f" --faults {format_faults(result.faults)}" if result.faults else "")
 
 
 def _failure(failure: Failure) -> str:

@@ -27,7 +27,8 @@ from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
-from scenarios.expectations import Mismatch, check
+from scenarios.designs import overrides_of
+from scenarios.expectations import Comparison, Mismatch, compare
 from scenarios.faults import FaultKind, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
@@ -56,6 +57,20 @@ class Failure:
     trace: tuple[TraceRecord, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ExpectationResult:
+    """One expectation as checked: every comparison it made, held or not."""
+
+    viewer: str
+    at: float
+    line: int | None
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def held(self) -> bool:
+        return all(c.held for c in self.comparisons)
+
+
 @dataclass
 class RunResult:
     scenario: Scenario
@@ -67,8 +82,15 @@ class RunResult:
     messages: int = 0
     task_requests: int = 0
     checked: int = 0
+    #: What each checked viewer showed, as `ViewerSnapshot.to_dict()`, keyed `viewer@time`.
     observations: dict[str, dict[str, object]] = field(default_factory=dict)
     trace: Trace | None = None
+    #: The switches that differed from the profile's own values.
+    overrides: dict[str, bool] = field(default_factory=dict)
+    faults: frozenset[FaultKind] = frozenset()
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    #: What every viewer showed when the run ended, keyed by viewer.
+    views: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -219,13 +241,19 @@ class _Play:
                 for name in self.scenario.agent_names()
                 if (task_id := self._maybe_task_id(name)) is not None
             }
-            mismatches = check(
+            comparisons = compare(
                 expectation,
                 observation,
                 task_ids=task_ids,
                 task_requests=self.world.task_requests(user),
             )
+            mismatches = [
+                Mismatch(c.key, c.expected, c.observed) for c in comparisons if not c.held
+            ]
             now = trio.current_time()
+            self.result.expectations.append(
+                ExpectationResult(expectation.viewer, now, expectation.line, tuple(comparisons))
+            )
             self.result.checked += 1
             self.result.observations[f"{expectation.viewer}@{now:g}"] = (
                 observation.snapshot.to_dict()
@@ -263,8 +291,11 @@ async def play_scenario(
 ) -> RunResult:
     """Run one scenario inside the current Trio run, checking invariants throughout."""
     switches = overrides or profile.switches()
-    result = RunResult(scenario, profile, seed)
+    result = RunResult(scenario, profile, seed, faults=faults)
+    result.overrides = overrides_of(profile, switches)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
+    if result.overrides:
+        structlog.contextvars.bind_contextvars(overrides=result.overrides)
     async with open_world(
         switches,
         seed=seed,
@@ -276,6 +307,10 @@ async def play_scenario(
         monitor = InvariantMonitor(world)
         world.simulation.trace.observers.append(monitor.after_delivery)
         await _Play(scenario, profile, world, result).play()
+        # Read directly, as the invariants do: asking would add a step to the schedule.
+        result.views = {
+            name: viewer.observe().snapshot.to_dict() for name, viewer in world.viewers.items()
+        }
         result.violations = monitor.violations
         result.end_time = trio.current_time()
         result.messages = len(world.simulation.trace)

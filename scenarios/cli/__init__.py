@@ -13,7 +13,7 @@ import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 
-from scenarios.cli import bench, decode, explore, matrix, run, serve
+from scenarios.cli import bench, decode, explore, matrix, profiles, run, serve
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, is_interrupt, sigterm_as_interrupt
 from scenarios.schema import ScenarioError
 from scenarios.usage import UsageError
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(commands)
     matrix.register(commands)
     explore.register(commands)
+    profiles.register(commands)
     decode.register(commands)
     serve.register(commands)
     bench.register(commands)

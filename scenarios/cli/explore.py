@@ -11,8 +11,9 @@ from typing import Any, TextIO
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import seed
+from scenarios.cli.options import add_run_options, seed
 from scenarios.cli.run import logging_for_run
+from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
 from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
 from scenarios.usage import UsageError
@@ -33,12 +34,7 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
-    parser.add_argument(
-        "--profile",
-        choices=[p.value for p in Profile],
-        default=Profile.CURRENT.value,
-        help="before the change, as merged, or with the follow-ups (default: current)",
-    )
+    add_run_options(parser, many=False)
     parser.add_argument(
         "--seeds", type=int, required=True, metavar="N", help="how many seeds to run"
     )
@@ -65,31 +61,69 @@ def run_command(args: argparse.Namespace) -> int:
         )
     scenario = catalog.load(args.scenario)
     profile = Profile(args.profile)
+    switches = switches_for(profile, parse_settings(args.set))
+    overrides = overrides_of(profile, switches)
     faults = parse_faults(args.faults)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
     outcomes: list[SeedOutcome] = []
     with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
-        stream = explore_outcomes(scenario.path, profile, seeds, faults, jobs=args.jobs)
+        stream = explore_outcomes(
+            scenario.path,
+            profile,
+            seeds,
+            faults,
+            jobs=args.jobs,
+            overrides=switches,
+            detail=args.json,
+        )
         with contextlib.closing(stream):
             for outcome in stream:
                 outcomes.append(outcome)
                 bar.advance(outcome)
+                if args.json:
+                    print(outcome.json, flush=True)
     bar.finish()
     outcomes.sort(key=lambda outcome: outcome.seed)
     failing = [o for o in outcomes if not o.passed]
-    ran = f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
+    if not args.json:
+        _summary(
+            args,
+            scenario.name,
+            profile,
+            overrides,
+            faults,
+            outcomes,
+            interrupted=interruption.happened,
+        )
     if interruption.happened:
+        return EXIT_INTERRUPTED
+    return 1 if failing else 0
+
+
+def _summary(
+    args: argparse.Namespace,
+    name: str,
+    profile: Profile,
+    overrides: dict[str, bool],
+    faults: frozenset[FaultKind],
+    outcomes: list[SeedOutcome],
+    *,
+    interrupted: bool,
+) -> None:
+    failing = [o for o in outcomes if not o.passed]
+    ran = f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
+    if interrupted:
         ran += f" (interrupted: {len(outcomes)} of {args.seeds} seeds ran)"
-    print(f"{scenario.name} [{profile.value}], faults {format_faults(faults) or 'none'}: {ran}")
+    design = design_name(profile, overrides)
+    print(f"{name} [{design}], faults {format_faults(faults) or 'none'}: {ran}")
+    settings = settings_of(overrides)
     for outcome in failing:
         print(f"\nseed {outcome.seed}:")
         for problem in outcome.problems:
             print(f"  - {problem}")
-        print(f"  replay: {replay_command(args.scenario, profile, outcome.seed, faults)}")
-    if interruption.happened:
-        return EXIT_INTERRUPTED
-    return 1 if failing else 0
+        replay = replay_command(args.scenario, profile, outcome.seed, faults, settings)
+        print(f"  replay: {replay}")
 
 
 class _ProgressBar:

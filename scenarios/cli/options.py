@@ -1,4 +1,4 @@
-"""Option types and output files shared by the commands, so each refuses bad input alike."""
+"""Options and output files shared by the commands, so each takes and refuses input alike."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from actors.rules.profiles import Profile
+from scenarios.designs import parse_profiles, parse_settings
 from scenarios.usage import UsageError
 
 #: The output path that means standard output.
@@ -48,3 +50,42 @@ def output(path: Path | None, option: str) -> Iterator[TextIO | None]:
         raise UsageError(f"{option} {path}: cannot write ({error.strerror})") from None
     with stream:
         yield stream
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, many: bool) -> None:
+    """What every command that runs scenarios takes: `--profile` (one, or with `many` a list
+    or `all`), repeatable `--set SWITCH=BOOL`, and `--json`.
+    """
+    names = ", ".join(p.value for p in Profile)
+    if many:
+        parser.add_argument(
+            "--profile",
+            default=Profile.CURRENT.value,
+            metavar="P[,P...]|all",
+            help=f"profiles to run, from {names}, separated by commas, or all (default: current)",
+        )
+    else:
+        parser.add_argument(
+            "--profile",
+            choices=[p.value for p in Profile],
+            default=Profile.CURRENT.value,
+            help="before the change, as merged, or with the follow-ups (default: current)",
+        )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SWITCH=BOOL",
+        help="flip one behaviour switch of every profile run, e.g. report_session_link=false; "
+        "repeatable ('sharesim profiles' lists them)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per run on standard output instead of the tables",
+    )
+
+
+def designs_from(args: argparse.Namespace) -> tuple[tuple[Profile, ...], dict[str, bool]]:
+    """The profiles and the switch overrides the design options chose."""
+    return parse_profiles(args.profile), parse_settings(args.set)

@@ -12,14 +12,16 @@ from typing import Any, TextIO
 
 import structlog
 
-from actors.rules.profiles import Profile, SwitchError, Switches
+from actors.rules.profiles import Profile
 from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import output, seed
+from scenarios.cli.options import add_run_options, designs_from, output, seed
+from scenarios.designs import design_name, overrides_of, switches_for
 from scenarios.diagram import mermaid
-from scenarios.faults import parse_faults
+from scenarios.faults import format_faults, parse_faults
+from scenarios.results import to_json as results_json
 from scenarios.runner import RunResult, run_scenario
 from scenarios.usage import UsageError
 
@@ -32,23 +34,15 @@ def register(commands: Any) -> None:
         "run",
         help="run scenarios and check what every viewer saw",
         description=(
-            "Run scenarios (all bundled ones by default) under one profile and check every "
-            "expectation. Prints a summary table and, for each failed expectation, what was "
+            "Run scenarios (all bundled ones by default) under one profile or several and check "
+            "every expectation. Prints a summary table and, for each failed expectation, what was "
             "expected, what the viewer showed and the messages around it. Exits 0 only when "
             "every expectation holds."
         ),
     )
     run.add_argument("scenarios", nargs="*", metavar="NAME|PATH", help="scenario names or files")
     run.add_argument("--all", action="store_true", help="run every bundled scenario (the default)")
-    run.add_argument(
-        "--profile",
-        choices=[p.value for p in Profile],
-        default=Profile.CURRENT.value,
-        help="before the change, as merged, or with the follow-ups (default: current)",
-    )
-    run.add_argument(
-        "--set", action="append", default=[], metavar="SWITCH=BOOL", help="override one switch"
-    )
+    add_run_options(run, many=True)
     run.add_argument(
         "--seed",
         type=seed,
@@ -84,7 +78,7 @@ def register(commands: Any) -> None:
         "--diagram",
         type=Path,
         metavar="FILE",
-        help="write a Mermaid sequence diagram (one scenario)",
+        help="write a Mermaid sequence diagram (one run)",
     )
     run.add_argument(
         "-v",
@@ -121,10 +115,10 @@ def run_command(args: argparse.Namespace) -> int:
     scenarios = (
         [catalog.load(name) for name in args.scenarios] if args.scenarios else catalog.load_all()
     )
-    if args.diagram and len(scenarios) != 1:
-        raise UsageError(f"--diagram draws one scenario; {len(scenarios)} were selected")
-    profile = Profile(args.profile)
-    switches = _switches(profile, args.set)
+    profiles, overrides = designs_from(args)
+    runs = [(scenario, profile) for scenario in scenarios for profile in profiles]
+    if args.diagram and len(runs) != 1:
+        raise UsageError(f"--diagram draws one run; {len(runs)} were selected")
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
     results: list[RunResult] = []
@@ -135,15 +129,21 @@ def run_command(args: argparse.Namespace) -> int:
         logging_for_run(args.verbose, log_json),
         catching_interrupts() as interruption,
     ):
-        for index, scenario in enumerate(scenarios, 1):
+        for index, (scenario, profile) in enumerate(runs, 1):
+            switches = switches_for(profile, overrides)
+            design = design_name(profile, overrides_of(profile, switches))
             print(
-                f"[{index}/{len(scenarios)}] {scenario.name} ({profile.value}) ...",
-                file=sys.stderr,
-                flush=True,
+                f"[{index}/{len(runs)}] {scenario.name} ({design}) ...", file=sys.stderr, flush=True
             )
-            if trace_file is not None and len(scenarios) > 1:
+            if trace_file is not None:
                 header = {
-                    "run": {"scenario": scenario.name, "profile": profile.value, "seed": args.seed}
+                    "run": {
+                        "scenario": scenario.name,
+                        "profile": profile.value,
+                        "overrides": overrides_of(profile, switches),
+                        "seed": args.seed,
+                        "faults": format_faults(faults),
+                    }
                 }
                 trace_file.write(json.dumps(header) + "\n")
             result = run_scenario(
@@ -156,33 +156,21 @@ def run_command(args: argparse.Namespace) -> int:
                 trace_sink=trace_file,
             )
             results.append(result)
+            if args.json:
+                print(results_json(result), flush=True)
             if diagram_file is not None and result.trace is not None:
-                diagram_file.write(
-                    mermaid(result.trace, title=f"{scenario.name} ({profile.value})")
-                )
-    print(report.summary(results))
-    if interruption.happened:
-        print(f"interrupted: {len(results)} of {len(scenarios)} runs finished")
+                diagram_file.write(mermaid(result.trace, title=f"{scenario.name} ({design})"))
     failed = [r for r in results if not r.passed]
-    for result in failed:
-        print()
-        print(report.failures(result))
+    if not args.json:
+        print(report.summary(results))
+        if interruption.happened:
+            print(f"interrupted: {len(results)} of {len(runs)} runs finished")
+        for result in failed:
+            print()
+            print(report.failures(result))
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if failed else 0
-
-
-def _switches(profile: Profile, settings: list[str]) -> Switches:
-    overrides: dict[str, object] = {}
-    for setting in settings:
-        name, sep, value = setting.partition("=")
-        if not sep or value.lower() not in ("true", "false"):
-            raise UsageError(f"--set expects SWITCH=true or SWITCH=false, got {setting!r}")
-        overrides[name.strip()] = value.lower() == "true"
-    try:
-        return profile.switches().with_overrides(overrides)
-    except SwitchError as error:
-        raise UsageError(str(error)) from None
 
 
 @contextlib.contextmanager

@@ -46,7 +46,7 @@ def test_bad_options_are_one_line_errors(capsys: pytest.CaptureFixture[str]) -> 
     err = capsys.readouterr().err
     assert "no scenario of that name" in err
     assert "--set expects SWITCH=true or SWITCH=false" in err
-    assert "--diagram draws one scenario" in err
+    assert "--diagram draws one run" in err
     assert "Traceback" not in err
 
 
@@ -76,7 +76,8 @@ def test_trace_and_diagram_files(tmp_path: Path) -> None:
     trace, diagram = tmp_path / "trace.jsonl", tmp_path / "flow.mmd"
     args = ["run", "remote-local-share-parent", "--trace", str(trace), "--diagram", str(diagram)]
     assert main(args) == 0
-    records = [json.loads(line) for line in trace.read_text().splitlines()]
+    header, *records = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert header["run"]["scenario"] == "remote-local-share-parent"
     assert {"t", "from", "to", "channel", "type", "ids"} == set(records[0])
     assert any(r["type"] == "UpdateAgentTask" for r in records)
     text = diagram.read_text()
