@@ -20,9 +20,10 @@ from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.options import add_run_options, designs_from, output, seed
 from scenarios.designs import design_name, overrides_of, switches_for
 from scenarios.diagram import mermaid
-from scenarios.faults import format_faults, parse_faults
+from scenarios.faults import actor_names, format_faults, parse_faults
 from scenarios.results import to_json as results_json
 from scenarios.runner import RunResult, run_scenario
+from scenarios.schema import Scenario
 from scenarios.usage import UsageError
 
 #: The widest line `sharesim list` prints.
@@ -87,6 +88,12 @@ def register(commands: Any) -> None:
         default=0,
         help="more console logging (-v info, -vv debug)",
     )
+    run.add_argument(
+        "--actor",
+        metavar="NAME",
+        help="console logging of this actor only (a viewer, an agent, a server); "
+        "implies -v; --log-json still gets every actor",
+    )
     run.set_defaults(run=run_command)
 
     listing = commands.add_parser(
@@ -117,18 +124,26 @@ def run_command(args: argparse.Namespace) -> int:
     )
     profiles, overrides = designs_from(args)
     runs = [(scenario, profile) for scenario in scenarios for profile in profiles]
+    if args.actor is not None:
+        _check_actor(args.actor, scenarios)
     if args.diagram and len(runs) != 1:
         raise UsageError(f"--diagram draws one run; {len(runs)} were selected")
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
+    verbosity = max(args.verbose, 1) if args.actor else args.verbose
     results: list[RunResult] = []
     with (
         output(args.log_json, "--log-json") as log_json,
         output(args.trace, "--trace") as trace_file,
         output(args.diagram, "--diagram") as diagram_file,
-        logging_for_run(args.verbose, log_json),
+        logging_for_run(verbosity, log_json, actor=args.actor),
         catching_interrupts() as interruption,
     ):
+        if verbosity:
+            faults_text = format_faults(faults) or "none"
+            print(
+                f"seed {args.seed}, transport {mode.value}, faults {faults_text}", file=sys.stderr
+            )
         for index, (scenario, profile) in enumerate(runs, 1):
             switches = switches_for(profile, overrides)
             design = design_name(profile, overrides_of(profile, switches))
@@ -173,10 +188,23 @@ def run_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _check_actor(name: str, scenarios: list[Scenario]) -> None:
+    """`--actor` must name an actor of some selected scenario: a typo would just hide every line."""
+    known = {"session-server", "task-server"}
+    for scenario in scenarios:
+        known |= set(actor_names(scenario)) | {child.name for child in scenario.children}
+    if name not in known:
+        raise UsageError(
+            f"--actor {name!r} is no actor of these runs; actors: {', '.join(sorted(known))}"
+        )
+
+
 @contextlib.contextmanager
-def logging_for_run(verbosity: int, json_stream: TextIO | None) -> Iterator[None]:
+def logging_for_run(
+    verbosity: int, json_stream: TextIO | None, *, actor: str | None = None
+) -> Iterator[None]:
     """Log for the duration of the runs only, so no sink outlives its file."""
-    configure_logging(verbosity=verbosity, json_stream=json_stream)
+    configure_logging(verbosity=verbosity, json_stream=json_stream, actor=actor)
     try:
         yield
     finally:
