@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Sequence
 
+from actors.runtime.logs import ConsoleLines
+from actors.runtime.trace import TraceRecord
 from scenarios import catalog
 from scenarios.designs import design_name, settings_of
 from scenarios.faults import format_faults
@@ -108,10 +111,73 @@ def _failure(failure: Failure) -> str:
     for mismatch in failure.mismatches:
         lines.append(f"      {mismatch.key}: expected {_show(mismatch.expected)}")
         lines.append(f"      {' ' * len(mismatch.key)}  but saw  {_show(mismatch.observed)}")
+    if failure.decisions:
+        lines.append("      why (the decisions that led here, latest last):")
+        lines += [f"      {_DECISION(None, 'info', dict(d))}" for d in failure.decisions]
+    if failure.faults:
+        lines.append("      faults injected:")
+        lines += [f"      {_fault(record)}" for record in failure.faults]
     if failure.trace:
         lines.append("      trace (latest messages of this viewer):")
         lines += [f"        {record.to_json()}" for record in failure.trace]
     return "\n".join(lines)
+
+
+def shown(result: RunResult) -> str:
+    """What every viewer showed when the run ended, written as the expectations that hold.
+
+    Pasted into a scenario file, each block is an expectation of the run's end.
+    """
+    design = design_name(result.profile, result.overrides)
+    lines = [
+        f"{result.scenario.name} [{design}, seed {result.seed}]: "
+        f"what each viewer showed at {result.end_time:g} s"
+    ]
+    for viewer, values in result.shown.items():
+        scope = result.views.get(viewer, {}).get("scope", "?")
+        lines += [
+            "",
+            f"[[expect]]  # {scope} link",
+            f"profiles = [{_toml(result.profile.value)}]",
+            f"viewer = {_toml(viewer)}",
+        ]
+        for key, value in values.items():
+            if key == "task_requests":
+                lines.append(f"max_task_requests = {value}  # all requests of this viewer's user")
+            else:
+                lines.append(f"{key} = {_toml(value)}")
+    return "\n".join(lines)
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml(value: object) -> str:
+    """A TOML value for what `observed_values` holds: text, flags, numbers, lists, tables."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = [
+            f"{key if _BARE_KEY.match(key) else json.dumps(key)} = {_toml(item)}"
+            for key, item in value.items()
+        ]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    return json.dumps(str(value))
+
+
+#: Decisions read like console log lines: time, actor, event, ids, the rest.
+_DECISION = ConsoleLines(colors=False)
+
+
+def _fault(record: TraceRecord) -> str:
+    """`  12.500  fault  PartitionStarted viewer / task-server until=30`."""
+    details = " ".join(f"{key}={value}" for key, value in sorted(record.ids.items()))
+    line = f"{record.t:10.3f}  {'fault':<24} {record.type} {record.src} / {record.dst}"
+    return line + (f" {details}" if details else "")
 
 
 def _show(value: object) -> str:

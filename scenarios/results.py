@@ -63,6 +63,7 @@ def record(result: RunResult) -> dict[str, object]:
         ],
         "snapshots": result.observations,
         "viewers": result.views,
+        "shown": result.shown,
     }
 
 

@@ -10,7 +10,7 @@ does not crash it.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -28,7 +28,7 @@ from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import overrides_of
-from scenarios.expectations import Comparison, Mismatch, compare
+from scenarios.expectations import Comparison, Mismatch, compare, observed_values
 from scenarios.faults import FaultKind, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
@@ -45,16 +45,25 @@ _OUTCOME_STATE = {
 }
 #: How many trace records around a failure a report shows.
 TRACE_SLICE = 12
+#: How many of the decisions leading to a failure a report shows.
+DECISION_SLICE = 16
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A failed expectation (with mismatches) or a step that could not be carried out."""
+    """A failed expectation (with mismatches) or a step that could not be carried out.
+
+    For an expectation, `decisions` are the logged decisions that led to what
+    the viewer showed (its own, and those of every agent and server), and
+    `faults` the faults injected before it, so a report can say why.
+    """
 
     what: str
     at: float
     mismatches: tuple[Mismatch, ...] = ()
     trace: tuple[TraceRecord, ...] = ()
+    decisions: tuple[Mapping[str, object], ...] = ()
+    faults: tuple[TraceRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,8 @@ class RunResult:
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
     views: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: The same, keyed and shaped like a scenario file's checks (`sharesim run --show`).
+    shown: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -211,10 +222,13 @@ class _Play:
         kept = [
             p for p in self.conditions.partitions if not (p.actor == actor and p.end == math.inf)
         ]
+        trace = self.world.simulation.trace
         if step.kind is StepKind.DISCONNECT:
             kept += [Partition(actor, server, now, math.inf) for server in _SERVERS]
             self.conditions.partitions = tuple(kept)
             for server in _SERVERS:
+                _log.info("fault", kind="partition", actor=actor, server=server, until="reconnect")
+                trace.fault(now, actor, server, "PartitionStarted", until="reconnect")
                 for link in self.world.simulation.network.links_between(actor, server):
                     await link.drop()
         else:
@@ -224,6 +238,9 @@ class _Play:
                 if p.actor == actor and p.end == math.inf and now > p.start
             ]
             self.conditions.partitions = tuple(kept + ended)
+            for partition in ended:
+                _log.info("fault_ended", kind="partition", actor=actor, server=partition.server)
+                trace.fault(now, actor, partition.server, "PartitionEnded")
 
     def _actor_name(self, name: str) -> str:
         if name in self.world.viewers:
@@ -236,11 +253,7 @@ class _Play:
                 raise WorldError(f"{expectation.viewer} has not opened its link yet")
             observation = await self.world.observe(expectation.viewer)
             user = next(v.user for v in self.scenario.viewers if v.name == expectation.viewer)
-            task_ids = {
-                name: task_id
-                for name in self.scenario.agent_names()
-                if (task_id := self._maybe_task_id(name)) is not None
-            }
+            task_ids = self._task_ids()
             comparisons = compare(
                 expectation,
                 observation,
@@ -259,18 +272,45 @@ class _Play:
                 observation.snapshot.to_dict()
             )
             if mismatches:
-                trace = self.world.simulation.trace.involving([expectation.viewer])[-TRACE_SLICE:]
+                trace = self.world.simulation.trace
                 where = f" (line {expectation.line})" if expectation.line else ""
                 self.result.failures.append(
                     Failure(
                         f"{expectation.viewer} at {now:g} s{where}",
                         now,
                         tuple(mismatches),
-                        tuple(trace),
+                        tuple(trace.involving([expectation.viewer])[-TRACE_SLICE:]),
+                        self._decisions_behind(expectation.viewer),
+                        tuple(trace.fault_records()),
                     )
                 )
 
         return run_check
+
+    def note_final_views(self) -> None:
+        """What every viewer shows now, read directly as the invariants do (asking the
+        viewers would add steps to the schedule and change the run)."""
+        task_ids = self._task_ids()
+        for name, viewer in self.world.viewers.items():
+            observation = viewer.observe()
+            user = next(v.user for v in self.scenario.viewers if v.name == name)
+            self.result.views[name] = observation.snapshot.to_dict()
+            self.result.shown[name] = observed_values(
+                observation, task_ids=task_ids, task_requests=self.world.task_requests(user)
+            )
+
+    def _task_ids(self) -> dict[str, str]:
+        return {
+            name: task_id
+            for name in self.scenario.agent_names()
+            if (task_id := self._maybe_task_id(name)) is not None
+        }
+
+    def _decisions_behind(self, viewer: str) -> tuple[Mapping[str, object], ...]:
+        """The viewer's decisions and those of every agent and server, latest last."""
+        others = set(self.world.viewers) - {viewer}
+        chain = [d for d in self.world.simulation.trace.decisions if d.get("actor") not in others]
+        return tuple(chain[-DECISION_SLICE:])
 
     def _maybe_task_id(self, name: str) -> str | None:
         try:
@@ -288,8 +328,12 @@ async def play_scenario(
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
+    frames_sink: TextIO | None = None,
 ) -> RunResult:
-    """Run one scenario inside the current Trio run, checking invariants throughout."""
+    """Run one scenario inside the current Trio run, checking invariants throughout.
+
+    `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
+    """
     switches = overrides or profile.switches()
     result = RunResult(scenario, profile, seed, faults=faults)
     result.overrides = overrides_of(profile, switches)
@@ -306,14 +350,13 @@ async def play_scenario(
     ) as world:
         monitor = InvariantMonitor(world)
         world.simulation.trace.observers.append(monitor.after_delivery)
-        await _Play(scenario, profile, world, result).play()
-        # Read directly, as the invariants do: asking would add a step to the schedule.
-        result.views = {
-            name: viewer.observe().snapshot.to_dict() for name, viewer in world.viewers.items()
-        }
+        world.simulation.trace.frames = frames_sink
+        play = _Play(scenario, profile, world, result)
+        await play.play()
+        play.note_final_views()
         result.violations = monitor.violations
         result.end_time = trio.current_time()
-        result.messages = len(world.simulation.trace)
+        result.messages = world.simulation.trace.messages
         result.task_requests = sum(world.tasks.store.requests.values())
         result.trace = world.simulation.trace
     return result
@@ -328,6 +371,7 @@ def run_scenario(
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
+    frames_sink: TextIO | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
 ) -> RunResult:
     """Run one scenario in a fresh, seeded Trio run."""
@@ -341,6 +385,7 @@ def run_scenario(
             overrides=overrides,
             faults=faults,
             trace_sink=trace_sink,
+            frames_sink=frames_sink,
         )
 
     seed_scheduler(seed)

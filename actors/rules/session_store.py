@@ -322,6 +322,7 @@ class SessionStore:
         state.session_id = manifest.session_id
         self._notes.info(
             "session_created",
+            decision=True,
             session_id=manifest.session_id,
             sharer_id=manifest.sharer_id,
             source_task_id=manifest.source_task_id,
@@ -356,7 +357,9 @@ class SessionStore:
             reason = sharer.ReconnectFailureReason.WRONG_FIREBASE_UID
         if reason is not None or session is None:
             failure = reason or sharer.ReconnectFailureReason.INVALID
-            self._notes.info("reconnect_refused", session_id=session_id, reason=failure.value)
+            self._notes.info(
+                "reconnect_refused", decision=True, session_id=session_id, reason=failure.value
+            )
             return [
                 Send(conn, sharer.FailedToReconnect(failure)),
                 Close(conn, CLOSE_POLICY, f"reconnect refused: {failure.value}"),
@@ -400,7 +403,10 @@ class SessionStore:
             return []
         session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
         self._notes.info(
-            "source_task_id_updated", session_id=session.session_id, source_task_id=source_task_id
+            "source_task_id_updated",
+            decision=True,
+            session_id=session.session_id,
+            source_task_id=source_task_id,
         )
         update = viewer.SourceTaskIdUpdated(source_task_id)
         return [Send(c, update) for c in _viewer_conns(session)]
@@ -416,7 +422,9 @@ class SessionStore:
             ]
         if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
             del self.sessions[session.session_id]
-        self._notes.info("session_ended", session_id=session.session_id, reason=reason.value)
+        self._notes.info(
+            "session_ended", decision=True, session_id=session.session_id, reason=reason.value
+        )
         return actions
 
     # -- viewer ------------------------------------------------------------------
@@ -532,7 +540,7 @@ class SessionStore:
     def _refuse(
         self, conn: ConnId, session_id: str | None, reason: viewer.JoinFailureReason
     ) -> list[Action]:
-        self._notes.info("join_refused", session_id=session_id, reason=reason.value)
+        self._notes.info("join_refused", decision=True, session_id=session_id, reason=reason.value)
         return [
             Send(conn, viewer.FailedToJoin(reason)),
             Close(conn, CLOSE_POLICY, f"join refused: {reason.value}"),

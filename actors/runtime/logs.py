@@ -5,8 +5,17 @@ contextvars; Trio copies the context into each task it spawns, so a helper task
 logs with its actor's context. Timestamps come from the Trio clock, never the
 wall clock, so two runs of one seed produce identical JSON lines.
 
-Pipeline: merge contextvars -> level -> virtual time -> JSON file (every level)
--> console filters (the chosen level, perhaps one actor) -> console lines.
+Pipeline: merge contextvars -> level -> virtual time -> sequence number ->
+decisions kept -> JSON file (every level) -> console filters (the chosen level,
+perhaps one actor) -> console lines.
+
+Inside a simulation every line carries `seq`, the sequence number of the
+latest trace record, so a log line sorts after that record and before the
+next one. Events logged with `decision=True` are the choices an outcome hangs
+on (a share stamped without a task id, discovery skipped, a link refused);
+the simulation's trace keeps them, so a failed expectation can show the chain
+that led to it. Info and up always pass through these steps, whatever the
+console shows, so a run keeps the same decisions at every verbosity.
 
 A console line leads with virtual time and actor, then the event, then ids,
 then the rest. The run's constant context (command, scenario, profile,
@@ -17,6 +26,7 @@ Colour is used only when the console is a terminal.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -27,6 +37,8 @@ from typing import Any, TextIO
 import structlog
 import trio
 
+from actors.runtime.trace import Trace
+
 EventDict = MutableMapping[str, Any]
 
 
@@ -34,6 +46,31 @@ def stamp_virtual_time(_logger: object, _method: str, event_dict: EventDict) -> 
     """Add `t`, seconds of virtual time, when called inside a Trio run."""
     with contextlib.suppress(RuntimeError):
         event_dict.setdefault("t", round(trio.current_time(), 6))
+    return event_dict
+
+
+#: The trace of the simulation the current task belongs to, if any.
+_TRACE: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("trace", default=None)
+
+
+def follow_trace(trace: Trace) -> None:
+    """Number this task's log lines (and those of the tasks it starts) after `trace`."""
+    _TRACE.set(trace)
+
+
+def stamp_sequence(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    """Add `seq`, the sequence number of the latest trace record, inside a simulation."""
+    trace = _TRACE.get()
+    if trace is not None:
+        event_dict.setdefault("seq", trace.position)
+    return event_dict
+
+
+def keep_decisions(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    """Hand events marked `decision=True` to the simulation's trace."""
+    trace = _TRACE.get()
+    if trace is not None and event_dict.get("decision") is True:
+        trace.note_decision(event_dict)
     return event_dict
 
 
@@ -86,6 +123,8 @@ class ActorFilter:
 
 #: Context bound for a whole run; the console leaves it out of every line.
 RUN_CONTEXT = frozenset({"command", "scenario", "profile", "overrides", "seed"})
+#: Bookkeeping the console leaves out: the files keep it.
+_NOT_SHOWN = frozenset({"seq", "decision"})
 
 _LEVEL_COLOURS = {
     "debug": "\x1b[2m",
@@ -117,7 +156,7 @@ class ConsoleLines:
         if fields.get("role") == actor:
             del fields["role"]
         traceback = fields.pop("exception", None)
-        for key in RUN_CONTEXT:
+        for key in RUN_CONTEXT | _NOT_SHOWN:
             fields.pop(key, None)
         when = f"{t:10.3f}" if isinstance(t, int | float) else " " * 10
         marker = "" if level == "info" else f"{level.upper()} "
@@ -155,6 +194,8 @@ def configure_logging(
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         stamp_virtual_time,
+        stamp_sequence,
+        keep_decisions,
     ]
     if json_stream is not None:
         processors.append(JsonLinesSink(json_stream))
@@ -162,9 +203,10 @@ def configure_logging(
     if actor is not None:
         processors.append(ActorFilter(actor))
     processors.append(ConsoleLines(colors=_is_terminal(out)))
-    # With no JSON sink, events below the console level go nowhere: the logger
-    # drops them before any processor runs, which keeps quiet runs fast.
-    lowest = logging.DEBUG if json_stream is not None else console_level
+    # With no JSON sink, events below the console level (but for info, which
+    # may hold decisions) go nowhere: the logger drops them before any
+    # processor runs, which keeps quiet runs fast.
+    lowest = logging.DEBUG if json_stream is not None else min(console_level, logging.INFO)
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(lowest),

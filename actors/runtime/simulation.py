@@ -20,6 +20,7 @@ import trio.testing
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.determinism import SeededRandom, seed_scheduler
 from actors.runtime.faults import FaultInjector
+from actors.runtime.logs import follow_trace
 from actors.runtime.stage import Stage, open_stage
 from actors.runtime.trace import Trace
 from actors.runtime.transport import Mode, Network
@@ -67,6 +68,7 @@ async def open_simulation(
     conditions = conditions or NetworkConditions()
     conditions.rng = rng.stream("latency")
     trace = Trace(trace_sink)
+    follow_trace(trace)
     network = Network(mode, trace, conditions)
     structlog.contextvars.bind_contextvars(seed=seed, **(log_context or {}))
     async with open_stage() as stage:

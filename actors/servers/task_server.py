@@ -97,6 +97,7 @@ class TaskServer(WebSocketServer):
             except TaskRefused as refused:
                 _log.info(
                     "request_refused",
+                    decision=True,
                     principal=principal,
                     endpoint=endpoint,
                     reason=refused.message,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -19,6 +20,8 @@ from scenarios.schema import ScenarioError
 from scenarios.usage import UsageError
 
 Command = Callable[[argparse.Namespace], int]
+#: The exit code when the reader of standard output went away (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with sigterm_as_interrupt():
             return command(args)
+    except BrokenPipeError:
+        # The reader went away (`sharesim decode ... | head`): nothing left to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (UsageError, ScenarioError, OSError) as error:
         for line in str(error).splitlines():
             print(f"sharesim {args.command}: {line}", file=sys.stderr)

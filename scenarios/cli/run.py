@@ -76,10 +76,23 @@ def register(commands: Any) -> None:
         help="write the message trace as JSON lines (- for standard output)",
     )
     run.add_argument(
+        "--frames",
+        type=Path,
+        metavar="FILE",
+        help="write every received frame whole, as JSON lines 'sharesim decode' reads back "
+        "(- for standard output)",
+    )
+    run.add_argument(
         "--diagram",
         type=Path,
         metavar="FILE",
         help="write a Mermaid sequence diagram (one run)",
+    )
+    run.add_argument(
+        "--show",
+        action="store_true",
+        help="print what every viewer showed at the end of each run, written as "
+        "expectations that hold, even when the run passes",
     )
     run.add_argument(
         "-v",
@@ -135,6 +148,7 @@ def run_command(args: argparse.Namespace) -> int:
     with (
         output(args.log_json, "--log-json") as log_json,
         output(args.trace, "--trace") as trace_file,
+        output(args.frames, "--frames") as frames_file,
         output(args.diagram, "--diagram") as diagram_file,
         logging_for_run(verbosity, log_json, actor=args.actor),
         catching_interrupts() as interruption,
@@ -150,17 +164,18 @@ def run_command(args: argparse.Namespace) -> int:
             print(
                 f"[{index}/{len(runs)}] {scenario.name} ({design}) ...", file=sys.stderr, flush=True
             )
-            if trace_file is not None:
-                header = {
-                    "run": {
-                        "scenario": scenario.name,
-                        "profile": profile.value,
-                        "overrides": overrides_of(profile, switches),
-                        "seed": args.seed,
-                        "faults": format_faults(faults),
-                    }
+            header = {
+                "run": {
+                    "scenario": scenario.name,
+                    "profile": profile.value,
+                    "overrides": overrides_of(profile, switches),
+                    "seed": args.seed,
+                    "faults": format_faults(faults),
                 }
-                trace_file.write(json.dumps(header) + "\n")
+            }
+            for stream in (trace_file, frames_file):
+                if stream is not None:
+                    stream.write(json.dumps(header) + "\n")
             result = run_scenario(
                 scenario,
                 profile,
@@ -169,6 +184,7 @@ def run_command(args: argparse.Namespace) -> int:
                 overrides=switches,
                 faults=faults,
                 trace_sink=trace_file,
+                frames_sink=frames_file,
             )
             results.append(result)
             if args.json:
@@ -183,6 +199,10 @@ def run_command(args: argparse.Namespace) -> int:
         for result in failed:
             print()
             print(report.failures(result))
+        if args.show:
+            for result in results:
+                print()
+                print(report.shown(result))
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if failed else 0

@@ -78,7 +78,7 @@ def test_trace_and_diagram_files(tmp_path: Path) -> None:
     assert main(args) == 0
     header, *records = [json.loads(line) for line in trace.read_text().splitlines()]
     assert header["run"]["scenario"] == "remote-local-share-parent"
-    assert {"t", "from", "to", "channel", "type", "ids"} == set(records[0])
+    assert {"seq", "t", "from", "to", "channel", "type", "ids"} == set(records[0])
     assert any(r["type"] == "UpdateAgentTask" for r in records)
     text = diagram.read_text()
     assert text.startswith("sequenceDiagram\n")
