@@ -393,5 +393,10 @@ def run_scenario(
         return trio.run(play, clock=make_clock(mode, time_scale))
     except ActorCrashed as crash:
         return RunResult(
-            scenario, profile, seed, failures=[Failure(f"simulation error: {crash}", 0.0)]
+            scenario,
+            profile,
+            seed,
+            failures=[Failure(f"simulation error: {crash}", 0.0)],
+            overrides=overrides_of(profile, overrides or profile.switches()),
+            faults=faults,
         )

@@ -133,6 +133,9 @@ def test_explore_and_matrix_json(capsys: pytest.CaptureFixture[str]) -> None:
     seeds = _json_lines(capsys.readouterr().out)
     assert sorted(r["seed"] for r in seeds) == [0, 1, 2]
     assert all(r["faults"] == ["latency", "drop", "partition"] for r in seeds)
+    events = [e for r in seeds for e in r["fault_events"]]  # type: ignore[attr-defined]
+    assert {e["type"] for e in events} >= {"Drop", "PartitionStarted"}
+    assert all(e["server"] in ("session-server", "task-server") for e in events)
     main(["matrix", PARENT, "--json"])
     cells = _json_lines(capsys.readouterr().out)
     assert [c["profile"] for c in cells] == ["legacy", "current", "followups"]
