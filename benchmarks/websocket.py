@@ -13,6 +13,7 @@ import time
 
 import trio
 
+from actors.rules.credentials import SeededCredentials
 from actors.runtime.determinism import seed_scheduler
 from actors.runtime.simulation import make_clock, open_simulation
 from actors.runtime.transport import Link, Mode
@@ -31,7 +32,7 @@ TARGET_RATIO = 0.5
 async def _fan_out(mode: Mode, stream: list[OrderedTerminalEvent], viewers: int) -> float:
     async with open_simulation(mode=mode) as simulation, trio.open_nursery() as nursery:
         network = simulation.network
-        server = SessionServer(network, simulation.random.stream("sessions"))
+        server = SessionServer(network, SeededCredentials(simulation.random.stream))
         await simulation.stage.start(server)
         up = await network.connect("sharer", server.name, "/sessions/create", nursery)
         up.send(sharer.Initialize(sharer.InitPayload(UserId("sharer"))))

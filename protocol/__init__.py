@@ -38,8 +38,10 @@ from .runs import Execution as Execution
 from .runs import RunRecord as RunRecord
 from .runs import RunState as RunState
 from .secrets import ReconnectToken as ReconnectToken
+from .secrets import SeatToken as SeatToken
 from .secrets import Secret as Secret
 from .secrets import SessionSecret as SessionSecret
+from .secrets import TaskToken as TaskToken
 from .sharer import EndSession as EndSession
 from .sharer import EventsProcessedAck as EventsProcessedAck
 from .sharer import FailedToInitializeSession as FailedToInitializeSession

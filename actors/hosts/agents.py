@@ -41,7 +41,7 @@ from actors.rules.session_link import SessionLinkReporter
 from actors.runtime.actor import Actor
 from actors.runtime.stage import Stage
 from actors.runtime.transport import Network
-from protocol import AgentExchange, RunRecord, RunState, sharer, tasks
+from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
 from protocol.events import ChildRunUpdated
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
@@ -152,12 +152,10 @@ class AgentSetup:
     network: Network
     stage: Stage
     switches: Switches
+    #: The task server's token for this user, obtained when the simulation was set up.
+    task_token: TaskToken
     user: str = "alice"
     driver: str = "driver"
-
-    @property
-    def principal(self) -> str:
-        return f"user:{self.user}"
 
 
 @dataclass
@@ -202,7 +200,7 @@ class Agent(Actor):
     def tasks(self) -> TaskClient:
         if self._tasks is None:
             self._tasks = TaskClient(
-                self.name, self.setup.principal, self.setup.network, self.nursery
+                self.name, self.setup.task_token, self.setup.network, self.nursery
             )
         return self._tasks
 

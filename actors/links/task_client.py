@@ -19,6 +19,7 @@ import trio
 from actors.runtime.backoff import delays
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import tasks
+from protocol.secrets import TaskToken
 
 _log = structlog.get_logger("sharesim.task_client")
 
@@ -35,12 +36,12 @@ class TaskCallFailed(Exception):
 
 
 class TaskClient:
-    """Request/reply over one WebSocket to the task server, as `principal`."""
+    """Request/reply over one WebSocket to the task server, as whoever `token` was issued to."""
 
     def __init__(
         self,
         owner: str,
-        principal: str,
+        token: TaskToken,
         network: Network,
         nursery: trio.Nursery,
         *,
@@ -48,7 +49,7 @@ class TaskClient:
         timeout: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self._owner = owner
-        self.principal = principal
+        self._token = token
         self._network = network
         self._nursery = nursery
         self._server = server
@@ -103,7 +104,7 @@ class TaskClient:
                     self._link = await self._network.connect(
                         self._owner,
                         self._server,
-                        f"/tasks?principal={self.principal}",
+                        f"/tasks?token={self._token.reveal()}",
                         self._nursery,
                     )
                 except LinkRefused as refused:

@@ -129,7 +129,10 @@ class Link:
         self._ended = False
 
     def __repr__(self) -> str:
-        return f"Link#{self.id}({self.local}->{self.peer} {self.resource})"
+        # The path only: a resource's query carries secrets (`pwd`, `token`), and
+        # this text goes into log lines and errors.
+        path = self.resource.partition("?")[0]
+        return f"Link#{self.id}({self.local}->{self.peer} {path})"
 
     def send(self, message: AnyMessage) -> None:
         """Queue a message; it leaves after the link's latency, in send order.
@@ -143,7 +146,8 @@ class Link:
         self._enqueue(self._network.frames.encode(message))
 
     def send_raw(self, text: str) -> None:
-        """Queue an arbitrary text frame (tests of how servers treat bad input)."""
+        """Queue a frame already encoded: one a server encoded once for many links,
+        or any text at all (tests of how servers treat bad input)."""
         if self.closed:
             _log.debug("send_on_closed_link", link=repr(self), type="raw")
             return

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from random import Random
 
 import structlog
 import trio
 
+from actors.rules.credentials import Credentials
 from actors.rules.session_store import (
     Action,
     Close,
     ConnKind,
+    EventFrame,
     Send,
     ServerSwitches,
+    SessionLimits,
     SessionStore,
     StartGrace,
     classify_route,
@@ -51,15 +53,18 @@ class SessionServer(WebSocketServer):
     def __init__(
         self,
         network: Network,
-        rng: Random,
+        credentials: Credentials,
         *,
         name: str = "session-server",
         switches: ServerSwitches | None = None,
+        limits: SessionLimits | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = SessionStore(rng, switches, notes=_log)
+        self.store = SessionStore(
+            credentials, switches, notes=_log, limits=limits, clock=trio.current_time
+        )
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
         kind = classify_route(resource)
@@ -89,7 +94,11 @@ class SessionServer(WebSocketServer):
         for action in actions:
             if isinstance(action, Send):
                 link = self.links.get(action.conn)
-                if link is not None:
+                if link is None:
+                    continue
+                if isinstance(action.message, EventFrame):
+                    link.send_raw(action.message.text)  # encoded once, when it arrived
+                else:
                     link.send(action.message)
             elif isinstance(action, Close):
                 link = self.links.get(action.conn)

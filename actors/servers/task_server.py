@@ -1,7 +1,9 @@
 """The task server actor: `TaskStore` rules behind a WebSocket listener.
 
-A client connects to `/tasks?principal=NAME` and sends requests, each with a
-`request_id` its reply echoes. Every request is counted per principal and
+A client connects to `/tasks?token=TOKEN`, with the token the server issued
+to its principal, and sends requests, each with a `request_id` its reply
+echoes. A link whose token the server did not issue is closed (1008) before
+any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
 is what designers compare.
 """
@@ -14,8 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import structlog
 import trio
 
+from actors.rules.credentials import Credentials
 from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
-from actors.runtime.transport import Link, MalformedFrame, Network
+from actors.runtime.transport import CLOSE_POLICY, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
 from protocol.message import tag_of
@@ -40,12 +43,14 @@ class Grant:
     task_id: str
 
 
-def principal_of(resource: str) -> str | None:
-    parts = urlsplit(resource)
-    if parts.path != "/tasks":
-        return None
-    names = parse_qs(parts.query).get("principal")
-    return names[0] if names and names[0] else None
+#: Why a link without a valid token is closed; the same whatever was wrong with it.
+UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
+
+
+def token_of(resource: str) -> str | None:
+    """The `token` a `/tasks` resource presents, if any."""
+    tokens = parse_qs(urlsplit(resource).query).get("token")
+    return tokens[0] if tokens else None
 
 
 class TaskServer(WebSocketServer):
@@ -59,18 +64,34 @@ class TaskServer(WebSocketServer):
         *,
         name: str = "task-server",
         gates: TaskGates | None = None,
+        credentials: Credentials,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = TaskStore(gates or TaskGates())
+        self.store = TaskStore(gates or TaskGates(), credentials)
         self._next_task = 0
+        self._principals: dict[int, str] = {}
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
-        return (Channel.TASKS, Channel.TASKS) if principal_of(resource) else None
+        tasks_route = urlsplit(resource).path == "/tasks"
+        return (Channel.TASKS, Channel.TASKS) if tasks_route else None
+
+    async def link_opened(self, link: Link) -> None:
+        principal = self.store.authenticate(token_of(link.resource))
+        if principal is None:
+            _log.info("task_link_refused", peer=link.peer, reason="unknown token")
+            self.close_link(link, CLOSE_POLICY, UNKNOWN_TOKEN)
+            return
+        self._principals[link.id] = principal
+
+    async def link_ended(self, link: Link) -> None:
+        self._principals.pop(link.id, None)
 
     async def frame_received(self, link: Link, message: object) -> None:
-        principal = principal_of(link.resource) or "anonymous"
+        principal = self._principals.get(link.id)
+        if principal is None:
+            return  # an unauthenticated link, already being closed
         if isinstance(message, MalformedFrame):
             link.send(
                 tasks.TaskError(

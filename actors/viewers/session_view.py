@@ -22,7 +22,7 @@ from actors.rules.pill_bar import PaneState
 from actors.runtime.actor import Actor
 from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
-from protocol import AgentExchange, OrderedTerminalEvent, UserId, viewer
+from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
 from protocol.events import ChildRunUpdated
 
 _log = structlog.get_logger("sharesim.session_view")
@@ -87,6 +87,8 @@ class SessionView:
     server: str = "session-server"
     state: PaneState = PaneState.LOADING
     viewer_id: str | None = None
+    #: The seat's token from `JoinedSuccessfully`; a rejoin shows it.
+    rejoin_token: SeatToken | None = None
     last_event_no: int | None = None
     ended: bool = False
     joined: viewer.JoinedSuccessfully | None = None
@@ -125,6 +127,7 @@ class SessionView:
             user_id=UserId(self.user),
             viewer_id=self.viewer_id,
             last_received_event_no=self.last_event_no,
+            rejoin_token=self.rejoin_token,
         )
         self._link.send(viewer.Initialize(payload))
 
@@ -140,7 +143,7 @@ class SessionView:
     def handle_frame(self, message: object) -> Outcome | None:
         if isinstance(message, viewer.JoinedSuccessfully):
             self.joined = message
-            self.viewer_id = message.viewer_id
+            self.viewer_id, self.rejoin_token = message.viewer_id, message.rejoin_token
             self.state = PaneState.LOADED
             return Joined(message)
         if isinstance(message, viewer.RejoinedSuccessfully):

@@ -45,7 +45,7 @@ from actors.viewers.session_view import (
     ViewFrame,
     ViewLinkEnded,
 )
-from protocol import AgentExchange, RunRecord, RunState, tasks
+from protocol import AgentExchange, RunRecord, RunState, TaskToken, tasks
 from protocol.source import SessionSourceType, User
 
 _log = structlog.get_logger("sharesim.viewer")
@@ -126,13 +126,21 @@ class Viewer(Actor):
     role = "viewer"
 
     def __init__(
-        self, name: str, network: Network, link: ViewerLink, switches: Switches, *, user: str
+        self,
+        name: str,
+        network: Network,
+        link: ViewerLink,
+        switches: Switches,
+        *,
+        user: str,
+        task_token: TaskToken,
     ) -> None:
         super().__init__(name)
         self.network = network
         self.link = link
         self.switches = switches
         self.user = user
+        self._task_token = task_token
         self.root: SessionView | None = None
         self.root_state = PaneState.LOADING
         self.panes: dict[str, SessionView] = {}
@@ -142,13 +150,9 @@ class Viewer(Actor):
         self._tasks: TaskClient | None = None
 
     @property
-    def principal(self) -> str:
-        return f"user:{self.user}"
-
-    @property
     def tasks(self) -> TaskClient:
         if self._tasks is None:
-            self._tasks = TaskClient(self.name, self.principal, self.network, self.nursery)
+            self._tasks = TaskClient(self.name, self._task_token, self.network, self.nursery)
         return self._tasks
 
     def log_context(self) -> dict[str, object]:

@@ -11,7 +11,8 @@ from typing import TypeVar
 
 import trio
 
-from actors.rules.session_store import ServerSwitches, SessionStore
+from actors.rules.credentials import SeededCredentials
+from actors.rules.session_store import ServerSwitches, SessionLimits, SessionStore
 from actors.rules.task_store import TaskGates, TaskStore
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.simulation import Simulation, open_simulation
@@ -121,7 +122,9 @@ class Servers:
         return client, await client.receive()
 
     async def tasks_client(self, principal: str) -> Client:
-        return await self.connect(principal, "task-server", f"/tasks?principal={principal}")
+        """A task-server link for `principal`, with the token the server issued it."""
+        token = self.tasks.store.issue_token(principal).reveal()
+        return await self.connect(principal, "task-server", f"/tasks?token={token}")
 
 
 def store_state(store: SessionStore | TaskStore) -> dict[str, object]:
@@ -217,13 +220,13 @@ async def running_servers(
     seed: int = 0,
     switches: ServerSwitches | None = None,
     gates: TaskGates | None = None,
+    limits: SessionLimits | None = None,
     conditions: NetworkConditions | None = None,
 ) -> AsyncIterator[Servers]:
     async with open_simulation(seed=seed, mode=mode, conditions=conditions) as simulation:
-        sessions = SessionServer(
-            simulation.network, simulation.random.stream("sessions"), switches=switches
-        )
-        tasks = TaskServer(simulation.network, gates=gates)
+        credentials = SeededCredentials(simulation.random.stream)
+        sessions = SessionServer(simulation.network, credentials, switches=switches, limits=limits)
+        tasks = TaskServer(simulation.network, gates=gates, credentials=credentials)
         await simulation.stage.start(sessions)
         await simulation.stage.start(tasks)
         async with trio.open_nursery() as nursery:

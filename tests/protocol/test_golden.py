@@ -82,9 +82,10 @@ def test_a_real_joined_successfully_decodes_and_its_extra_fields_are_ignored() -
     )
 
 
-def test_our_joined_successfully_has_the_real_fields_plus_role() -> None:
+def test_our_joined_successfully_has_the_real_fields_plus_role_and_rejoin_token() -> None:
     ours = json.loads(encode(JoinedSuccessfully(viewer_id="v")))["JoinedSuccessfully"]
-    assert ours.keys() == joined_successfully()["JoinedSuccessfully"].keys() | {"role"}
+    additions = {"role", "rejoin_token"}
+    assert ours.keys() == joined_successfully()["JoinedSuccessfully"].keys() | additions
 
 
 def test_our_rejoin_carries_a_participant_list_and_no_source_fields() -> None:

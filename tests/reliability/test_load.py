@@ -19,7 +19,7 @@ import trio.testing
 
 from actors.runtime.simulation import make_clock
 from actors.runtime.transport import Mode
-from protocol import OrderedTerminalEvent, sharer, viewer
+from protocol import OrderedTerminalEvent, SeatToken, sharer, viewer
 from tests.actors.netkit import Client, Servers, joined, running_servers, send_events
 
 VIEWERS = 100
@@ -59,6 +59,7 @@ class Watcher:
     name: str
     client: Client
     viewer_id: str
+    rejoin_token: SeatToken | None
     drop_after: int | None = None
     received: list[int] = field(default_factory=list)
 
@@ -78,6 +79,7 @@ class Watcher:
                     self.name,
                     created,
                     viewer_id=self.viewer_id,
+                    rejoin_token=self.rejoin_token,
                     last_received_event_no=message.event_no,
                 )
                 assert reply == viewer.RejoinedSuccessfully(), (self.name, reply)
@@ -114,7 +116,7 @@ async def test_every_viewer_gets_every_event_once_in_order_over_tcp(
             watchers = []
             for i in range(VIEWERS):
                 client, seat = await joined(servers, f"viewer-{i}", created)
-                watchers.append(Watcher(f"viewer-{i}", client, seat.viewer_id))
+                watchers.append(Watcher(f"viewer-{i}", client, seat.viewer_id, seat.rejoin_token))
             # Rejoiners are spread over the viewers and drop at points spread over the first half.
             for n in range(REJOINERS):
                 rejoiner = watchers[n * VIEWERS // REJOINERS]

@@ -86,7 +86,11 @@ async def test_a_viewer_rejoins_and_gets_exactly_the_missing_events(
         await client.link.drop()
         await send_events(owner, 2, 3)
         again, reply = await servers.join(
-            "viewer-a", created, viewer_id=first.viewer_id, last_received_event_no=1
+            "viewer-a",
+            created,
+            viewer_id=first.viewer_id,
+            last_received_event_no=1,
+            rejoin_token=first.rejoin_token,
         )
         assert isinstance(reply, viewer.RejoinedSuccessfully)
         assert await event_numbers(again, 2) == [2, 3]
@@ -120,9 +124,8 @@ async def test_a_reconnect_with_a_wrong_token_fails_and_changes_nothing(
         owner, created = await servers.share()
         client, _ = await joined(servers, "viewer-a", created)
         intruder, reply = await servers.reconnect(created, reconnect_token=ReconnectToken("guess"))
-        assert reply == sharer.FailedToReconnect(
-            sharer.ReconnectFailureReason.WRONG_RECONNECTION_TOKEN
-        )
+        # The same answer as for a session that does not exist.
+        assert reply == sharer.FailedToReconnect(sharer.ReconnectFailureReason.SESSION_NOT_FOUND)
         assert (await intruder.closed()).code == 1008
         await send_events(owner, 0)
         assert await event_numbers(client, 1) == [0]
@@ -214,7 +217,7 @@ async def test_a_child_link_does_not_open_the_parent(autojump_clock: trio.abc.Cl
         )
         client.send(viewer.Initialize(viewer.ViewerInitPayload(UserId("bob"))))
         assert await client.receive() == viewer.FailedToJoin(
-            viewer.JoinFailureReason.WRONG_PASSWORD
+            viewer.JoinFailureReason.SESSION_NOT_FOUND
         )
 
 
@@ -284,7 +287,7 @@ async def test_an_oversized_frame_closes_that_link_with_1009(
         assert await event_numbers(watcher, 1) == [0]
 
 
-async def test_a_join_with_a_wrong_secret_fails_with_wrong_password(
+async def test_a_join_with_a_wrong_secret_fails_as_if_there_were_no_session(
     autojump_clock: trio.abc.Clock,
 ) -> None:
     async with running_servers() as servers:
@@ -294,7 +297,7 @@ async def test_a_join_with_a_wrong_secret_fails_with_wrong_password(
         )
         client.send(viewer.Initialize(viewer.ViewerInitPayload(UserId("guesser"))))
         assert await client.receive() == viewer.FailedToJoin(
-            viewer.JoinFailureReason.WRONG_PASSWORD
+            viewer.JoinFailureReason.SESSION_NOT_FOUND
         )
         assert (await client.closed()).code == 1008
 

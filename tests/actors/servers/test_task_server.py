@@ -7,7 +7,7 @@ import trio
 from structlog.testing import capture_logs
 
 from actors.rules.task_store import PAGE_LIMIT, TaskGates
-from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkRefused
+from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES
 from actors.servers.task_server import Grant
 from protocol import (
     Execution,
@@ -222,10 +222,3 @@ async def test_an_oversized_request_closes_that_link_only(autojump_clock: trio.a
         rogue.client.send_raw("[" + "0," * DEFAULT_MAX_FRAME_BYTES + "0]")
         assert (await rogue.client.closed()).code == CLOSE_TOO_BIG
         assert (await alice.create("Plan", Execution.LOCAL)).title == "Plan"
-
-
-async def test_a_link_without_a_principal_is_refused(autojump_clock: trio.abc.Clock) -> None:
-    async with running_servers() as servers:
-        for resource in ("/tasks", "/tasks?principal=", "/elsewhere?principal=alice"):
-            with pytest.raises(LinkRefused):
-                await servers.connect("anyone", "task-server", resource)

@@ -56,7 +56,11 @@ async def test_reconnects_over_tcp(tcp_clock: trio.testing.MockClock) -> None:
         again.send(exchange_event(1))
         await again.expect(sharer.EventsProcessedAck)
         rejoined, reply = await servers.join(
-            "viewer-a", created, viewer_id=first.viewer_id, last_received_event_no=0
+            "viewer-a",
+            created,
+            viewer_id=first.viewer_id,
+            last_received_event_no=0,
+            rejoin_token=first.rejoin_token,
         )
         assert reply == viewer.RejoinedSuccessfully()
         assert (await rejoined.expect(OrderedTerminalEvent)).event_no == 1

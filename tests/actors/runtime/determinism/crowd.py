@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import trio
 
+from actors.rules.credentials import SeededCredentials
 from actors.runtime import Actor, Stage
 from actors.runtime.conditions import Latency, NetworkConditions
 from actors.runtime.simulation import Simulation, run_simulation
@@ -100,7 +101,9 @@ async def _forward(actor: Actor, link: Link) -> None:
 async def crowd(simulation: Simulation) -> Trace:
     """Start the server and sharers, let viewers join at seeded times, run to the end."""
     stage = simulation.stage
-    await stage.start(SessionServer(simulation.network, simulation.random.stream("sessions")))
+    await stage.start(
+        SessionServer(simulation.network, SeededCredentials(simulation.random.stream))
+    )
     streamers = [Streamer(f"sharer-{n}", simulation) for n in range(SHARERS)]
     for streamer in streamers:
         await stage.start(streamer)
