@@ -12,6 +12,7 @@ from actors.rules.cascade import (
     share_source,
     upgrade_sidecar,
 )
+from actors.rules.children import Child, ChildRoster, OpenPane
 from actors.rules.discovery import (
     CHILD_DISCOVERY_FETCH_LIMIT,
     STATUS_POLL_INTERVAL_IDLE_S,
@@ -75,7 +76,9 @@ __all__ = [
     "CancelTimer",
     "CascadeLedger",
     "CatchUp",
+    "Child",
     "ChildEntry",
+    "ChildRoster",
     "ChildTable",
     "DirectoryEntry",
     "DiscoveryEffect",
@@ -86,6 +89,7 @@ __all__ = [
     "LinkReason",
     "LocalChild",
     "MaterializeChild",
+    "OpenPane",
     "Pane",
     "PaneShareState",
     "PaneState",

@@ -6,53 +6,26 @@ refreshes are late or the connection drops, so a viewer never loses a pill.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from actors.rules.children import PaneState, PillStatus, pill_status
 from actors.rules.discovery import DiscoveryEffect, MaterializeChild, RegisterChild, UpdateStatus
 from actors.rules.names import AGENT_FALLBACK, ORCHESTRATOR, ResolvedName
 from actors.rules.view import ViewScope
 from protocol.runs import RunState
 
-
-class PillStatus(enum.Enum):
-    """The status badge on a child pill."""
-
-    IN_PROGRESS = "in_progress"
-    SUCCESS = "success"
-    ERROR = "error"
-    BLOCKED = "blocked"
-    CANCELLED = "cancelled"
-
-
-_STATUS_OF: dict[RunState, PillStatus] = {
-    RunState.QUEUED: PillStatus.IN_PROGRESS,
-    RunState.PENDING: PillStatus.IN_PROGRESS,
-    RunState.CLAIMED: PillStatus.IN_PROGRESS,
-    RunState.INPROGRESS: PillStatus.IN_PROGRESS,
-    RunState.RUNNING: PillStatus.IN_PROGRESS,
-    RunState.SUCCEEDED: PillStatus.SUCCESS,
-    RunState.FAILED: PillStatus.ERROR,
-    RunState.ERROR: PillStatus.ERROR,
-    RunState.BLOCKED: PillStatus.BLOCKED,
-    RunState.CANCELLED: PillStatus.CANCELLED,
-}
-
-
-def pill_status(state: RunState) -> PillStatus:
-    """The badge a run state shows as."""
-    return _STATUS_OF[state]
-
-
-class PaneState(enum.Enum):
-    """What selecting a child (or opening a link) shows."""
-
-    #: No session id yet, or the join has not completed.
-    LOADING = "loading"
-    LOADED = "loaded"
-    #: The child's launch failed or joining its session failed.
-    UNAVAILABLE = "unavailable"
+# PaneState and PillStatus are what panes and pills are made of, so they are importable here.
+__all__ = [
+    "Pane",
+    "PaneState",
+    "Pill",
+    "PillBar",
+    "PillStatus",
+    "Reference",
+    "ViewerSnapshot",
+    "pill_status",
+]
 
 
 @dataclass(frozen=True, slots=True)
