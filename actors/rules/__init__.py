@@ -12,22 +12,24 @@ from actors.rules.cascade import (
     share_source,
     upgrade_sidecar,
 )
-from actors.rules.children import Child, ChildRoster, OpenPane
+from actors.rules.children import (
+    Child,
+    ChildRoster,
+    OpenPane,
+    PaneState,
+    PillStatus,
+    pill_status,
+)
 from actors.rules.discovery import (
     CHILD_DISCOVERY_FETCH_LIMIT,
     STATUS_POLL_INTERVAL_IDLE_S,
     STATUS_POLL_INTERVAL_S,
     ArmTimer,
     CancelTimer,
-    ChildEntry,
-    ChildTable,
     DiscoveryEffect,
     DiscoveryPoller,
     Fetch,
-    MaterializeChild,
     PushDiscovery,
-    RegisterChild,
-    UpdateStatus,
     discovery_task_id,
 )
 from actors.rules.names import (
@@ -44,13 +46,10 @@ from actors.rules.names import (
 )
 from actors.rules.pill_bar import (
     Pane,
-    PaneState,
     Pill,
     PillBar,
-    PillStatus,
     Reference,
     ViewerSnapshot,
-    pill_status,
 )
 from actors.rules.profiles import (
     Profile,
@@ -77,9 +76,7 @@ __all__ = [
     "CascadeLedger",
     "CatchUp",
     "Child",
-    "ChildEntry",
     "ChildRoster",
-    "ChildTable",
     "DirectoryEntry",
     "DiscoveryEffect",
     "DiscoveryPoller",
@@ -88,7 +85,6 @@ __all__ = [
     "LinkDecision",
     "LinkReason",
     "LocalChild",
-    "MaterializeChild",
     "OpenPane",
     "Pane",
     "PaneShareState",
@@ -99,7 +95,6 @@ __all__ = [
     "Profile",
     "PushDiscovery",
     "Reference",
-    "RegisterChild",
     "Resolution",
     "ResolvedName",
     "SessionLinkReporter",
@@ -107,7 +102,6 @@ __all__ = [
     "ShareSource",
     "SwitchError",
     "Switches",
-    "UpdateStatus",
     "ViewContext",
     "ViewScope",
     "ViewerSnapshot",
