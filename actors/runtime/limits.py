@@ -32,7 +32,7 @@ class ConnectionLimits:
     ping_timeout: float = 20.0
     #: Open connections per server, handshakes included; None for no cap.
     max_connections: int | None = None
-    #: Characters of frames that may wait to be sent to one peer before it counts as gone.
+    #: Bytes of frames that may wait to be sent to one peer before it is closed with 1013.
     max_backlog_bytes: int = 4 << 20
 
     def __post_init__(self) -> None:

@@ -41,20 +41,25 @@ class ServerConnection(trio_websocket.WebSocketConnection):
     reserved bits, an unknown opcode, an unmasked frame), wsproto reports the
     code the RFC names (1007 or 1002) as if the client had closed, and
     trio-websocket hangs up without telling the client. Here the close frame
-    goes out first, and `failure` keeps what went wrong for the log.
+    goes out first, and `take_failure` tells what went wrong, once, for the log.
     """
 
     def __init__(self, stream: trio.abc.Stream, *, max_message_size: int) -> None:
         super().__init__(
             stream, WSConnection(ConnectionType.SERVER), max_message_size=max_message_size
         )
-        self.failure: trio_websocket.CloseReason | None = None
+        self._failure: trio_websocket.CloseReason | None = None
+
+    def take_failure(self) -> trio_websocket.CloseReason | None:
+        """The framing error this end failed the connection for, if any; told only once."""
+        failure, self._failure = self._failure, None
+        return failure
 
     async def _handle_close_connection_event(self, event: CloseConnection) -> None:
         # A close frame from the client moves wsproto to REMOTE_CLOSING; still OPEN,
         # the event is wsproto's own verdict on a frame it could not accept.
         if self._wsproto.state is ConnectionState.OPEN:
-            self.failure = trio_websocket.CloseReason(event.code, event.reason or None)
+            self._failure = trio_websocket.CloseReason(event.code, event.reason or None)
             with contextlib.suppress(trio_websocket.ConnectionClosed):
                 await self._send(CloseConnection(event.code, clip_reason(event.reason)))
         await super()._handle_close_connection_event(event)

@@ -163,7 +163,7 @@ class Link:
         self._outbox_send, self._outbox_receive = trio.open_memory_channel[tuple[float, str]](
             float("inf")
         )
-        #: Characters of the frames waiting in the outbox.
+        #: Characters (frames are ASCII JSON, so bytes) of the frames waiting in the outbox.
         self._backlog = 0
         self._last_due = 0.0
         self._close_request: tuple[int, str | None] | None = None
@@ -262,7 +262,7 @@ class Link:
         except trio_websocket.ConnectionClosed as closed:
             self._mark_closed()
             self._end()
-            failure = self._ws.failure if isinstance(self._ws, ServerConnection) else None
+            failure = self._ws.take_failure() if isinstance(self._ws, ServerConnection) else None
             if failure is not None:
                 _log.warning(
                     "frame_rejected", peer=self.peer, code=int(failure.code), reason=failure.reason
