@@ -18,7 +18,7 @@ import trio
 
 from actors.rules.credentials import Credentials
 from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
-from actors.runtime.transport import CLOSE_POLICY, Link, MalformedFrame, Network
+from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
 from protocol.message import tag_of
@@ -81,7 +81,7 @@ class TaskServer(WebSocketServer):
         principal = self.store.authenticate(token_of(link.resource))
         if principal is None:
             _log.info("task_link_refused", peer=link.peer, reason="unknown token")
-            self.close_link(link, CLOSE_POLICY, UNKNOWN_TOKEN)
+            self.close_link(link, CloseCode.POLICY_VIOLATION, UNKNOWN_TOKEN)
             return
         self._principals[link.id] = principal
 

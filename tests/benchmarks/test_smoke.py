@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks import mailbox, polling, scale, virtual_time, websocket
+from benchmarks import attack, mailbox, polling, scale, virtual_time, websocket
 from benchmarks.harness import Outcome
 
 
@@ -82,3 +82,18 @@ def test_polling_compares_every_profile() -> None:
     requests = figures["requests_per_viewer_hour"]
     assert requests["followups"] < requests["current"]  # type: ignore[index]
     assert [check.met for check in outcome.checks] == [True]
+
+
+def test_attack_reports_memory_descriptors_and_round_trips() -> None:
+    outcome = attack.run(smoke=True)
+    figures = _figures(outcome)
+    assert figures["events"] == attack.SMOKE_EVENTS
+    quarters = [str(attack.SMOKE_EVENTS * q // 4) for q in range(5)]
+    assert list(figures["rss_mb_no_viewer"]) == quarters  # type: ignore[call-overload]
+    assert set(quarters) <= set(figures["rss_mb_stalled_viewer"])  # type: ignore[arg-type]
+    assert figures["fds"]["peak"] >= figures["fds"]["baseline"]  # type: ignore[index]
+    # Descriptors do come back, whatever the time it took on this machine.
+    assert figures["fd_recovery_s"] < attack.SMOKE_HANDSHAKE_TIMEOUT_S + attack.GUARD_S  # type: ignore[operator]
+    for key in ("empty", "idle_held"):
+        assert figures["rtt_ms"][key] > 0  # type: ignore[index]
+    assert len(outcome.checks) == 6

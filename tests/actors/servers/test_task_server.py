@@ -7,7 +7,7 @@ import trio
 from structlog.testing import capture_logs
 
 from actors.rules.task_store import PAGE_LIMIT, TaskGates
-from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES
+from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, CloseCode
 from actors.servers.task_server import Grant
 from protocol import (
     Execution,
@@ -220,5 +220,5 @@ async def test_an_oversized_request_closes_that_link_only(autojump_clock: trio.a
         alice = await open_tasks(servers, "alice")
         rogue = await open_tasks(servers, "rogue")
         rogue.client.send_raw("[" + "0," * DEFAULT_MAX_FRAME_BYTES + "0]")
-        assert (await rogue.client.closed()).code == CLOSE_TOO_BIG
+        assert (await rogue.client.closed()).code == CloseCode.TOO_BIG
         assert (await alice.create("Plan", Execution.LOCAL)).title == "Plan"
