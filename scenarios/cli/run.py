@@ -16,8 +16,9 @@ from actors.rules.profiles import Profile, SwitchError, Switches
 from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, report
-from scenarios.diagram import mermaid
+from scenarios.diagram import run_diagram
 from scenarios.faults import parse_faults
+from scenarios.recording import LogCapture
 from scenarios.runner import RunResult, run_scenario
 from scenarios.usage import UsageError
 
@@ -67,6 +68,11 @@ def register(commands: Any) -> None:
         help="write a Mermaid sequence diagram (one scenario)",
     )
     run.add_argument(
+        "--hide-polling",
+        action="store_true",
+        help="in --diagram, fold each run of repeated polls or retries into one note",
+    )
+    run.add_argument(
         "-v",
         "--verbose",
         action="count",
@@ -102,10 +108,12 @@ def run_command(args: argparse.Namespace) -> int:
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
     results: list[RunResult] = []
+    # A picture of a run needs its log too, so the JSON log passes through a capture.
+    capture = LogCapture() if args.diagram else None
     with (
         _open(args.log_json) as log_json,
         _open(args.trace) as trace_file,
-        logging_for_run(args.verbose, log_json),
+        logging_for_run(args.verbose, capture.passing_to(log_json) if capture else log_json),
     ):
         for index, scenario in enumerate(scenarios, 1):
             print(
@@ -118,6 +126,7 @@ def run_command(args: argparse.Namespace) -> int:
                     "run": {"scenario": scenario.name, "profile": profile.value, "seed": args.seed}
                 }
                 trace_file.write(json.dumps(header) + "\n")
+            recording = capture.record() if capture else None
             result = run_scenario(
                 scenario,
                 profile,
@@ -126,12 +135,11 @@ def run_command(args: argparse.Namespace) -> int:
                 overrides=switches,
                 faults=faults,
                 trace_sink=trace_file,
+                recording=recording,
             )
             results.append(result)
-            if args.diagram and result.trace is not None:
-                args.diagram.write_text(
-                    mermaid(result.trace, title=f"{scenario.name} ({profile.value})")
-                )
+            if args.diagram and recording is not None:
+                args.diagram.write_text(run_diagram(result, recording, fold=args.hide_polling))
     print(report.summary(results))
     failed = [r for r in results if not r.passed]
     for result in failed:
