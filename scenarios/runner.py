@@ -28,8 +28,9 @@ from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.expectations import Mismatch, check
-from scenarios.faults import FaultKind, plan_faults
+from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
+from scenarios.recording import Recording, ViewerSampler
 from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
 
 _log = structlog.get_logger("sharesim.runner")
@@ -260,8 +261,12 @@ async def play_scenario(
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
+    recording: Recording | None = None,
 ) -> RunResult:
-    """Run one scenario inside the current Trio run, checking invariants throughout."""
+    """Run one scenario inside the current Trio run, checking invariants throughout.
+
+    With a `recording`, the viewers, the partitions and the log are kept for a report.
+    """
     switches = overrides or profile.switches()
     result = RunResult(scenario, profile, seed)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
@@ -275,13 +280,34 @@ async def play_scenario(
     ) as world:
         monitor = InvariantMonitor(world)
         world.simulation.trace.observers.append(monitor.after_delivery)
-        await _Play(scenario, profile, world, result).play()
+        if recording is None:
+            await _Play(scenario, profile, world, result).play()
+        else:
+            await _recorded(_Play(scenario, profile, world, result), recording, faults)
         result.violations = monitor.violations
         result.end_time = trio.current_time()
         result.messages = len(world.simulation.trace)
         result.task_requests = sum(world.tasks.store.requests.values())
         result.trace = world.simulation.trace
     return result
+
+
+async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKind]) -> None:
+    """Play with the viewers sampled, then note the partitions the run had."""
+    world = play.world
+    defaults = play.profile.switches().to_dict()
+    recording.faults = format_faults(faults)
+    recording.overrides = {
+        name: value for name, value in world.switches.to_dict().items() if defaults[name] != value
+    }
+    recording.trace_position = world.simulation.trace.__len__
+    sampler = ViewerSampler(world.viewers, recording)
+    trio.lowlevel.add_instrument(sampler)
+    try:
+        await play.play()
+    finally:
+        trio.lowlevel.remove_instrument(sampler)
+        recording.partitions = tuple(play.conditions.partitions)
 
 
 def run_scenario(
@@ -294,6 +320,7 @@ def run_scenario(
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
+    recording: Recording | None = None,
 ) -> RunResult:
     """Run one scenario in a fresh, seeded Trio run."""
 
@@ -306,6 +333,7 @@ def run_scenario(
             overrides=overrides,
             faults=faults,
             trace_sink=trace_sink,
+            recording=recording,
         )
 
     seed_scheduler(seed)
