@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from .message import Message
 from .runs import AgentConfigSnapshot, Execution, RunRecord, RunState
+
+#: Most rows one `ListRuns` returns. Viewers ask for exactly this many and, like the
+#: client, read only that first page of a run's children.
+PAGE_LIMIT: Final = 100
 
 # -- requests ----------------------------------------------------------------------------------
 
@@ -36,7 +40,7 @@ class ListRuns(Message):
 
     request_id: int
     parent_run_id: str
-    limit: int = 100
+    limit: int = PAGE_LIMIT
     cursor: str | None = None
 
 

@@ -21,10 +21,8 @@ from actors.rules.credentials import Credentials, SystemCredentials
 from actors.rules.names import display_name
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.secrets import TaskToken
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind
 
-#: Most rows one list call returns; the client asks for exactly this many.
-PAGE_LIMIT = 100
 #: A cursor is an offset into a run's children; no run has a billion of them.
 _CURSOR_DIGITS = 9
 #: Bytes of randomness in a task token.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskRefused, TaskStore
+from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
 from protocol.runs import AgentConfigSnapshot, Execution, RunState
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind
 
 OWNER = "user:alice"
 
