@@ -19,6 +19,7 @@ from actors.runtime.simulation import make_clock, open_simulation
 from actors.runtime.transport import Link, Mode
 from actors.servers.session_server import SessionServer
 from protocol import OrderedTerminalEvent, UserId, encode, sharer, viewer
+from protocol.routes import CREATE_ROUTE, join_route
 
 from .frames import exchange_events
 from .harness import Outcome, at_least, best_of
@@ -34,11 +35,11 @@ async def _fan_out(mode: Mode, stream: list[OrderedTerminalEvent], viewers: int)
         network = simulation.network
         server = SessionServer(network, SeededCredentials(simulation.random.stream))
         await simulation.stage.start(server)
-        up = await network.connect("sharer", server.name, "/sessions/create", nursery)
+        up = await network.connect("sharer", server.name, CREATE_ROUTE, nursery)
         up.send(sharer.Initialize(sharer.InitPayload(UserId("sharer"))))
         created = await up.receive()
         assert isinstance(created, sharer.SessionInitialized)
-        route = f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
+        route = join_route(created.session_id, created.session_secret.reveal())
         downs: list[Link] = []
         for number in range(viewers):
             down = await network.connect(f"viewer-{number}", server.name, route, nursery)

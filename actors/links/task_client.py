@@ -19,6 +19,7 @@ import trio
 from actors.runtime.backoff import delays
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import tasks
+from protocol.routes import tasks_route
 from protocol.secrets import TaskToken
 
 _log = structlog.get_logger("sharesim.task_client")
@@ -104,7 +105,7 @@ class TaskClient:
                     self._link = await self._network.connect(
                         self._owner,
                         self._server,
-                        f"/tasks?token={self._token.reveal()}",
+                        tasks_route(self._token.reveal()),
                         self._nursery,
                     )
                 except LinkRefused as refused:

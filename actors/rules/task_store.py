@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials, SystemCredentials
 from actors.rules.names import display_name
+from protocol.routes import join_path
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.secrets import TaskToken
 from protocol.tasks import PAGE_LIMIT, TaskErrorKind
@@ -349,7 +350,7 @@ def _digest(token: str) -> bytes:
 def _check_link(task_id: str, link: str, session_id: str | None) -> None:
     """A session link is the join route of the run's session, and nothing else."""
     parts = urlsplit(link)
-    if session_id is None or parts.path != f"/sessions/join/{session_id}" or parts.netloc:
+    if session_id is None or parts.path != join_path(session_id) or parts.netloc:
         target = "a run without a session" if session_id is None else f"session {session_id}"
         shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."
         raise TaskRefused(

@@ -13,7 +13,6 @@ is back; a view that spends every attempt tells its owner it gave up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import structlog
 import trio
@@ -24,6 +23,7 @@ from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
 from protocol.events import ChildRunUpdated
+from protocol.routes import joined_session
 
 _log = structlog.get_logger("sharesim.session_view")
 
@@ -101,7 +101,7 @@ class SessionView:
     @property
     def session_id(self) -> str:
         """The session this view's join route opens."""
-        return urlsplit(self.route).path.rstrip("/").rsplit("/", 1)[-1]
+        return joined_session(self.route)
 
     async def open(self) -> None:
         """First join; a refused connection is retried in the background."""

@@ -47,6 +47,7 @@ from actors.viewers.session_view import (
     ViewLinkEnded,
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
+from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User
 
 _log = structlog.get_logger("sharesim.viewer")
@@ -357,7 +358,7 @@ class Viewer(Actor):
             return
         root = self.root
         if root is not None and root.viewer_id is not None:
-            route = f"{route}&via={root.session_id}&as={root.viewer_id}"
+            route = via_parent(route, root.session_id, root.viewer_id)
         pane = SessionView(self, self.network, task_id, route, self.user)
         self.panes[task_id] = pane
         self.spawn(pane.open)
