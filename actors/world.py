@@ -26,9 +26,10 @@ from actors.servers.session_server import SessionServer
 from actors.servers.task_server import Grant, TaskServer
 from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
 from protocol import RunState, TaskToken
+from protocol.errors import SharesimError
 
 
-class WorldError(Exception):
+class WorldError(SharesimError):
     """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
 
 

@@ -22,6 +22,7 @@ from .common import Pong as Pong
 from .common import UserId as UserId
 from .common import WindowSize as WindowSize
 from .errors import ProtocolError as ProtocolError
+from .errors import SharesimError as SharesimError
 from .events import AgentExchange as AgentExchange
 from .events import AgentResponseEvent as AgentResponseEvent
 from .events import OrderedTerminalEvent as OrderedTerminalEvent
@@ -65,8 +66,10 @@ from .tasks import GetRun as GetRun
 from .tasks import ListRuns as ListRuns
 from .tasks import RunReply as RunReply
 from .tasks import RunsListed as RunsListed
+from .tasks import TaskCallFailed as TaskCallFailed
 from .tasks import TaskError as TaskError
 from .tasks import TaskErrorKind as TaskErrorKind
+from .tasks import TaskRefused as TaskRefused
 from .tasks import TransitionRun as TransitionRun
 from .tasks import UpdateAgentTask as UpdateAgentTask
 from .viewer import FailedToJoin as FailedToJoin

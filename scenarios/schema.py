@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from actors.hosts.agents import Location
 from actors.rules.profiles import Profile
 from actors.viewers.viewer import OpenBy
+from protocol.errors import SharesimError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -38,7 +39,7 @@ class Problem:
         return f"{where}: {what}{self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(SharesimError):
     """A scenario file that cannot be used, and every reason why, one line each.
 
     `file`, `field`, `line` and `message` are those of the first problem in the file.

@@ -12,8 +12,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from protocol.errors import SharesimError
 
-class SwitchError(ValueError):
+
+class SwitchError(SharesimError, ValueError):
     """A switch override names no known switch, or gives a switch a value that is not a bool."""
 
 

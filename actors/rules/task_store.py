@@ -22,7 +22,7 @@ from actors.rules.names import display_name
 from protocol.routes import join_path
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.secrets import TaskToken
-from protocol.tasks import PAGE_LIMIT, TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
 #: A cursor is an offset into a run's children; no run has a billion of them.
 _CURSOR_DIGITS = 9
@@ -46,15 +46,6 @@ _TRANSITIONS: dict[Execution, dict[RunState, frozenset[RunState]]] = {
         RunState.CLAIMED: _TERMINAL,
     },
 }
-
-
-class TaskRefused(Exception):
-    """A request the task server turns down, with the kind the wire reports."""
-
-    def __init__(self, kind: TaskErrorKind, message: str) -> None:
-        self.kind = kind
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)

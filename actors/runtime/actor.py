@@ -22,6 +22,8 @@ from typing import Any, ClassVar, TypeVar
 import structlog
 import trio
 
+from protocol.errors import SharesimError
+
 _log = structlog.get_logger("sharesim.runtime")
 
 DEFAULT_MAILBOX_SIZE = 256
@@ -29,7 +31,7 @@ DEFAULT_MAILBOX_SIZE = 256
 T = TypeVar("T")
 
 
-class AskTimeout(Exception):
+class AskTimeout(SharesimError):
     """An `ask` got no reply in time; names both actors and the request."""
 
     def __init__(self, asker: str, target: str, request: object, timeout: float) -> None:
@@ -43,7 +45,7 @@ class AskTimeout(Exception):
         )
 
 
-class ActorCrashed(Exception):
+class ActorCrashed(SharesimError):
     """An actor raised while handling a message; the original error is the cause."""
 
     def __init__(self, actor: str, message: object, error: BaseException) -> None:
@@ -55,7 +57,7 @@ class ActorCrashed(Exception):
         )
 
 
-class ActorStopped(Exception):
+class ActorStopped(SharesimError):
     """A message was sent to an actor whose mailbox is already closed."""
 
     def __init__(self, target: str, request: object) -> None:

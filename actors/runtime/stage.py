@@ -16,9 +16,10 @@ from contextlib import asynccontextmanager, contextmanager
 import trio
 
 from actors.runtime.actor import Actor, ActorCrashed, ActorRef
+from protocol.errors import SharesimError
 
 
-class UnknownActor(LookupError):
+class UnknownActor(SharesimError, LookupError):
     """A lookup named an actor the stage does not have."""
 
     def __init__(self, name: str, known: list[str]) -> None:

@@ -16,7 +16,7 @@ import structlog
 import trio
 
 from actors.rules.credentials import Credentials
-from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
+from actors.rules.task_store import TaskGates, TaskStore
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
@@ -108,14 +108,14 @@ class TaskServer(WebSocketServer):
             self.store.count(principal, endpoint)
             try:
                 reply = self._serve(principal, message)
-            except TaskRefused as refused:
+            except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
                     principal=principal,
                     endpoint=endpoint,
-                    reason=refused.message,
+                    reason=refused.reason,
                 )
-                reply = tasks.TaskError(request_id, refused.kind, refused.message)
+                reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
 
     def _serve(self, principal: str, request: object) -> tasks.TaskReply:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import structlog
 import trio
 
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.children import ChildRoster, OpenPane, PaneState
 from actors.rules.discovery import (
     ArmTimer,
@@ -49,6 +49,7 @@ from actors.viewers.session_view import (
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
 from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User
+from protocol.tasks import TaskCallFailed, TaskRefused
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -176,7 +177,10 @@ class Viewer(Actor):
             try:
                 reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
             except TaskCallFailed as failed:
-                if failed.kind in (tasks.TaskErrorKind.FORBIDDEN, tasks.TaskErrorKind.NOT_FOUND):
+                if isinstance(failed, TaskRefused) and failed.kind in (
+                    tasks.TaskErrorKind.FORBIDDEN,
+                    tasks.TaskErrorKind.NOT_FOUND,
+                ):
                     await self.tell_self(_RouteFound(None))
                     return
             else:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
+from actors.rules.task_store import TaskGates, TaskStore
 from protocol.runs import AgentConfigSnapshot, Execution, RunState
-from protocol.tasks import PAGE_LIMIT, TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
 OWNER = "user:alice"
 
@@ -67,7 +67,7 @@ def test_local_runs_end_from_claimed_and_never_run() -> None:
     store.transition(OWNER, "t-1", RunState.CLAIMED, now=2.0)
     error = refusal(lambda: store.transition(OWNER, "t-1", RunState.RUNNING, now=3.0))
     assert error.kind is TaskErrorKind.INVALID
-    assert "cannot go from CLAIMED to RUNNING" in error.message
+    assert "cannot go from CLAIMED to RUNNING" in error.reason
     assert store.transition(OWNER, "t-1", RunState.SUCCEEDED, now=3.0).state is RunState.SUCCEEDED
 
 
@@ -109,7 +109,7 @@ def test_session_link_gate(accepts_claimed: bool, state: RunState, accepted: boo
     else:
         error = refusal(update)
         assert error.kind is TaskErrorKind.REJECTED_BY_GATE
-        assert f"it is {state.value}" in error.message
+        assert f"it is {state.value}" in error.reason
         assert store.get_run(OWNER, "t-1").session_id is None
 
 
@@ -169,7 +169,7 @@ def test_grandchildren_are_refused() -> None:
             now=1.0,
         )
     )
-    assert "only one level" in error.message
+    assert "only one level" in error.reason
 
 
 def test_who_can_view_the_parent_can_view_its_direct_children_only() -> None:
@@ -221,14 +221,14 @@ def test_a_cursor_the_server_did_not_issue_is_refused(cursor: str) -> None:
     store = make_store()
     error = refusal(lambda: store.list_children(OWNER, "t-orch", cursor=cursor))
     assert error.kind is TaskErrorKind.INVALID
-    assert "is not one this server issued" in error.message
+    assert "is not one this server issued" in error.reason
 
 
 @pytest.mark.parametrize("limit", [0, PAGE_LIMIT + 1, -5])
 def test_a_page_limit_outside_1_to_100_is_refused(limit: int) -> None:
     store = make_store()
     error = refusal(lambda: store.list_children(OWNER, "t-orch", limit=limit))
-    assert error.message == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
+    assert error.reason == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
 
 
 def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
