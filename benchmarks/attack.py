@@ -36,7 +36,7 @@ from protocol import Channel, OrderedTerminalEvent, Ping, UserId, decode, encode
 from protocol.events import PtyBytesRead
 from protocol.routes import CREATE_ROUTE, join_route, tasks_route
 
-from .harness import Check, Outcome, at_most
+from .harness import BenchResult, Check, at_most
 
 EVENTS, SMOKE_EVENTS = 10_000, 400
 ABANDONED, SMOKE_ABANDONED = 1_000, 50
@@ -302,7 +302,7 @@ async def _big_frames(count: int) -> tuple[float, float]:
         return before, served.rss_mb()
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     events = SMOKE_EVENTS if smoke else EVENTS
     abandoned = SMOKE_ABANDONED if smoke else ABANDONED
     idle_count = SMOKE_IDLE if smoke else IDLE
@@ -331,7 +331,7 @@ def run(*, smoke: bool = False) -> Outcome:
         at_most("round trip, idle-held / empty", held_s / empty_s, MAX_RTT_RATIO),
         at_most("MiB kept after big frames", big_after - big_before, MAX_BIG_FRAME_EXCESS_MB),
     ]
-    return Outcome(
+    return BenchResult(
         "attack",
         {
             "events": events,

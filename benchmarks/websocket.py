@@ -22,7 +22,7 @@ from protocol import OrderedTerminalEvent, UserId, encode, sharer, viewer
 from protocol.routes import CREATE_ROUTE, join_route
 
 from .frames import exchange_events
-from .harness import Outcome, at_least, best_of
+from .harness import BenchResult, at_least, best_of
 from .raw_ws import relay_frames
 
 FULL = (2_000, 20)
@@ -78,7 +78,7 @@ def _measure(mode: Mode, count: int, viewers: int) -> tuple[float, float]:
     return best_of(measured, baseline)
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     count, viewers = SMOKE if smoke else FULL
     figures: dict[str, float | int] = {"events": count, "viewers": viewers}
     checks = []
@@ -90,4 +90,4 @@ def run(*, smoke: bool = False) -> Outcome:
         figures[f"raw_frames_per_s_{mode.value}"] = round(frames / raw_s)
         figures[f"ratio_{mode.value}"] = round(ratio, 3)
         checks.append(at_least(f"websocket ratio_{mode.value}", ratio, TARGET_RATIO))
-    return Outcome("websocket", dict(figures), checks)
+    return BenchResult("websocket", dict(figures), checks)

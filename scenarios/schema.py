@@ -81,7 +81,7 @@ class StepKind(enum.Enum):
     RECONNECT = "reconnect"
 
 
-class Outcome(enum.Enum):
+class RunEnding(enum.Enum):
     """How a child's run ends when a `finish` step names it."""
 
     SUCCEEDED = "succeeded"
@@ -125,7 +125,7 @@ class Step:
     actor: str
     text: str = ""
     mentions: tuple[str, ...] = ()
-    outcome: Outcome = Outcome.SUCCEEDED
+    outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
 
 
@@ -558,7 +558,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
         t.report("actor", f"expected one of {allowed}, got {actor!r}")
-    text, outcome = "", Outcome.SUCCEEDED
+    text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     if not t.ok("do"):
         t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
@@ -569,7 +569,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
             if agents.refuses(mention):
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
-        outcome = t.choice("outcome", Outcome, Outcome.SUCCEEDED)
+        outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
     step = Step(at, kind, actor, text, mentions, outcome, t.line())
     t.finish()
     return step

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 from benchmarks import attack, mailbox, polling, scale, virtual_time, websocket
-from benchmarks.harness import Outcome
+from benchmarks.harness import BenchResult
 
 
-def _figures(outcome: Outcome) -> dict[str, object]:
+def _figures(outcome: BenchResult) -> dict[str, object]:
     record = json.loads(outcome.to_json())
     assert record["name"] == outcome.name
     return {key: value for key, value in record.items() if key != "name"}
