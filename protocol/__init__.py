@@ -9,11 +9,6 @@ from . import sharer as sharer
 from . import tasks as tasks
 from . import viewer as viewer
 from .codec import decode as decode
-from .codec import decode_sharer_down as decode_sharer_down
-from .codec import decode_sharer_up as decode_sharer_up
-from .codec import decode_tasks as decode_tasks
-from .codec import decode_viewer_down as decode_viewer_down
-from .codec import decode_viewer_up as decode_viewer_up
 from .codec import encode as encode
 from .codec import message_types as message_types
 from .common import FeatureSupport as FeatureSupport

@@ -156,7 +156,6 @@ class AgentSetup:
     #: The task server's token for this user, obtained when the simulation was set up.
     task_token: TaskToken
     user: str = "alice"
-    driver: str = "driver"
 
 
 @dataclass

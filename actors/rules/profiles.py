@@ -97,15 +97,6 @@ class Profile(enum.Enum):
     CURRENT = "current"
     FOLLOWUPS = "followups"
 
-    @classmethod
-    def named(cls, name: str) -> Profile:
-        """Look a profile up by name with an error that lists the valid names."""
-        try:
-            return cls(name)
-        except ValueError:
-            valid = ", ".join(p.value for p in cls)
-            raise ValueError(f"unknown profile {name!r}; valid profiles: {valid}") from None
-
     def switches(self) -> Switches:
         """The switch set that reproduces this design."""
         merged = self is not Profile.LEGACY

@@ -81,11 +81,6 @@ class Stage:
         finally:
             self.registry.remove(actor.name)
 
-    def stop_all(self) -> None:
-        """Close every mailbox: actors finish what is queued, then stop."""
-        for name in reversed(self.registry.names()):
-            self.registry.actor(name).stop()
-
     def cancel(self) -> None:
         """Stop every actor at once, queued messages or not."""
         self._nursery.cancel_scope.cancel()
