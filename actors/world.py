@@ -25,10 +25,11 @@ from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
 from actors.servers.task_server import Grant, TaskServer
 from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
-from protocol import RunState, TaskToken
+from protocol import TaskToken
+from protocol.errors import SharesimError
 
 
-class WorldError(Exception):
+class WorldError(SharesimError):
     """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
 
 
@@ -158,9 +159,6 @@ class World:
 
     def task_requests(self, user: str, endpoint: str | None = None) -> int:
         return self.tasks.store.requests_by(user_principal(user), endpoint)
-
-    def run_state(self, task_id: str) -> RunState:
-        return next(r.state for r in self.tasks.store.rows() if r.task_id == task_id)
 
 
 @asynccontextmanager

@@ -34,8 +34,9 @@ import trio_websocket
 
 from protocol import Channel, OrderedTerminalEvent, Ping, UserId, decode, encode, sharer, viewer
 from protocol.events import PtyBytesRead
+from protocol.routes import CREATE_ROUTE, join_route, tasks_route
 
-from .harness import Check, Outcome, at_most
+from .harness import BenchResult, Check, at_most
 
 EVENTS, SMOKE_EVENTS = 10_000, 400
 ABANDONED, SMOKE_ABANDONED = 1_000, 50
@@ -181,7 +182,7 @@ async def _stalled_viewer(events: int, *, with_viewer: bool) -> tuple[dict[int, 
     cut_at: int | None = None
     async with (
         _serve("--port", "0") as served,
-        _client(served.session_port, "/sessions/create") as owner,
+        _client(served.session_port, CREATE_ROUTE) as owner,
     ):
         init = sharer.Initialize(sharer.InitPayload(UserId("bench")))
         await owner.send_message(encode(init))
@@ -191,7 +192,7 @@ async def _stalled_viewer(events: int, *, with_viewer: bool) -> tuple[dict[int, 
         if with_viewer:
             secret = created.session_secret.reveal()
             lagger = await _raw(served.session_port, receive_buffer=4096)
-            await _open(lagger, f"/sessions/join/{created.session_id}?pwd={secret}")
+            await _open(lagger, join_route(created.session_id, secret))
             hello = viewer.Initialize(viewer.ViewerInitPayload(UserId("lagger")))
             await lagger.send_all(_masked_text(encode(hello)))
         samples[0] = served.rss_mb()
@@ -257,7 +258,7 @@ async def _idle(count: int) -> tuple[float, float]:
     _room_for(count)
     empty, held = [], []
     options = ("--port", "0", "--max-connections", str(count + 100))
-    async with _serve(*options) as served, _client(served.session_port, "/sessions/create") as ws:
+    async with _serve(*options) as served, _client(served.session_port, CREATE_ROUTE) as ws:
         await ws.send_message(encode(sharer.Initialize(sharer.InitPayload(UserId("bench")))))
         await ws.get_message()
         for _ in range(IDLE_ROUNDS):
@@ -267,7 +268,7 @@ async def _idle(count: int) -> tuple[float, float]:
                 for _ in range(count):
                     stream = await _raw(served.session_port)
                     idle.append(stream)
-                    await _open(stream, "/sessions/create")
+                    await _open(stream, CREATE_ROUTE)
                 held.append(await _round_trips(ws))
             finally:
                 for stream in idle:
@@ -291,7 +292,7 @@ async def _big_frames(count: int) -> tuple[float, float]:
     async with _serve("--port", "0") as served:
         await trio.sleep(0.5)
         before = served.rss_mb()
-        async with _client(served.task_port, f"/tasks?token={served.token}") as ws:
+        async with _client(served.task_port, tasks_route(served.token)) as ws:
             for n in range(count):
                 padding = str(n) * (BIG_FRAME_CHARS // len(str(n)))
                 request = {"GetRun": {"request_id": n, "task_id": "t-none", "padding": padding}}
@@ -301,7 +302,7 @@ async def _big_frames(count: int) -> tuple[float, float]:
         return before, served.rss_mb()
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     events = SMOKE_EVENTS if smoke else EVENTS
     abandoned = SMOKE_ABANDONED if smoke else ABANDONED
     idle_count = SMOKE_IDLE if smoke else IDLE
@@ -330,7 +331,7 @@ def run(*, smoke: bool = False) -> Outcome:
         at_most("round trip, idle-held / empty", held_s / empty_s, MAX_RTT_RATIO),
         at_most("MiB kept after big frames", big_after - big_before, MAX_BIG_FRAME_EXCESS_MB),
     ]
-    return Outcome(
+    return BenchResult(
         "attack",
         {
             "events": events,

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import attack, mailbox, polling, scale, virtual_time, websocket
-from .harness import Outcome
+from .harness import BenchResult
 
 
 @dataclass(frozen=True, slots=True)
 class Benchmark:
     name: str
     summary: str
-    run: Callable[..., Outcome]
+    run: Callable[..., BenchResult]
     #: Run when no names are given; the long ones are asked for by name.
     default: bool = True
 

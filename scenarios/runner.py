@@ -31,17 +31,17 @@ from scenarios.expectations import Mismatch, check
 from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
-from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
+from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
 
 _log = structlog.get_logger("sharesim.runner")
 
 _SERVERS = ("session-server", "task-server")
-_OUTCOME_STATE = {
-    Outcome.SUCCEEDED: RunState.SUCCEEDED,
-    Outcome.FAILED: RunState.FAILED,
-    Outcome.ERROR: RunState.ERROR,
-    Outcome.CANCELLED: RunState.CANCELLED,
-    Outcome.BLOCKED: RunState.BLOCKED,
+_FINAL_STATE = {
+    RunEnding.SUCCEEDED: RunState.SUCCEEDED,
+    RunEnding.FAILED: RunState.FAILED,
+    RunEnding.ERROR: RunState.ERROR,
+    RunEnding.CANCELLED: RunState.CANCELLED,
+    RunEnding.BLOCKED: RunState.BLOCKED,
 }
 #: How many trace records around a failure a report shows.
 TRACE_SLICE = 12
@@ -170,7 +170,7 @@ class _Play:
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
-                message = Finish(_OUTCOME_STATE[step.outcome])
+                message = Finish(_FINAL_STATE[step.outcome])
             else:
                 message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
             await agent.ref.tell(message, sender="scenario")

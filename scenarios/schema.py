@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from actors.hosts.agents import Location
 from actors.rules.profiles import Profile
 from actors.viewers.viewer import OpenBy
+from protocol.errors import SharesimError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -38,7 +39,7 @@ class Problem:
         return f"{where}: {what}{self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(SharesimError):
     """A scenario file that cannot be used, and every reason why, one line each.
 
     `file`, `field`, `line` and `message` are those of the first problem in the file.
@@ -80,7 +81,7 @@ class StepKind(enum.Enum):
     RECONNECT = "reconnect"
 
 
-class Outcome(enum.Enum):
+class RunEnding(enum.Enum):
     """How a child's run ends when a `finish` step names it."""
 
     SUCCEEDED = "succeeded"
@@ -124,7 +125,7 @@ class Step:
     actor: str
     text: str = ""
     mentions: tuple[str, ...] = ()
-    outcome: Outcome = Outcome.SUCCEEDED
+    outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
 
 
@@ -557,7 +558,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
         t.report("actor", f"expected one of {allowed}, got {actor!r}")
-    text, outcome = "", Outcome.SUCCEEDED
+    text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     if not t.ok("do"):
         t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
@@ -568,7 +569,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
             if agents.refuses(mention):
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
-        outcome = t.choice("outcome", Outcome, Outcome.SUCCEEDED)
+        outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
     step = Step(at, kind, actor, text, mentions, outcome, t.line())
     t.finish()
     return step

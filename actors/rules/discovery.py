@@ -22,8 +22,6 @@ from protocol.source import AmbientAgent, SessionSourceType, resolve_orchestrato
 STATUS_POLL_INTERVAL_S: Final = 5.0
 #: Poll cadence once every known child is terminal; it never stops on its own.
 STATUS_POLL_INTERVAL_IDLE_S: Final = 30.0
-#: Page size of one children fetch; the client does not paginate.
-CHILD_DISCOVERY_FETCH_LIMIT: Final = 100
 
 
 def discovery_task_id(

@@ -44,6 +44,7 @@ from actors.runtime.server_side import (
 )
 from actors.runtime.trace import Trace
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
+from protocol.errors import SharesimError
 from protocol.message import tag_of
 
 _log = structlog.get_logger("sharesim.transport")
@@ -85,7 +86,7 @@ class Mode(enum.Enum):
     TCP = "tcp"
 
 
-class LinkClosed(Exception):
+class LinkClosed(SharesimError):
     """The link is gone: closed by either side, dropped, or cut by a partition."""
 
     def __init__(self, link: str, code: int | None, reason: str | None) -> None:
@@ -94,7 +95,7 @@ class LinkClosed(Exception):
         super().__init__(f"{link} closed (code {code}, {reason or 'no reason'})")
 
 
-class LinkRefused(Exception):
+class LinkRefused(SharesimError):
     """A connection could not be made: no such server, or a partition is in force."""
 
 

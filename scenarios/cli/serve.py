@@ -42,6 +42,7 @@ from actors.servers.session_server import SessionServer
 from actors.servers.task_server import TaskServer
 from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
+from protocol.routes import CREATE_ROUTE, tasks_route
 from scenarios.cli import serve_connections
 from scenarios.cli.serve_limits import add_options, session_limits
 from scenarios.usage import UsageError
@@ -229,8 +230,8 @@ async def _serve(setup: _Setup, trace: TextIO | None, console: HeldConsole) -> N
             )
             await simulation.stage.start(sessions)
             await simulation.stage.start(tasks)
-            print(f"session server: {sessions.address}/sessions/create", flush=True)
-            print(f"task server: {tasks.address}/tasks?token=TOKEN", flush=True)
+            print(f"session server: {sessions.address}{CREATE_ROUTE}", flush=True)
+            print(f"task server: {tasks.address}{tasks_route('TOKEN')}", flush=True)
             for principal in setup.principals:
                 token = tasks.store.issue_token(principal).reveal()
                 print(f"task token for {principal}: {token}", flush=True)

@@ -6,7 +6,7 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
-from actors.rules.task_store import PAGE_LIMIT, TaskGates
+from actors.rules.task_store import TaskGates
 from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, CloseCode
 from actors.servers.task_server import Grant
 from protocol import (
@@ -21,6 +21,7 @@ from protocol import (
     TransitionRun,
     UpdateAgentTask,
 )
+from protocol.tasks import PAGE_LIMIT
 from tests.actors.netkit import open_tasks, running_servers
 
 
