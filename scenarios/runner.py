@@ -21,8 +21,7 @@ from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild,
 from actors.rules.profiles import Profile, Switches
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import DEFAULT_TIME_SCALE, make_clock
+from actors.runtime.simulation import DEFAULT_TIME_SCALE, run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
@@ -336,9 +335,8 @@ def run_scenario(
             recording=recording,
         )
 
-    seed_scheduler(seed)
     try:
-        return trio.run(play, clock=make_clock(mode, time_scale))
+        return run_seeded(play, seed=seed, mode=mode, time_scale=time_scale)
     except ActorCrashed as crash:
         return RunResult(
             scenario, profile, seed, failures=[Failure(f"simulation error: {crash}", 0.0)]

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TextIO, TypeVar
+from typing import TextIO, TypeVar, TypeVarTuple
 
 import structlog
 import trio
 import trio.testing
 
 from actors.runtime.conditions import NetworkConditions
-from actors.runtime.determinism import SeededRandom, seed_scheduler
+from actors.runtime.determinism import SeededRandom, seeded_scheduler
 from actors.runtime.faults import FaultInjector
 from actors.runtime.limits import ConnectionLimits
 from actors.runtime.stage import Stage, open_stage
@@ -26,6 +26,7 @@ from actors.runtime.trace import Trace
 from actors.runtime.transport import Mode, Network
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 DEFAULT_TIME_SCALE = 100.0
 
@@ -108,5 +109,21 @@ def run_simulation(
         ) as simulation:
             return await main(simulation)
 
-    seed_scheduler(seed)
-    return trio.run(body, clock=make_clock(mode, time_scale))
+    return run_seeded(body, seed=seed, mode=mode, time_scale=time_scale)
+
+
+def run_seeded(
+    main: Callable[[*Args], Awaitable[T]],
+    *args: *Args,
+    seed: int,
+    mode: Mode = Mode.MEMORY,
+    time_scale: float = DEFAULT_TIME_SCALE,
+) -> T:
+    """The one way into Trio: `main(*args)` in a fresh run on `mode`'s clock, scheduled by `seed`.
+
+    Every run that must replay goes through here, so the scheduler is seeded
+    for exactly that run and left as it was afterwards.
+    """
+    clock = make_clock(mode, time_scale)
+    with seeded_scheduler(seed):
+        return trio.run(main, *args, clock=clock)
