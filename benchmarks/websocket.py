@@ -66,10 +66,10 @@ def _measure(mode: Mode, count: int, viewers: int) -> tuple[float, float]:
     frames = [encode(event) for event in stream]
 
     def measured() -> float:
-        return run_seeded(_fan_out, mode, stream, viewers, seed=0, mode=mode)
+        return run_seeded(_fan_out, mode, stream, viewers, seed=0)
 
     def baseline() -> float:
-        return run_seeded(relay_frames, mode, frames, viewers, seed=0, mode=mode)
+        return run_seeded(relay_frames, mode, frames, viewers, seed=0)
 
     return best_of(measured, baseline)
 
