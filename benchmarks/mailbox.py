@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import trio
 
 from actors.runtime.actor import DEFAULT_MAILBOX_SIZE, Actor
-from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import run_seeded
 from actors.runtime.stage import open_stage
 
 from .harness import BenchResult, at_least, best_of, fastest
@@ -108,8 +108,7 @@ async def _through_channel_nowait(notes: list[_Note]) -> float:
 
 
 def _seconds(body: Callable[[list[_Note]], Awaitable[float]], notes: list[_Note]) -> float:
-    seed_scheduler(0)
-    return trio.run(body, notes)
+    return run_seeded(body, notes, seed=0)
 
 
 def run(*, smoke: bool = False) -> BenchResult:

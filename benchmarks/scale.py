@@ -8,9 +8,7 @@ measured in the same process right after.
 
 from __future__ import annotations
 
-import trio
-
-from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import run_seeded
 from actors.runtime.transport import Mode
 
 from . import orchestration
@@ -38,8 +36,7 @@ def raw_frame_us(count: int) -> float:
     frames = exchange_frames(count)
 
     def once() -> float:
-        seed_scheduler(0)
-        return trio.run(stream_frames, Mode.MEMORY, frames)
+        return run_seeded(stream_frames, Mode.MEMORY, frames, seed=0)
 
     return fastest(once) / count * 1e6
 

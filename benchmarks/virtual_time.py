@@ -13,9 +13,7 @@ import trio
 
 from actors.hosts.agents import AppendExchange, Finish, Location, ShareByUser, SpawnChild
 from actors.rules.profiles import Profile
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock
-from actors.runtime.transport import Mode
+from actors.runtime.simulation import run_seeded
 from actors.world import open_world
 
 from .harness import BenchResult, at_most
@@ -58,8 +56,7 @@ async def _idle(viewers: int, idle_s: float) -> tuple[float, int, int]:
 def run(*, smoke: bool = False) -> BenchResult:
     viewers = SMOKE_VIEWERS if smoke else VIEWERS
     idle_s = SMOKE_IDLE_S if smoke else DAY_S
-    seed_scheduler(0)
-    wall_s, frames_before, frames = trio.run(_idle, viewers, idle_s, clock=make_clock(Mode.MEMORY))
+    wall_s, frames_before, frames = run_seeded(_idle, viewers, idle_s, seed=0)
     ratio = wall_s / idle_s
     return BenchResult(
         "virtual-time",

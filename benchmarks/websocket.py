@@ -14,8 +14,7 @@ import time
 import trio
 
 from actors.rules.credentials import SeededCredentials
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock, open_simulation
+from actors.runtime.simulation import open_simulation, run_seeded
 from actors.runtime.transport import Link, Mode
 from actors.servers.session_server import SessionServer
 from protocol import OrderedTerminalEvent, UserId, encode, sharer, viewer
@@ -68,12 +67,10 @@ def _measure(mode: Mode, count: int, viewers: int) -> tuple[float, float]:
     frames = [encode(event) for event in stream]
 
     def measured() -> float:
-        seed_scheduler(0)
-        return trio.run(_fan_out, mode, stream, viewers, clock=make_clock(mode))
+        return run_seeded(_fan_out, mode, stream, viewers, seed=0)
 
     def baseline() -> float:
-        seed_scheduler(0)
-        return trio.run(relay_frames, mode, frames, viewers, clock=make_clock(mode))
+        return run_seeded(relay_frames, mode, frames, viewers, seed=0)
 
     return best_of(measured, baseline)
 

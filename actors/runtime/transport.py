@@ -43,6 +43,7 @@ from actors.runtime.server_side import (
     refuse_busy,
 )
 from actors.runtime.trace import Trace
+from actors.runtime.wire import CountedStream, Wire
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
 from protocol.errors import SharesimError
 from protocol.message import tag_of
@@ -440,6 +441,8 @@ class Network:
     #: The actors of this simulation dialling a server over TCP, by their socket's address.
     _dialling: dict[Address, str] = field(default_factory=dict)
     frames: FrameCodec = field(default_factory=FrameCodec)
+    #: What is in flight on loopback (`tcp` only), so virtual time can wait for it.
+    wire: Wire = field(default_factory=Wire)
 
     # -- servers -----------------------------------------------------------
 
@@ -461,7 +464,11 @@ class Network:
             return f"memory://{name}"
         listeners = await trio.open_tcp_listeners(port, host=host)
         server.port = listeners[0].socket.getsockname()[1]
-        nursery.start_soon(trio.serve_listeners, lambda s: self._accept(server, s, None), listeners)
+        nursery.start_soon(
+            trio.serve_listeners,
+            lambda s: self._accept(server, s, None),
+            self.wire.watch(listeners),
+        )
         return f"ws://{host}:{server.port}"
 
     def open_connections(self, name: str) -> int:
@@ -616,7 +623,7 @@ class Network:
         if self.mode is Mode.TCP:
             assert server.port is not None
             try:
-                return await trio.open_tcp_stream("127.0.0.1", server.port)
+                return await self.wire.connect("127.0.0.1", server.port)
             except OSError as error:
                 raise LinkRefused(f"{client}: {server.name} is not listening ({error})") from None
         client_end, server_end = trio.testing.memory_stream_pair()
@@ -657,6 +664,8 @@ def _ids(message: object) -> Mapping[str, str]:
 
 def _socket_address(stream: trio.abc.Stream, *, local: bool = True) -> Address | None:
     """A TCP stream's own address (or its peer's); None for a stream with no socket."""
+    if isinstance(stream, CountedStream):
+        stream = stream.inner
     if not isinstance(stream, trio.SocketStream):
         return None
     try:
