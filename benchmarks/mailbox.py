@@ -32,7 +32,7 @@ class _Note:
     number: int
 
 
-class _Counter(Actor):
+class _Counter(Actor[_Note]):
     """Counts what it handles and says when the last one is in."""
 
     def __init__(self, expected: int) -> None:
@@ -41,11 +41,10 @@ class _Counter(Actor):
         self.handled = 0
         self.done = trio.Event()
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: _Note, sender: str) -> None:
         self.handled += 1
         if self.handled == self.expected:
             self.done.set()
-        return None
 
 
 async def _through_actor(notes: list[_Note]) -> float:

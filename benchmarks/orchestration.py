@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import trio
 
-from actors.hosts.agents import AppendExchange, Location, ShareByUser, SpawnChild
+from actors.hosts.agents import AppendExchange, ChildMessage, Location, ShareByUser, SpawnChild
 from actors.rules.pill_bar import PaneState
 from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorRef
@@ -97,7 +97,7 @@ async def _play(plan: Plan) -> _AtTheEnd:
         )
 
 
-async def _chatter(ref: ActorRef, plan: Plan, start: float) -> None:
+async def _chatter(ref: ActorRef[ChildMessage], plan: Plan, start: float) -> None:
     """One child's exchanges, every `exchange_every_s` from `start` until cancelled."""
     at = start
     number = 0

@@ -139,7 +139,7 @@ class _Play:
         child = next(c for c in self.scenario.children if c.name == name)
 
         async def spawn() -> None:
-            orchestrator = self.world.agent(self.scenario.orchestrator.name)
+            orchestrator = self.world.orchestrators[self.scenario.orchestrator.name]
             await orchestrator.ref.tell(
                 SpawnChild(child.name, child.location, child.title, child.launch_fails),
                 sender="scenario",

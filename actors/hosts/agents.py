@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import structlog
 import trio
@@ -38,7 +39,7 @@ from actors.rules.cascade import (
 )
 from actors.rules.profiles import Switches
 from actors.rules.session_link import SessionLinkReporter
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.stage import Stage
 from actors.runtime.transport import Network
 from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
@@ -105,11 +106,6 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
-class Describe:
-    """Ask an agent what it is: its ids, its share, its children."""
-
-
-@dataclass(frozen=True, slots=True)
 class AgentInfo:
     name: str
     task_id: str | None
@@ -117,6 +113,11 @@ class AgentInfo:
     join_route: str | None
     sharing: bool
     children: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Describe(Request[AgentInfo]):
+    """Ask an agent what it is: its ids, its share, its children."""
 
 
 # -- internal messages -----------------------------------------------------------------------
@@ -176,7 +177,14 @@ class _ChildRecord:
         return PaneShareState.NOT_SHARED
 
 
-class Agent(Actor):
+#: What every agent handles, whatever its place in the orchestration.
+AgentMessage = ShareFrame | ShareLinkEnded | AppendExchange | Describe
+
+#: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
+C = TypeVar("C")
+
+
+class Agent(Actor[AgentMessage | C]):
     """What orchestrators and children share: a task row, a transcript, maybe a share."""
 
     role = "agent"
@@ -303,7 +311,7 @@ class Agent(Actor):
 
     # -- messages ------------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: AgentMessage | C, sender: str) -> None:
         if isinstance(message, ShareFrame):
             if message.share is self.share:
                 outcome = message.share.handle_frame(message.message)
@@ -312,18 +320,16 @@ class Agent(Actor):
                     await self.share_established(outcome)
                 elif isinstance(outcome, ShareLost):
                     _log.warning("share_lost", reason=outcome.reason)
-            return None
-        if isinstance(message, ShareLinkEnded):
+        elif isinstance(message, ShareLinkEnded):
             message.share.link_ended(message.link)
-            return None
-        if isinstance(message, AppendExchange):
+        elif isinstance(message, AppendExchange):
             self.append_exchange(message.text, message.mentions)
-            return None
-        if isinstance(message, Describe):
-            return self.describe()
-        return await self.handle_command(message, sender)
+        elif isinstance(message, Describe):
+            self.answer(message, self.describe())
+        else:
+            await self.handle_command(message, sender)
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: C, sender: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 
     def describe(self) -> AgentInfo:
@@ -338,7 +344,13 @@ class Agent(Actor):
         )
 
 
-class Orchestrator(Agent):
+#: The orchestrator's own commands.
+OrchestratorCommand = (
+    _FirstResponse | ShareByUser | StopSharing | SpawnChild | ChildChanged | Finish
+)
+
+
+class Orchestrator(Agent[OrchestratorCommand]):
     """The top-level agent; the host its local children live on."""
 
     role = "orchestrator"
@@ -370,7 +382,7 @@ class Orchestrator(Agent):
     async def _start_in_cloud(self) -> None:
         await self.tell_self(_FirstResponse())
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: OrchestratorCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._first_response()
         elif isinstance(message, ShareByUser):
@@ -383,11 +395,8 @@ class Orchestrator(Agent):
             await self._spawn(message)
         elif isinstance(message, ChildChanged):
             self._child_changed(message.run)
-        elif isinstance(message, Finish):
-            await self.transition(message.state)
         else:
-            return await super().handle_command(message, sender)
-        return None
+            await self.transition(message.state)
 
     async def _first_response(self) -> None:
         """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
@@ -521,7 +530,7 @@ class Orchestrator(Agent):
             for record in self.children.values():
                 share.append(ChildRunUpdated(record.run))
 
-    async def _tell_child(self, task_id: str, message: object) -> None:
+    async def _tell_child(self, task_id: str, message: ChildCommand) -> None:
         record = self.children.get(task_id)
         if record is not None and record.actor is not None:
             await record.actor.ref.tell(message, sender=self.name)
@@ -530,7 +539,15 @@ class Orchestrator(Agent):
         return replace(super().describe(), children=tuple(self.children))
 
 
-class ChildAgent(Agent):
+#: A child agent's own commands.
+ChildCommand = (
+    _FirstResponse | InheritShare | StopInheritedShare | ShareByUser | StopSharing | Finish
+)
+#: Everything a child agent handles: what `ChildAgent.ref` accepts.
+ChildMessage = AgentMessage | ChildCommand
+
+
+class ChildAgent(Agent[ChildCommand]):
     """A direct child of an orchestrator; a leaf for sharing purposes."""
 
     role = "child"
@@ -562,7 +579,7 @@ class ChildAgent(Agent):
     async def _launch(self) -> None:
         await self.tell_self(_FirstResponse())
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: ChildCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._claim()
         elif isinstance(message, InheritShare):
@@ -576,11 +593,8 @@ class ChildAgent(Agent):
             )
         elif isinstance(message, StopSharing):
             await self.stop_share()
-        elif isinstance(message, Finish):
-            await self._finish(message.state)
         else:
-            return await super().handle_command(message, sender)
-        return None
+            await self._finish(message.state)
 
     async def _inherit(self, source: ShareSource) -> None:
         """Share as the host asks, unless already sharing on its own.

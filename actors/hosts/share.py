@@ -17,7 +17,7 @@ import structlog
 import trio
 
 from actors.rules.cascade import ShareSource
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Owner
 from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sharer
@@ -69,7 +69,7 @@ class Share:
 
     def __init__(
         self,
-        owner: Actor,
+        owner: Owner[ShareFrame | ShareLinkEnded],
         network: Network,
         source: ShareSource,
         *,

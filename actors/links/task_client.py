@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable
+from typing import get_args
 
 import structlog
 import trio
@@ -27,6 +28,10 @@ from protocol.tasks import TaskCallFailed, TaskRefused
 _log = structlog.get_logger("sharesim.task_client")
 
 DEFAULT_TIMEOUT_S = 30.0
+
+
+#: Every reply the task server sends; each echoes its request's `request_id`.
+_REPLY_TYPES = get_args(tasks.TaskReply)
 
 
 class TaskClient:
@@ -112,12 +117,12 @@ class TaskClient:
         try:
             while True:
                 message = await link.receive()
-                request_id = getattr(message, "request_id", None)
-                waiter = self._pending.get(request_id) if isinstance(request_id, int) else None
-                if waiter is None:
+                reply = message if isinstance(message, _REPLY_TYPES) else None
+                waiter = self._pending.get(reply.request_id) if reply is not None else None
+                if reply is None or waiter is None:
                     _log.debug("unmatched_task_reply", type=type(message).__name__)
                     continue
-                waiter.send_nowait(message)  # type: ignore[arg-type]
+                waiter.send_nowait(reply)
         except LinkClosed:
             pass
         for waiter in list(self._pending.values()):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar, cast
 
 import structlog
 import trio
@@ -27,6 +27,43 @@ _log = structlog.get_logger("sharesim.runtime")
 DEFAULT_MAILBOX_SIZE = 256
 
 T = TypeVar("T")
+#: The messages one kind of actor handles (a union of message classes).
+M = TypeVar("M")
+#: What a request is answered with.
+R = TypeVar("R")
+#: The messages a helper object hands its actor.
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Request(Generic[R]):
+    """Base of a message that is asked rather than told; its handler answers with an `R`.
+
+    Declare `class Describe(Request[AgentInfo])`: `ref.ask(Describe())` is then typed
+    `AgentInfo`, and the handler answers with `self.answer(message, info)`, which
+    mypy checks against `AgentInfo`. A request handled without an answer fails the
+    asker with `Unanswered` and crashes the actor: that is a bug, not a timeout.
+    """
+
+    __slots__ = ()
+
+
+class Owner(Protocol[T_contra]):
+    """The part of an actor that a helper object living inside it (a share, a view) uses.
+
+    An `Actor[M]` is an `Owner[T]` whenever every `T` is also an `M`, so a helper
+    names only the messages it hands back, whatever else its actor handles.
+    """
+
+    name: str
+
+    @property
+    def nursery(self) -> trio.Nursery: ...
+
+    def spawn(
+        self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
+    ) -> None: ...
+
+    async def tell_self(self, message: T_contra) -> None: ...
 
 
 class AskTimeout(SharesimError):
@@ -53,6 +90,14 @@ class ActorCrashed(SharesimError):
         super().__init__(
             f"actor {actor!r} crashed handling {self.message_type}: {type(error).__name__}: {error}"
         )
+
+
+class Unanswered(SharesimError):
+    """An actor finished handling a request without answering it."""
+
+    def __init__(self, actor: str, request: object) -> None:
+        self.actor = actor
+        super().__init__(f"actor {actor!r} handled {type(request).__name__} without answering it")
 
 
 class ActorStopped(SharesimError):
@@ -101,13 +146,15 @@ class Mailbox:
         self._send.close()
 
 
-class Actor:
-    """Base class for every participant: subclass it and implement `handle`.
+class Actor(Generic[M]):
+    """Base class for every participant: subclass `Actor[Messages]` and implement `handle`.
 
-    `handle` runs for one message at a time; whatever it returns is the reply to
-    an `ask`. Long-lived work (reading a connection, timers) goes in helper tasks
-    started from `on_start` in `self.nursery`; they report back to the actor by
-    telling it messages, so all state changes happen inside `handle`.
+    `Messages` is the union of the message classes the actor handles; refs to it
+    (`ActorRef[Messages]`) accept only those. `handle` runs for one message at a
+    time; a `Request` is answered with `answer` before `handle` returns.
+    Long-lived work (reading a connection, timers) goes in helper tasks started
+    from `on_start` in `self.nursery`; they report back to the actor by telling it
+    messages, so all state changes happen inside `handle`.
     """
 
     role: ClassVar[str] = "actor"
@@ -116,15 +163,29 @@ class Actor:
         self.name = name
         self.mailbox = Mailbox(mailbox_size)
         self._nursery: trio.Nursery | None = None
+        #: The envelope being handled, and whether `answer` was called for it.
+        self._current: Envelope | None = None
+        self._answered = False
 
     # -- to override -------------------------------------------------------
 
     async def on_start(self) -> None:
         """Open connections and start helper tasks; the actor counts as started after it."""
 
-    async def handle(self, message: object, sender: str) -> object:
-        """Handle one message; the return value answers an `ask`."""
+    async def handle(self, message: M, sender: str) -> None:
+        """Handle one message; answer it with `answer` if it is a `Request`."""
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
+
+    def answer(self, request: Request[R], value: R) -> None:
+        """Answer the request being handled (once); for a request that was told, a no-op."""
+        current = self._current
+        if current is None or current.message is not request or self._answered:
+            raise RuntimeError(
+                f"actor {self.name!r} answered {type(request).__name__} "
+                "outside its handling, or twice"
+            )
+        self._answered = True
+        _answer(current, _Reply(value=value))
 
     def log_context(self) -> dict[str, Any]:
         """Context bound to every log line of this actor's tasks."""
@@ -139,11 +200,11 @@ class Actor:
         return self._nursery
 
     @property
-    def ref(self) -> ActorRef:
+    def ref(self) -> ActorRef[M]:
         return ActorRef(self)
 
     async def run(
-        self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
+        self, *, task_status: trio.TaskStatus[ActorRef[M]] = trio.TASK_STATUS_IGNORED
     ) -> None:
         """Run until cancelled (the stage cancels every actor as it closes) or crashed."""
         structlog.contextvars.bind_contextvars(**self.log_context())
@@ -168,15 +229,21 @@ class Actor:
                 await self._dispatch(await receive_eagerly(inbox))
 
     async def _dispatch(self, envelope: Envelope) -> None:
+        # Only the mailbox loop sets this, and only messages of type M reach it.
+        message = cast(M, envelope.message)
+        self._current, self._answered = envelope, False
         try:
-            result = await self.handle(envelope.message, envelope.sender)
+            await self.handle(message, envelope.sender)
+            if envelope.reply_to is not None and not self._answered:
+                raise Unanswered(self.name, message)
         except (trio.Cancelled, KeyboardInterrupt):
             raise
         except Exception as error:
-            _answer(envelope, _Reply(error=error))
-            raise ActorCrashed(self.name, envelope.message, error) from error
-        if envelope.reply_to is not None:
-            _answer(envelope, _Reply(value=result))
+            if not self._answered:
+                _answer(envelope, _Reply(error=error))
+            raise ActorCrashed(self.name, message, error) from error
+        finally:
+            self._current = None
 
     def spawn(
         self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
@@ -186,7 +253,7 @@ class Actor:
             fn, *args, name=name or f"{self.name}:{getattr(fn, '__name__', 'task')}"
         )
 
-    async def tell_self(self, message: object) -> None:
+    async def tell_self(self, message: M) -> None:
         """Let a helper task hand a message to this actor's own loop."""
         await self.ref.tell(message, sender=self.name)
 
@@ -217,16 +284,16 @@ def _answer(envelope: Envelope, reply: _Reply) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class ActorRef:
+class ActorRef(Generic[M]):
     """A handle to send to an actor; cheap to copy, safe to keep after the actor stops."""
 
-    actor: Actor
+    actor: Actor[M]
 
     @property
     def name(self) -> str:
         return self.actor.name
 
-    async def tell(self, message: object, *, sender: str = "external") -> None:
+    async def tell(self, message: M, *, sender: str = "external") -> None:
         """Queue a message; waits while the mailbox is full (backpressure).
 
         With room in the mailbox it returns at once, without yielding to the
@@ -245,12 +312,12 @@ class ActorRef:
 
     async def ask(
         self,
-        message: object,
+        message: Request[R],
         *,
         sender: str = "external",
         timeout: float = 30.0,  # noqa: ASYNC109 - AskTimeout must name both actors
-    ) -> Any:
-        """Send a request and wait for the reply, or raise `AskTimeout` after `timeout`."""
+    ) -> R:
+        """Send a request and wait for its answer, or raise `AskTimeout` after `timeout`."""
         reply_send, reply_receive = trio.open_memory_channel[_Reply](1)
         with reply_send, reply_receive:
             try:
@@ -263,4 +330,5 @@ class ActorRef:
                 raise ActorStopped(self.name, message) from None
         if reply.error is not None:
             raise reply.error
-        return reply.value
+        # `answer` accepts only an R for a Request[R].
+        return cast(R, reply.value)

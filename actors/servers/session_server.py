@@ -20,6 +20,7 @@ from actors.rules.session_store import (
     StartGrace,
     classify_route,
 )
+from actors.runtime.actor import Request
 from actors.runtime.transport import Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel
@@ -39,13 +40,13 @@ class _GraceExpired:
 
 
 @dataclass(frozen=True, slots=True)
-class JoinLink:
+class JoinLink(Request[str | None]):
     """Ask the server for a session's join route (scenarios hand it to viewers)."""
 
     session_id: str
 
 
-class SessionServer(WebSocketServer):
+class SessionServer(WebSocketServer[_GraceExpired | JoinLink]):
     """Creates sessions for sharers, admits viewers, relays ordered events."""
 
     role = "session-server"
@@ -82,13 +83,11 @@ class SessionServer(WebSocketServer):
     async def link_ended(self, link: Link) -> None:
         self._apply(self.store.disconnected(link.id))
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: _GraceExpired | JoinLink, sender: str) -> None:
         if isinstance(message, _GraceExpired):
             self._apply(self.store.grace_expired(message.session_id, message.epoch))
-            return None
-        if isinstance(message, JoinLink):
-            return self.store.join_link(message.session_id)
-        return await super().handle_command(message, sender)
+        else:
+            self.answer(message, self.store.join_link(message.session_id))
 
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:

@@ -11,12 +11,14 @@ is what designers compare.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import structlog
 import trio
 
 from actors.rules.credentials import Credentials
 from actors.rules.task_store import TaskGates, TaskStore
+from actors.runtime.actor import Request
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
@@ -36,7 +38,7 @@ _ENDPOINTS: dict[type, str] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(Request[None]):
     """Let `principal` view `task_id` and its direct children (a teammate, say)."""
 
     principal: str
@@ -47,7 +49,10 @@ class Grant:
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
 
 
-class TaskServer(WebSocketServer):
+_REQUEST_TYPES = get_args(tasks.TaskRequest)
+
+
+class TaskServer(WebSocketServer[Grant]):
     """Owns the `ai_tasks` rows; see `task_store.py` for the rules."""
 
     role = "task-server"
@@ -97,7 +102,8 @@ class TaskServer(WebSocketServer):
             _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
             return
         endpoint = _ENDPOINTS.get(type(message))
-        request_id = int(getattr(message, "request_id", 0))
+        # Every request carries one (`TaskRequest`); anything else is answered as request 0.
+        request_id = message.request_id if isinstance(message, _REQUEST_TYPES) else 0
         if endpoint is None:
             reply: tasks.TaskReply = tasks.TaskError(
                 request_id,
@@ -165,8 +171,6 @@ class TaskServer(WebSocketServer):
         )
         return tasks.RunReply(request.request_id, run)
 
-    async def handle_command(self, message: object, sender: str) -> object:
-        if isinstance(message, Grant):
-            self.store.grant(message.principal, message.task_id)
-            return None
-        return await super().handle_command(message, sender)
+    async def handle_command(self, message: Grant, sender: str) -> None:
+        self.store.grant(message.principal, message.task_id)
+        self.answer(message, None)

@@ -9,11 +9,12 @@ its own link: the reader never raises, and the actor answers and carries on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 import trio
 
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import CloseCode, Link, LinkClosed, MalformedFrame, Network
 from protocol import Channel
 
@@ -39,7 +40,7 @@ class LinkEnded:
 
 
 @dataclass(frozen=True, slots=True)
-class CloseAll:
+class CloseAll(Request[None]):
     """Close every client link with a proper WebSocket close, e.g. before the process exits."""
 
     code: int = CloseCode.GOING_AWAY
@@ -47,8 +48,18 @@ class CloseAll:
     timeout: float = 5.0
 
 
-class WebSocketServer(Actor):
-    """A server actor reachable over the network under its own name."""
+#: What every server handles: its links' lifecycle and frames, and `CloseAll`.
+LinkMessage = LinkOpened | FrameReceived | LinkEnded | CloseAll
+
+#: The messages a concrete server handles: `LinkMessage` plus its own commands.
+M = TypeVar("M")
+
+
+class WebSocketServer(Actor[LinkMessage | M]):
+    """A server actor reachable over the network under its own name.
+
+    A subclass names its own commands as `M` and handles them in `handle_command`.
+    """
 
     role = "server"
 
@@ -99,31 +110,29 @@ class WebSocketServer(Actor):
         with trio.CancelScope(shield=True):
             await self.tell_self(LinkEnded(link, code, reason))
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: LinkMessage | M, sender: str) -> None:
         if isinstance(message, LinkOpened):
             self.links[message.link.id] = message.link
             # The path only: a resource's query carries secrets (`pwd`, `token`).
             path = message.link.resource.partition("?")[0]
             _log.debug("link_opened", peer=message.link.peer, path=path)
             await self.link_opened(message.link)
-            return None
-        if isinstance(message, FrameReceived):
+        elif isinstance(message, FrameReceived):
             if isinstance(message.message, MalformedFrame):
                 _log.warning(
                     "malformed_frame", peer=message.link.peer, error=str(message.message.error)
                 )
             await self.frame_received(message.link, message.message)
-            return None
-        if isinstance(message, LinkEnded):
+        elif isinstance(message, LinkEnded):
             self.links.pop(message.link.id, None)
             code = None if message.code is None else int(message.code)  # wsproto hands an enum
             _log.debug("link_ended", peer=message.link.peer, code=code)
             await self.link_ended(message.link)
-            return None
-        if isinstance(message, CloseAll):
+        elif isinstance(message, CloseAll):
             await self._close_all(message)
-            return None
-        return await self.handle_command(message, sender)
+            self.answer(message, None)
+        else:
+            await self.handle_command(message, sender)
 
     async def _close_all(self, request: CloseAll) -> None:
         """Close links together, waiting at most `timeout` for clients that do not answer."""
@@ -143,7 +152,7 @@ class WebSocketServer(Actor):
     async def link_ended(self, link: Link) -> None:
         """The client is gone, for whatever reason."""
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: M, sender: str) -> None:
         """Messages from other actors (scenario set-up, queries)."""
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 

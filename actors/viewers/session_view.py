@@ -18,7 +18,7 @@ import structlog
 import trio
 
 from actors.rules.pill_bar import PaneState
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Owner
 from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
@@ -79,7 +79,7 @@ ViewChange = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ende
 class SessionView:
     """See the module docstring. `key` names the view for its owner ("root" or a task id)."""
 
-    owner: Actor
+    owner: Owner[ViewFrame | ViewLinkEnded]
     network: Network
     key: str
     route: str

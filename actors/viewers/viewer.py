@@ -34,7 +34,7 @@ from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewContext, ViewScope
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
     ChildPushed,
@@ -75,11 +75,6 @@ class ViewerLink:
 
 
 @dataclass(frozen=True, slots=True)
-class Observe:
-    """Ask for what the viewer sees right now."""
-
-
-@dataclass(frozen=True, slots=True)
 class ViewerStats:
     fetches: int
     redundant_fetches: int
@@ -90,6 +85,11 @@ class ViewerStats:
 class Observation:
     snapshot: ViewerSnapshot
     stats: ViewerStats
+
+
+@dataclass(frozen=True, slots=True)
+class Observe(Request[Observation]):
+    """Ask for what the viewer sees right now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,13 @@ class _Discovery:
     timer: trio.CancelScope | None = None
 
 
-class Viewer(Actor):
+#: Everything a viewer handles: its views' frames and ends, its own helpers' results, `Observe`.
+ViewerMessage = (
+    ViewFrame | ViewLinkEnded | _RouteFound | _FetchDone | _TimerFired | _NamesFound | Observe
+)
+
+
+class Viewer(Actor[ViewerMessage]):
     """See the module docstring."""
 
     role = "viewer"
@@ -199,7 +205,7 @@ class Viewer(Actor):
 
     # -- messages --------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: ViewerMessage, sender: str) -> None:
         if isinstance(message, ViewFrame):
             await self._view_frame(message.view, message.message)
         elif isinstance(message, ViewLinkEnded):
@@ -215,11 +221,8 @@ class Viewer(Actor):
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
-        elif isinstance(message, Observe):
-            return self.observe()
         else:
-            raise NotImplementedError(f"Viewer does not handle {type(message).__name__}")
-        return None
+            self.answer(message, self.observe())
 
     async def _view_frame(self, view: SessionView, message: object) -> None:
         outcome = view.handle_frame(message)
