@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from actors.hosts.agents import AgentInfo, AgentSetup, ChildAgent, Describe, Location, Orchestrator
+from actors.rules.credentials import SeededCredentials
 from actors.rules.profiles import Switches
 from actors.rules.session_store import ServerSwitches
 from actors.rules.task_store import TaskGates
@@ -24,11 +25,17 @@ from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
 from actors.servers.task_server import Grant, TaskServer
 from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
-from protocol import RunState
+from protocol import TaskToken
+from protocol.errors import SharesimError
 
 
-class WorldError(Exception):
+class WorldError(SharesimError):
     """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
+
+
+def user_principal(user: str) -> str:
+    """The task-server principal a person acts as."""
+    return f"user:{user}"
 
 
 def server_switches(switches: Switches) -> ServerSwitches:
@@ -108,8 +115,15 @@ class World:
             if info.task_id is None:
                 raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
             link = ViewerLink(scope, open_by, task_id=info.task_id)
-        await self._grant(f"user:{user}", agent if team else None, info)
-        viewer = Viewer(name, self.simulation.network, link, self.switches, user=user)
+        await self._grant(user_principal(user), agent if team else None, info)
+        viewer = Viewer(
+            name,
+            self.simulation.network,
+            link,
+            self.switches,
+            user=user,
+            task_token=self.task_token(user_principal(user)),
+        )
         self.viewers[name] = viewer
         await self.simulation.stage.start(viewer)
         return viewer
@@ -135,11 +149,16 @@ class World:
         observation: Observation = await self.viewers[viewer].ref.ask(Observe(), sender="world")
         return observation
 
-    def task_requests(self, user: str, endpoint: str | None = None) -> int:
-        return self.tasks.store.requests_by(f"user:{user}", endpoint)
+    def task_token(self, principal: str) -> TaskToken:
+        """The task server's token for `principal`, as its operator hands it out.
 
-    def run_state(self, task_id: str) -> RunState:
-        return next(r.state for r in self.tasks.store.rows() if r.task_id == task_id)
+        Taken from the server's store directly, at set-up and outside any
+        message flow, so issuing it changes nothing a run's trace records.
+        """
+        return self.tasks.store.issue_token(principal)
+
+    def task_requests(self, user: str, endpoint: str | None = None) -> int:
+        return self.tasks.store.requests_by(user_principal(user), endpoint)
 
 
 @asynccontextmanager
@@ -156,13 +175,15 @@ async def open_world(
     async with open_simulation(
         seed=seed, mode=mode, conditions=conditions, trace_sink=trace_sink, log_context=log_context
     ) as simulation:
+        # Seeded, so a run replays exactly; `serve` uses the OS's randomness instead.
+        credentials = SeededCredentials(simulation.random.stream)
         sessions = SessionServer(
-            simulation.network,
-            simulation.random.stream("sessions"),
-            switches=server_switches(switches),
+            simulation.network, credentials, switches=server_switches(switches)
         )
-        tasks = TaskServer(simulation.network, gates=task_gates(switches))
+        tasks = TaskServer(simulation.network, gates=task_gates(switches), credentials=credentials)
         await simulation.stage.start(sessions)
         await simulation.stage.start(tasks)
-        setup = AgentSetup(simulation.network, simulation.stage, switches)
+        user = "alice"
+        token = tasks.store.issue_token(user_principal(user))
+        setup = AgentSetup(simulation.network, simulation.stage, switches, token, user=user)
         yield World(simulation, switches, sessions, tasks, setup)

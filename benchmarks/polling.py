@@ -13,12 +13,10 @@ import trio
 
 from actors.hosts.agents import AppendExchange, Finish, Location, SpawnChild
 from actors.rules.profiles import Profile
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock
-from actors.runtime.transport import Mode
+from actors.runtime.simulation import run_seeded
 from actors.world import World, open_world
 
-from .harness import Check, Outcome
+from .harness import BenchResult, Check
 
 HOUR_S = 3600.0
 VIEWERS = 5
@@ -82,17 +80,16 @@ async def _mentions(world: World, duration: float) -> None:
         at += ORCHESTRATOR_SAYS_EVERY_S
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     duration, viewers = SMOKE if smoke else (HOUR_S, VIEWERS)
     per_hour: dict[str, float] = {}
     redundant: dict[str, int] = {}
     for profile in Profile:
-        seed_scheduler(0)
-        rate, wasted = trio.run(_play, profile, duration, viewers, clock=make_clock(Mode.MEMORY))
+        rate, wasted = run_seeded(_play, profile, duration, viewers, seed=0)
         per_hour[profile.value] = round(rate, 1)
         redundant[profile.value] = wasted
     current, followups = per_hour[Profile.CURRENT.value], per_hour[Profile.FOLLOWUPS.value]
-    return Outcome(
+    return BenchResult(
         "polling",
         {
             "viewers": viewers,

@@ -32,3 +32,15 @@ class ReconnectToken(Secret):
     """Proves a reconnecting sharer is the one that created the session."""
 
     __slots__ = ()
+
+
+class SeatToken(Secret):
+    """Proves a rejoining viewer is the one its seat was given to (a simulation addition)."""
+
+    __slots__ = ()
+
+
+class TaskToken(Secret):
+    """Who a task-server client is: the server issued it to one principal."""
+
+    __slots__ = ()

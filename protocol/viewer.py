@@ -19,6 +19,7 @@ from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
 from .roles import Role
+from .secrets import SeatToken
 from .source import LegacySessionSourceType, SessionSourceType, User
 
 # -- upstream (viewer to server) ---------------------------------------------------------------
@@ -36,6 +37,8 @@ class ViewerInitPayload:
     """On a rejoin the server sends only events numbered above this."""
     latest_block_id: str | None = None
     feature_support: FeatureSupport = field(default_factory=FeatureSupport)
+    rejoin_token: SeatToken | None = None
+    """Added by the simulation: the seat's token from `JoinedSuccessfully`; a rejoin needs it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,9 @@ class JoinedSuccessfully(Message):
     """Added by the simulation; the real server conveys roles in the participant list."""
     viewer_firebase_uid: str = ""
     """A string, never null, on the real wire; empty when the simulation has no uid."""
+    rejoin_token: SeatToken | None = None
+    """Added by the simulation: proves a later rejoin is this seat's viewer; the real server
+    ties seats to signed-in users instead."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,27 +21,27 @@ from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild,
 from actors.rules.profiles import Profile, Switches
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import DEFAULT_TIME_SCALE, make_clock
+from actors.runtime.simulation import run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import overrides_of
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
-from scenarios.faults import FaultKind, plan_faults
+from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
-from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
+from scenarios.recording import Recording, ViewerSampler
+from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
 
 _log = structlog.get_logger("sharesim.runner")
 
 _SERVERS = ("session-server", "task-server")
-_OUTCOME_STATE = {
-    Outcome.SUCCEEDED: RunState.SUCCEEDED,
-    Outcome.FAILED: RunState.FAILED,
-    Outcome.ERROR: RunState.ERROR,
-    Outcome.CANCELLED: RunState.CANCELLED,
-    Outcome.BLOCKED: RunState.BLOCKED,
+_FINAL_STATE = {
+    RunEnding.SUCCEEDED: RunState.SUCCEEDED,
+    RunEnding.FAILED: RunState.FAILED,
+    RunEnding.ERROR: RunState.ERROR,
+    RunEnding.CANCELLED: RunState.CANCELLED,
+    RunEnding.BLOCKED: RunState.BLOCKED,
 }
 #: How many trace records around a failure a report shows.
 TRACE_SLICE = 12
@@ -172,7 +172,7 @@ class _Play:
         child = next(c for c in self.scenario.children if c.name == name)
 
         async def spawn() -> None:
-            orchestrator = self.world.agent(self.scenario.orchestrator.name)
+            orchestrator = self.world.orchestrators[self.scenario.orchestrator.name]
             await orchestrator.ref.tell(
                 SpawnChild(child.name, child.location, child.title, child.launch_fails),
                 sender="scenario",
@@ -202,7 +202,7 @@ class _Play:
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
-                message = Finish(_OUTCOME_STATE[step.outcome])
+                message = Finish(_FINAL_STATE[step.outcome])
             else:
                 message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
             await agent.ref.tell(message, sender="scenario")
@@ -329,10 +329,12 @@ async def play_scenario(
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
+    recording: Recording | None = None,
 ) -> RunResult:
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
     `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
+    With a `recording`, the viewers, the partitions and the log are kept for a report.
     """
     switches = overrides or profile.switches()
     result = RunResult(scenario, profile, seed, faults=faults)
@@ -352,7 +354,10 @@ async def play_scenario(
         world.simulation.trace.observers.append(monitor.after_delivery)
         world.simulation.trace.frames = frames_sink
         play = _Play(scenario, profile, world, result)
-        await play.play()
+        if recording is None:
+            await play.play()
+        else:
+            await _recorded(play, recording, faults)
         play.note_final_views()
         result.violations = monitor.violations
         result.end_time = trio.current_time()
@@ -360,6 +365,24 @@ async def play_scenario(
         result.task_requests = sum(world.tasks.store.requests.values())
         result.trace = world.simulation.trace
     return result
+
+
+async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKind]) -> None:
+    """Play with the viewers sampled, then note the partitions the run had."""
+    world = play.world
+    defaults = play.profile.switches().to_dict()
+    recording.faults = format_faults(faults)
+    recording.overrides = {
+        name: value for name, value in world.switches.to_dict().items() if defaults[name] != value
+    }
+    recording.trace_position = world.simulation.trace.__len__
+    sampler = ViewerSampler(world.viewers, recording)
+    trio.lowlevel.add_instrument(sampler)
+    try:
+        await play.play()
+    finally:
+        trio.lowlevel.remove_instrument(sampler)
+        recording.partitions = tuple(play.conditions.partitions)
 
 
 def run_scenario(
@@ -372,7 +395,7 @@ def run_scenario(
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
-    time_scale: float = DEFAULT_TIME_SCALE,
+    recording: Recording | None = None,
 ) -> RunResult:
     """Run one scenario in a fresh, seeded Trio run."""
 
@@ -386,11 +409,11 @@ def run_scenario(
             faults=faults,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
+            recording=recording,
         )
 
-    seed_scheduler(seed)
     try:
-        return trio.run(play, clock=make_clock(mode, time_scale))
+        return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
         return RunResult(
             scenario,

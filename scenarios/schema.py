@@ -20,6 +20,7 @@ from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
 from actors.rules.profiles import Profile
 from actors.viewers.viewer import OpenBy
+from protocol.errors import SharesimError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -39,7 +40,7 @@ class Problem:
         return f"{where}: {what}{self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(SharesimError):
     """A scenario file that cannot be used, and every reason why, one line each.
 
     `file`, `field`, `line` and `message` are those of the first problem in the file.
@@ -81,7 +82,7 @@ class StepKind(enum.Enum):
     RECONNECT = "reconnect"
 
 
-class Outcome(enum.Enum):
+class RunEnding(enum.Enum):
     """How a child's run ends when a `finish` step names it."""
 
     SUCCEEDED = "succeeded"
@@ -125,7 +126,7 @@ class Step:
     actor: str
     text: str = ""
     mentions: tuple[str, ...] = ()
-    outcome: Outcome = Outcome.SUCCEEDED
+    outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
 
 
@@ -561,7 +562,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
         t.report("actor", f"expected one of {allowed}, got {actor!r}")
-    text, outcome = "", Outcome.SUCCEEDED
+    text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     if not t.ok("do"):
         t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
@@ -572,7 +573,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
             if agents.refuses(mention):
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
-        outcome = t.choice("outcome", Outcome, Outcome.SUCCEEDED)
+        outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
     step = Step(at, kind, actor, text, mentions, outcome, t.line())
     t.finish()
     return step

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import structlog
 import trio
@@ -26,7 +27,7 @@ from actors.hosts.share import (
     ShareLost,
     ShareStatus,
 )
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.cascade import (
     CascadeLedger,
     LocalChild,
@@ -38,13 +39,14 @@ from actors.rules.cascade import (
 )
 from actors.rules.profiles import Switches
 from actors.rules.session_link import SessionLinkReporter
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.stage import Stage
 from actors.runtime.transport import Network
-from protocol import AgentExchange, RunRecord, RunState, sharer, tasks
+from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
 from protocol.events import ChildRunUpdated
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
+from protocol.tasks import TaskCallFailed
 
 _log = structlog.get_logger("sharesim.agents")
 
@@ -104,11 +106,6 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
-class Describe:
-    """Ask an agent what it is: its ids, its share, its children."""
-
-
-@dataclass(frozen=True, slots=True)
 class AgentInfo:
     name: str
     task_id: str | None
@@ -116,6 +113,11 @@ class AgentInfo:
     join_route: str | None
     sharing: bool
     children: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Describe(Request[AgentInfo]):
+    """Ask an agent what it is: its ids, its share, its children."""
 
 
 # -- internal messages -----------------------------------------------------------------------
@@ -152,12 +154,9 @@ class AgentSetup:
     network: Network
     stage: Stage
     switches: Switches
+    #: The task server's token for this user, obtained when the simulation was set up.
+    task_token: TaskToken
     user: str = "alice"
-    driver: str = "driver"
-
-    @property
-    def principal(self) -> str:
-        return f"user:{self.user}"
 
 
 @dataclass
@@ -178,7 +177,14 @@ class _ChildRecord:
         return PaneShareState.NOT_SHARED
 
 
-class Agent(Actor):
+#: What every agent handles, whatever its place in the orchestration.
+AgentMessage = ShareFrame | ShareLinkEnded | AppendExchange | Describe
+
+#: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
+C = TypeVar("C")
+
+
+class Agent(Actor[AgentMessage | C]):
     """What orchestrators and children share: a task row, a transcript, maybe a share."""
 
     role = "agent"
@@ -202,7 +208,7 @@ class Agent(Actor):
     def tasks(self) -> TaskClient:
         if self._tasks is None:
             self._tasks = TaskClient(
-                self.name, self.setup.principal, self.setup.network, self.nursery
+                self.name, self.setup.task_token, self.setup.network, self.nursery
             )
         return self._tasks
 
@@ -315,7 +321,7 @@ class Agent(Actor):
 
     # -- messages ------------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: AgentMessage | C, sender: str) -> None:
         if isinstance(message, ShareFrame):
             if message.share is self.share:
                 outcome = message.share.handle_frame(message.message)
@@ -324,18 +330,16 @@ class Agent(Actor):
                     await self.share_established(outcome)
                 elif isinstance(outcome, ShareLost):
                     _log.warning("share_lost", decision=True, reason=outcome.reason)
-            return None
-        if isinstance(message, ShareLinkEnded):
+        elif isinstance(message, ShareLinkEnded):
             message.share.link_ended(message.link)
-            return None
-        if isinstance(message, AppendExchange):
+        elif isinstance(message, AppendExchange):
             self.append_exchange(message.text, message.mentions)
-            return None
-        if isinstance(message, Describe):
-            return self.describe()
-        return await self.handle_command(message, sender)
+        elif isinstance(message, Describe):
+            self.answer(message, self.describe())
+        else:
+            await self.handle_command(message, sender)
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: C, sender: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 
     def describe(self) -> AgentInfo:
@@ -350,7 +354,13 @@ class Agent(Actor):
         )
 
 
-class Orchestrator(Agent):
+#: The orchestrator's own commands.
+OrchestratorCommand = (
+    _FirstResponse | ShareByUser | StopSharing | SpawnChild | ChildChanged | Finish
+)
+
+
+class Orchestrator(Agent[OrchestratorCommand]):
     """The top-level agent; the host its local children live on."""
 
     role = "orchestrator"
@@ -382,7 +392,7 @@ class Orchestrator(Agent):
     async def _start_in_cloud(self) -> None:
         await self.tell_self(_FirstResponse())
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: OrchestratorCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._first_response()
         elif isinstance(message, ShareByUser):
@@ -395,11 +405,8 @@ class Orchestrator(Agent):
             await self._spawn(message)
         elif isinstance(message, ChildChanged):
             self._child_changed(message.run)
-        elif isinstance(message, Finish):
-            await self.transition(message.state)
         else:
-            return await super().handle_command(message, sender)
-        return None
+            await self.transition(message.state)
 
     async def _first_response(self) -> None:
         """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
@@ -537,7 +544,7 @@ class Orchestrator(Agent):
             for record in self.children.values():
                 share.append(ChildRunUpdated(record.run))
 
-    async def _tell_child(self, task_id: str, message: object) -> None:
+    async def _tell_child(self, task_id: str, message: ChildCommand) -> None:
         record = self.children.get(task_id)
         if record is not None and record.actor is not None:
             await record.actor.ref.tell(message, sender=self.name)
@@ -546,7 +553,15 @@ class Orchestrator(Agent):
         return replace(super().describe(), children=tuple(self.children))
 
 
-class ChildAgent(Agent):
+#: A child agent's own commands.
+ChildCommand = (
+    _FirstResponse | InheritShare | StopInheritedShare | ShareByUser | StopSharing | Finish
+)
+#: Everything a child agent handles: what `ChildAgent.ref` accepts.
+ChildMessage = AgentMessage | ChildCommand
+
+
+class ChildAgent(Agent[ChildCommand]):
     """A direct child of an orchestrator; a leaf for sharing purposes."""
 
     role = "child"
@@ -578,7 +593,7 @@ class ChildAgent(Agent):
     async def _launch(self) -> None:
         await self.tell_self(_FirstResponse())
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: ChildCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._claim()
         elif isinstance(message, InheritShare):
@@ -592,11 +607,8 @@ class ChildAgent(Agent):
             )
         elif isinstance(message, StopSharing):
             await self.stop_share()
-        elif isinstance(message, Finish):
-            await self._finish(message.state)
         else:
-            return await super().handle_command(message, sender)
-        return None
+            await self._finish(message.state)
 
     async def _inherit(self, source: ShareSource) -> None:
         """Share as the host asks, unless already sharing on its own.

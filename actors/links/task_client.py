@@ -4,7 +4,8 @@ Replies are matched in a reader task of their own, never through the owning
 actor's mailbox, so an actor may await a reply inside `handle` without
 deadlocking on itself. The link is opened on first use and again after it
 breaks; a request lost with a broken link fails with `TaskCallFailed`, which
-callers treat like any other failed request.
+callers treat like any other failed request, and an error reply raises
+`TaskRefused`, the kind of `TaskCallFailed` that retrying cannot mend.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable
+from typing import get_args
 
 import structlog
 import trio
@@ -19,28 +21,26 @@ import trio
 from actors.runtime.backoff import delays
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import tasks
+from protocol.routes import tasks_route
+from protocol.secrets import TaskToken
+from protocol.tasks import TaskCallFailed, TaskRefused
 
 _log = structlog.get_logger("sharesim.task_client")
 
 DEFAULT_TIMEOUT_S = 30.0
 
 
-class TaskCallFailed(Exception):
-    """A task-server request got an error reply, no reply, or no connection."""
-
-    def __init__(self, request: str, reason: str, kind: tasks.TaskErrorKind | None = None) -> None:
-        self.kind = kind
-        self.reason = reason
-        super().__init__(f"{request} failed: {reason}")
+#: Every reply the task server sends; each echoes its request's `request_id`.
+_REPLY_TYPES = get_args(tasks.TaskReply)
 
 
 class TaskClient:
-    """Request/reply over one WebSocket to the task server, as `principal`."""
+    """Request/reply over one WebSocket to the task server, as whoever `token` was issued to."""
 
     def __init__(
         self,
         owner: str,
-        principal: str,
+        token: TaskToken,
         network: Network,
         nursery: trio.Nursery,
         *,
@@ -48,7 +48,7 @@ class TaskClient:
         timeout: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self._owner = owner
-        self.principal = principal
+        self._token = token
         self._network = network
         self._nursery = nursery
         self._server = server
@@ -59,7 +59,7 @@ class TaskClient:
         self._pending: dict[int, trio.MemorySendChannel[tasks.TaskReply | None]] = {}
 
     async def call(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
-        """Send `build(request_id)` and return its reply; error replies raise `TaskCallFailed`."""
+        """Send `build(request_id)` and return its reply; error replies raise `TaskRefused`."""
         request_id = next(self._ids)
         request = build(request_id)
         name = request.message_type
@@ -71,11 +71,11 @@ class TaskClient:
             with trio.move_on_after(self._timeout):
                 reply = await reply_receive.receive()
                 if reply is None:
-                    raise TaskCallFailed(name, "connection lost before the reply")
+                    raise TaskCallFailed("connection lost before the reply", request=name)
                 if isinstance(reply, tasks.TaskError):
-                    raise TaskCallFailed(name, reply.message, reply.kind)
+                    raise TaskRefused(reply.kind, reply.message, request=name)
                 return reply
-            raise TaskCallFailed(name, f"no reply within {self._timeout:g} s")
+            raise TaskCallFailed(f"no reply within {self._timeout:g} s", request=name)
         finally:
             self._pending.pop(request_id, None)
 
@@ -89,9 +89,9 @@ class TaskClient:
         for delay in delays():
             try:
                 return await self.call(build)
+            except TaskRefused:
+                raise
             except TaskCallFailed as failed:
-                if failed.kind is not None:
-                    raise
                 _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
             await trio.sleep(delay)
         return await self.call(build)
@@ -103,11 +103,11 @@ class TaskClient:
                     self._link = await self._network.connect(
                         self._owner,
                         self._server,
-                        f"/tasks?principal={self.principal}",
+                        tasks_route(self._token.reveal()),
                         self._nursery,
                     )
                 except LinkRefused as refused:
-                    raise TaskCallFailed(request, str(refused)) from None
+                    raise TaskCallFailed(str(refused), request=request) from None
                 self._nursery.start_soon(
                     self._read_replies, self._link, name=f"{self._owner}:tasks"
                 )
@@ -117,12 +117,12 @@ class TaskClient:
         try:
             while True:
                 message = await link.receive()
-                request_id = getattr(message, "request_id", None)
-                waiter = self._pending.get(request_id) if isinstance(request_id, int) else None
-                if waiter is None:
+                reply = message if isinstance(message, _REPLY_TYPES) else None
+                waiter = self._pending.get(reply.request_id) if reply is not None else None
+                if reply is None or waiter is None:
                     _log.debug("unmatched_task_reply", type=type(message).__name__)
                     continue
-                waiter.send_nowait(message)  # type: ignore[arg-type]
+                waiter.send_nowait(reply)
         except LinkClosed:
             pass
         for waiter in list(self._pending.values()):

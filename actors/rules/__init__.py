@@ -12,21 +12,23 @@ from actors.rules.cascade import (
     share_source,
     upgrade_sidecar,
 )
+from actors.rules.children import (
+    Child,
+    ChildRoster,
+    OpenPane,
+    PaneState,
+    PillStatus,
+    pill_status,
+)
 from actors.rules.discovery import (
-    CHILD_DISCOVERY_FETCH_LIMIT,
     STATUS_POLL_INTERVAL_IDLE_S,
     STATUS_POLL_INTERVAL_S,
     ArmTimer,
     CancelTimer,
-    ChildEntry,
-    ChildTable,
     DiscoveryEffect,
     DiscoveryPoller,
     Fetch,
-    MaterializeChild,
     PushDiscovery,
-    RegisterChild,
-    UpdateStatus,
     discovery_task_id,
 )
 from actors.rules.names import (
@@ -43,13 +45,10 @@ from actors.rules.names import (
 )
 from actors.rules.pill_bar import (
     Pane,
-    PaneState,
     Pill,
     PillBar,
-    PillStatus,
     Reference,
     ViewerSnapshot,
-    pill_status,
 )
 from actors.rules.profiles import (
     Profile,
@@ -65,7 +64,6 @@ from actors.rules.view import ViewContext, ViewScope
 
 __all__ = [
     "AGENT_FALLBACK",
-    "CHILD_DISCOVERY_FETCH_LIMIT",
     "ORCHESTRATOR",
     "STATUS_POLL_INTERVAL_IDLE_S",
     "STATUS_POLL_INTERVAL_S",
@@ -75,8 +73,8 @@ __all__ = [
     "CancelTimer",
     "CascadeLedger",
     "CatchUp",
-    "ChildEntry",
-    "ChildTable",
+    "Child",
+    "ChildRoster",
     "DirectoryEntry",
     "DiscoveryEffect",
     "DiscoveryPoller",
@@ -85,7 +83,7 @@ __all__ = [
     "LinkDecision",
     "LinkReason",
     "LocalChild",
-    "MaterializeChild",
+    "OpenPane",
     "Pane",
     "PaneShareState",
     "PaneState",
@@ -95,7 +93,6 @@ __all__ = [
     "Profile",
     "PushDiscovery",
     "Reference",
-    "RegisterChild",
     "Resolution",
     "ResolvedName",
     "SessionLinkReporter",
@@ -103,7 +100,6 @@ __all__ = [
     "ShareSource",
     "SwitchError",
     "Switches",
-    "UpdateStatus",
     "ViewContext",
     "ViewScope",
     "ViewerSnapshot",

@@ -2,27 +2,26 @@
 
 The poller mirrors the merged client's model, including its defects (no error
 backoff, kicks only in the slow phase, the kick-guard race), because the
-simulation exists to measure them. Time and I/O stay outside: every input
-returns the effects the owning actor must carry out.
+simulation exists to measure them. Both hand the child rows they accept to the
+viewer's `ChildRoster`, the one place children are kept. Time and I/O stay
+outside: every input returns the effects the owning actor must carry out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
-from actors.rules.names import display_name
+from actors.rules.children import ChildRoster, OpenPane
 from actors.rules.profiles import Switches
-from protocol.runs import RunRecord, RunState
+from protocol.runs import RunRecord
 from protocol.source import AmbientAgent, SessionSourceType, resolve_orchestrator_task_id
 
 #: Poll cadence while any child is working, or before any child is known.
 STATUS_POLL_INTERVAL_S: Final = 5.0
 #: Poll cadence once every known child is terminal; it never stops on its own.
 STATUS_POLL_INTERVAL_IDLE_S: Final = 30.0
-#: Page size of one children fetch; the client does not paginate.
-CHILD_DISCOVERY_FETCH_LIMIT: Final = 100
 
 
 def discovery_task_id(
@@ -58,103 +57,8 @@ class CancelTimer:
     """Cancel the pending poll timer."""
 
 
-@dataclass(frozen=True, slots=True)
-class RegisterChild:
-    """A new child: add its pill (with `run.state`) and index its name."""
-
-    run: RunRecord
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateStatus:
-    """A known child's state changed."""
-
-    task_id: str
-    state: RunState
-
-
-@dataclass(frozen=True, slots=True)
-class MaterializeChild:
-    """Open the child's hidden pane by joining `session_id`; emitted once per child."""
-
-    task_id: str
-    session_id: str
-
-
-DiscoveryEffect = Fetch | ArmTimer | CancelTimer | RegisterChild | UpdateStatus | MaterializeChild
-
-
-@dataclass(frozen=True, slots=True)
-class ChildEntry:
-    """What the viewer remembers about one child."""
-
-    task_id: str
-    name: str
-    state: RunState
-    session_id: str | None
-    materialized: bool
-
-
-class ChildTable:
-    """The children known to one viewer: added, updated, filled in, never removed."""
-
-    def __init__(self, parent_task_id: str) -> None:
-        self._parent_task_id = parent_task_id
-        self._entries: dict[str, ChildEntry] = {}
-
-    @property
-    def entries(self) -> tuple[ChildEntry, ...]:
-        """Children in registration order."""
-        return tuple(self._entries.values())
-
-    def __contains__(self, task_id: object) -> bool:
-        return task_id in self._entries
-
-    @property
-    def all_terminal(self) -> bool:
-        """True when there are children and none of them works any more."""
-        return bool(self._entries) and all(e.state.is_terminal for e in self._entries.values())
-
-    def apply(self, runs: Iterable[RunRecord]) -> tuple[DiscoveryEffect, ...]:
-        """Merge child rows; pane openings come after all pill changes, as in the client."""
-        effects: list[DiscoveryEffect] = []
-        for run in runs:
-            if run.task_id == self._parent_task_id:
-                continue
-            effects.extend(self._merge(run))
-        return (*effects, *self._materializations())
-
-    def update_state(self, task_id: str, state: RunState) -> tuple[DiscoveryEffect, ...]:
-        """A status-only change; unknown children are ignored until their row arrives."""
-        entry = self._entries.get(task_id)
-        if entry is None or entry.state is state:
-            return ()
-        self._entries[task_id] = replace(entry, state=state)
-        return (UpdateStatus(task_id, state),)
-
-    def _merge(self, run: RunRecord) -> tuple[DiscoveryEffect, ...]:
-        session_id = run.session_id or None
-        entry = self._entries.get(run.task_id)
-        if entry is None:
-            name = display_name(run)
-            self._entries[run.task_id] = ChildEntry(
-                run.task_id, name, run.state, session_id, materialized=False
-            )
-            return (RegisterChild(run, name),)
-        effects = self.update_state(run.task_id, run.state)
-        entry = self._entries[run.task_id]
-        if entry.session_id is None and session_id is not None:
-            self._entries[run.task_id] = replace(entry, session_id=session_id)
-        return effects
-
-    def _materializations(self) -> tuple[DiscoveryEffect, ...]:
-        opened: list[DiscoveryEffect] = []
-        for task_id, entry in self._entries.items():
-            if entry.session_id is not None and not entry.materialized:
-                self._entries[task_id] = replace(entry, materialized=True)
-                opened.append(MaterializeChild(task_id, entry.session_id))
-        return tuple(opened)
+#: The I/O discovery asks of its viewer; child rows themselves go to the `ChildRoster`.
+DiscoveryEffect = Fetch | ArmTimer | CancelTimer | OpenPane
 
 
 class DiscoveryPoller:
@@ -163,12 +67,13 @@ class DiscoveryPoller:
     `timer_handle_present` models the client's `polling_handle`: it stays set
     after the timer fires until the response reschedules, which is the window
     in which a kick dispatches a second fetch and makes the first one redundant.
+    Accepted rows go to `children`, the viewer's roster, which in turn sets the cadence.
     """
 
-    def __init__(self, parent_task_id: str, switches: Switches) -> None:
+    def __init__(self, parent_task_id: str, switches: Switches, children: ChildRoster) -> None:
         self._parent_task_id = parent_task_id
         self._switches = switches
-        self._table = ChildTable(parent_task_id)
+        self._children = children
         self._generation = 0
         self._outstanding: set[int] = set()
         self._handle_present = False
@@ -182,10 +87,6 @@ class DiscoveryPoller:
     @property
     def parent_task_id(self) -> str:
         return self._parent_task_id
-
-    @property
-    def children(self) -> tuple[ChildEntry, ...]:
-        return self._table.entries
 
     @property
     def generation(self) -> int:
@@ -240,12 +141,17 @@ class DiscoveryPoller:
     def fetch_succeeded(
         self, generation: int, runs: Iterable[RunRecord]
     ) -> tuple[DiscoveryEffect, ...]:
-        """Merge the children; an empty result idles the poller when the design allows it."""
+        """Merge the children; an empty result idles the poller when the design allows it.
+
+        A dropped answer (stale, or after `stop`) still refreshes the rows of known children.
+        """
+        rows = _children_of(self._parent_task_id, runs)
         if not self._accept(generation):
+            self._children.refresh(rows)
             return ()
-        effects = self._table.apply(runs)
-        self._idle = not self._table.entries and self._switches.stop_polling_when_empty
-        return (*effects, *self._schedule_next_poll())
+        opened = self._children.merge(rows)
+        self._idle = not self._children and self._switches.stop_polling_when_empty
+        return (*opened, *self._schedule_next_poll())
 
     def fetch_failed(self, generation: int) -> tuple[DiscoveryEffect, ...]:
         """A failed fetch only reschedules, at the same cadence: there is no backoff."""
@@ -263,14 +169,14 @@ class DiscoveryPoller:
                 return ()
             self._idle = False
             return self._dispatch()
-        if not self._table.all_terminal or not self._handle_present:
+        if not self._children.all_terminal or not self._handle_present:
             return ()
-        if not on_orchestrator and conversation not in self._table:
+        if not on_orchestrator and conversation not in self._children:
             return ()
         return (*self._abort_timer(), *self._dispatch())
 
     def stop(self) -> tuple[DiscoveryEffect, ...]:
-        """Tear down (session ended, viewer removed, reconnect failed): late answers are ignored."""
+        """Tear down (session ended, viewer removed, reconnect failed): late answers are dropped."""
         if self._stopped:
             return ()
         self._stopped = True
@@ -278,7 +184,9 @@ class DiscoveryPoller:
 
     def next_delay_s(self) -> float:
         """The cadence a reschedule would use now."""
-        return STATUS_POLL_INTERVAL_IDLE_S if self._table.all_terminal else STATUS_POLL_INTERVAL_S
+        if self._children.all_terminal:
+            return STATUS_POLL_INTERVAL_IDLE_S
+        return STATUS_POLL_INTERVAL_S
 
     def _dispatch(self) -> tuple[DiscoveryEffect, ...]:
         self._generation += 1
@@ -320,13 +228,10 @@ class DiscoveryPoller:
 class PushDiscovery:
     """Child discovery fed by pushes over the session connection: no fetches, no timers."""
 
-    def __init__(self, parent_task_id: str) -> None:
-        self._table = ChildTable(parent_task_id)
+    def __init__(self, parent_task_id: str, children: ChildRoster) -> None:
+        self._parent_task_id = parent_task_id
+        self._children = children
         self._pushes = 0
-
-    @property
-    def children(self) -> tuple[ChildEntry, ...]:
-        return self._table.entries
 
     @property
     def pushes(self) -> int:
@@ -336,8 +241,9 @@ class PushDiscovery:
     def rows_pushed(self, runs: Iterable[RunRecord]) -> tuple[DiscoveryEffect, ...]:
         """Child rows (a seed snapshot or a spawn); the parent's own row is skipped."""
         self._pushes += 1
-        return self._table.apply(runs)
+        return self._children.merge(_children_of(self._parent_task_id, runs))
 
-    def status_pushed(self, task_id: str, state: RunState) -> tuple[DiscoveryEffect, ...]:
-        self._pushes += 1
-        return self._table.update_state(task_id, state)
+
+def _children_of(parent_task_id: str, runs: Iterable[RunRecord]) -> list[RunRecord]:
+    """The rows of an answer without the parent's own, which is no child of itself."""
+    return [run for run in runs if run.task_id != parent_task_id]

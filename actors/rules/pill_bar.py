@@ -1,58 +1,20 @@
 """A viewer's pill bar and child panes, and the snapshot scenarios assert on.
 
-The bar only ever grows: it keeps the last known children and statuses when
-refreshes are late or the connection drops, so a viewer never loses a pill.
+The bar is a view of the viewer's `ChildRoster`: it keeps no state of its own,
+so what it shows is always what the roster knows.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from actors.rules.discovery import DiscoveryEffect, MaterializeChild, RegisterChild, UpdateStatus
-from actors.rules.names import AGENT_FALLBACK, ORCHESTRATOR, ResolvedName
+from actors.rules.children import ChildRoster, PaneState, PillStatus
+from actors.rules.names import ORCHESTRATOR, ResolvedName
 from actors.rules.view import ViewScope
-from protocol.runs import RunState
 
-
-class PillStatus(enum.Enum):
-    """The status badge on a child pill."""
-
-    IN_PROGRESS = "in_progress"
-    SUCCESS = "success"
-    ERROR = "error"
-    BLOCKED = "blocked"
-    CANCELLED = "cancelled"
-
-
-_STATUS_OF: dict[RunState, PillStatus] = {
-    RunState.QUEUED: PillStatus.IN_PROGRESS,
-    RunState.PENDING: PillStatus.IN_PROGRESS,
-    RunState.CLAIMED: PillStatus.IN_PROGRESS,
-    RunState.INPROGRESS: PillStatus.IN_PROGRESS,
-    RunState.RUNNING: PillStatus.IN_PROGRESS,
-    RunState.SUCCEEDED: PillStatus.SUCCESS,
-    RunState.FAILED: PillStatus.ERROR,
-    RunState.ERROR: PillStatus.ERROR,
-    RunState.BLOCKED: PillStatus.BLOCKED,
-    RunState.CANCELLED: PillStatus.CANCELLED,
-}
-
-
-def pill_status(state: RunState) -> PillStatus:
-    """The badge a run state shows as."""
-    return _STATUS_OF[state]
-
-
-class PaneState(enum.Enum):
-    """What selecting a child (or opening a link) shows."""
-
-    #: No session id yet, or the join has not completed.
-    LOADING = "loading"
-    LOADED = "loaded"
-    #: The child's launch failed or joining its session failed.
-    UNAVAILABLE = "unavailable"
+# PaneState and PillStatus are what panes and pills are made of, so they are importable here.
+__all__ = ["Pane", "PaneState", "Pill", "PillBar", "PillStatus", "Reference", "ViewerSnapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,24 +87,19 @@ class ViewerSnapshot:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Child:
-    name: str
-    status: PillStatus
-    session_id: str | None
-    pane: PaneState
-
-
 class PillBar:
     """One viewer's orchestration pill bar: the orchestrator, then children as registered."""
 
     def __init__(
-        self, orchestrator_task_id: str | None = None, orchestrator_name: str | None = None
+        self,
+        children: ChildRoster,
+        orchestrator_task_id: str | None = None,
+        orchestrator_name: str | None = None,
     ) -> None:
+        self._children = children
         self._orchestrator = Pill(
             (orchestrator_name or "").strip() or ORCHESTRATOR, orchestrator_task_id
         )
-        self._children: dict[str, _Child] = {}
 
     @property
     def visible(self) -> bool:
@@ -152,61 +109,11 @@ class PillBar:
     def pills(self) -> tuple[Pill, ...]:
         if not self.visible:
             return ()
-        children = (
-            Pill(child.name, task_id, child.status) for task_id, child in self._children.items()
-        )
+        children = (Pill(child.name, child.task_id, child.status) for child in self._children)
         return (self._orchestrator, *children)
 
     def panes(self) -> tuple[Pane, ...]:
-        return tuple(Pane(tid, child.name, child.pane) for tid, child in self._children.items())
-
-    def register_child(self, task_id: str, name: str, state: RunState) -> None:
-        """Add a child pill; a child already on the bar keeps its place and name."""
-        if task_id not in self._children:
-            label = name.strip() or AGENT_FALLBACK
-            self._children[task_id] = _Child(label, pill_status(state), None, PaneState.LOADING)
-
-    def update_status(self, task_id: str, state: RunState) -> None:
-        child = self._child(task_id)
-        self._children[task_id] = replace(child, status=pill_status(state))
-
-    def session_known(self, task_id: str, session_id: str) -> None:
-        """The child's session can be joined; the pane loads once the join succeeds."""
-        child = self._child(task_id)
-        if child.session_id is None:
-            self._children[task_id] = replace(child, session_id=session_id)
-
-    def pane_joined(self, task_id: str) -> None:
-        child = self._child(task_id)
-        if child.session_id is None:
-            raise ValueError(f"child {task_id} has no session id to have joined")
-        if child.pane is PaneState.LOADING:
-            self._children[task_id] = replace(child, pane=PaneState.LOADED)
-
-    def pane_join_failed(self, task_id: str) -> None:
-        """The join failed: the pane is unavailable; the bar and other panes stay usable."""
-        child = self._child(task_id)
-        if child.pane is PaneState.LOADING:
-            self._children[task_id] = replace(child, pane=PaneState.UNAVAILABLE)
-
-    def launch_failed(self, task_id: str, name: str) -> None:
-        """The orchestrator reported a failed launch: show the child as errored and unavailable."""
-        self.register_child(task_id, name, RunState.ERROR)
-        child = self._children[task_id]
-        if child.pane is PaneState.LOADING:
-            self._children[task_id] = replace(
-                child, status=PillStatus.ERROR, pane=PaneState.UNAVAILABLE
-            )
-
-    def apply(self, effects: Iterable[DiscoveryEffect]) -> None:
-        """Take in what discovery found; timer and fetch effects are not the bar's business."""
-        for effect in effects:
-            if isinstance(effect, RegisterChild):
-                self.register_child(effect.run.task_id, effect.name, effect.run.state)
-            elif isinstance(effect, UpdateStatus):
-                self.update_status(effect.task_id, effect.state)
-            elif isinstance(effect, MaterializeChild):
-                self.session_known(effect.task_id, effect.session_id)
+        return tuple(Pane(child.task_id, child.name, child.pane) for child in self._children)
 
     def snapshot(
         self,
@@ -225,9 +132,3 @@ class PillBar:
             panes=self.panes(),
             references=tuple(references),
         )
-
-    def _child(self, task_id: str) -> _Child:
-        child = self._children.get(task_id)
-        if child is None:
-            raise ValueError(f"child {task_id} is not on the pill bar")
-        return child

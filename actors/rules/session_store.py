@@ -5,31 +5,44 @@ disconnection to `SessionStore`, which answers with actions: frames to send,
 connections to close, grace timers to start. All session state lives here, so
 the rules (joins, rejoins, event numbering, ending, role caps, the follow-up
 task-id push) are tested without a network. The store logs what it decides,
-so a refused join or an ignored frame can be explained from the log alone.
+so a refused join or an ignored frame can be explained from the log alone;
+no note ever holds a secret.
 
-Routes: a sharer opens `/sessions/create` (then `Initialize`) or
-`/sessions/{id}/resume` (then `Reconnect`); a viewer opens
-`/sessions/join/{id}?pwd=SECRET` (then `Initialize`). A hidden child pane that
-reached the child through a parent share adds `via=PARENT_SESSION&as=VIEWER_ID`
-so its role is capped at the role it holds on the parent.
+Who may act: a session's ids and secrets come from an injected `Credentials`
+source (seeded in simulations, the OS under `serve`); a viewer's seat has a
+token of its own that a rejoin must show; only the sharer link a session
+currently has may act for it. A refused join or reconnect answers the same
+way whatever was wrong, so a guesser learns nothing about which ids exist.
+
+What it holds is bounded by `SessionLimits`: each event is encoded once when
+it arrives and kept as that frame, history is capped per session and in all,
+and ended lingering sessions and seats without a link expire. Expiry needs no
+timers: the store reads an injected clock, treats anything expired as gone
+when it is asked for, and sweeps the rest out as links come and go.
+
+The routes connections open are described, built and read in `protocol.routes`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import uuid
+import hmac
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from random import Random
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from actors.rules.credentials import Credentials
 from actors.rules.notes import SILENT, Notes
-from protocol import Channel, message_types, sharer, viewer
+from actors.rules.session_limits import SessionLimits as SessionLimits
+from protocol import Channel, encode, message_types, sharer, viewer
 from protocol.common import Ping, Pong
 from protocol.events import OrderedTerminalEvent
 from protocol.message import Message, UnknownMessage, tag_of
 from protocol.roles import Role
-from protocol.secrets import ReconnectToken, SessionSecret
+from protocol.routes import CREATE_ROUTE, JoinRoute, is_sharer_route, join_route, resumed_session
+from protocol.secrets import ReconnectToken, SeatToken, Secret, SessionSecret
 from protocol.source import LegacySessionSourceType, SessionSourceType, resolve_orchestrator_task_id
 
 ConnId = int
@@ -45,10 +58,23 @@ DEFAULT_SHARER_GRACE_S = 60.0
 _SHARER_ONLY_TAGS = frozenset(t.message_type for t in message_types(Channel.SHARER_UP)) - {"Ping"}
 
 
+#: Bytes of randomness in each kind of secret.
+_SECRET_BYTES = 12
+_TOKEN_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class EventFrame:
+    """An event as it goes on the wire, encoded once when it arrived and sent as it is."""
+
+    event_no: int
+    text: str
+
+
 @dataclass(frozen=True, slots=True)
 class Send:
     conn: ConnId
-    message: Message
+    message: Message | EventFrame
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +128,7 @@ class Manifest:
     token: ReconnectToken
 
     def join_link(self) -> str:
-        return f"/sessions/join/{self.session_id}?pwd={self.secret.reveal()}"
+        return join_route(self.session_id, self.secret.reveal())
 
 
 @dataclass
@@ -111,15 +137,21 @@ class _Seat:
     user: str
     role: Role
     conn: ConnId | None
+    token: SeatToken
+    #: When the seat's link went; None while it has one.
+    idle_since: float | None = None
 
 
 @dataclass
 class _Session:
     manifest: Manifest
-    events: list[OrderedTerminalEvent] = field(default_factory=list)
+    #: Event `n` is at index `n`: numbers start at 0 and leave no gaps.
+    events: list[EventFrame] = field(default_factory=list)
+    history_bytes: int = 0
     sharer_conn: ConnId | None = None
     seats: dict[str, _Seat] = field(default_factory=dict)
     ended: viewer.SessionEndedReason | None = None
+    ended_at: float | None = None
     grace_epoch: int = 0
 
     @property
@@ -139,64 +171,49 @@ class _Conn:
     viewer_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class JoinRoute:
-    """What a viewer's join resource says: which session, the secret, and any parent."""
-
-    session_id: str
-    pwd: str | None
-    via_session: str | None
-    via_viewer: str | None
-
-    @classmethod
-    def parse(cls, resource: str) -> JoinRoute | None:
-        parts = urlsplit(resource)
-        segments = parts.path.strip("/").split("/")
-        if len(segments) != 3 or segments[:2] != ["sessions", "join"]:
-            return None
-        query = parse_qs(parts.query)
-
-        def one(key: str) -> str | None:
-            values = query.get(key)
-            return values[0] if values else None
-
-        return cls(segments[2], one("pwd"), one("via"), one("as"))
-
-
-def sharer_route_session(resource: str) -> str | None:
-    """The session id in `/sessions/{id}/resume`, or None for `/sessions/create`."""
-    segments = urlsplit(resource).path.strip("/").split("/")
-    if len(segments) == 3 and segments[0] == "sessions" and segments[2] == "resume":
-        return segments[1]
-    return None
-
-
 def classify_route(resource: str) -> ConnKind | None:
-    path = urlsplit(resource).path
-    if path == "/sessions/create" or sharer_route_session(resource) is not None:
+    if is_sharer_route(resource):
         return ConnKind.SHARER
     if JoinRoute.parse(resource) is not None:
         return ConnKind.VIEWER
     return None
 
 
+def _no_clock() -> float:
+    """The time for a store nobody gave a clock: it stands still, so nothing expires."""
+    return 0.0
+
+
 class SessionStore:
     """Every session, every connection, and what each frame does to them."""
 
     def __init__(
-        self, rng: Random, switches: ServerSwitches | None = None, notes: Notes = SILENT
+        self,
+        credentials: Credentials,
+        switches: ServerSwitches | None = None,
+        notes: Notes = SILENT,
+        *,
+        limits: SessionLimits | None = None,
+        clock: Callable[[], float] = _no_clock,
     ) -> None:
-        self._rng = rng
+        self._credentials = credentials
         self._notes = notes
+        self._clock = clock
         self.switches = switches or ServerSwitches()
+        self.limits = limits or SessionLimits()
         self.sessions: dict[str, _Session] = {}
         self._conns: dict[ConnId, _Conn] = {}
         self._viewer_numbers = 0
         self._sharer_numbers = 0
+        #: Ended lingering sessions, oldest end first: the first to go when room is needed.
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._history_bytes = 0
+        self._next_sweep = 0.0
 
     # -- connections -----------------------------------------------------------
 
     def connected(self, conn: ConnId, resource: str) -> list[Action]:
+        self._sweep()
         kind = classify_route(resource)
         if kind is None:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
@@ -213,7 +230,7 @@ class SessionStore:
         if state.kind is ConnKind.VIEWER:
             seat = session.seats.get(state.viewer_id or "")
             if seat is not None and seat.conn == conn:
-                seat.conn = None
+                seat.conn, seat.idle_since = None, self._clock()
             return []
         if session.sharer_conn != conn or session.ended is not None:
             return []
@@ -256,7 +273,7 @@ class SessionStore:
         if state is not None and state.session_id is None:
             if state.kind is ConnKind.VIEWER:
                 actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
-            elif sharer_route_session(state.resource) is not None:
+            elif resumed_session(state.resource) is not None:
                 invalid = sharer.ReconnectFailureReason.INVALID
                 actions.append(Send(conn, sharer.FailedToReconnect(invalid)))
         actions.append(Close(conn, CLOSE_UNSUPPORTED_DATA, f"malformed frame: {error}"))
@@ -286,6 +303,9 @@ class SessionStore:
         if session is None or session.ended is not None:
             # An ephemeral session is deleted when it ends; this link outlived it.
             return [Close(conn, CLOSE_POLICY, "the session has ended")]
+        if session.sharer_conn != conn:
+            # A reconnect took the session over; this link's close is on its way.
+            return [Close(conn, CLOSE_POLICY, "replaced by a reconnect")]
         if isinstance(message, OrderedTerminalEvent):
             return self._event(conn, session, message)
         if isinstance(message, sharer.EndSession):
@@ -300,11 +320,20 @@ class SessionStore:
         ]
 
     def _initialize(self, conn: ConnId, state: _Conn, payload: sharer.InitPayload) -> list[Action]:
-        if sharer_route_session(state.resource) is not None:
-            return [Close(conn, CLOSE_POLICY, "Initialize must be sent on /sessions/create")]
+        if resumed_session(state.resource) is not None:
+            return [Close(conn, CLOSE_POLICY, f"Initialize must be sent on {CREATE_ROUTE}")]
+        if not self._room_for_a_session():
+            limit = self.limits.max_sessions
+            self._notes.warning("session_refused", reason="server full", max_sessions=limit)
+            details = f"the server holds its limit of {limit} sessions; try again later"
+            return [
+                Send(conn, sharer.FailedToInitializeSession(sharer.InternalServerError(details))),
+                Close(conn, CLOSE_POLICY, "session refused: the server is full"),
+            ]
         self._sharer_numbers += 1
+        credentials = self._credentials
         manifest = Manifest(
-            session_id=str(uuid.UUID(bytes=self._rng.randbytes(16), version=4)),
+            session_id=credentials.session_id(),
             source_type=payload.source_type,
             # A sharer from before the sidecar names its task only inside AmbientAgent.
             source_task_id=resolve_orchestrator_task_id(
@@ -314,8 +343,8 @@ class SessionStore:
             owner=payload.user_id.anonymous_id,
             lifetime=payload.lifetime,
             link_role=payload.link_role,
-            secret=SessionSecret(self._rng.randbytes(12).hex()),
-            token=ReconnectToken(self._rng.randbytes(16).hex()),
+            secret=SessionSecret(credentials.secret("sessions", _SECRET_BYTES)),
+            token=ReconnectToken(credentials.secret("sessions", _TOKEN_BYTES)),
         )
         session = _Session(manifest, sharer_conn=conn)
         self.sessions[manifest.session_id] = session
@@ -344,21 +373,26 @@ class SessionStore:
         self, conn: ConnId, state: _Conn, payload: sharer.ReconnectPayload
     ) -> list[Action]:
         """Resume a session; the reply names the last event held, so the sharer resends the rest."""
-        session_id = sharer_route_session(state.resource) or payload.session_id
-        session = self.sessions.get(session_id or "")
-        reason: sharer.ReconnectFailureReason | None = None
+        session_id = resumed_session(state.resource) or payload.session_id
+        session = self._held(session_id)
+        why = None
         if session is None or session.ended is not None:
-            reason = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
-        elif payload.session_secret != session.manifest.secret:
-            reason = sharer.ReconnectFailureReason.WRONG_PASSWORD
-        elif payload.reconnect_token != session.manifest.token:
-            reason = sharer.ReconnectFailureReason.WRONG_RECONNECTION_TOKEN
+            why = "no such session"
+        elif not _matches(payload.session_secret.reveal(), session.manifest.secret):
+            why = "wrong session secret"
+        elif not _matches(payload.reconnect_token.reveal(), session.manifest.token):
+            why = "wrong reconnect token"
         elif payload.user_id.anonymous_id != session.manifest.owner:
-            reason = sharer.ReconnectFailureReason.WRONG_FIREBASE_UID
-        if reason is not None or session is None:
-            failure = reason or sharer.ReconnectFailureReason.INVALID
+            why = "not the session's owner"
+        if why is not None or session is None:
+            # One answer for every failure, so a guess tells nothing about which ids exist.
+            failure = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
             self._notes.info(
-                "reconnect_refused", decision=True, session_id=session_id, reason=failure.value
+                "reconnect_refused",
+                decision=True,
+                session_id=session_id,
+                reason=failure.value,
+                why=why,
             )
             return [
                 Send(conn, sharer.FailedToReconnect(failure)),
@@ -391,10 +425,37 @@ class SessionStore:
             )
             reason = f"event {event.event_no} out of order; expected {expected}"
             return [Close(conn, CLOSE_POLICY, reason)]
-        session.events.append(event)
+        frame = EventFrame(event.event_no, encode(event))
+        refused = self._make_room_for(session, len(frame.text))
+        if refused is not None:
+            return self._terminate(conn, session, refused)
+        session.events.append(frame)
+        session.history_bytes += len(frame.text)
+        self._history_bytes += len(frame.text)
         actions: list[Action] = [Send(conn, sharer.EventsProcessedAck(event.event_no))]
-        actions += [Send(c, event) for c in _viewer_conns(session)]
+        actions += [Send(c, frame) for c in _viewer_conns(session)]
         return actions
+
+    def _make_room_for(self, session: _Session, size: int) -> str | None:
+        """Room for `size` more bytes of history, forgetting ended sessions oldest first;
+        or why there is none."""
+        limits = self.limits
+        if session.history_bytes + size > limits.max_session_history_bytes:
+            return f"session history would pass {limits.max_session_history_bytes} bytes"
+        while self._history_bytes + size > limits.max_history_bytes and self._ended:
+            self._forget(self.sessions[next(iter(self._ended))], "history budget")
+        if self._history_bytes + size > limits.max_history_bytes:
+            return f"the server's history would pass {limits.max_history_bytes} bytes"
+        return None
+
+    def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
+        """End a session the server cannot hold any more of, telling the sharer why."""
+        self._notes.warning("session_terminated", session_id=session.session_id, reason=reason)
+        return [
+            Send(conn, sharer.SessionTerminated(sharer.ExceededSizeLimit())),
+            *self._end(session, viewer.SessionEndedReason.EXCEEDED_SIZE_LIMIT),
+            Close(conn, CLOSE_POLICY, reason),
+        ]
 
     def _update_source_task_id(self, session: _Session, source_task_id: str) -> list[Action]:
         if not self.switches.push_source_task_id:
@@ -413,19 +474,77 @@ class SessionStore:
 
     def _end(self, session: _Session, reason: viewer.SessionEndedReason) -> list[Action]:
         """Tell every joined viewer; an ephemeral session is forgotten, a lingering one kept."""
-        session.ended = reason
+        session.ended, session.ended_at = reason, self._clock()
         actions: list[Action] = []
         for c in _viewer_conns(session):
             actions += [
                 Send(c, viewer.SessionEnded(reason)),
                 Close(c, CLOSE_NORMAL, "session ended"),
             ]
-        if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
-            del self.sessions[session.session_id]
         self._notes.info(
             "session_ended", decision=True, session_id=session.session_id, reason=reason.value
         )
+        if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
+            self._forget(session, "ended")
+        else:
+            self._ended[session.session_id] = None
         return actions
+
+    # -- what the store holds ----------------------------------------------------------
+
+    def _held(self, session_id: str | None) -> _Session | None:
+        """The session, unless it is unknown or has expired (then it is forgotten now)."""
+        session = self.sessions.get(session_id or "")
+        if session is not None and self._expired(session):
+            self._forget(session, "expired")
+            return None
+        return session
+
+    def _expired(self, session: _Session) -> bool:
+        ended_at = session.ended_at
+        return ended_at is not None and self._clock() >= ended_at + self.limits.linger_s
+
+    def _seat(self, session: _Session, viewer_id: str | None) -> _Seat | None:
+        """The seat, unless it is unknown or sat without a link too long (then it goes now)."""
+        seat = session.seats.get(viewer_id or "")
+        if seat is not None and self._seat_expired(seat):
+            del session.seats[seat.viewer_id]
+            return None
+        return seat
+
+    def _seat_expired(self, seat: _Seat) -> bool:
+        idle_since = seat.idle_since
+        return idle_since is not None and self._clock() >= idle_since + self.limits.seat_idle_s
+
+    def _forget(self, session: _Session, why: str) -> None:
+        del self.sessions[session.session_id]
+        self._ended.pop(session.session_id, None)
+        self._history_bytes -= session.history_bytes
+        if why != "ended":
+            self._notes.info("session_forgotten", session_id=session.session_id, why=why)
+
+    def _room_for_a_session(self) -> bool:
+        """Whether a new session fits, forgetting the oldest ended one if that makes room."""
+        self._sweep()
+        if len(self.sessions) < self.limits.max_sessions:
+            return True
+        if not self._ended:
+            return False
+        self._forget(self.sessions[next(iter(self._ended))], "session limit")
+        return True
+
+    def _sweep(self) -> None:
+        """Drop expired sessions and seats, at most once every `limits.sweep_every_s`."""
+        now = self._clock()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.limits.sweep_every_s
+        for session in list(self.sessions.values()):
+            if self._expired(session):
+                self._forget(session, "expired")
+                continue
+            for seat in [s for s in session.seats.values() if self._seat_expired(s)]:
+                del session.seats[seat.viewer_id]
 
     # -- viewer ------------------------------------------------------------------
 
@@ -438,11 +557,13 @@ class SessionStore:
             return self._refuse(conn, None, viewer.JoinFailureReason.INVALID)
         route = JoinRoute.parse(state.resource)
         assert route is not None, "a viewer connection always has a join route"
-        session = self.sessions.get(route.session_id)
-        if session is None:
-            return self._refuse(conn, route.session_id, viewer.JoinFailureReason.SESSION_NOT_FOUND)
-        if route.pwd != session.manifest.secret.reveal():
-            return self._refuse(conn, route.session_id, viewer.JoinFailureReason.WRONG_PASSWORD)
+        session = self._held(route.session_id)
+        if session is None or not _matches(route.pwd, session.manifest.secret):
+            # One answer for both, so a guess tells nothing about which ids exist.
+            why = "no such session" if session is None else "wrong session secret"
+            return self._refuse(
+                conn, route.session_id, viewer.JoinFailureReason.SESSION_NOT_FOUND, why
+            )
         payload = message.payload
         user = payload.user_id.anonymous_id
         cap = self._parent_role(route, user)
@@ -462,8 +583,8 @@ class SessionStore:
         """
         if route.via_session is None:
             return Role.FULL
-        parent = self.sessions.get(route.via_session)
-        seat = parent.seats.get(route.via_viewer or "") if parent else None
+        parent = self._held(route.via_session)
+        seat = self._seat(parent, route.via_viewer) if parent else None
         if seat is None or seat.user != user:
             return None
         return seat.role
@@ -471,9 +592,15 @@ class SessionStore:
     def _join(
         self, conn: ConnId, state: _Conn, session: _Session, user: str, role: Role
     ) -> list[Action]:
+        for seat in [s for s in session.seats.values() if self._seat_expired(s)]:
+            del session.seats[seat.viewer_id]
+        if len(session.seats) >= self.limits.max_seats:
+            reason = viewer.JoinFailureReason.MAX_NUMBER_OF_PARTICIPANTS_REACHED
+            return self._refuse(conn, session.session_id, reason, "every seat is taken")
         self._viewer_numbers += 1
         viewer_id = f"viewer-{self._viewer_numbers}"
-        session.seats[viewer_id] = _Seat(viewer_id, user, role, conn)
+        token = SeatToken(self._credentials.secret("seats", _TOKEN_BYTES))
+        session.seats[viewer_id] = _Seat(viewer_id, user, role, conn, token)
         state.session_id, state.viewer_id = session.session_id, viewer_id
         manifest = session.manifest
         joined = viewer.JoinedSuccessfully(
@@ -483,6 +610,7 @@ class SessionStore:
             source_task_id=manifest.source_task_id,
             latest_event_no=session.last_event_no,
             role=role,
+            rejoin_token=token,
         )
         self._notes.info(
             "viewer_joined",
@@ -505,14 +633,23 @@ class SessionStore:
         The order is the crate's: `RejoinedSuccessfully` first, then every event
         numbered above `last_received_event_no` (all of them when it is None).
         A link the seat still had is closed, so one seat never has two feeds.
+        Only the seat's token proves the seat is the rejoiner's: ids are handed
+        out in order, so anyone could name one.
         """
-        seat = session.seats.get(payload.viewer_id or "")
-        if seat is None or seat.user != user:
-            return self._refuse(conn, session.session_id, viewer.JoinFailureReason.INVALID)
+        seat = self._seat(session, payload.viewer_id)
+        token = payload.rejoin_token
+        if (
+            seat is None
+            or seat.user != user
+            or token is None
+            or not _matches(token.reveal(), seat.token)
+        ):
+            reason = viewer.JoinFailureReason.INVALID
+            return self._refuse(conn, session.session_id, reason, "not the seat's viewer")
         actions: list[Action] = []
         if seat.conn is not None and seat.conn != conn:
             actions.append(Close(seat.conn, CLOSE_POLICY, "replaced by a rejoin"))
-        seat.conn = conn
+        seat.conn, seat.idle_since = conn, None
         state.session_id, state.viewer_id = session.session_id, seat.viewer_id
         self._notes.info(
             "viewer_rejoined",
@@ -527,9 +664,9 @@ class SessionStore:
         ]
 
     def _catch_up(self, conn: ConnId, session: _Session, after: int | None) -> list[Action]:
-        actions: list[Action] = [
-            Send(conn, e) for e in session.events if after is None or e.event_no > after
-        ]
+        """Every event numbered above `after`, as the frames encoded when they arrived."""
+        start = 0 if after is None else max(after + 1, 0)
+        actions: list[Action] = [Send(conn, frame) for frame in session.events[start:]]
         if session.ended is not None:
             actions += [
                 Send(conn, viewer.SessionEnded(session.ended)),
@@ -538,9 +675,16 @@ class SessionStore:
         return actions
 
     def _refuse(
-        self, conn: ConnId, session_id: str | None, reason: viewer.JoinFailureReason
+        self,
+        conn: ConnId,
+        session_id: str | None,
+        reason: viewer.JoinFailureReason,
+        why: str | None = None,
     ) -> list[Action]:
-        self._notes.info("join_refused", decision=True, session_id=session_id, reason=reason.value)
+        """Refuse a join; `why` is for the log only, never for the client."""
+        self._notes.info(
+            "join_refused", decision=True, session_id=session_id, reason=reason.value, why=why
+        )
         return [
             Send(conn, viewer.FailedToJoin(reason)),
             Close(conn, CLOSE_POLICY, f"join refused: {reason.value}"),
@@ -549,13 +693,20 @@ class SessionStore:
     # -- reads ---------------------------------------------------------------------
 
     def manifest(self, session_id: str) -> Manifest | None:
-        session = self.sessions.get(session_id)
+        session = self._held(session_id)
         return session.manifest if session else None
 
     def join_link(self, session_id: str) -> str | None:
         """The join route with its secret, or None for a session the server does not hold."""
         manifest = self.manifest(session_id)
         return manifest.join_link() if manifest else None
+
+
+def _matches(given: str | None, expected: Secret) -> bool:
+    """Compare a presented secret in constant time, so timing reveals none of it."""
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.reveal().encode("utf-8"))
 
 
 def _viewer_conns(session: _Session) -> list[ConnId]:

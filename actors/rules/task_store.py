@@ -3,23 +3,33 @@
 Pure state, no I/O: the task server actor decodes a request, calls one method
 here and encodes the result. Every refusal is a `TaskRefused` carrying the
 error kind the wire reports and a sentence saying what was wrong.
+
+A principal is whoever holds the token the store issued to it: a client
+names no principal, it shows its token, and the store says whose it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from actors.rules.credentials import Credentials, SystemCredentials
 from actors.rules.names import display_name
+from protocol.routes import join_path
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
-from protocol.tasks import TaskErrorKind
+from protocol.secrets import TaskToken
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
-#: Most rows one list call returns; the client asks for exactly this many.
-PAGE_LIMIT = 100
 #: A cursor is an offset into a run's children; no run has a billion of them.
 _CURSOR_DIGITS = 9
+#: Bytes of randomness in a task token.
+_TOKEN_BYTES = 16
+#: Longest principal name a token is issued for.
+MAX_PRINCIPAL_CHARS = 100
 
 _TERMINAL = frozenset(s for s in RunState if s.is_terminal)
 
@@ -36,15 +46,6 @@ _TRANSITIONS: dict[Execution, dict[RunState, frozenset[RunState]]] = {
         RunState.CLAIMED: _TERMINAL,
     },
 }
-
-
-class TaskRefused(Exception):
-    """A request the task server turns down, with the kind the wire reports."""
-
-    def __init__(self, kind: TaskErrorKind, message: str) -> None:
-        self.kind = kind
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +70,37 @@ class TaskStore:
     """Every run, who may see it, and how often each principal asked for what."""
 
     gates: TaskGates = field(default_factory=TaskGates)
+    credentials: Credentials = field(default_factory=SystemCredentials)
     _rows: dict[str, _Row] = field(default_factory=dict)
     _children: dict[str, list[str]] = field(default_factory=dict)
     _grants: dict[str, set[str]] = field(default_factory=dict)
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     _created: dict[tuple[str, str], str] = field(default_factory=dict)
+    _tokens: dict[str, TaskToken] = field(default_factory=dict)
+    #: Principals by the SHA-256 of their token: a lookup compares digests, not tokens.
+    _principals: dict[bytes, str] = field(default_factory=dict)
+
+    # -- identity ------------------------------------------------------------
+
+    def issue_token(self, principal: str) -> TaskToken:
+        """The token that speaks for `principal`, issued on first asking."""
+        check_principal(principal)
+        token = self._tokens.get(principal)
+        if token is None:
+            token = TaskToken(self.credentials.secret("task-tokens", _TOKEN_BYTES))
+            self._tokens[principal] = token
+            self._principals[_digest(token.reveal())] = principal
+        return token
+
+    def authenticate(self, token: str | None) -> str | None:
+        """Whose token this is, or None for a token this store never issued."""
+        if not token:
+            return None
+        return self._principals.get(_digest(token))
+
+    def tokens(self) -> dict[str, TaskToken]:
+        """Every token issued, by principal (for a server's operator, never for a log)."""
+        return dict(self._tokens)
 
     # -- accounting --------------------------------------------------------
 
@@ -212,11 +239,17 @@ class TaskStore:
         status_message: str | None = None,
         now: float,
     ) -> RunRecord:
-        """Apply an update from the run's owner; a session link must pass the state gate."""
+        """Apply an update from the run's owner; any write of its session must pass the gate.
+
+        A link must open the run's own session: the one named in the same update,
+        or else the one the run already has.
+        """
         row = self._require_owner(principal, task_id)
         record = row.record
-        if session_id is not None:
+        if session_id is not None or session_link is not None:
             self._check_link_gate(record)
+        if session_link is not None:
+            _check_link(task_id, session_link, session_id or record.session_id)
         if state is not None:
             self._move(row, state)
         row.record = dataclasses.replace(
@@ -289,6 +322,32 @@ class TaskStore:
 
     def rows(self) -> Iterable[RunRecord]:
         return (row.record for row in self._rows.values())
+
+
+def check_principal(principal: str) -> None:
+    """A principal is a short printable name without spaces; say what is wrong otherwise."""
+    if not 0 < len(principal) <= MAX_PRINCIPAL_CHARS:
+        raise ValueError(
+            f"principal must be 1..{MAX_PRINCIPAL_CHARS} characters, got {len(principal)}"
+        )
+    if not principal.isprintable() or any(c.isspace() for c in principal):
+        raise ValueError(f"principal must be printable with no spaces, got {principal!r}")
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def _check_link(task_id: str, link: str, session_id: str | None) -> None:
+    """A session link is the join route of the run's session, and nothing else."""
+    parts = urlsplit(link)
+    if session_id is None or parts.path != join_path(session_id) or parts.netloc:
+        target = "a run without a session" if session_id is None else f"session {session_id}"
+        shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."
+        raise TaskRefused(
+            TaskErrorKind.INVALID,
+            f"session_link for run {task_id} must be the join route of {target}, got {shown}",
+        )
 
 
 def _decode_cursor(cursor: str | None) -> int:

@@ -6,8 +6,8 @@ logs with its actor's context. Timestamps come from the Trio clock, never the
 wall clock, so two runs of one seed produce identical JSON lines.
 
 Pipeline: merge contextvars -> level -> virtual time -> sequence number ->
-decisions kept -> JSON file (every level) -> console filters (the chosen level,
-perhaps one actor) -> console lines.
+decisions kept -> clip long values -> JSON file (every level) -> console
+filters (the chosen level, perhaps one actor) -> console lines.
 
 Inside a simulation every line carries `seq`, the sequence number of the
 latest trace record, so a log line sorts after that record and before the
@@ -16,6 +16,9 @@ on (a share stamped without a task id, discovery skipped, a link refused);
 the simulation's trace keeps them, so a failed expectation can show the chain
 that led to it. Info and up always pass through these steps, whatever the
 console shows, so a run keeps the same decisions at every verbosity.
+
+Values can come from clients (an unknown message's tag, a request target), so
+long ones are clipped: one line per event whatever a client sent.
 
 A console line leads with virtual time and actor, then the event, then ids,
 then the rest. The run's constant context (command, scenario, profile,
@@ -71,6 +74,19 @@ def keep_decisions(_logger: object, _method: str, event_dict: EventDict) -> Even
     trace = _TRACE.get()
     if trace is not None and event_dict.get("decision") is True:
         trace.note_decision(event_dict)
+    return event_dict
+
+
+#: Characters of one logged text value that are kept; the rest is counted, not shown.
+MAX_VALUE_CHARS = 200
+
+
+def clip_long_values(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    """Cut every text value longer than `MAX_VALUE_CHARS`, saying how much was cut."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            cut = len(value) - MAX_VALUE_CHARS
+            event_dict[key] = f"{value[:MAX_VALUE_CHARS]}... ({cut:,} more characters)"
     return event_dict
 
 
@@ -196,6 +212,7 @@ def configure_logging(
         stamp_virtual_time,
         stamp_sequence,
         keep_decisions,
+        clip_long_values,
     ]
     if json_stream is not None:
         processors.append(JsonLinesSink(json_stream))

@@ -142,7 +142,10 @@ class Trace:
 
     `observers` are called with each record as it is kept, so checks can run
     at the moment a message is delivered rather than after the run. Set
-    `frames` to a file to have every received frame written there whole.
+    `frames` to a file to have every received frame written there whole. A
+    trace made with `keep=False` keeps nothing, not even its routes or its
+    decisions: it only streams to its sinks and observers, so a server that
+    runs for weeks does not grow.
 
     A busy run delivers millions of frames, so records are kept in columns: the
     time, an index into the distinct (from, to, channel, type) routes, and the
@@ -150,13 +153,15 @@ class Trace:
     `TraceRecord` is only built when someone asks for one.
     """
 
-    def __init__(self, sink: TextIO | None = None) -> None:
+    def __init__(self, sink: TextIO | None = None, *, keep: bool = True) -> None:
+        self._keep = keep
         self._times = array("d")
         self._routes = array("I")
         self._ids: list[Mapping[str, str]] = []
         self._route_list: list[_Route] = []
         self._route_index: dict[_Route, int] = {}
         self._sink = sink
+        self._count = 0
         self._faults = 0
         self.observers: list[Callable[[TraceRecord], None]] = []
         self.frames: TextIO | None = None
@@ -179,20 +184,22 @@ class Trace:
 
         `frame` is the received text, written whole to `frames` when that is set.
         """
-        route = (src, dst, channel, kind)
-        index = self._route_index.get(route)
-        if index is None:
-            index = self._route_index[route] = len(self._route_list)
-            self._route_list.append(route)
-        self._times.append(t)
-        self._routes.append(index)
-        self._ids.append(ids)
+        self._count += 1
+        if self._keep:
+            route = (src, dst, channel, kind)
+            index = self._route_index.get(route)
+            if index is None:
+                index = self._route_index[route] = len(self._route_list)
+                self._route_list.append(route)
+            self._times.append(t)
+            self._routes.append(index)
+            self._ids.append(ids)
         if frame is not None and self.frames is not None:
-            captured = CapturedFrame(len(self._times), t, src, dst, channel, frame)
+            captured = CapturedFrame(self._count, t, src, dst, channel, frame)
             self.frames.write(captured.to_json() + "\n")
         if self._sink is None and not self.observers:
             return
-        record = TraceRecord(t, src, dst, channel, kind, ids, len(self._times))
+        record = TraceRecord(t, src, dst, channel, kind, ids, self._count)
         if self._sink is not None:
             self._sink.write(record.to_json() + "\n")
         for observer in self.observers:
@@ -205,16 +212,17 @@ class Trace:
 
     @property
     def position(self) -> int:
-        """The sequence number of the latest record (0 before the first)."""
-        return len(self._times)
+        """The sequence number of the latest record (0 before the first), kept or not."""
+        return self._count
 
     @property
     def messages(self) -> int:
         """Records that are not faults: messages and transport events."""
-        return len(self._times) - self._faults
+        return self._count - self._faults
 
     def note_decision(self, event: Mapping[str, object]) -> None:
-        self.decisions.append(dict(event))
+        if self._keep:
+            self.decisions.append(dict(event))
 
     def __iter__(self) -> Iterator[TraceRecord]:
         routes = self._route_list

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from random import Random
 
 import structlog
 import trio
 
+from actors.rules.credentials import Credentials
 from actors.rules.session_store import (
     Action,
     Close,
     ConnKind,
+    EventFrame,
     Send,
     ServerSwitches,
+    SessionLimits,
     SessionStore,
     StartGrace,
     classify_route,
 )
+from actors.runtime.actor import Request
 from actors.runtime.transport import Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel
@@ -37,13 +40,13 @@ class _GraceExpired:
 
 
 @dataclass(frozen=True, slots=True)
-class JoinLink:
+class JoinLink(Request[str | None]):
     """Ask the server for a session's join route (scenarios hand it to viewers)."""
 
     session_id: str
 
 
-class SessionServer(WebSocketServer):
+class SessionServer(WebSocketServer[_GraceExpired | JoinLink]):
     """Creates sessions for sharers, admits viewers, relays ordered events."""
 
     role = "session-server"
@@ -51,15 +54,18 @@ class SessionServer(WebSocketServer):
     def __init__(
         self,
         network: Network,
-        rng: Random,
+        credentials: Credentials,
         *,
         name: str = "session-server",
         switches: ServerSwitches | None = None,
+        limits: SessionLimits | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = SessionStore(rng, switches, notes=_log)
+        self.store = SessionStore(
+            credentials, switches, notes=_log, limits=limits, clock=trio.current_time
+        )
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
         kind = classify_route(resource)
@@ -77,19 +83,21 @@ class SessionServer(WebSocketServer):
     async def link_ended(self, link: Link) -> None:
         self._apply(self.store.disconnected(link.id))
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: _GraceExpired | JoinLink, sender: str) -> None:
         if isinstance(message, _GraceExpired):
             self._apply(self.store.grace_expired(message.session_id, message.epoch))
-            return None
-        if isinstance(message, JoinLink):
-            return self.store.join_link(message.session_id)
-        return await super().handle_command(message, sender)
+        else:
+            self.answer(message, self.store.join_link(message.session_id))
 
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
                 link = self.links.get(action.conn)
-                if link is not None:
+                if link is None:
+                    continue
+                if isinstance(action.message, EventFrame):
+                    link.send_raw(action.message.text)  # encoded once, when it arrived
+                else:
                     link.send(action.message)
             elif isinstance(action, Close):
                 link = self.links.get(action.conn)

@@ -1,7 +1,9 @@
 """The task server actor: `TaskStore` rules behind a WebSocket listener.
 
-A client connects to `/tasks?principal=NAME` and sends requests, each with a
-`request_id` its reply echoes. Every request is counted per principal and
+A client connects to `/tasks?token=TOKEN`, with the token the server issued
+to its principal, and sends requests, each with a `request_id` its reply
+echoes. A link whose token the server did not issue is closed (1008) before
+any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
 is what designers compare.
 """
@@ -9,16 +11,19 @@ is what designers compare.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from typing import get_args
 
 import structlog
 import trio
 
-from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
-from actors.runtime.transport import Link, MalformedFrame, Network
+from actors.rules.credentials import Credentials
+from actors.rules.task_store import TaskGates, TaskStore
+from actors.runtime.actor import Request
+from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
 from protocol.message import tag_of
+from protocol.routes import is_tasks_route, task_token
 
 _log = structlog.get_logger("sharesim.task_server")
 
@@ -33,22 +38,21 @@ _ENDPOINTS: dict[type, str] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(Request[None]):
     """Let `principal` view `task_id` and its direct children (a teammate, say)."""
 
     principal: str
     task_id: str
 
 
-def principal_of(resource: str) -> str | None:
-    parts = urlsplit(resource)
-    if parts.path != "/tasks":
-        return None
-    names = parse_qs(parts.query).get("principal")
-    return names[0] if names and names[0] else None
+#: Why a link without a valid token is closed; the same whatever was wrong with it.
+UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
 
 
-class TaskServer(WebSocketServer):
+_REQUEST_TYPES = get_args(tasks.TaskRequest)
+
+
+class TaskServer(WebSocketServer[Grant]):
     """Owns the `ai_tasks` rows; see `task_store.py` for the rules."""
 
     role = "task-server"
@@ -59,18 +63,33 @@ class TaskServer(WebSocketServer):
         *,
         name: str = "task-server",
         gates: TaskGates | None = None,
+        credentials: Credentials,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = TaskStore(gates or TaskGates())
+        self.store = TaskStore(gates or TaskGates(), credentials)
         self._next_task = 0
+        self._principals: dict[int, str] = {}
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
-        return (Channel.TASKS, Channel.TASKS) if principal_of(resource) else None
+        return (Channel.TASKS, Channel.TASKS) if is_tasks_route(resource) else None
+
+    async def link_opened(self, link: Link) -> None:
+        principal = self.store.authenticate(task_token(link.resource))
+        if principal is None:
+            _log.info("task_link_refused", peer=link.peer, reason="unknown token")
+            self.close_link(link, CloseCode.POLICY_VIOLATION, UNKNOWN_TOKEN)
+            return
+        self._principals[link.id] = principal
+
+    async def link_ended(self, link: Link) -> None:
+        self._principals.pop(link.id, None)
 
     async def frame_received(self, link: Link, message: object) -> None:
-        principal = principal_of(link.resource) or "anonymous"
+        principal = self._principals.get(link.id)
+        if principal is None:
+            return  # an unauthenticated link, already being closed
         if isinstance(message, MalformedFrame):
             link.send(
                 tasks.TaskError(
@@ -83,7 +102,8 @@ class TaskServer(WebSocketServer):
             _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
             return
         endpoint = _ENDPOINTS.get(type(message))
-        request_id = int(getattr(message, "request_id", 0))
+        # Every request carries one (`TaskRequest`); anything else is answered as request 0.
+        request_id = message.request_id if isinstance(message, _REQUEST_TYPES) else 0
         if endpoint is None:
             reply: tasks.TaskReply = tasks.TaskError(
                 request_id,
@@ -94,15 +114,15 @@ class TaskServer(WebSocketServer):
             self.store.count(principal, endpoint)
             try:
                 reply = self._serve(principal, message)
-            except TaskRefused as refused:
+            except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
                     decision=True,
                     principal=principal,
                     endpoint=endpoint,
-                    reason=refused.message,
+                    reason=refused.reason,
                 )
-                reply = tasks.TaskError(request_id, refused.kind, refused.message)
+                reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
 
     def _serve(self, principal: str, request: object) -> tasks.TaskReply:
@@ -152,8 +172,6 @@ class TaskServer(WebSocketServer):
         )
         return tasks.RunReply(request.request_id, run)
 
-    async def handle_command(self, message: object, sender: str) -> object:
-        if isinstance(message, Grant):
-            self.store.grant(message.principal, message.task_id)
-            return None
-        return await super().handle_command(message, sender)
+    async def handle_command(self, message: Grant, sender: str) -> None:
+        self.store.grant(message.principal, message.task_id)
+        self.answer(message, None)

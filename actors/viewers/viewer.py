@@ -3,37 +3,38 @@
 On JoinedSuccessfully the viewer resolves the share's orchestrator task id and,
 as a root viewer, discovers the direct children: by polling the task server
 (`DiscoveryPoller`) or, in the follow-up design, from `ChildRunUpdated` events
-in the share itself (`PushDiscovery`). Each child with a session gets a hidden
-pane joined through the parent, capped at the parent's role. Agent ids in
-transcripts resolve to names through the viewer's directory. Everything a
-scenario checks comes out of `Observe` as a `ViewerSnapshot`.
+in the share itself (`PushDiscovery`). Either feeds the viewer's `ChildRoster`,
+which holds everything known about each child; the viewer only does the I/O
+discovery returns. Each child with a session gets a hidden pane joined through
+the parent, capped at the parent's role. Agent ids in transcripts resolve to
+names through the viewer's directory. Everything a scenario checks comes out
+of `Observe` as a `ViewerSnapshot`, read off the roster by the `PillBar`.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 import trio
 
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
+from actors.rules.children import ChildRoster, OpenPane, PaneState
 from actors.rules.discovery import (
     ArmTimer,
     CancelTimer,
     DiscoveryEffect,
     DiscoveryPoller,
     Fetch,
-    MaterializeChild,
     PushDiscovery,
-    RegisterChild,
     discovery_task_id,
 )
 from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
-from actors.rules.pill_bar import PaneState, PillBar, Reference, ViewerSnapshot
+from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewContext, ViewScope
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
     ChildPushed,
@@ -45,14 +46,15 @@ from actors.viewers.session_view import (
     ViewFrame,
     ViewLinkEnded,
 )
-from protocol import AgentExchange, RunRecord, RunState, tasks
+from protocol import AgentExchange, RunRecord, TaskToken, tasks
+from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User
+from protocol.tasks import TaskCallFailed, TaskRefused
 
 _log = structlog.get_logger("sharesim.viewer")
 
 #: How often the web route re-reads a run that has no session yet.
 PENDING_SESSION_POLL_S = 5.0
-_LAUNCH_FAILURES = frozenset({RunState.FAILED, RunState.ERROR})
 
 
 class OpenBy(enum.Enum):
@@ -73,11 +75,6 @@ class ViewerLink:
 
 
 @dataclass(frozen=True, slots=True)
-class Observe:
-    """Ask for what the viewer sees right now."""
-
-
-@dataclass(frozen=True, slots=True)
 class ViewerStats:
     fetches: int
     redundant_fetches: int
@@ -88,6 +85,11 @@ class ViewerStats:
 class Observation:
     snapshot: ViewerSnapshot
     stats: ViewerStats
+
+
+@dataclass(frozen=True, slots=True)
+class Observe(Request[Observation]):
+    """Ask for what the viewer sees right now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,38 +119,49 @@ class _Discovery:
     push: PushDiscovery | None = None
     timer_token: int = 0
     timer: trio.CancelScope | None = None
-    rows: dict[str, RunRecord] = field(default_factory=dict)
 
 
-class Viewer(Actor):
+#: Everything a viewer handles: its views' frames and ends, its own helpers' results, `Observe`.
+ViewerMessage = (
+    ViewFrame | ViewLinkEnded | _RouteFound | _FetchDone | _TimerFired | _NamesFound | Observe
+)
+
+
+class Viewer(Actor[ViewerMessage]):
     """See the module docstring."""
 
     role = "viewer"
 
     def __init__(
-        self, name: str, network: Network, link: ViewerLink, switches: Switches, *, user: str
+        self,
+        name: str,
+        network: Network,
+        link: ViewerLink,
+        switches: Switches,
+        *,
+        user: str,
+        task_token: TaskToken,
     ) -> None:
         super().__init__(name)
         self.network = network
         self.link = link
         self.switches = switches
         self.user = user
+        self._task_token = task_token
         self.root: SessionView | None = None
         self.root_state = PaneState.LOADING
+        #: The hidden child panes' connections; what each pane shows lives in `children`.
         self.panes: dict[str, SessionView] = {}
-        self.pill_bar = PillBar()
         self.directory = AgentDirectory()
+        self.children = ChildRoster(self.directory)
+        self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
         self._tasks: TaskClient | None = None
 
     @property
-    def principal(self) -> str:
-        return f"user:{self.user}"
-
-    @property
     def tasks(self) -> TaskClient:
         if self._tasks is None:
-            self._tasks = TaskClient(self.name, self.principal, self.network, self.nursery)
+            self._tasks = TaskClient(self.name, self._task_token, self.network, self.nursery)
         return self._tasks
 
     def log_context(self) -> dict[str, object]:
@@ -170,7 +183,10 @@ class Viewer(Actor):
             try:
                 reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
             except TaskCallFailed as failed:
-                if failed.kind in (tasks.TaskErrorKind.FORBIDDEN, tasks.TaskErrorKind.NOT_FOUND):
+                if isinstance(failed, TaskRefused) and failed.kind in (
+                    tasks.TaskErrorKind.FORBIDDEN,
+                    tasks.TaskErrorKind.NOT_FOUND,
+                ):
                     await self.tell_self(_RouteFound(None))
                     return
             else:
@@ -189,7 +205,7 @@ class Viewer(Actor):
 
     # -- messages --------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: ViewerMessage, sender: str) -> None:
         if isinstance(message, ViewFrame):
             await self._view_frame(message.view, message.message)
         elif isinstance(message, ViewLinkEnded):
@@ -201,15 +217,12 @@ class Viewer(Actor):
         elif isinstance(message, _TimerFired):
             if message.token == self.discovery.timer_token and self.discovery.poller is not None:
                 self.discovery.timer = None
-                self._apply(self.discovery.poller.timer_fired())
+                self._do(self.discovery.poller.timer_fired())
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
-        elif isinstance(message, Observe):
-            return self.observe()
         else:
-            raise NotImplementedError(f"Viewer does not handle {type(message).__name__}")
-        return None
+            self.answer(message, self.observe())
 
     async def _view_frame(self, view: SessionView, message: object) -> None:
         outcome = view.handle_frame(message)
@@ -218,13 +231,12 @@ class Viewer(Actor):
             if is_root:
                 self._joined_root(outcome)
             else:
-                self.pill_bar.pane_joined(view.key)
+                self.children.pane_joined(view.key)
         elif isinstance(outcome, ExchangeReceived):
             self._exchange(view, is_root)
         elif isinstance(outcome, ChildPushed):
             if is_root and self.discovery.push is not None:
-                self._remember(outcome.update.run)
-                self._apply(self.discovery.push.rows_pushed((outcome.update.run,)))
+                self._do(self.discovery.push.rows_pushed((outcome.update.run,)))
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
                 _log.info(
@@ -234,7 +246,7 @@ class Viewer(Actor):
         elif isinstance(outcome, Ended):
             _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
-                self.pill_bar.pane_join_failed(view.key)
+                self.children.pane_join_failed(view.key)
             if is_root:
                 self.root_state = view.state
                 self._stop_polling()
@@ -269,10 +281,10 @@ class Viewer(Actor):
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
             self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
-            self.discovery.push = PushDiscovery(task_id)
+            self.discovery.push = PushDiscovery(task_id, self.children)
             return
-        self.discovery.poller = DiscoveryPoller(task_id, self.switches)
-        self._apply(self.discovery.poller.start())
+        self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
+        self._do(self.discovery.poller.start())
 
     async def _find_names(self, task_id: str) -> None:
         try:
@@ -288,29 +300,22 @@ class Viewer(Actor):
         if poller is None:
             return
         conversation = poller.parent_task_id if is_root else view.key
-        self._apply(poller.exchange_appended(conversation))
+        self._do(poller.exchange_appended(conversation))
 
     # -- discovery effects -----------------------------------------------------------
 
-    def _apply(self, effects: tuple[DiscoveryEffect, ...]) -> None:
-        self.pill_bar.apply(effects)
+    def _do(self, effects: tuple[DiscoveryEffect, ...]) -> None:
+        """Carry out the I/O discovery asked for; the roster already holds what changed."""
         for effect in effects:
-            if isinstance(effect, RegisterChild):
-                self.directory.register_child(effect.run.task_id, effect.name)
-                self._remember(effect.run)
-            elif isinstance(effect, Fetch):
+            if isinstance(effect, Fetch):
                 assert self.discovery.poller is not None
                 self.spawn(self._fetch, self.discovery.poller.parent_task_id, effect.generation)
             elif isinstance(effect, ArmTimer):
                 self._arm_timer(effect.delay_s)
             elif isinstance(effect, CancelTimer):
                 self._cancel_timer()
-            elif isinstance(effect, MaterializeChild):
-                self._materialize(effect.task_id)
-        self._mark_launch_failures()
-
-    def _remember(self, run: RunRecord) -> None:
-        self.discovery.rows[run.task_id] = run
+            else:
+                self._open_pane(effect)
 
     async def _fetch(self, parent_task_id: str, generation: int) -> None:
         try:
@@ -327,12 +332,9 @@ class Viewer(Actor):
         if poller is None:
             return
         if done.runs is None:
-            self._apply(poller.fetch_failed(done.generation))
+            self._do(poller.fetch_failed(done.generation))
             return
-        for run in done.runs:
-            if run.task_id in self.discovery.rows:
-                self._remember(run)
-        self._apply(poller.fetch_succeeded(done.generation, done.runs))
+        self._do(poller.fetch_succeeded(done.generation, done.runs))
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()
@@ -355,31 +357,18 @@ class Viewer(Actor):
     def _stop_polling(self) -> None:
         """The root session ended: discovery is dropped, the pill bar keeps what it knows."""
         if self.discovery.poller is not None:
-            self._apply(self.discovery.poller.stop())
+            self._do(self.discovery.poller.stop())
         self._cancel_timer()
 
-    def _mark_launch_failures(self) -> None:
-        """A child that failed without ever getting a session can only be shown unavailable."""
-        for pane in self.pill_bar.panes():
-            row = self.discovery.rows.get(pane.task_id)
-            if (
-                row is not None
-                and pane.state is PaneState.LOADING
-                and row.state in _LAUNCH_FAILURES
-                and row.session_id is None
-            ):
-                self.pill_bar.launch_failed(pane.task_id, pane.name)
-
-    def _materialize(self, task_id: str) -> None:
+    def _open_pane(self, effect: OpenPane) -> None:
         """Open the hidden pane that joins a child's session through the parent share."""
-        row = self.discovery.rows.get(task_id)
-        if row is None or row.session_link is None or task_id in self.panes:
+        task_id, route = effect.task_id, effect.session_link
+        if route is None:
             _log.info("pane_not_joinable", decision=True, child=task_id)
             return
-        route = row.session_link
         root = self.root
         if root is not None and root.viewer_id is not None:
-            route = f"{route}&via={root.session_id}&as={root.viewer_id}"
+            route = via_parent(route, root.session_id, root.viewer_id)
         pane = SessionView(self, self.network, task_id, route, self.user)
         self.panes[task_id] = pane
         self.spawn(pane.open)

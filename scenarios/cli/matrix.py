@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_run_options, designs_from, seed
+from scenarios.cli.options import add_run_options, designs_from, output, seed
 from scenarios.cli.run import logging_for_run
 from scenarios.designs import settings_of, switches_for
+from scenarios.html import MatrixCell, MatrixRow, RecordedRun, matrix_page
 from scenarios.matrix import TOPOLOGIES, describe
+from scenarios.recording import LogCapture
 from scenarios.results import to_json as results_json
 from scenarios.runner import RunResult, run_scenario
 
@@ -36,6 +39,12 @@ def register(commands: Any) -> None:
     add_run_options(parser, many=True)
     parser.set_defaults(profile="all")
     parser.add_argument("--seed", type=seed, default=0, help="seed for every run (default: 0)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="write a self-contained HTML page: the matrix, each cell linked to its run",
+    )
     parser.set_defaults(run=run_command)
 
 
@@ -43,24 +52,42 @@ def run_command(args: argparse.Namespace) -> int:
     scenarios = [catalog.load(name) for name in args.scenarios or TOPOLOGIES]
     profiles, overrides = designs_from(args)
     rows: list[tuple[str, ...]] = []
+    pictures: list[MatrixRow] = []
     failed = False
-    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
+    capture = LogCapture() if args.report else None
+    with (
+        output(args.report, "--report") as page,
+        logging_for_run(verbosity=0, json_stream=capture),
+        catching_interrupts() as interruption,
+    ):
         for number, scenario in enumerate(scenarios, 1):
             cells = []
+            linked = []
             for profile in profiles:
                 print(
                     f"[{number}/{len(scenarios)}] {scenario.name} ({profile.value}) ...",
                     file=sys.stderr,
                     flush=True,
                 )
+                recording = capture.record() if capture else None
                 result = run_scenario(
-                    scenario, profile, seed=args.seed, overrides=switches_for(profile, overrides)
+                    scenario,
+                    profile,
+                    seed=args.seed,
+                    overrides=switches_for(profile, overrides),
+                    recording=recording,
                 )
                 failed = failed or not result.passed
                 cells.append(_cell(result))
                 if args.json:
                     print(results_json(result, cell=cells[-1]), flush=True)
+                if recording is not None:
+                    linked.append(MatrixCell(cells[-1], RecordedRun(result, recording)))
             rows.append((str(number), scenario.name, *cells))
+            pictures.append(MatrixRow(number, scenario.name, tuple(linked)))
+        if page is not None:
+            columns = [p.value for p in profiles]
+            page.write(matrix_page(pictures, profiles=columns, seed=args.seed))
     if not args.json:
         if overrides:
             print(f"set on every profile: {', '.join(settings_of(overrides))}")

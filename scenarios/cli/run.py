@@ -19,8 +19,10 @@ from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.options import add_run_options, designs_from, output, seed
 from scenarios.designs import design_name, overrides_of, switches_for
-from scenarios.diagram import mermaid
+from scenarios.diagram import run_diagram
 from scenarios.faults import actor_names, format_faults, parse_faults
+from scenarios.html import RecordedRun, run_page
+from scenarios.recording import LogCapture
 from scenarios.results import to_json as results_json
 from scenarios.runner import RunResult, run_scenario
 from scenarios.schema import Scenario
@@ -95,6 +97,20 @@ def register(commands: Any) -> None:
         "expectations that hold, even when the run passes",
     )
     run.add_argument(
+        "--hide-polling",
+        action="store_true",
+        help="in --diagram, fold each run of repeated polls or retries into one note",
+    )
+    run.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "write a self-contained HTML page of the run: scenario, expectations, sequence "
+            "diagram and each viewer's pill bar over time (one run)"
+        ),
+    )
+    run.add_argument(
         "-v",
         "--verbose",
         action="count",
@@ -141,16 +157,25 @@ def run_command(args: argparse.Namespace) -> int:
         _check_actor(args.actor, scenarios)
     if args.diagram and len(runs) != 1:
         raise UsageError(f"--diagram draws one run; {len(runs)} were selected")
+    if args.report and len(runs) != 1:
+        raise UsageError(f"--report draws one run; {len(runs)} were selected")
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
     verbosity = max(args.verbose, 1) if args.actor else args.verbose
     results: list[RunResult] = []
+    # A picture of a run needs its log too, so the JSON log passes through a capture.
+    capture = LogCapture() if args.diagram or args.report else None
     with (
         output(args.log_json, "--log-json") as log_json,
         output(args.trace, "--trace") as trace_file,
         output(args.frames, "--frames") as frames_file,
         output(args.diagram, "--diagram") as diagram_file,
-        logging_for_run(verbosity, log_json, actor=args.actor),
+        output(args.report, "--report") as report_file,
+        logging_for_run(
+            verbosity,
+            capture.passing_to(log_json) if capture else log_json,
+            actor=args.actor,
+        ),
         catching_interrupts() as interruption,
     ):
         if verbosity:
@@ -176,6 +201,7 @@ def run_command(args: argparse.Namespace) -> int:
             for stream in (trace_file, frames_file):
                 if stream is not None:
                     stream.write(json.dumps(header) + "\n")
+            recording = capture.record() if capture else None
             result = run_scenario(
                 scenario,
                 profile,
@@ -185,12 +211,15 @@ def run_command(args: argparse.Namespace) -> int:
                 faults=faults,
                 trace_sink=trace_file,
                 frames_sink=frames_file,
+                recording=recording,
             )
             results.append(result)
             if args.json:
                 print(results_json(result), flush=True)
-            if diagram_file is not None and result.trace is not None:
-                diagram_file.write(mermaid(result.trace, title=f"{scenario.name} ({design})"))
+            if diagram_file is not None and recording is not None:
+                diagram_file.write(run_diagram(result, recording, fold=args.hide_polling))
+            if report_file is not None and recording is not None:
+                report_file.write(run_page(RecordedRun(result, recording)))
     failed = [r for r in results if not r.passed]
     if not args.json:
         print(report.summary(results))

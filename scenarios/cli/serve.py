@@ -1,25 +1,41 @@
 """`sharesim serve`: both servers on real ports, for clients outside the simulation.
 
 The two address lines come first on stdout, before any log line, so a script
-can start the command and read where to connect; logs go to stderr. Ctrl-C
-(or SIGTERM) closes every client link with 1001 and exits 0.
+can start the command and read where to connect; a line per `--principal`
+with its task-server token follows. Logs go to stderr. Ctrl-C (or SIGTERM)
+closes every client link with 1001 and exits 0.
+
+Ids, secrets and tokens come from the operating system's randomness, so
+nothing a client or a log line shows predicts them. `--seed` derives them
+from a seed instead, for reproducible fixtures: anyone who knows the seed can
+compute every secret, so the server says so when it starts.
+
+The servers face clients they do not control, so every connection is held to
+`ConnectionLimits` (see `serve_connections`), and the trace is streamed to a
+file or dropped rather than kept for the life of the process.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
-import secrets
 import signal
 import socket
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import structlog
 import trio
 import trio.testing
 
+from actors.rules.credentials import Credentials, SeededCredentials, SystemCredentials
 from actors.rules.profiles import Profile
+from actors.rules.session_limits import SessionLimits
+from actors.runtime.limits import ConnectionLimits
 from actors.runtime.logs import configure_logging
 from actors.runtime.simulation import open_simulation
 from actors.runtime.transport import Mode
@@ -27,8 +43,13 @@ from actors.servers.session_server import SessionServer
 from actors.servers.task_server import TaskServer
 from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
+from protocol.routes import CREATE_ROUTE, tasks_route
+from scenarios.cli import serve_connections
 from scenarios.cli.options import seed
+from scenarios.cli.serve_limits import add_options, session_limits
 from scenarios.usage import UsageError
+
+__all__ = ["HeldConsole", "register", "run", "session_limits"]
 
 _log = structlog.get_logger("sharesim.serve")
 
@@ -42,7 +63,8 @@ def register(commands: Any) -> None:
         description=(
             "Run both servers on real sockets until Ctrl-C. The first two lines on stdout "
             "are 'session server: ws://HOST:PORT/sessions/create' and "
-            "'task server: ws://HOST:PORT/tasks?principal=NAME'; logs follow on stderr. "
+            "'task server: ws://HOST:PORT/tasks?token=TOKEN', then one "
+            "'task token for NAME: TOKEN' line per --principal; logs follow on stderr. "
             "The README's 'Talking to the servers' lists every route and message."
         ),
     )
@@ -68,8 +90,20 @@ def register(commands: Any) -> None:
         "--seed",
         type=seed,
         default=None,
-        help="seed for session ids and secrets (default: a fresh one each time)",
+        help=(
+            "derive ids, secrets and tokens from this seed, for reproducible test fixtures. "
+            "UNSAFE for real use: the seed predicts every secret. By default they come from "
+            "the operating system's randomness"
+        ),
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="stream every frame the servers receive to FILE as JSON lines (default: none kept)",
+    )
+    add_options(parser)
+    serve_connections.add_options(parser)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log debug events too (info by default)"
     )
@@ -86,21 +120,40 @@ def _port(text: str) -> int:
     return port
 
 
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    host: str
+    port: int
+    profile: Profile
+    credentials: Credentials
+    limits: SessionLimits
+    connections: ConnectionLimits
+    principals: tuple[str, ...]
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        limits = session_limits(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    credentials = SeededCredentials.from_seed(args.seed) if args.seed is not None else None
+    setup = _Setup(
+        args.host,
+        args.port,
+        Profile(args.profile),
+        credentials or SystemCredentials(),
+        limits,
+        serve_connections.connection_limits(args),
+        tuple(dict.fromkeys(args.principal)),
+    )
     console = HeldConsole(sys.stderr)
     configure_logging(verbosity=1 + args.verbose, console=console)
     try:
-        # Virtual time that runs at wall-clock speed: log lines and run rows count
-        # seconds from the start of the server, not from the machine's boot.
-        trio.run(
-            _serve,
-            args.host,
-            args.port,
-            Profile(args.profile),
-            secrets.randbits(32) if args.seed is None else args.seed,
-            console,
-            clock=trio.testing.MockClock(rate=1.0),
-        )
+        with _trace_file(args.trace) as trace:
+            serve_connections.make_room_for(setup.connections)
+            # Virtual time that runs at wall-clock speed: log lines and run rows count
+            # seconds from the start of the server, not from the machine's boot.
+            trio.run(_serve, setup, trace, console, clock=trio.testing.MockClock(rate=1.0))
     except KeyboardInterrupt:
         pass  # a second Ctrl-C during shutdown, or one before the handler was in place
     except BaseExceptionGroup as group:
@@ -143,29 +196,60 @@ def _only(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
     return leaf if isinstance(leaf, kind) else None
 
 
-async def _serve(host: str, port: int, profile: Profile, seed: int, console: HeldConsole) -> None:
-    switches = profile.switches()
+@contextlib.contextmanager
+def _trace_file(path: Path | None) -> Iterator[TextIO | None]:
+    """The trace's file, line-buffered so each record is on disk as soon as it is made."""
+    if path is None:
+        yield None
+        return
+    try:
+        sink = path.open("w", encoding="utf-8", buffering=1)
+    except OSError as error:
+        raise UsageError(f"cannot write the trace to {path}: {error.strerror}") from None
+    with sink:
+        yield sink
+
+
+async def _serve(setup: _Setup, trace: TextIO | None, console: HeldConsole) -> None:
+    switches = setup.profile.switches()
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with open_simulation(
-            seed=seed, mode=Mode.TCP, log_context={"command": "serve"}
+            mode=Mode.TCP,
+            trace_sink=trace,
+            keep_trace=False,
+            limits=setup.connections,
+            log_context={"command": "serve"},
         ) as simulation:
+            # The run's seed picks nothing here (no faults, no latency, no secrets):
+            # on every log line it would only suggest otherwise.
+            structlog.contextvars.unbind_contextvars("seed")
+            if setup.credentials.predictable:
+                _log.warning(
+                    "predictable_credentials",
+                    detail="--seed derives every id, secret and token; for test fixtures only",
+                )
             sessions = SessionServer(
                 simulation.network,
-                simulation.random.stream("sessions"),
+                setup.credentials,
                 switches=server_switches(switches),
-                host=host,
-                port=port,
+                limits=setup.limits,
+                host=setup.host,
+                port=setup.port,
             )
             tasks = TaskServer(
                 simulation.network,
                 gates=task_gates(switches),
-                host=host,
-                port=port + 1 if port else 0,
+                credentials=setup.credentials,
+                host=setup.host,
+                port=setup.port + 1 if setup.port else 0,
             )
             await simulation.stage.start(sessions)
             await simulation.stage.start(tasks)
-            print(f"session server: {sessions.address}/sessions/create", flush=True)
-            print(f"task server: {tasks.address}/tasks?principal=NAME", flush=True)
+            print(f"session server: {sessions.address}{CREATE_ROUTE}", flush=True)
+            print(f"task server: {tasks.address}{tasks_route('TOKEN')}", flush=True)
+            for principal in setup.principals:
+                token = tasks.store.issue_token(principal).reveal()
+                print(f"task token for {principal}: {token}", flush=True)
             console.release()
             async for signum in signals:
                 _log.info("stopping", signal=signal.Signals(signum).name)

@@ -11,9 +11,11 @@ from typing import TypeVar
 
 import trio
 
-from actors.rules.session_store import ServerSwitches, SessionStore
+from actors.rules.credentials import SeededCredentials
+from actors.rules.session_store import ServerSwitches, SessionLimits, SessionStore
 from actors.rules.task_store import TaskGates, TaskStore
 from actors.runtime.conditions import NetworkConditions
+from actors.runtime.limits import ConnectionLimits
 from actors.runtime.simulation import Simulation, open_simulation
 from actors.runtime.transport import Link, LinkClosed, Mode
 from actors.servers.session_server import SessionServer
@@ -121,7 +123,9 @@ class Servers:
         return client, await client.receive()
 
     async def tasks_client(self, principal: str) -> Client:
-        return await self.connect(principal, "task-server", f"/tasks?principal={principal}")
+        """A task-server link for `principal`, with the token the server issued it."""
+        token = self.tasks.store.issue_token(principal).reveal()
+        return await self.connect(principal, "task-server", f"/tasks?token={token}")
 
 
 def store_state(store: SessionStore | TaskStore) -> dict[str, object]:
@@ -217,13 +221,16 @@ async def running_servers(
     seed: int = 0,
     switches: ServerSwitches | None = None,
     gates: TaskGates | None = None,
+    limits: SessionLimits | None = None,
     conditions: NetworkConditions | None = None,
+    connection_limits: ConnectionLimits | None = None,
 ) -> AsyncIterator[Servers]:
-    async with open_simulation(seed=seed, mode=mode, conditions=conditions) as simulation:
-        sessions = SessionServer(
-            simulation.network, simulation.random.stream("sessions"), switches=switches
-        )
-        tasks = TaskServer(simulation.network, gates=gates)
+    async with open_simulation(
+        seed=seed, mode=mode, conditions=conditions, limits=connection_limits
+    ) as simulation:
+        credentials = SeededCredentials(simulation.random.stream)
+        sessions = SessionServer(simulation.network, credentials, switches=switches, limits=limits)
+        tasks = TaskServer(simulation.network, gates=gates, credentials=credentials)
         await simulation.stage.start(sessions)
         await simulation.stage.start(tasks)
         async with trio.open_nursery() as nursery:

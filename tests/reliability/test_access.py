@@ -55,10 +55,10 @@ async def settled(servers: Servers) -> tuple[State, State]:
 
 
 def link_forgotten(state: State, session_id: str, viewer_id: str) -> State:
-    """`state` once a seat's link has ended: the seat stays, the link is forgotten."""
+    """`state` once a seat's link has ended now: the seat stays, the link is forgotten."""
     seat = cast(dict[str, Any], state["sessions"])[session_id].seats[viewer_id]
     del cast(dict[int, object], state["_conns"])[seat.conn]
-    seat.conn = None
+    seat.conn, seat.idle_since = None, trio.current_time()
     return state
 
 
@@ -114,7 +114,7 @@ async def test_a_viewer_cannot_speak_for_the_sharer(
 async def test_a_join_without_the_link_secret_gets_nothing(
     autojump_clock: trio.abc.Clock, pwd: str | None
 ) -> None:
-    """Extends `test_a_join_with_a_wrong_secret_fails_with_wrong_password` and the store's
+    """Extends `test_a_join_with_a_wrong_secret_fails_as_if_there_were_no_session` and the store's
     `test_a_join_that_cannot_succeed_fails_with_its_reason` (no pwd, in memory).
 
     Over the wire, for every way of lacking the secret: the refusal is the
@@ -133,17 +133,21 @@ async def test_a_join_without_the_link_secret_gets_nothing(
         )
         guesser.send(viewer.Initialize(viewer.ViewerInitPayload(UserId("guesser"))))
         frames, closed = await guesser.rest()
-        assert frames == [viewer.FailedToJoin(viewer.JoinFailureReason.WRONG_PASSWORD)]
-        assert (closed.code, closed.reason) == (1008, "join refused: WrongPassword")
+        assert frames == [viewer.FailedToJoin(viewer.JoinFailureReason.SESSION_NOT_FOUND)]
+        assert (closed.code, closed.reason) == (1008, "join refused: SessionNotFound")
         assert await settled(servers) == before
 
 
-async def test_a_viewer_cannot_rejoin_as_another_viewer(autojump_clock: trio.abc.Clock) -> None:
+@pytest.mark.parametrize("claims", ["mallory", "bob"])
+async def test_a_viewer_cannot_rejoin_as_another_viewer(
+    autojump_clock: trio.abc.Clock, claims: str
+) -> None:
     """Extends the store's `test_a_rejoin_to_a_seat_that_is_not_yours_is_invalid`.
 
     Mallory has the link, secret included, and names Bob's seat asking for
-    every event: she gets only the refusal, Bob's link is not replaced (it
-    keeps receiving) and the server is exactly as it was.
+    every event, as herself or claiming to be Bob; without the seat's token
+    she gets only the refusal, Bob's link is not replaced (it keeps
+    receiving) and the server is exactly as it was.
     """
     async with running_servers() as servers:
         owner, created = await servers.share()
@@ -151,7 +155,7 @@ async def test_a_viewer_cannot_rejoin_as_another_viewer(autojump_clock: trio.abc
         await send_events(owner, 0, 1)
         assert await event_numbers(bob, 2) == [0, 1]
         before = await settled(servers)
-        mallory, reply = await servers.join("mallory", created, viewer_id=seat.viewer_id)
+        mallory, reply = await servers.join(claims, created, viewer_id=seat.viewer_id)
         assert reply == viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)
         frames, closed = await mallory.rest()
         assert frames == []

@@ -37,15 +37,16 @@ from actors.rules.session_store import (
     Action,
     Close,
     ConnId,
+    EventFrame,
     Send,
     StartGrace,
 )
 from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskStore
 from protocol import (
     Channel,
-    OrderedTerminalEvent,
     ReconnectToken,
     Role,
+    SeatToken,
     SessionSecret,
     UserId,
     decode,
@@ -108,6 +109,7 @@ class Seat:
     viewer_id: str
     role: Role
     conn: ConnId | None
+    token: SeatToken | None
     received: list[int] = field(default_factory=list)
     #: Events that came on `conn`: a drop may lose the latest of these in flight.
     on_conn: int = 0
@@ -138,7 +140,7 @@ class SessionRules(RuleBasedStateMachine):
         for action in actions:
             if isinstance(action, Send):
                 holder = self.holders.get(action.conn)
-                if isinstance(holder, Seat) and isinstance(action.message, OrderedTerminalEvent):
+                if isinstance(holder, Seat) and isinstance(action.message, EventFrame):
                     holder.received.append(action.message.event_no)
                     holder.on_conn += 1
             elif isinstance(action, Close):
@@ -188,7 +190,7 @@ class SessionRules(RuleBasedStateMachine):
         joined = sent_to(actions, conn)[0]
         assert isinstance(joined, viewer.JoinedSuccessfully), joined
         assert joined.latest_event_no == (share.stored - 1 if share.stored else None)
-        seat = Seat(share, user, joined.viewer_id, joined.role, conn)
+        seat = Seat(share, user, joined.viewer_id, joined.role, conn, joined.rejoin_token)
         self.holders[conn] = seat
         self.all_seats.append(seat)
         self.deliver(actions)
@@ -309,15 +311,14 @@ class SessionRules(RuleBasedStateMachine):
     def impostor_reconnects(self, share: Share, forged: str) -> None:
         """Someone with all but one of the sharer's proofs tries to take the session over."""
         forgeries: dict[str, tuple[dict[str, object], str]] = {
-            "token": ({"reconnect_token": ReconnectToken("forged")}, "WRONG_RECONNECTION_TOKEN"),
-            "secret": ({"session_secret": SessionSecret("forged")}, "WRONG_PASSWORD"),
-            "user": ({"user_id": UserId("mallory")}, "WRONG_FIREBASE_UID"),
+            "token": {"reconnect_token": ReconnectToken("forged")},
+            "secret": {"session_secret": SessionSecret("forged")},
+            "user": {"user_id": UserId("mallory")},
         }
-        fields, reason = forgeries[forged]
-        conn, actions, before = self.reconnect(share, **fields)
-        if share.ended:
-            reason = "SESSION_NOT_FOUND"
-        self.reconnect_refused(conn, actions, before, sharer.ReconnectFailureReason[reason])
+        conn, actions, before = self.reconnect(share, **forgeries[forged])
+        # Every failure answers alike, so a guess tells nothing.
+        reason = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
+        self.reconnect_refused(conn, actions, before, reason)
 
     def session_ends(
         self, share: Share, actions: list[Action], reason: viewer.SessionEndedReason
@@ -388,10 +389,8 @@ class SessionRules(RuleBasedStateMachine):
             "unknown session": f"/sessions/join/no-such-session?pwd={pwd}",
         }[secret]
         conn, actions, before = self.viewer_says_hello(route, user)
-        reason = viewer.JoinFailureReason.WRONG_PASSWORD
-        if secret == "unknown session" or share.forgotten:
-            reason = viewer.JoinFailureReason.SESSION_NOT_FOUND
-        self.join_refused(conn, actions, before, reason)
+        # A wrong secret answers as an unknown session does, so a guess tells nothing.
+        self.join_refused(conn, actions, before, viewer.JoinFailureReason.SESSION_NOT_FOUND)
 
     @rule(target=seats, share=shares, parent=seats, own=st.booleans(), user=st.sampled_from(USERS))
     def viewer_joins_through_a_parent(
@@ -425,7 +424,11 @@ class SessionRules(RuleBasedStateMachine):
     def viewer_rejoins(self, seat: Seat) -> None:
         last = seat.received[-1] if seat.received else None
         conn, actions, before = self.viewer_says_hello(
-            seat.share.route(), seat.user, viewer_id=seat.viewer_id, last_received_event_no=last
+            seat.share.route(),
+            seat.user,
+            viewer_id=seat.viewer_id,
+            last_received_event_no=last,
+            rejoin_token=seat.token,
         )
         if seat.share.forgotten:
             self.join_refused(conn, actions, before, viewer.JoinFailureReason.SESSION_NOT_FOUND)
@@ -452,13 +455,18 @@ class SessionRules(RuleBasedStateMachine):
             self.unseen_ends.remove(old)
             self.deliver(self.store.disconnected(old))
 
-    @rule(seat=seats, other=seats, user=st.sampled_from(USERS))
-    def viewer_rejoins_as_someone_else(self, seat: Seat, other: Seat, user: str) -> None:
-        """`user` claims `other`'s seat on `seat`'s session, asking for every event."""
-        if other.share is seat.share and other.user == user:
-            return  # that is simply a rejoin of a seat of one's own
+    @rule(seat=seats, other=seats, user=st.sampled_from(USERS), borrowed=seats)
+    def viewer_rejoins_as_someone_else(
+        self, seat: Seat, other: Seat, user: str, borrowed: Seat
+    ) -> None:
+        """`user` claims `other`'s seat on `seat`'s session, asking for every event.
+
+        Whoever `user` says they are, without the seat's own token (none, or
+        the token of `borrowed`, another seat) the seat stays its viewer's.
+        """
+        token = None if borrowed is other else borrowed.token
         conn, actions, before = self.viewer_says_hello(
-            seat.share.route(), user, viewer_id=other.viewer_id
+            seat.share.route(), user, viewer_id=other.viewer_id, rejoin_token=token
         )
         reason = viewer.JoinFailureReason.INVALID
         if seat.share.forgotten:

@@ -69,7 +69,14 @@ async def test_a_run_the_viewer_may_not_see_is_unavailable(
     async with open_world(Profile.CURRENT.switches()) as world:
         await start_orchestrator(world, REMOTE)
         link = ViewerLink(ViewScope.PARENT, OpenBy.RUN, task_id=task_id(world, "orch"))
-        stranger = Viewer("stranger", world.simulation.network, link, world.switches, user="eve")
+        stranger = Viewer(
+            "stranger",
+            world.simulation.network,
+            link,
+            world.switches,
+            user="eve",
+            task_token=world.task_token("user:eve"),
+        )
         world.viewers["stranger"] = stranger
         await world.simulation.stage.start(stranger)
         await settle(PENDING_SESSION_POLL_S * 3)

@@ -15,6 +15,7 @@ def make_run(
     name: str | None = None,
     title: str = "",
     session_id: str | None = None,
+    session_link: str | None = None,
     execution: Execution = Execution.CLOUD,
 ) -> RunRecord:
     snapshot = AgentConfigSnapshot(name) if name is not None else None
@@ -26,4 +27,5 @@ def make_run(
         parent_run_id=parent,
         agent_config_snapshot=snapshot,
         session_id=session_id,
+        session_link=session_link,
     )

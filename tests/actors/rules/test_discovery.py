@@ -9,16 +9,18 @@ from hypothesis import strategies as st
 from actors.rules import (
     STATUS_POLL_INTERVAL_IDLE_S,
     STATUS_POLL_INTERVAL_S,
+    AgentDirectory,
     ArmTimer,
     CancelTimer,
+    ChildRoster,
     DiscoveryEffect,
     DiscoveryPoller,
+    EntryOrigin,
     Fetch,
-    MaterializeChild,
+    OpenPane,
+    PillStatus,
     Profile,
     PushDiscovery,
-    RegisterChild,
-    UpdateStatus,
     discovery_task_id,
 )
 from protocol.runs import RunRecord, RunState
@@ -31,17 +33,23 @@ LEGACY = Profile.LEGACY.switches()
 DONE = RunState.SUCCEEDED
 
 
-def _poller(profile: Profile = Profile.CURRENT) -> DiscoveryPoller:
-    return DiscoveryPoller(ORCH, profile.switches())
+def _poller(profile: Profile = Profile.CURRENT) -> tuple[DiscoveryPoller, ChildRoster]:
+    """A poller and the roster it feeds."""
+    children = ChildRoster(AgentDirectory())
+    return DiscoveryPoller(ORCH, profile.switches(), children), children
 
 
-def _settled(*runs: RunRecord) -> DiscoveryPoller:
+def _ids(children: ChildRoster) -> list[str]:
+    return [child.task_id for child in children]
+
+
+def _settled(*runs: RunRecord) -> tuple[DiscoveryPoller, ChildRoster]:
     """A poller in the 30 s phase: one fetch answered with terminal children, timer armed."""
-    poller = _poller()
+    poller, children = _poller()
     poller.start()
     effects = poller.fetch_succeeded(1, runs or [make_run("c1", DONE)])
     assert effects[-1] == ArmTimer(STATUS_POLL_INTERVAL_IDLE_S)
-    return poller
+    return poller, children
 
 
 # --- the gate -------------------------------------------------------------------------------
@@ -70,7 +78,7 @@ def test_discovery_gate_resolves_the_task_id(
 
 
 def test_start_fetches_at_once_and_only_once() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     assert poller.start() == (Fetch(1),)
     assert poller.start() == ()
     assert poller.fetches == 1
@@ -78,7 +86,7 @@ def test_start_fetches_at_once_and_only_once() -> None:
 
 
 def test_empty_result_goes_idle_without_a_timer() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     assert poller.fetch_succeeded(1, []) == ()
     assert poller.idle
@@ -87,15 +95,15 @@ def test_empty_result_goes_idle_without_a_timer() -> None:
 
 
 def test_parent_row_alone_counts_as_empty() -> None:
-    poller = _poller()
+    poller, children = _poller()
     poller.start()
     assert poller.fetch_succeeded(1, [make_run(ORCH, parent=None)]) == ()
     assert poller.idle
-    assert poller.children == ()
+    assert _ids(children) == []
 
 
 def test_only_an_orchestrator_exchange_resumes_from_idle() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     poller.fetch_succeeded(1, [])
     assert poller.exchange_appended("c-unknown") == ()
@@ -106,20 +114,18 @@ def test_only_an_orchestrator_exchange_resumes_from_idle() -> None:
 
 
 def test_resumed_fetch_that_finds_children_returns_to_the_active_cadence() -> None:
-    poller = _poller()
+    poller, children = _poller()
     poller.start()
     poller.fetch_succeeded(1, [])
     poller.exchange_appended(ORCH)
     run = make_run("c1", RunState.QUEUED, name="Worker")
-    assert poller.fetch_succeeded(2, [run]) == (
-        RegisterChild(run, "Worker"),
-        ArmTimer(STATUS_POLL_INTERVAL_S),
-    )
+    assert poller.fetch_succeeded(2, [run]) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
+    assert [(c.task_id, c.name, c.state) for c in children] == [("c1", "Worker", RunState.QUEUED)]
     assert not poller.idle
 
 
 def test_legacy_never_idles() -> None:
-    poller = _poller(Profile.LEGACY)
+    poller, _ = _poller(Profile.LEGACY)
     poller.start()
     for generation in range(1, 4):
         assert poller.fetch_succeeded(generation, []) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
@@ -129,7 +135,7 @@ def test_legacy_never_idles() -> None:
 
 
 def test_legacy_exchange_in_the_empty_phase_does_not_kick() -> None:
-    poller = _poller(Profile.LEGACY)
+    poller, _ = _poller(Profile.LEGACY)
     poller.start()
     poller.fetch_succeeded(1, [])
     assert poller.exchange_appended(ORCH) == ()
@@ -139,7 +145,7 @@ def test_legacy_exchange_in_the_empty_phase_does_not_kick() -> None:
 
 
 def test_working_child_polls_every_five_seconds() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     effects = poller.fetch_succeeded(1, [make_run("c1", DONE), make_run("c2", RunState.CLAIMED)])
     assert effects[-1] == ArmTimer(STATUS_POLL_INTERVAL_S)
@@ -147,18 +153,20 @@ def test_working_child_polls_every_five_seconds() -> None:
 
 
 def test_all_terminal_polls_every_thirty_seconds() -> None:
-    poller = _poller()
+    poller, children = _poller()
     poller.start()
     poller.fetch_succeeded(1, [make_run("c1", RunState.RUNNING)])
     poller.timer_fired()
     assert poller.fetch_succeeded(2, [make_run("c1", RunState.BLOCKED)]) == (
-        UpdateStatus("c1", RunState.BLOCKED),
         ArmTimer(STATUS_POLL_INTERVAL_IDLE_S),
     )
+    child = children.get("c1")
+    assert child is not None
+    assert (child.state, child.status) == (RunState.BLOCKED, PillStatus.BLOCKED)
 
 
 def test_error_reschedules_at_the_same_cadence() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     assert poller.fetch_failed(1) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
     assert not poller.idle
@@ -174,7 +182,7 @@ def test_error_reschedules_at_the_same_cadence() -> None:
 
 
 def test_kick_in_the_thirty_second_phase_replaces_the_timer() -> None:
-    poller = _settled()
+    poller, _ = _settled()
     assert poller.exchange_appended(ORCH) == (CancelTimer(), Fetch(2))
     assert not poller.timer_handle_present
     assert poller.exchange_appended(ORCH) == ()
@@ -185,18 +193,18 @@ def test_kick_in_the_thirty_second_phase_replaces_the_timer() -> None:
 
 
 def test_kick_on_a_tracked_child() -> None:
-    poller = _settled()
+    poller, _ = _settled()
     assert poller.exchange_appended("c1") == (CancelTimer(), Fetch(2))
 
 
 def test_no_kick_for_an_untracked_conversation() -> None:
-    poller = _settled()
+    poller, _ = _settled()
     assert poller.exchange_appended("someone-else") == ()
     assert poller.timer_pending
 
 
 def test_no_kick_in_the_five_second_phase() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     poller.fetch_succeeded(1, [make_run("c1", RunState.RUNNING)])
     assert poller.exchange_appended(ORCH) == ()
@@ -204,13 +212,13 @@ def test_no_kick_in_the_five_second_phase() -> None:
 
 
 def test_no_kick_while_the_first_fetch_is_in_flight() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     assert poller.exchange_appended(ORCH) == ()
 
 
 def test_kick_guard_race_makes_exactly_one_redundant_fetch() -> None:
-    poller = _settled()
+    poller, _ = _settled()
     assert poller.timer_fired() == (Fetch(2),)
     assert poller.timer_handle_present  # the finished timer still fills the slot
     assert poller.exchange_appended(ORCH) == (Fetch(3),)
@@ -225,7 +233,7 @@ def test_kick_guard_race_makes_exactly_one_redundant_fetch() -> None:
 
 
 def test_stale_response_is_dropped_and_not_rescheduled_even_if_it_arrives_last() -> None:
-    poller = _settled()
+    poller, children = _settled()
     poller.timer_fired()
     poller.exchange_appended(ORCH)
     assert poller.fetch_succeeded(3, [make_run("c1", DONE), make_run("c2", RunState.RUNNING)])[
@@ -233,12 +241,12 @@ def test_stale_response_is_dropped_and_not_rescheduled_even_if_it_arrives_last()
     ] == ArmTimer(STATUS_POLL_INTERVAL_S)
     late = make_run("c3", RunState.RUNNING)
     assert poller.fetch_succeeded(2, [late]) == ()
-    assert [c.task_id for c in poller.children] == ["c1", "c2"]
+    assert _ids(children) == ["c1", "c2"]
     assert poller.redundant_fetches == 1
 
 
 def test_stale_error_is_dropped_too() -> None:
-    poller = _settled()
+    poller, _ = _settled()
     poller.timer_fired()
     poller.exchange_appended(ORCH)
     assert poller.fetch_failed(2) == ()
@@ -247,7 +255,7 @@ def test_stale_error_is_dropped_too() -> None:
 
 
 def test_answer_to_a_fetch_never_sent_is_an_error() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     with pytest.raises(ValueError, match="generation 2"):
         poller.fetch_succeeded(2, [])
@@ -257,7 +265,7 @@ def test_answer_to_a_fetch_never_sent_is_an_error() -> None:
 
 
 def test_timer_that_is_not_pending_is_ignored() -> None:
-    poller = _settled()
+    poller, _ = _settled()
     poller.exchange_appended(ORCH)  # cancels the timer
     assert poller.timer_fired() == ()
     assert poller.fetches == 2
@@ -267,77 +275,106 @@ def test_timer_that_is_not_pending_is_ignored() -> None:
 
 
 def test_new_child_is_registered_with_its_display_name() -> None:
-    poller = _poller()
+    directory = AgentDirectory()
+    children = ChildRoster(directory)
+    poller = DiscoveryPoller(ORCH, CURRENT, children)
     poller.start()
-    run = make_run("c1", title="  Fix bug  ")
-    assert poller.fetch_succeeded(1, [run])[0] == RegisterChild(run, "Fix bug")
+    poller.fetch_succeeded(1, [make_run("c1", title="  Fix bug  ")])
+    assert [(c.task_id, c.name) for c in children] == [("c1", "Fix bug")]
+    entry = directory.lookup("c1")
+    assert entry is not None
+    assert (entry.name, entry.origin) == ("Fix bug", EntryOrigin.CHILD)
 
 
-def test_status_effect_only_on_change() -> None:
-    poller = _poller()
+def test_status_changes_only_with_the_state() -> None:
+    poller, children = _poller()
     poller.start()
-    poller.fetch_succeeded(1, [make_run("c1", RunState.RUNNING)])
+    poller.fetch_succeeded(1, [make_run("c1", RunState.BLOCKED)])
+    child = children.get("c1")
+    assert child is not None
     poller.timer_fired()
-    assert poller.fetch_succeeded(2, [make_run("c1", RunState.RUNNING)]) == (
-        ArmTimer(STATUS_POLL_INTERVAL_S),
-    )
-    poller.timer_fired()
-    assert poller.fetch_succeeded(3, [make_run("c1", RunState.FAILED)]) == (
-        UpdateStatus("c1", RunState.FAILED),
+    poller.exchange_appended(ORCH)  # the kick-guard race: fetch 2 is now stale
+    # The stale answer is dropped, but its row still shows the failed launch ...
+    assert poller.fetch_succeeded(2, [make_run("c1", RunState.FAILED)]) == ()
+    assert (child.state, child.status) == (RunState.BLOCKED, PillStatus.ERROR)
+    # ... which an answer with the same accepted state leaves alone,
+    assert poller.fetch_succeeded(3, [make_run("c1", RunState.BLOCKED)]) == (
         ArmTimer(STATUS_POLL_INTERVAL_IDLE_S),
     )
+    assert child.status is PillStatus.ERROR
+    # and only a change of state moves the badge again.
+    poller.timer_fired()
+    assert poller.fetch_succeeded(4, [make_run("c1", RunState.CANCELLED)]) == (
+        ArmTimer(STATUS_POLL_INTERVAL_IDLE_S),
+    )
+    assert (child.state, child.status) == (RunState.CANCELLED, PillStatus.CANCELLED)
 
 
-def test_session_id_is_filled_once_and_materialized_once() -> None:
-    poller = _poller()
+def test_session_id_is_filled_once_and_opens_the_pane_once() -> None:
+    poller, children = _poller()
     poller.start()
     poller.fetch_succeeded(1, [make_run("c1")])
-    assert poller.children[0].session_id is None
+    child = children.get("c1")
+    assert child is not None
+    assert child.session_id is None
     poller.timer_fired()
-    assert poller.fetch_succeeded(2, [make_run("c1", session_id="s1")]) == (
-        MaterializeChild("c1", "s1"),
+    assert poller.fetch_succeeded(2, [make_run("c1", session_id="s1", session_link="/j/s1")]) == (
+        OpenPane("c1", "/j/s1"),
         ArmTimer(STATUS_POLL_INTERVAL_S),
     )
     poller.timer_fired()
-    assert poller.fetch_succeeded(3, [make_run("c1", session_id="s2")]) == (
+    assert poller.fetch_succeeded(3, [make_run("c1", session_id="s2", session_link="/j/s2")]) == (
         ArmTimer(STATUS_POLL_INTERVAL_S),
     )
-    assert poller.children[0].session_id == "s1"
-    assert poller.children[0].materialized
+    assert child.session_id == "s1"
 
 
-def test_child_known_with_a_session_materializes_at_first_sight_after_pills() -> None:
-    poller = _poller()
+def test_child_known_with_a_session_opens_at_first_sight_after_pills() -> None:
+    poller, children = _poller()
     poller.start()
     a = make_run("c1", session_id="s1")
     b = make_run("c2")
     assert poller.fetch_succeeded(1, [a, b]) == (
-        RegisterChild(a, "Agent"),
-        RegisterChild(b, "Agent"),
-        MaterializeChild("c1", "s1"),
+        OpenPane("c1", None),
+        ArmTimer(STATUS_POLL_INTERVAL_S),
+    )
+    assert [(c.task_id, c.name) for c in children] == [("c1", "Agent"), ("c2", "Agent")]
+
+
+def test_panes_open_in_pill_order_whatever_the_row_order() -> None:
+    poller, _ = _poller()
+    poller.start()
+    poller.fetch_succeeded(1, [make_run("c1"), make_run("c2")])
+    poller.timer_fired()
+    rows = [make_run("c3", session_id="s3"), make_run("c2", session_id="s2")]
+    assert poller.fetch_succeeded(2, [*rows, make_run("c1", session_id="s1")]) == (
+        OpenPane("c1", None),
+        OpenPane("c2", None),
+        OpenPane("c3", None),
         ArmTimer(STATUS_POLL_INTERVAL_S),
     )
 
 
 def test_empty_session_id_counts_as_missing() -> None:
-    poller = _poller()
+    poller, children = _poller()
     poller.start()
     effects = poller.fetch_succeeded(1, [make_run("c1", session_id="")])
-    assert not any(isinstance(e, MaterializeChild) for e in effects)
+    assert not any(isinstance(e, OpenPane) for e in effects)
+    assert [c.session_id for c in children] == [None]
 
 
 def test_children_are_never_removed() -> None:
-    poller = _poller()
+    poller, children = _poller()
     poller.start()
     poller.fetch_succeeded(1, [make_run("c1"), make_run("c2")])
     poller.timer_fired()
     assert poller.fetch_succeeded(2, []) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
-    assert [c.task_id for c in poller.children] == ["c1", "c2"]
+    assert _ids(children) == ["c1", "c2"]
     assert not poller.idle
 
 
 def test_stop_cancels_the_timer_and_ignores_late_answers() -> None:
-    poller = _poller()
+    poller, _ = _poller()
     poller.start()
     poller.fetch_succeeded(1, [make_run("c1")])
     assert poller.stop() == (CancelTimer(),)
@@ -345,11 +382,11 @@ def test_stop_cancels_the_timer_and_ignores_late_answers() -> None:
     assert poller.stop() == ()
     assert poller.timer_fired() == ()
     assert poller.exchange_appended(ORCH) == ()
-    stopped_mid_fetch = _poller()
+    stopped_mid_fetch, children = _poller()
     stopped_mid_fetch.start()
     assert stopped_mid_fetch.stop() == ()
     assert stopped_mid_fetch.fetch_succeeded(1, [make_run("c1")]) == ()
-    assert stopped_mid_fetch.children == ()
+    assert _ids(children) == []
     assert stopped_mid_fetch.redundant_fetches == 0
 
 
@@ -357,19 +394,23 @@ def test_stop_cancels_the_timer_and_ignores_late_answers() -> None:
 
 
 def test_push_discovery_shares_the_child_rules_without_fetching() -> None:
-    push = PushDiscovery(ORCH)
+    children = ChildRoster(AgentDirectory())
+    push = PushDiscovery(ORCH, children)
     run = make_run("c1", name="Worker")
     parent = make_run(ORCH, parent=None)
-    assert push.rows_pushed([parent, run]) == (RegisterChild(run, "Worker"),)
-    assert push.status_pushed("c1", RunState.RUNNING) == ()
-    assert push.status_pushed("c1", DONE) == (UpdateStatus("c1", DONE),)
-    assert push.status_pushed("unknown", DONE) == ()
-    assert push.rows_pushed([make_run("c1", DONE, session_id="s1")]) == (
-        MaterializeChild("c1", "s1"),
+    assert push.rows_pushed([parent, run]) == ()
+    assert [(c.task_id, c.name, c.status) for c in children] == [
+        ("c1", "Worker", PillStatus.IN_PROGRESS)
+    ]
+    assert push.rows_pushed([make_run("c1", RunState.RUNNING)]) == ()
+    assert push.rows_pushed([make_run("c1", DONE)]) == ()
+    assert [c.status for c in children] == [PillStatus.SUCCESS]
+    assert push.rows_pushed([make_run("c1", DONE, session_id="s1", session_link="/j/s1")]) == (
+        OpenPane("c1", "/j/s1"),
     )
     assert push.rows_pushed([make_run("c1", DONE, session_id="s2")]) == ()
-    assert push.pushes == 6
-    assert [c.session_id for c in push.children] == ["s1"]
+    assert push.pushes == 5
+    assert [c.session_id for c in children] == ["s1"]
 
 
 # --- properties ----------------------------------------------------------------------------
@@ -397,7 +438,9 @@ _action = st.one_of(
 def test_any_input_sequence_keeps_the_invariants(
     actions: list[tuple[object, ...]], profile: Profile
 ) -> None:
-    poller = _poller(profile)
+    directory = AgentDirectory()
+    children = ChildRoster(directory)
+    poller = DiscoveryPoller(ORCH, profile.switches(), children)
     effects: list[DiscoveryEffect] = list(poller.start())
     seen: list[str] = []
     sessions: dict[str, str] = {}
@@ -434,21 +477,23 @@ def test_any_input_sequence_keeps_the_invariants(
             timer_pending = False
         assert timer_pending == poller.timer_pending
         effects.extend(out)
-        current = [c.task_id for c in poller.children]
+        current = _ids(children)
         assert current[: len(seen)] == seen, "a child was removed or reordered"
         seen = current
-        for child in poller.children:
+        for child in children:
             if child.task_id in sessions:
                 assert child.session_id == sessions[child.task_id]
             elif child.session_id is not None:
                 sessions[child.task_id] = child.session_id
         assert ORCH not in current
+        states = [c.state for c in children]
+        assert children.all_terminal == (bool(states) and all(s.is_terminal for s in states))
         if poller.idle:
             assert not poller.timer_pending
-    materialized = [e.task_id for e in effects if isinstance(e, MaterializeChild)]
-    assert len(materialized) == len(set(materialized))
-    registered = [e.run.task_id for e in effects if isinstance(e, RegisterChild)]
-    assert registered == seen
+    opened = [e.task_id for e in effects if isinstance(e, OpenPane)]
+    assert len(opened) == len(set(opened))
+    assert set(opened) == set(sessions)
+    assert directory.navigable_ids() == tuple(seen)
     assert poller.fetches == len(generations)
     if not profile.switches().stop_polling_when_empty:
         assert not poller.idle

@@ -7,7 +7,10 @@ import json
 import pytest
 
 from actors.rules import (
+    AgentDirectory,
+    ChildRoster,
     DiscoveryPoller,
+    OpenPane,
     Pane,
     PaneState,
     Pill,
@@ -23,6 +26,12 @@ from actors.rules import (
 from protocol.runs import RunState
 
 from .factories import ORCH, make_run
+
+
+def _bar(orchestrator_name: str | None = None) -> tuple[PillBar, ChildRoster]:
+    """A pill bar and the roster it reads."""
+    children = ChildRoster(AgentDirectory())
+    return PillBar(children, ORCH, orchestrator_name), children
 
 
 @pytest.mark.parametrize(
@@ -45,10 +54,10 @@ def test_status_mapping(state: RunState, status: PillStatus) -> None:
 
 
 def test_bar_is_hidden_until_a_child_registers() -> None:
-    bar = PillBar(ORCH)
+    bar, children = _bar()
     assert not bar.visible
     assert bar.pills() == ()
-    bar.register_child("c1", "Worker", RunState.QUEUED)
+    children.merge([make_run("c1", RunState.QUEUED, name="Worker")])
     assert bar.visible
     assert bar.pills() == (
         Pill("Orchestrator", ORCH),
@@ -57,33 +66,34 @@ def test_bar_is_hidden_until_a_child_registers() -> None:
 
 
 def test_orchestrator_pill_uses_its_name_when_it_has_one() -> None:
-    bar = PillBar(ORCH, orchestrator_name="  Planner ")
-    bar.register_child("c1", "Worker", RunState.QUEUED)
+    bar, children = _bar(orchestrator_name="  Planner ")
+    children.merge([make_run("c1", RunState.QUEUED, name="Worker")])
     assert bar.pills()[0] == Pill("Planner", ORCH)
-    blank = PillBar(ORCH, orchestrator_name="   ")
-    blank.register_child("c1", "Worker", RunState.QUEUED)
+    blank, blank_children = _bar(orchestrator_name="   ")
+    blank_children.merge([make_run("c1", RunState.QUEUED, name="Worker")])
     assert blank.pills()[0].label == "Orchestrator"
 
 
 def test_children_keep_registration_order_and_first_name() -> None:
-    bar = PillBar(ORCH)
-    bar.register_child("c2", "Second", RunState.RUNNING)
-    bar.register_child("c1", "First", RunState.RUNNING)
-    bar.register_child("c2", "Renamed", RunState.SUCCEEDED)
-    bar.register_child("c3", "   ", RunState.RUNNING)
+    bar, children = _bar()
+    children.merge([make_run("c2", name="Second")])
+    children.merge([make_run("c1", name="First")])
+    children.merge([make_run("c2", RunState.SUCCEEDED, name="Renamed")])
+    children.merge([make_run("c3", name="   ")])
     assert [p.label for p in bar.pills()] == ["Orchestrator", "Second", "First", "Agent"]
-    assert bar.pills()[1].status is PillStatus.IN_PROGRESS
+    # A known child's newer row moves its badge, never its name or place.
+    assert bar.pills()[1].status is PillStatus.SUCCESS
 
 
-def test_poller_effects_drive_the_bar_and_nothing_is_dropped() -> None:
-    bar = PillBar(ORCH)
-    poller = DiscoveryPoller(ORCH, Profile.CURRENT.switches())
-    bar.apply(poller.start())
-    bar.apply(poller.fetch_succeeded(1, [make_run("c1", name="A"), make_run("c2", name="B")]))
-    bar.apply(poller.timer_fired())
-    bar.apply(poller.fetch_succeeded(2, [make_run("c1", RunState.SUCCEEDED, session_id="s1")]))
+def test_poller_drives_the_bar_and_nothing_is_dropped() -> None:
+    bar, children = _bar()
+    poller = DiscoveryPoller(ORCH, Profile.CURRENT.switches(), children)
+    poller.start()
+    poller.fetch_succeeded(1, [make_run("c1", name="A"), make_run("c2", name="B")])
+    poller.timer_fired()
+    poller.fetch_succeeded(2, [make_run("c1", RunState.SUCCEEDED, session_id="s1")])
     # The connection is lost: discovery stops, the bar keeps what it knew.
-    bar.apply(poller.stop())
+    poller.stop()
     assert bar.pills() == (
         Pill("Orchestrator", ORCH),
         Pill("A", "c1", PillStatus.SUCCESS),
@@ -96,48 +106,49 @@ def test_poller_effects_drive_the_bar_and_nothing_is_dropped() -> None:
 
 
 def test_pane_loads_only_after_session_known_and_joined() -> None:
-    bar = PillBar(ORCH)
-    bar.register_child("c1", "A", RunState.RUNNING)
+    bar, children = _bar()
+    children.merge([make_run("c1", name="A")])
     with pytest.raises(ValueError, match="no session id"):
-        bar.pane_joined("c1")
-    bar.session_known("c1", "s1")
+        children.pane_joined("c1")
+    assert children.merge([make_run("c1", session_id="s1")]) == (OpenPane("c1", None),)
     assert bar.panes()[0].state is PaneState.LOADING
-    bar.pane_joined("c1")
+    children.pane_joined("c1")
     assert bar.panes()[0].state is PaneState.LOADED
-    bar.pane_join_failed("c1")
+    children.pane_join_failed("c1")
     assert bar.panes()[0].state is PaneState.LOADED
 
 
 def test_failed_join_leaves_other_panes_alone() -> None:
-    bar = PillBar(ORCH)
-    bar.register_child("c1", "A", RunState.RUNNING)
-    bar.register_child("c2", "B", RunState.RUNNING)
-    bar.session_known("c1", "s1")
-    bar.pane_join_failed("c1")
-    bar.pane_joined("c1")
+    bar, children = _bar()
+    children.merge([make_run("c1", session_id="s1", name="A"), make_run("c2", name="B")])
+    children.pane_join_failed("c1")
+    children.pane_joined("c1")
     assert [p.state for p in bar.panes()] == [PaneState.UNAVAILABLE, PaneState.LOADING]
 
 
 def test_failed_launch_shows_an_errored_unavailable_child() -> None:
-    bar = PillBar(ORCH)
-    bar.launch_failed("c9", "Broken")
+    bar, children = _bar()
+    children.merge([make_run("c9", RunState.FAILED, name="Broken")])
     assert bar.visible
     assert bar.pills()[1] == Pill("Broken", "c9", PillStatus.ERROR)
     assert bar.panes() == (Pane("c9", "Broken", PaneState.UNAVAILABLE),)
-    bar.register_child("c1", "A", RunState.RUNNING)
-    bar.launch_failed("c1", "A")
+    children.merge([make_run("c1", name="A")])
+    children.merge([make_run("c1", RunState.ERROR, name="A")])
     assert bar.pills()[2] == Pill("A", "c1", PillStatus.ERROR)
+    assert bar.panes()[1] == Pane("c1", "A", PaneState.UNAVAILABLE)
 
 
 def test_unknown_child_is_an_error() -> None:
-    bar = PillBar(ORCH)
+    _, children = _bar()
     with pytest.raises(ValueError, match="c1 is not on the pill bar"):
-        bar.update_status("c1", RunState.RUNNING)
+        children.pane_joined("c1")
+    with pytest.raises(ValueError, match="c1 is not on the pill bar"):
+        children.pane_join_failed("c1")
 
 
 def test_snapshot_is_plain_data_without_nulls() -> None:
-    bar = PillBar(ORCH)
-    bar.register_child("c1", "Worker", RunState.SUCCEEDED)
+    bar, children = _bar()
+    children.merge([make_run("c1", RunState.SUCCEEDED, name="Worker")])
     snapshot = bar.snapshot(
         viewer="alice",
         scope=ViewScope.PARENT,
@@ -161,7 +172,8 @@ def test_snapshot_is_plain_data_without_nulls() -> None:
 
 
 def test_snapshot_of_a_child_link_view_has_no_pills() -> None:
-    snapshot = PillBar("c1").snapshot(viewer="bob", scope=ViewScope.CHILD, root=PaneState.LOADING)
+    bar = PillBar(ChildRoster(AgentDirectory()), "c1")
+    snapshot = bar.snapshot(viewer="bob", scope=ViewScope.CHILD, root=PaneState.LOADING)
     assert snapshot.to_dict()["pill_bar_visible"] is False
     assert snapshot.pills == ()
     assert snapshot.to_dict()["pills"] == []

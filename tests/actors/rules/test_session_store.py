@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from random import Random
+from collections.abc import Callable
 
 import pytest
 import structlog
 from structlog.testing import capture_logs
 
+from actors.rules.credentials import Credentials, SeededCredentials
+from actors.rules.notes import Notes
 from actors.rules.session_store import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -17,8 +19,10 @@ from actors.rules.session_store import (
     Action,
     Close,
     ConnId,
+    EventFrame,
     Send,
     ServerSwitches,
+    SessionLimits,
     SessionStore,
     StartGrace,
 )
@@ -48,7 +52,17 @@ def event(n: int) -> OrderedTerminalEvent:
 
 
 def sent_to(actions: list[Action], conn: ConnId) -> list[Message]:
-    return [a.message for a in actions if isinstance(a, Send) and a.conn == conn]
+    """What `conn` was sent; an event encoded once is shown as the message it encodes."""
+    return [as_message(a.message) for a in actions if isinstance(a, Send) and a.conn == conn]
+
+
+def as_message(sent: Message | EventFrame) -> Message:
+    if isinstance(sent, EventFrame):
+        decoded = decode(Channel.VIEWER_DOWN, sent.text)
+        assert isinstance(decoded, OrderedTerminalEvent)
+        assert decoded.event_no == sent.event_no
+        return decoded
+    return sent
 
 
 def closes(actions: list[Action]) -> dict[ConnId, tuple[int, str]]:
@@ -62,9 +76,23 @@ def event_numbers(messages: list[Message]) -> list[int]:
 class Harness:
     """Drives a `SessionStore` the way the actor does, one connection id per link."""
 
-    def __init__(self, switches: ServerSwitches | None = None) -> None:
+    def __init__(
+        self,
+        switches: ServerSwitches | None = None,
+        *,
+        credentials: Credentials | None = None,
+        limits: SessionLimits | None = None,
+        clock: Callable[[], float] | None = None,
+        notes: Notes | None = None,
+    ) -> None:
         # The store's notes go to structlog, so tests can read them with capture_logs.
-        self.store = SessionStore(Random(0), switches, notes=structlog.get_logger())
+        self.store = SessionStore(
+            credentials or SeededCredentials.from_seed(0),
+            switches,
+            notes=notes or structlog.get_logger(),
+            limits=limits,
+            clock=clock or (lambda: 0.0),
+        )
         self._ids = itertools.count(1)
 
     def open(self, resource: str) -> ConnId:
@@ -211,6 +239,7 @@ def test_a_viewer_gets_the_manifest_its_seat_then_the_events_so_far() -> None:
         source_task_id="t-orch",
         latest_event_no=1,
         role=Role.EXECUTOR,
+        rejoin_token=harness.store.sessions[created.session_id].seats["viewer-1"].token,
     )
     assert rest == [event(0), event(1)]
     assert closes(actions) == {}
@@ -233,16 +262,16 @@ def test_two_joins_from_one_user_get_two_seats() -> None:
 
 
 @pytest.mark.parametrize(
-    ("route", "reason"),
+    ("route", "why"),
     [
-        ("/sessions/join/no-such-session?pwd=x", viewer.JoinFailureReason.SESSION_NOT_FOUND),
-        ("/sessions/join/{id}?pwd=wrong", viewer.JoinFailureReason.WRONG_PASSWORD),
-        ("/sessions/join/{id}", viewer.JoinFailureReason.WRONG_PASSWORD),
+        ("/sessions/join/no-such-session?pwd=x", "no such session"),
+        ("/sessions/join/{id}?pwd=wrong", "wrong session secret"),
+        ("/sessions/join/{id}", "wrong session secret"),
     ],
 )
-def test_a_join_that_cannot_succeed_fails_with_its_reason(
-    route: str, reason: viewer.JoinFailureReason
-) -> None:
+def test_a_join_that_cannot_succeed_fails_as_if_there_were_no_session(route: str, why: str) -> None:
+    """The client cannot tell a wrong secret from an unknown id; the log can."""
+    reason = viewer.JoinFailureReason.SESSION_NOT_FOUND
     harness = Harness()
     _, created = harness.share()
     conn = harness.open(route.format(id=created.session_id))
@@ -252,7 +281,9 @@ def test_a_join_that_cannot_succeed_fails_with_its_reason(
         )
     assert sent_to(actions, conn) == [viewer.FailedToJoin(reason)]
     assert closes(actions) == {conn: (CLOSE_POLICY, f"join refused: {reason.value}")}
-    assert any(e["event"] == "join_refused" and e["reason"] == reason.value for e in logs)
+    assert [(e["event"], e["reason"], e["why"]) for e in logs] == [
+        ("join_refused", reason.value, why)
+    ]
 
 
 def test_a_viewer_must_start_with_initialize() -> None:
@@ -363,30 +394,30 @@ def test_a_reconnect_in_the_create_route_names_its_session_in_the_payload() -> N
 
 
 @pytest.mark.parametrize(
-    ("change", "reason"),
+    ("change", "why"),
     [
-        (
-            {"reconnect_token": ReconnectToken("not-the-token")},
-            sharer.ReconnectFailureReason.WRONG_RECONNECTION_TOKEN,
-        ),
-        (
-            {"session_secret": SessionSecret("not-the-secret")},
-            sharer.ReconnectFailureReason.WRONG_PASSWORD,
-        ),
-        ({"user_id": UserId("mallory")}, sharer.ReconnectFailureReason.WRONG_FIREBASE_UID),
+        ({"reconnect_token": ReconnectToken("not-the-token")}, "wrong reconnect token"),
+        ({"session_secret": SessionSecret("not-the-secret")}, "wrong session secret"),
+        ({"user_id": UserId("mallory")}, "not the session's owner"),
     ],
 )
-def test_a_reconnect_without_the_right_proof_fails_with_its_reason(
-    change: dict[str, object], reason: sharer.ReconnectFailureReason
+def test_a_reconnect_without_the_right_proof_fails_as_if_there_were_no_session(
+    change: dict[str, object], why: str
 ) -> None:
+    """The client cannot tell which proof was wrong; the log can."""
+    reason = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
     harness = Harness()
     owner, created = harness.share()
     viewer_conn, _ = harness.joined(created)
     harness.store.disconnected(owner)
-    conn, actions = harness.reconnect(created, **change)
+    with capture_logs() as logs:
+        conn, actions = harness.reconnect(created, **change)
     assert sent_to(actions, conn) == [sharer.FailedToReconnect(reason)]
     assert closes(actions) == {conn: (CLOSE_POLICY, f"reconnect refused: {reason.value}")}
     assert sent_to(actions, viewer_conn) == []
+    assert [(e["event"], e["why"]) for e in logs if e["event"] == "reconnect_refused"] == [
+        ("reconnect_refused", why)
+    ]
 
 
 def test_a_reconnect_to_an_unknown_session_fails() -> None:
@@ -422,7 +453,12 @@ def test_a_rejoin_gets_rejoined_first_then_exactly_the_missing_events() -> None:
     harness.events(owner, 0, 1, 2, 3)
     harness.store.disconnected(viewer_conn)
     harness.events(owner, 4)
-    conn, actions = harness.join(created, viewer_id=joined.viewer_id, last_received_event_no=1)
+    conn, actions = harness.join(
+        created,
+        viewer_id=joined.viewer_id,
+        last_received_event_no=1,
+        rejoin_token=joined.rejoin_token,
+    )
     assert sent_to(actions, conn) == [viewer.RejoinedSuccessfully(), *map(event, (2, 3, 4))]
     assert event_numbers(sent_to(harness.events(owner, 5), conn)) == [5]
 
@@ -433,16 +469,25 @@ def test_a_rejoin_without_a_last_event_gets_every_event() -> None:
     viewer_conn, joined = harness.joined(created)
     harness.events(owner, 0, 1)
     harness.store.disconnected(viewer_conn)
-    conn, actions = harness.join(created, viewer_id=joined.viewer_id)
+    conn, actions = harness.join(
+        created, viewer_id=joined.viewer_id, rejoin_token=joined.rejoin_token
+    )
     assert sent_to(actions, conn) == [viewer.RejoinedSuccessfully(), event(0), event(1)]
 
 
 @pytest.mark.parametrize(("user", "viewer_id"), [("mallory", "viewer-1"), ("bob", "viewer-77")])
 def test_a_rejoin_to_a_seat_that_is_not_yours_is_invalid(user: str, viewer_id: str) -> None:
+    """Even with bob's seat token: the seat is bob's, and viewer-77 is nobody's."""
     harness = Harness()
     _, created = harness.share()
-    harness.joined(created, "bob")
-    conn, actions = harness.join(created, user, viewer_id=viewer_id, last_received_event_no=0)
+    _, bobs = harness.joined(created, "bob")
+    conn, actions = harness.join(
+        created,
+        user,
+        viewer_id=viewer_id,
+        last_received_event_no=0,
+        rejoin_token=bobs.rejoin_token,
+    )
     assert sent_to(actions, conn) == [viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)]
 
 
@@ -450,7 +495,9 @@ def test_a_rejoin_closes_the_link_the_seat_still_had() -> None:
     harness = Harness()
     owner, created = harness.share()
     old, joined = harness.joined(created)
-    conn, actions = harness.join(created, viewer_id=joined.viewer_id, last_received_event_no=None)
+    conn, actions = harness.join(
+        created, viewer_id=joined.viewer_id, rejoin_token=joined.rejoin_token
+    )
     assert closes(actions) == {old: (CLOSE_POLICY, "replaced by a rejoin")}
     relayed = harness.events(owner, 0)
     assert event_numbers(sent_to(relayed, conn)) == [0]
@@ -607,7 +654,7 @@ def test_a_child_link_opens_that_child_only() -> None:
             conn = harness.open(f"/sessions/join/{target.session_id}?pwd={child_pwd}{query}")
             init = viewer.Initialize(viewer.ViewerInitPayload(UserId("bob")))
             assert sent_to(harness.store.received(conn, init), conn) == [
-                viewer.FailedToJoin(viewer.JoinFailureReason.WRONG_PASSWORD)
+                viewer.FailedToJoin(viewer.JoinFailureReason.SESSION_NOT_FOUND)
             ]
 
 

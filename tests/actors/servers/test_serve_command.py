@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,20 +20,24 @@ import trio
 import trio.testing
 import trio_websocket
 
+from actors.rules.session_store import SessionLimits
 from protocol import (
+    Channel,
     ListRuns,
     TaskError,
     TaskErrorKind,
     UserId,
-    decode_sharer_down,
-    decode_tasks,
+    decode,
     encode,
     sharer,
+    viewer,
 )
 from scenarios.cli import build_parser, main
-from scenarios.cli.serve import HeldConsole
+from scenarios.cli.serve import HeldConsole, session_limits
 
 ADDRESS = re.compile(r"^(session|task) server: (ws://127\.0\.0\.1:\d+/\S+)$")
+_RUNS = itertools.count()
+TOKEN = re.compile(r"^task token for (\S+): ([0-9a-f]{32,})$")
 
 
 @pytest.fixture
@@ -63,53 +71,126 @@ async def connect(
     return await trio_websocket.wrap_client_stream(nursery, stream, parts.hostname, resource)
 
 
-async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
-    real_clock: trio.testing.MockClock, tmp_path: Path
-) -> None:
-    command = [sys.executable, "-m", "scenarios.cli", "serve", "--port", "0"]
-    with (tmp_path / "stderr.log").open("wb") as stderr:
+@asynccontextmanager
+async def serving(tmp_path: Path, *options: str) -> AsyncIterator[Serve]:
+    """`sharesim serve` in a child process; yields once its first lines are read."""
+    command = [sys.executable, "-m", "scenarios.cli", "serve", "--port", "0", *options]
+    log = tmp_path / f"stderr-{next(_RUNS)}.log"
+    with log.open("wb") as stderr:
         process = await trio.lowlevel.open_process(command, stdout=subprocess.PIPE, stderr=stderr)
         try:
             assert process.stdout is not None
             with trio.fail_after(30):
-                lines = await first_lines(process.stdout, 2)
-            matches = [ADDRESS.match(line) for line in lines]
-            assert all(matches), lines
-            urls = {m.group(1): m.group(2) for m in matches if m}
-            assert urls["session"].endswith("/sessions/create")
-            assert urls["task"].endswith("/tasks?principal=NAME")
-
-            with trio.fail_after(30):
-                async with trio.open_nursery() as nursery:
-                    streams = []
-                    try:
-                        sharer_ws = await connect(nursery, urls["session"], streams)
-                        init = sharer.Initialize(sharer.InitPayload(UserId("outside")))
-                        await sharer_ws.send_message(encode(init))
-                        reply = decode_sharer_down(await sharer_ws.get_message())
-                        assert isinstance(reply, sharer.SessionInitialized)
-
-                        task_url = urls["task"].replace("NAME", "outside")
-                        tasks_ws = await connect(nursery, task_url, streams)
-                        await tasks_ws.send_message(encode(ListRuns(1, "t-none")))
-                        answer = decode_tasks(await tasks_ws.get_message())
-                        assert answer == TaskError(1, TaskErrorKind.NOT_FOUND, "no run t-none")
-
-                        process.send_signal(signal.SIGINT)
-                        for ws in (sharer_ws, tasks_ws):
-                            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
-                                await ws.get_message()
-                            assert closed.value.reason.code == 1001
-                    finally:
-                        for stream in streams:
-                            await stream.aclose()
-                assert await process.wait() == 0
+                lines = await first_lines(process.stdout, 2 + options.count("--principal"))
+            yield Serve(process, lines, log)
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
             if process.stdout is not None:
                 await process.stdout.aclose()
+
+
+@dataclass
+class Serve:
+    process: trio.Process
+    lines: list[str]
+    log: Path
+
+    def urls(self) -> dict[str, str]:
+        matches = [ADDRESS.match(line) for line in self.lines[:2]]
+        assert all(matches), self.lines
+        return {m.group(1): m.group(2) for m in matches if m}
+
+    def tokens(self) -> dict[str, str]:
+        found = [TOKEN.match(line) for line in self.lines[2:]]
+        assert all(found), self.lines
+        return {m.group(1): m.group(2) for m in found if m}
+
+
+async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
+    real_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    async with serving(tmp_path, "-v", "--principal", "outside", "--principal", "other") as serve:
+        urls, tokens = serve.urls(), serve.tokens()
+        assert urls["session"].endswith("/sessions/create")
+        assert urls["task"].endswith("/tasks?token=TOKEN")
+        assert set(tokens) == {"outside", "other"}
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                streams: list[trio.SocketStream] = []
+                try:
+                    sharer_ws = await connect(nursery, urls["session"], streams)
+                    init = sharer.Initialize(sharer.InitPayload(UserId("outside")))
+                    await sharer_ws.send_message(encode(init))
+                    created = decode(Channel.SHARER_DOWN, await sharer_ws.get_message())
+                    assert isinstance(created, sharer.SessionInitialized)
+                    join = urls["session"].replace(
+                        "/sessions/create",
+                        f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}",
+                    )
+                    viewer_ws = await connect(nursery, join, streams)
+                    hello = viewer.Initialize(viewer.ViewerInitPayload(UserId("bob")))
+                    await viewer_ws.send_message(encode(hello))
+                    joined = decode(Channel.VIEWER_DOWN, await viewer_ws.get_message())
+                    assert isinstance(joined, viewer.JoinedSuccessfully)
+                    assert joined.rejoin_token is not None
+
+                    task_url = urls["task"].replace("TOKEN", tokens["outside"])
+                    tasks_ws = await connect(nursery, task_url, streams)
+                    await tasks_ws.send_message(encode(ListRuns(1, "t-none")))
+                    answer = decode(Channel.TASKS, await tasks_ws.get_message())
+                    assert answer == TaskError(1, TaskErrorKind.NOT_FOUND, "no run t-none")
+
+                    claimed = urls["task"].replace("token=TOKEN", "principal=outside")
+                    impostor = await connect(nursery, claimed, streams)
+                    with pytest.raises(trio_websocket.ConnectionClosed) as refused:
+                        await impostor.get_message()
+                    assert refused.value.reason.code == 1008
+
+                    serve.process.send_signal(signal.SIGINT)
+                    for ws in (sharer_ws, viewer_ws, tasks_ws):
+                        with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                            await ws.get_message()
+                        assert closed.value.reason.code == 1001
+                finally:
+                    for stream in streams:
+                        await stream.aclose()
+            assert await serve.process.wait() == 0
+    log = serve.log.read_text()
+    assert "session_created" in log
+    assert "viewer_joined" in log
+    secrets = [
+        created.session_secret.reveal(),
+        created.reconnect_token.reveal(),
+        joined.rejoin_token.reveal(),
+        *tokens.values(),
+    ]
+    assert [s for s in secrets if s in log] == []
+    assert "seed" not in log
+
+
+async def test_serve_secrets_differ_every_run_unless_a_seed_is_asked_for(
+    real_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Without --seed nothing in one run predicts the next; --seed is for fixtures and says so."""
+    seen: dict[str, list[str]] = {"fresh": [], "seeded": []}
+    runs: list[tuple[str, tuple[str, ...]]] = [
+        ("fresh", ()),
+        ("fresh", ()),
+        ("seeded", ("--seed", "5")),
+        ("seeded", ("--seed", "5")),
+    ]
+    for kind, options in runs:
+        async with serving(tmp_path, "--principal", "p", *options) as serve:
+            seen[kind].append(serve.tokens()["p"])
+            serve.process.send_signal(signal.SIGINT)
+            with trio.fail_after(30):
+                assert await serve.process.wait() == 0
+        if kind == "seeded":
+            assert "predictable" in serve.log.read_text()
+    assert seen["fresh"][0] != seen["fresh"][1]
+    assert seen["seeded"][0] == seen["seeded"][1]
 
 
 @pytest.mark.parametrize("port", ["65535", "-1", "http"])
@@ -142,3 +223,58 @@ def test_serve_on_a_busy_port_says_so_and_exits_2(capsys: pytest.CaptureFixture[
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines()[-1].startswith("sharesim serve: cannot listen on 127.0.0.1: ")
+
+
+def test_serve_limits_come_from_its_options() -> None:
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--max-sessions",
+            "50",
+            "--max-history-mb",
+            "256",
+            "--max-session-history-mb",
+            "16",
+            "--max-viewers",
+            "8",
+            "--seat-idle-minutes",
+            "5",
+            "--linger-hours",
+            "2",
+        ]
+    )
+    assert session_limits(args) == SessionLimits(
+        max_sessions=50,
+        max_history_bytes=256 << 20,
+        max_session_history_bytes=16 << 20,
+        max_seats=8,
+        seat_idle_s=300.0,
+        linger_s=7200.0,
+    )
+    assert session_limits(build_parser().parse_args(["serve"])) == SessionLimits()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--max-sessions", "0"],
+        ["--max-history-mb", "-1"],
+        ["--max-session-history-mb", "many"],
+        ["--max-viewers", "0"],
+        ["--seat-idle-minutes", "0"],
+        ["--linger-hours", "-2"],
+        ["--max-history-mb", "8", "--max-session-history-mb", "16"],
+        ["--principal", "two words"],
+    ],
+)
+def test_serve_refuses_limits_that_cannot_work(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(["serve", *option])
+    except SystemExit as exited:  # argparse refuses a value on its own
+        code = exited.code  # type: ignore[assignment]
+    assert code == 2
+    err = capsys.readouterr().err
+    assert option[-2] in err
+    assert "Traceback" not in err

@@ -8,7 +8,7 @@ import trio
 from structlog.testing import capture_logs
 
 from actors.rules.session_store import ServerSwitches
-from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkClosed
+from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, CloseCode, LinkClosed
 from actors.servers.websocket_server import CloseAll
 from protocol import (
     Ping,
@@ -86,7 +86,11 @@ async def test_a_viewer_rejoins_and_gets_exactly_the_missing_events(
         await client.link.drop()
         await send_events(owner, 2, 3)
         again, reply = await servers.join(
-            "viewer-a", created, viewer_id=first.viewer_id, last_received_event_no=1
+            "viewer-a",
+            created,
+            viewer_id=first.viewer_id,
+            last_received_event_no=1,
+            rejoin_token=first.rejoin_token,
         )
         assert isinstance(reply, viewer.RejoinedSuccessfully)
         assert await event_numbers(again, 2) == [2, 3]
@@ -120,9 +124,8 @@ async def test_a_reconnect_with_a_wrong_token_fails_and_changes_nothing(
         owner, created = await servers.share()
         client, _ = await joined(servers, "viewer-a", created)
         intruder, reply = await servers.reconnect(created, reconnect_token=ReconnectToken("guess"))
-        assert reply == sharer.FailedToReconnect(
-            sharer.ReconnectFailureReason.WRONG_RECONNECTION_TOKEN
-        )
+        # The same answer as for a session that does not exist.
+        assert reply == sharer.FailedToReconnect(sharer.ReconnectFailureReason.SESSION_NOT_FOUND)
         assert (await intruder.closed()).code == 1008
         await send_events(owner, 0)
         assert await event_numbers(client, 1) == [0]
@@ -214,7 +217,7 @@ async def test_a_child_link_does_not_open_the_parent(autojump_clock: trio.abc.Cl
         )
         client.send(viewer.Initialize(viewer.ViewerInitPayload(UserId("bob"))))
         assert await client.receive() == viewer.FailedToJoin(
-            viewer.JoinFailureReason.WRONG_PASSWORD
+            viewer.JoinFailureReason.SESSION_NOT_FOUND
         )
 
 
@@ -278,13 +281,13 @@ async def test_an_oversized_frame_closes_that_link_with_1009(
         rogue = await servers.connect("rogue", "session-server", "/sessions/create")
         with capture_logs() as logs:
             rogue.send_raw('"' + "x" * DEFAULT_MAX_FRAME_BYTES + '"')
-            assert (await rogue.closed()).code == CLOSE_TOO_BIG
+            assert (await rogue.closed()).code == CloseCode.TOO_BIG
             await send_events(owner, 0)
         assert "frame_too_large" in [e["event"] for e in logs]
         assert await event_numbers(watcher, 1) == [0]
 
 
-async def test_a_join_with_a_wrong_secret_fails_with_wrong_password(
+async def test_a_join_with_a_wrong_secret_fails_as_if_there_were_no_session(
     autojump_clock: trio.abc.Clock,
 ) -> None:
     async with running_servers() as servers:
@@ -294,7 +297,7 @@ async def test_a_join_with_a_wrong_secret_fails_with_wrong_password(
         )
         client.send(viewer.Initialize(viewer.ViewerInitPayload(UserId("guesser"))))
         assert await client.receive() == viewer.FailedToJoin(
-            viewer.JoinFailureReason.WRONG_PASSWORD
+            viewer.JoinFailureReason.SESSION_NOT_FOUND
         )
         assert (await client.closed()).code == 1008
 

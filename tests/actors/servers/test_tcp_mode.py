@@ -6,6 +6,7 @@ import pytest
 import trio
 import trio.testing
 
+from actors.runtime.simulation import virtual_clock
 from actors.runtime.transport import Mode
 from protocol import (
     CreateRun,
@@ -21,8 +22,8 @@ from tests.actors.netkit import exchange_event, join_route, running_servers
 
 @pytest.fixture
 def tcp_clock() -> trio.testing.MockClock:
-    """Real sockets need real time to pass; ten times faster keeps timers short but roomy."""
-    return trio.testing.MockClock(rate=10.0)
+    """The clock every run is on: over real sockets it also waits for what is in flight."""
+    return virtual_clock()
 
 
 async def test_a_share_join_and_relay_over_tcp(tcp_clock: trio.testing.MockClock) -> None:
@@ -56,7 +57,11 @@ async def test_reconnects_over_tcp(tcp_clock: trio.testing.MockClock) -> None:
         again.send(exchange_event(1))
         await again.expect(sharer.EventsProcessedAck)
         rejoined, reply = await servers.join(
-            "viewer-a", created, viewer_id=first.viewer_id, last_received_event_no=0
+            "viewer-a",
+            created,
+            viewer_id=first.viewer_id,
+            last_received_event_no=0,
+            rejoin_token=first.rejoin_token,
         )
         assert reply == viewer.RejoinedSuccessfully()
         assert (await rejoined.expect(OrderedTerminalEvent)).event_no == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import trio
 
+from actors.rules.credentials import SeededCredentials
 from actors.runtime import Actor, Stage
 from actors.runtime.conditions import Latency, NetworkConditions
 from actors.runtime.simulation import Simulation, run_simulation
@@ -25,7 +26,7 @@ EVENTS = 25
 LATENCY = Latency(base=0.01, jitter=0.05)
 
 
-class Streamer(Actor):
+class Streamer(Actor[object]):
     """Creates a session, then sends numbered events at seeded random intervals."""
 
     role = "sharer"
@@ -49,7 +50,7 @@ class Streamer(Actor):
         )
         self._link.send(sharer.Initialize(payload))
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: object, sender: str) -> None:
         if isinstance(message, sharer.SessionInitialized):
             self.created = message
             self.ready.set()
@@ -59,7 +60,6 @@ class Streamer(Actor):
             and message.latest_processed_event_no == EVENTS - 1
         ):
             self.acked.set()
-        return None
 
     async def _stream(self) -> None:
         assert self._link is not None
@@ -69,7 +69,7 @@ class Streamer(Actor):
             self._link.send(OrderedTerminalEvent(n, exchange.to_event()))
 
 
-class Watcher(Actor):
+class Watcher(Actor[object]):
     """Joins one session and reads until it has seen the last event."""
 
     role = "viewer"
@@ -85,13 +85,12 @@ class Watcher(Actor):
         self.spawn(_forward, self, link)
         link.send(viewer.Initialize(viewer.ViewerInitPayload(UserId(self.name))))
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: object, sender: str) -> None:
         if isinstance(message, OrderedTerminalEvent) and message.event_no == EVENTS - 1:
             self.done.set()
-        return None
 
 
-async def _forward(actor: Actor, link: Link) -> None:
+async def _forward(actor: Actor[object], link: Link) -> None:
     """Hand every frame of a link to its actor, in order."""
     async for message in link:
         await actor.tell_self(message)
@@ -100,7 +99,9 @@ async def _forward(actor: Actor, link: Link) -> None:
 async def crowd(simulation: Simulation) -> Trace:
     """Start the server and sharers, let viewers join at seeded times, run to the end."""
     stage = simulation.stage
-    await stage.start(SessionServer(simulation.network, simulation.random.stream("sessions")))
+    await stage.start(
+        SessionServer(simulation.network, SeededCredentials(simulation.random.stream))
+    )
     streamers = [Streamer(f"sharer-{n}", simulation) for n in range(SHARERS)]
     for streamer in streamers:
         await stage.start(streamer)

@@ -63,7 +63,10 @@ async def exchange(servers: Servers) -> list[int]:
     route = f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
     watcher = await servers.connect("viewer", SERVER, route)
     payload = viewer.ViewerInitPayload(
-        UserId("viewer"), viewer_id=joined.viewer_id, last_received_event_no=seen[-1]
+        UserId("viewer"),
+        viewer_id=joined.viewer_id,
+        last_received_event_no=seen[-1],
+        rejoin_token=joined.rejoin_token,
     )
     watcher.send(viewer.Initialize(payload))
     await watcher.expect(viewer.RejoinedSuccessfully)

@@ -1,0 +1,121 @@
+"""`sharesim serve` options for what the session server holds and for whom the task server works."""
+
+from __future__ import annotations
+
+import argparse
+
+from actors.rules.session_limits import MIB, SessionLimits
+from actors.rules.task_store import check_principal
+
+_DEFAULTS = SessionLimits()
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--principal",
+        action="append",
+        default=[],
+        type=_principal,
+        metavar="NAME",
+        help=(
+            "a task-server principal to issue a token for; repeat for more. Each token is "
+            "printed on stdout as 'task token for NAME: TOKEN' after the address lines"
+        ),
+    )
+    limits = parser.add_argument_group(
+        "limits", "what the session server holds; the defaults fit a laptop for a day of use"
+    )
+    limits.add_argument(
+        "--max-sessions",
+        type=_count,
+        default=_DEFAULTS.max_sessions,
+        metavar="N",
+        help=(
+            "sessions held at once, live or ended; when full the oldest ended one is "
+            "forgotten, else a new share is refused (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
+        "--max-history-mb",
+        type=_count,
+        default=_DEFAULTS.max_history_bytes // MIB,
+        metavar="MB",
+        help=(
+            "event history of all sessions together; when full, ended sessions are forgotten "
+            "oldest first, then a session whose event does not fit is ended (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
+        "--max-session-history-mb",
+        type=_count,
+        default=_DEFAULTS.max_session_history_bytes // MIB,
+        metavar="MB",
+        help="event history of one session; past it the session is ended (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-viewers",
+        type=_count,
+        default=_DEFAULTS.max_seats,
+        metavar="N",
+        help="viewer seats in one session, with or without a link (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--seat-idle-minutes",
+        type=_positive,
+        default=_DEFAULTS.seat_idle_s / 60,
+        metavar="MIN",
+        help="how long a viewer's seat waits for it to rejoin after its link goes "
+        "(default: %(default)g)",
+    )
+    limits.add_argument(
+        "--linger-hours",
+        type=_positive,
+        default=_DEFAULTS.linger_s / 3600,
+        metavar="H",
+        help="how long an ended Lingering session stays joinable (default: %(default)g)",
+    )
+
+
+def session_limits(args: argparse.Namespace) -> SessionLimits:
+    """The limits the options ask for; a combination that cannot work is a `ValueError`."""
+    if args.max_session_history_mb > args.max_history_mb:
+        raise ValueError(
+            f"--max-session-history-mb ({args.max_session_history_mb}) must not be more than "
+            f"--max-history-mb ({args.max_history_mb})"
+        )
+    return SessionLimits(
+        max_sessions=args.max_sessions,
+        max_history_bytes=args.max_history_mb * MIB,
+        max_session_history_bytes=args.max_session_history_mb * MIB,
+        max_seats=args.max_viewers,
+        seat_idle_s=args.seat_idle_minutes * 60,
+        linger_s=args.linger_hours * 3600,
+    )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _principal(text: str) -> str:
+    try:
+        check_principal(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
