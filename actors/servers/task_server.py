@@ -49,7 +49,8 @@ class Grant(Request[None]):
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
 
 
-_REQUEST_TYPES = get_args(tasks.TaskRequest)
+#: Every task-channel message, requests and replies alike, carries a `request_id`.
+_ID_CARRIERS = get_args(tasks.TaskMessage)
 
 
 class TaskServer(WebSocketServer[Grant]):
@@ -102,8 +103,8 @@ class TaskServer(WebSocketServer[Grant]):
             _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
             return
         endpoint = _ENDPOINTS.get(type(message))
-        # Every request carries one (`TaskRequest`); anything else is answered as request 0.
-        request_id = message.request_id if isinstance(message, _REQUEST_TYPES) else 0
+        # A frame without one (none decodes so today) is answered as request 0.
+        request_id = message.request_id if isinstance(message, _ID_CARRIERS) else 0
         if endpoint is None:
             reply: tasks.TaskReply = tasks.TaskError(
                 request_id,
