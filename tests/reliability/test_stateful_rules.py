@@ -41,7 +41,7 @@ from actors.rules.session_store import (
     Send,
     StartGrace,
 )
-from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskStore
+from actors.rules.task_store import TaskGates, TaskStore
 from protocol import (
     Channel,
     ReconnectToken,
@@ -56,7 +56,7 @@ from protocol import (
 )
 from protocol.message import Message
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind
 from tests.actors.netkit import exchange_event, store_state
 from tests.actors.rules.test_session_store import Harness, closes, sent_to
 from tests.actors.rules.test_task_store import refusal
@@ -310,7 +310,7 @@ class SessionRules(RuleBasedStateMachine):
     @rule(share=shares, forged=st.sampled_from(["token", "secret", "user"]))
     def impostor_reconnects(self, share: Share, forged: str) -> None:
         """Someone with all but one of the sharer's proofs tries to take the session over."""
-        forgeries: dict[str, tuple[dict[str, object], str]] = {
+        forgeries: dict[str, dict[str, object]] = {
             "token": {"reconnect_token": ReconnectToken("forged")},
             "secret": {"session_secret": SessionSecret("forged")},
             "user": {"user_id": UserId("mallory")},

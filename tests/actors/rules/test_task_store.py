@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actors.rules.task_store import TaskGates, TaskStore
-from protocol.runs import AgentConfigSnapshot, Execution, RunState
+from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
 OWNER = "user:alice"
@@ -103,7 +103,10 @@ def test_session_link_gate(accepts_claimed: bool, state: RunState, accepted: boo
     }[state]
     for step in path:
         store.transition(OWNER, "t-1", step, now=2.0)
-    update = lambda: store.update_agent_task(OWNER, "t-1", session_id="s-1", now=3.0)  # noqa: E731
+
+    def update() -> RunRecord:
+        return store.update_agent_task(OWNER, "t-1", session_id="s-1", now=3.0)
+
     if accepted:
         assert update().session_id == "s-1"
     else:

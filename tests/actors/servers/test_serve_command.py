@@ -46,6 +46,13 @@ def real_clock() -> trio.testing.MockClock:
     return trio.testing.MockClock(rate=1.0)
 
 
+async def text(ws: trio_websocket.WebSocketConnection) -> str:
+    """The next message, which the servers always send as text."""
+    message = await ws.get_message()
+    assert isinstance(message, str), message
+    return message
+
+
 async def first_lines(stream: trio.abc.ReceiveStream, count: int) -> list[str]:
     data = b""
     while data.count(b"\n") < count:
@@ -123,7 +130,7 @@ async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
                     sharer_ws = await connect(nursery, urls["session"], streams)
                     init = sharer.Initialize(sharer.InitPayload(UserId("outside")))
                     await sharer_ws.send_message(encode(init))
-                    created = decode(Channel.SHARER_DOWN, await sharer_ws.get_message())
+                    created = decode(Channel.SHARER_DOWN, await text(sharer_ws))
                     assert isinstance(created, sharer.SessionInitialized)
                     join = urls["session"].replace(
                         "/sessions/create",
@@ -132,26 +139,28 @@ async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
                     viewer_ws = await connect(nursery, join, streams)
                     hello = viewer.Initialize(viewer.ViewerInitPayload(UserId("bob")))
                     await viewer_ws.send_message(encode(hello))
-                    joined = decode(Channel.VIEWER_DOWN, await viewer_ws.get_message())
+                    joined = decode(Channel.VIEWER_DOWN, await text(viewer_ws))
                     assert isinstance(joined, viewer.JoinedSuccessfully)
                     assert joined.rejoin_token is not None
 
                     task_url = urls["task"].replace("TOKEN", tokens["outside"])
                     tasks_ws = await connect(nursery, task_url, streams)
                     await tasks_ws.send_message(encode(ListRuns(1, "t-none")))
-                    answer = decode(Channel.TASKS, await tasks_ws.get_message())
+                    answer = decode(Channel.TASKS, await text(tasks_ws))
                     assert answer == TaskError(1, TaskErrorKind.NOT_FOUND, "no run t-none")
 
                     claimed = urls["task"].replace("token=TOKEN", "principal=outside")
                     impostor = await connect(nursery, claimed, streams)
                     with pytest.raises(trio_websocket.ConnectionClosed) as refused:
                         await impostor.get_message()
+                    assert refused.value.reason is not None
                     assert refused.value.reason.code == 1008
 
                     serve.process.send_signal(signal.SIGINT)
                     for ws in (sharer_ws, viewer_ws, tasks_ws):
                         with pytest.raises(trio_websocket.ConnectionClosed) as closed:
                             await ws.get_message()
+                        assert closed.value.reason is not None
                         assert closed.value.reason.code == 1001
                 finally:
                     for stream in streams:
