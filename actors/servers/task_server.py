@@ -5,12 +5,12 @@ to its principal, and sends requests, each with a `request_id` its reply
 echoes. A link whose token the server did not issue is closed (1008) before
 any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
-is what designers compare.
+is what designers compare. Who may view which run is the store's ownership
+rule; teams are set up on the store before clients connect.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
@@ -33,14 +33,6 @@ _ENDPOINTS: dict[type, str] = {
     tasks.TransitionRun: "transition_run",
     tasks.GetAgentNames: "get_agent_names",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """Let `principal` view `task_id` and its direct children (a teammate, say)."""
-
-    principal: str
-    task_id: str
 
 
 #: Why a link without a valid token is closed; the same whatever was wrong with it.
@@ -120,7 +112,7 @@ class TaskServer(WebSocketServer):
                     "request_refused",
                     principal=principal,
                     endpoint=endpoint,
-                    reason=refused.message,
+                    reason=refused.detail,
                 )
                 reply = tasks.TaskError(request_id, refused.kind, refused.message)
         link.send(reply)
@@ -171,9 +163,3 @@ class TaskServer(WebSocketServer):
             idempotency_key=request.idempotency_key,
         )
         return tasks.RunReply(request.request_id, run)
-
-    async def handle_command(self, message: object, sender: str) -> object:
-        if isinstance(message, Grant):
-            self.store.grant(message.principal, message.task_id)
-            return None
-        return await super().handle_command(message, sender)
