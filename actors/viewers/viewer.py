@@ -99,6 +99,7 @@ class _RouteFound:
 class _FetchDone:
     generation: int
     runs: tuple[RunRecord, ...] | None
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +312,7 @@ class Viewer(Actor):
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
             _log.info("fetch_failed", generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None))
+            await self.tell_self(_FetchDone(generation, None, refused=failed.kind is not None))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
@@ -321,7 +322,10 @@ class Viewer(Actor):
         if poller is None:
             return
         if done.runs is None:
-            self._do(poller.fetch_failed(done.generation))
+            had_given_up = poller.gave_up
+            self._do(poller.fetch_failed(done.generation, refused=done.refused))
+            if poller.gave_up and not had_given_up:
+                _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
             return
         self._do(poller.fetch_succeeded(done.generation, done.runs))
 

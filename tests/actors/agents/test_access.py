@@ -6,7 +6,7 @@ import pytest
 import trio
 
 from actors.hosts.agents import AppendExchange, ShareByUser
-from actors.rules.discovery import STATUS_POLL_INTERVAL_S
+from actors.rules.discovery import REFUSAL_BACKOFF_S, STATUS_POLL_INTERVAL_S
 from actors.rules.profiles import Profile
 from actors.viewers.viewer import OpenBy
 from actors.world import World, open_world
@@ -63,6 +63,27 @@ async def test_a_link_only_viewer_gets_the_transcript_but_no_pill_bar(
         teammate = await snapshot(world, "teammate")
         assert pills(teammate) == [("Orchestrator", None), ("worker", "in_progress")]
         assert panes(teammate) == {"worker": "loaded"}
+
+
+async def test_with_error_backoff_a_link_only_viewer_stops_asking_after_three_refusals(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """The polling spec's backoff: refused at once, after 30 s and after 60 s, then no more."""
+    switches = Profile.CURRENT.switches().with_overrides({"fetch_error_backoff": True})
+    async with open_world(switches) as world:
+        orchestrator = await start_orchestrator(world, LOCAL)
+        await spawn(orchestrator, ("worker", LOCAL))
+        with captured_logs() as logs:
+            await world.open_viewer("outsider", "orch", user=STRANGER)
+            await trio.sleep(REFUSAL_BACKOFF_S * 10)
+        assert list_calls(world, STRANGER) == 3
+        assert [e["parent_task_id"] for e in events_named(logs, "discovery_gave_up")] == [
+            task_id(world, "orch")
+        ]
+        outsider = await world.observe("outsider")
+        assert outsider.snapshot.root.value == "loaded"
+        assert not outsider.snapshot.pill_bar_visible
+        assert outsider.stats.fetches == 3
 
 
 async def test_the_run_page_of_a_cloud_agent_is_no_way_in_for_a_stranger(
