@@ -150,6 +150,7 @@ CHECK_KEYS: dict[str, str] = {
     "names": "a table of agent name = label it resolves to",
     "fetches": "a whole number",
     "max_fetches": "a whole number",
+    "min_fetches": "a whole number",
     "redundant_fetches": "a whole number",
     "max_task_requests": "a whole number",
 }
