@@ -2,8 +2,8 @@
 
 The two address lines come first on stdout, before any log line, so a script
 can start the command and read where to connect; a line per `--principal`
-(and per `--team` member) with its task-server token follows. Logs go to stderr. Ctrl-C (or SIGTERM)
-closes every client link with 1001 and exits 0.
+(and per `--team` member) with its task-server token follows. Logs go to
+stderr. Ctrl-C (or SIGTERM) closes every client link with 1001 and exits 0.
 
 Ids, secrets and tokens come from the operating system's randomness, so
 nothing a client or a log line shows predicts them. `--seed` derives them
