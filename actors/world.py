@@ -30,7 +30,8 @@ from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
 from actors.servers.task_server import TaskServer
 from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
-from protocol import RunState, TaskToken
+from protocol import TaskToken
+from protocol.errors import SharesimError
 
 #: Who runs every agent of a world, and so owns every run.
 OWNER = "alice"
@@ -40,7 +41,7 @@ OWNER_TEAM = "owner-team"
 DEFAULT_VIEWER = "bob"
 
 
-class WorldError(Exception):
+class WorldError(SharesimError):
     """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
 
 
@@ -166,9 +167,6 @@ class World:
 
     def task_requests(self, user: str, endpoint: str | None = None) -> int:
         return self.tasks.store.requests_by(user_principal(user), endpoint)
-
-    def run_state(self, task_id: str) -> RunState:
-        return next(r.state for r in self.tasks.store.rows() if r.task_id == task_id)
 
 
 @asynccontextmanager

@@ -20,7 +20,7 @@ from actors.runtime.actor import DEFAULT_MAILBOX_SIZE, Actor
 from actors.runtime.determinism import seed_scheduler
 from actors.runtime.stage import open_stage
 
-from .harness import Outcome, at_least, best_of, fastest
+from .harness import BenchResult, at_least, best_of, fastest
 
 FULL_MESSAGES = 200_000
 SMOKE_MESSAGES = 2_000
@@ -112,7 +112,7 @@ def _seconds(body: Callable[[list[_Note]], Awaitable[float]], notes: list[_Note]
     return trio.run(body, notes)
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     count = SMOKE_MESSAGES if smoke else FULL_MESSAGES
     notes = [_Note(number) for number in range(count)]
     actor_s, raw_s = best_of(
@@ -120,7 +120,7 @@ def run(*, smoke: bool = False) -> Outcome:
     )
     nowait_s = fastest(lambda: _seconds(_through_channel_nowait, notes))
     ratio = raw_s / actor_s
-    return Outcome(
+    return BenchResult(
         "mailbox",
         {
             "messages": count,

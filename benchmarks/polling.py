@@ -18,7 +18,7 @@ from actors.runtime.simulation import make_clock
 from actors.runtime.transport import Mode
 from actors.world import World, open_world
 
-from .harness import Check, Outcome
+from .harness import BenchResult, Check
 
 HOUR_S = 3600.0
 VIEWERS = 5
@@ -83,7 +83,7 @@ async def _mentions(world: World, duration: float) -> None:
         at += ORCHESTRATOR_SAYS_EVERY_S
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     duration, viewers = SMOKE if smoke else (HOUR_S, VIEWERS)
     per_hour: dict[str, float] = {}
     redundant: dict[str, int] = {}
@@ -93,7 +93,7 @@ def run(*, smoke: bool = False) -> Outcome:
         per_hour[profile.value] = round(rate, 1)
         redundant[profile.value] = wasted
     current, followups = per_hour[Profile.CURRENT.value], per_hour[Profile.FOLLOWUPS.value]
-    return Outcome(
+    return BenchResult(
         "polling",
         {
             "viewers": viewers,

@@ -15,7 +15,7 @@ from actors.runtime.transport import Mode
 
 from . import orchestration
 from .frames import exchange_frames
-from .harness import Figure, Outcome, at_most, fastest, peak_rss_mb
+from .harness import BenchResult, Figure, at_most, fastest, peak_rss_mb
 from .orchestration import Plan, Played
 from .raw_ws import stream_frames
 
@@ -44,7 +44,7 @@ def raw_frame_us(count: int) -> float:
     return fastest(once) / count * 1e6
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     sizes = SMOKE_SIZES if smoke else SIZES
     viewers = SMOKE_VIEWERS if smoke else VIEWERS
     duration = SMOKE_DURATION_S if smoke else HOUR_S
@@ -72,16 +72,16 @@ def run(*, smoke: bool = False) -> Outcome:
         at_most(f"scale overhead at {sizes[-1]} children", overhead, TARGET_OVERHEAD),
         at_most(f"scale growth from {sizes[0]} to {sizes[-1]} children", growth, TARGET_GROWTH),
     ]
-    return Outcome("scale", figures, checks)
+    return BenchResult("scale", figures, checks)
 
 
-def run_large(*, smoke: bool = False) -> Outcome:
+def run_large(*, smoke: bool = False) -> BenchResult:
     """The largest run the issue asks for: no target, but it must finish in sane memory."""
     children, viewers = SMOKE_LARGE if smoke else LARGE
     duration = SMOKE_DURATION_S if smoke else HOUR_S
     played = orchestration.run(Plan(children, viewers, duration))
     raw = raw_frame_us(SMOKE_RAW_FRAMES if smoke else RAW_FRAMES)
-    return Outcome(
+    return BenchResult(
         "scale-large",
         {
             "children": children,

@@ -28,19 +28,20 @@ from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.expectations import Mismatch, check
-from scenarios.faults import FaultKind, plan_faults
+from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
-from scenarios.schema import Expectation, Outcome, Scenario, Step, StepKind
+from scenarios.recording import Recording, ViewerSampler
+from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
 
 _log = structlog.get_logger("sharesim.runner")
 
 _SERVERS = ("session-server", "task-server")
-_OUTCOME_STATE = {
-    Outcome.SUCCEEDED: RunState.SUCCEEDED,
-    Outcome.FAILED: RunState.FAILED,
-    Outcome.ERROR: RunState.ERROR,
-    Outcome.CANCELLED: RunState.CANCELLED,
-    Outcome.BLOCKED: RunState.BLOCKED,
+_FINAL_STATE = {
+    RunEnding.SUCCEEDED: RunState.SUCCEEDED,
+    RunEnding.FAILED: RunState.FAILED,
+    RunEnding.ERROR: RunState.ERROR,
+    RunEnding.CANCELLED: RunState.CANCELLED,
+    RunEnding.BLOCKED: RunState.BLOCKED,
 }
 #: How many trace records around a failure a report shows.
 TRACE_SLICE = 12
@@ -169,7 +170,7 @@ class _Play:
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
-                message = Finish(_OUTCOME_STATE[step.outcome])
+                message = Finish(_FINAL_STATE[step.outcome])
             else:
                 message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
             await agent.ref.tell(message, sender="scenario")
@@ -260,8 +261,12 @@ async def play_scenario(
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
+    recording: Recording | None = None,
 ) -> RunResult:
-    """Run one scenario inside the current Trio run, checking invariants throughout."""
+    """Run one scenario inside the current Trio run, checking invariants throughout.
+
+    With a `recording`, the viewers, the partitions and the log are kept for a report.
+    """
     switches = overrides or profile.switches()
     result = RunResult(scenario, profile, seed)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
@@ -276,13 +281,34 @@ async def play_scenario(
     ) as world:
         monitor = InvariantMonitor(world)
         world.simulation.trace.observers.append(monitor.after_delivery)
-        await _Play(scenario, profile, world, result).play()
+        if recording is None:
+            await _Play(scenario, profile, world, result).play()
+        else:
+            await _recorded(_Play(scenario, profile, world, result), recording, faults)
         result.violations = monitor.violations
         result.end_time = trio.current_time()
         result.messages = len(world.simulation.trace)
         result.task_requests = sum(world.tasks.store.requests.values())
         result.trace = world.simulation.trace
     return result
+
+
+async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKind]) -> None:
+    """Play with the viewers sampled, then note the partitions the run had."""
+    world = play.world
+    defaults = play.profile.switches().to_dict()
+    recording.faults = format_faults(faults)
+    recording.overrides = {
+        name: value for name, value in world.switches.to_dict().items() if defaults[name] != value
+    }
+    recording.trace_position = world.simulation.trace.__len__
+    sampler = ViewerSampler(world.viewers, recording)
+    trio.lowlevel.add_instrument(sampler)
+    try:
+        await play.play()
+    finally:
+        trio.lowlevel.remove_instrument(sampler)
+        recording.partitions = tuple(play.conditions.partitions)
 
 
 def run_scenario(
@@ -295,6 +321,7 @@ def run_scenario(
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
+    recording: Recording | None = None,
 ) -> RunResult:
     """Run one scenario in a fresh, seeded Trio run."""
 
@@ -307,6 +334,7 @@ def run_scenario(
             overrides=overrides,
             faults=faults,
             trace_sink=trace_sink,
+            recording=recording,
         )
 
     seed_scheduler(seed)

@@ -20,6 +20,7 @@ from actors.hosts.agents import Location
 from actors.rules.profiles import Profile
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
+from protocol.errors import SharesimError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -39,7 +40,7 @@ class Problem:
         return f"{where}: {what}{self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(SharesimError):
     """A scenario file that cannot be used, and every reason why, one line each.
 
     `file`, `field`, `line` and `message` are those of the first problem in the file.
@@ -90,7 +91,7 @@ class Access(enum.Enum):
     LINK = "link"
 
 
-class Outcome(enum.Enum):
+class RunEnding(enum.Enum):
     """How a child's run ends when a `finish` step names it."""
 
     SUCCEEDED = "succeeded"
@@ -134,7 +135,7 @@ class Step:
     actor: str
     text: str = ""
     mentions: tuple[str, ...] = ()
-    outcome: Outcome = Outcome.SUCCEEDED
+    outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
 
 
@@ -597,7 +598,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
         t.report("actor", f"expected one of {allowed}, got {actor!r}")
-    text, outcome = "", Outcome.SUCCEEDED
+    text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     if not t.ok("do"):
         t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
@@ -608,7 +609,7 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
             if agents.refuses(mention):
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
-        outcome = t.choice("outcome", Outcome, Outcome.SUCCEEDED)
+        outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
     step = Step(at, kind, actor, text, mentions, outcome, t.line())
     t.finish()
     return step

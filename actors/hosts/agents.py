@@ -26,7 +26,7 @@ from actors.hosts.share import (
     ShareLost,
     ShareStatus,
 )
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.cascade import (
     CascadeLedger,
     LocalChild,
@@ -45,6 +45,7 @@ from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, task
 from protocol.events import ChildRunUpdated
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
+from protocol.tasks import TaskCallFailed
 
 _log = structlog.get_logger("sharesim.agents")
 
@@ -155,7 +156,6 @@ class AgentSetup:
     #: The task server's token for this user, obtained when the simulation was set up.
     task_token: TaskToken
     user: str = "alice"
-    driver: str = "driver"
 
 
 @dataclass

@@ -21,7 +21,6 @@ from actors.rules.children import (
     pill_status,
 )
 from actors.rules.discovery import (
-    CHILD_DISCOVERY_FETCH_LIMIT,
     STATUS_POLL_INTERVAL_IDLE_S,
     STATUS_POLL_INTERVAL_S,
     ArmTimer,
@@ -65,7 +64,6 @@ from actors.rules.view import ViewContext, ViewScope
 
 __all__ = [
     "AGENT_FALLBACK",
-    "CHILD_DISCOVERY_FETCH_LIMIT",
     "ORCHESTRATOR",
     "STATUS_POLL_INTERVAL_IDLE_S",
     "STATUS_POLL_INTERVAL_S",

@@ -23,8 +23,6 @@ from protocol.source import AmbientAgent, SessionSourceType, resolve_orchestrato
 STATUS_POLL_INTERVAL_S: Final = 5.0
 #: Poll cadence once every known child is terminal; it never stops on its own.
 STATUS_POLL_INTERVAL_IDLE_S: Final = 30.0
-#: Page size of one children fetch; the client does not paginate.
-CHILD_DISCOVERY_FETCH_LIMIT: Final = 100
 #: With `fetch_error_backoff`, the waits of the client's later event driver: after
 #: a fetch that got no answer, 1, 2 and 5 s, then 10 s for as long as that goes on;
 ERROR_BACKOFF_S: Final = (1.0, 2.0, 5.0, 10.0)

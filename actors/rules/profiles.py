@@ -12,8 +12,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from protocol.errors import SharesimError
 
-class SwitchError(ValueError):
+
+class SwitchError(SharesimError, ValueError):
     """A switch override names no known switch, or gives a switch a value that is not a bool."""
 
 
@@ -98,15 +100,6 @@ class Profile(enum.Enum):
     LEGACY = "legacy"
     CURRENT = "current"
     FOLLOWUPS = "followups"
-
-    @classmethod
-    def named(cls, name: str) -> Profile:
-        """Look a profile up by name with an error that lists the valid names."""
-        try:
-            return cls(name)
-        except ValueError:
-            valid = ", ".join(p.value for p in cls)
-            raise ValueError(f"unknown profile {name!r}; valid profiles: {valid}") from None
 
     def switches(self) -> Switches:
         """The switch set that reproduces this design."""

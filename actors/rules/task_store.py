@@ -26,12 +26,11 @@ from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials, SystemCredentials
 from actors.rules.names import display_name
+from protocol.routes import join_path
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.secrets import TaskToken
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
-#: Most rows one list call returns; the client asks for exactly this many.
-PAGE_LIMIT = 100
 #: A cursor is an offset into a run's children; no run has a billion of them.
 _CURSOR_DIGITS = 9
 #: Bytes of randomness in a task token.
@@ -54,20 +53,6 @@ _TRANSITIONS: dict[Execution, dict[RunState, frozenset[RunState]]] = {
         RunState.CLAIMED: _TERMINAL,
     },
 }
-
-
-class TaskRefused(Exception):
-    """A request the task server turns down, with the kind the wire reports.
-
-    `message` is what the client is told; `detail`, for the server's own log,
-    may say more (why a run is hidden from the caller, which it must not learn).
-    """
-
-    def __init__(self, kind: TaskErrorKind, message: str, *, detail: str | None = None) -> None:
-        self.kind = kind
-        self.message = message
-        self.detail = detail or message
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,7 +371,7 @@ def _digest(token: str) -> bytes:
 def _check_link(task_id: str, link: str, session_id: str | None) -> None:
     """A session link is the join route of the run's session, and nothing else."""
     parts = urlsplit(link)
-    if session_id is None or parts.path != f"/sessions/join/{session_id}" or parts.netloc:
+    if session_id is None or parts.path != join_path(session_id) or parts.netloc:
         target = "a run without a session" if session_id is None else f"session {session_id}"
         shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."
         raise TaskRefused(

@@ -2,14 +2,12 @@
 
 An actor owns a bounded mailbox (a Trio memory channel) and handles one message
 at a time, so its state needs no locks. Senders feel backpressure: `tell`
-waits while the mailbox is full, `tell_nowait` raises `trio.WouldBlock`
-instead. Replies to `ask` travel on a one-slot channel of their own, so a reply
-can never be stuck behind a full mailbox.
+waits while the mailbox is full. Replies to `ask` travel on a one-slot channel
+of their own, so a reply can never be stuck behind a full mailbox.
 
 Cancellation: an actor's loop, its helper tasks and its connections all live in
 the actor's own nursery, which lives inside its supervisor's (see `stage.py`).
-Cancelling the supervisor cancels every actor; closing an actor's mailbox lets
-it finish the messages already queued and then stop.
+Cancelling the supervisor cancels every actor.
 """
 
 from __future__ import annotations
@@ -17,10 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import structlog
 import trio
+
+from protocol.errors import SharesimError
 
 _log = structlog.get_logger("sharesim.runtime")
 
@@ -29,7 +29,7 @@ DEFAULT_MAILBOX_SIZE = 256
 T = TypeVar("T")
 
 
-class AskTimeout(Exception):
+class AskTimeout(SharesimError):
     """An `ask` got no reply in time; names both actors and the request."""
 
     def __init__(self, asker: str, target: str, request: object, timeout: float) -> None:
@@ -43,7 +43,7 @@ class AskTimeout(Exception):
         )
 
 
-class ActorCrashed(Exception):
+class ActorCrashed(SharesimError):
     """An actor raised while handling a message; the original error is the cause."""
 
     def __init__(self, actor: str, message: object, error: BaseException) -> None:
@@ -55,7 +55,7 @@ class ActorCrashed(Exception):
         )
 
 
-class ActorStopped(Exception):
+class ActorStopped(SharesimError):
     """A message was sent to an actor whose mailbox is already closed."""
 
     def __init__(self, target: str, request: object) -> None:
@@ -97,7 +97,7 @@ class Mailbox:
         return self._send.statistics()
 
     def close(self) -> None:
-        """Stop accepting messages; what is already queued is still handled."""
+        """Refuse further messages once the actor has ended: a `tell` raises `ActorStopped`."""
         self._send.close()
 
 
@@ -126,9 +126,6 @@ class Actor:
         """Handle one message; the return value answers an `ask`."""
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 
-    async def on_stop(self) -> None:
-        """Release what `on_start` opened that the nursery does not close by itself."""
-
     def log_context(self) -> dict[str, Any]:
         """Context bound to every log line of this actor's tasks."""
         return {"actor": self.name, "role": self.role}
@@ -148,7 +145,7 @@ class Actor:
     async def run(
         self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Run until the mailbox is closed and drained, or until cancelled."""
+        """Run until cancelled (the stage cancels every actor as it closes) or crashed."""
         structlog.contextvars.bind_contextvars(**self.log_context())
         try:
             async with trio.open_nursery() as nursery:
@@ -156,26 +153,19 @@ class Actor:
                 await self.on_start()
                 task_status.started(self.ref)
                 await self._serve_mailbox()
-                nursery.cancel_scope.cancel()
         finally:
             self.mailbox.close()
             self._nursery = None
-            with trio.CancelScope(shield=True):
-                await self.on_stop()
 
-    async def _serve_mailbox(self) -> None:
-        """Handle messages until the mailbox is closed and empty.
+    async def _serve_mailbox(self) -> NoReturn:
+        """Handle messages one at a time, for as long as the actor runs.
 
         A queued message is taken without a trip through the scheduler (see
         `receive_eagerly`); the loop only waits when the mailbox is empty.
         """
         async with self.mailbox._receive as inbox:
             while True:
-                try:
-                    envelope = await receive_eagerly(inbox)
-                except trio.EndOfChannel:
-                    return
-                await self._dispatch(envelope)
+                await self._dispatch(await receive_eagerly(inbox))
 
     async def _dispatch(self, envelope: Envelope) -> None:
         try:
@@ -187,10 +177,6 @@ class Actor:
             raise ActorCrashed(self.name, envelope.message, error) from error
         if envelope.reply_to is not None:
             _answer(envelope, _Reply(value=result))
-
-    def stop(self) -> None:
-        """Ask the actor to finish: it handles what is queued, then its loop ends."""
-        self.mailbox.close()
 
     def spawn(
         self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
@@ -254,13 +240,6 @@ class ActorRef:
                 channel.send_nowait(envelope)
             except trio.WouldBlock:
                 await channel.send(envelope)
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorStopped(self.name, message) from None
-
-    def tell_nowait(self, message: object, *, sender: str = "external") -> None:
-        """Queue a message or raise `trio.WouldBlock` when the mailbox is full."""
-        try:
-            self.actor.mailbox._send.send_nowait(Envelope(sender, message))
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorStopped(self.name, message) from None
 

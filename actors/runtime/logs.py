@@ -5,8 +5,11 @@ contextvars; Trio copies the context into each task it spawns, so a helper task
 logs with its actor's context. Timestamps come from the Trio clock, never the
 wall clock, so two runs of one seed produce identical JSON lines.
 
-Pipeline: merge contextvars -> level -> virtual time -> JSON file (every level)
--> console filter (the chosen level) -> console renderer.
+Pipeline: merge contextvars -> level -> virtual time -> clip long values ->
+JSON file (every level) -> console filter (the chosen level) -> console renderer.
+
+Values can come from clients (an unknown message's tag, a request target), so
+long ones are clipped: one line per event whatever a client sent.
 """
 
 from __future__ import annotations
@@ -28,6 +31,19 @@ def stamp_virtual_time(_logger: object, _method: str, event_dict: EventDict) -> 
     """Add `t`, seconds of virtual time, when called inside a Trio run."""
     with contextlib.suppress(RuntimeError):
         event_dict.setdefault("t", round(trio.current_time(), 6))
+    return event_dict
+
+
+#: Characters of one logged text value that are kept; the rest is counted, not shown.
+MAX_VALUE_CHARS = 200
+
+
+def clip_long_values(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    """Cut every text value longer than `MAX_VALUE_CHARS`, saying how much was cut."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            cut = len(value) - MAX_VALUE_CHARS
+            event_dict[key] = f"{value[:MAX_VALUE_CHARS]}... ({cut:,} more characters)"
     return event_dict
 
 
@@ -80,6 +96,7 @@ def configure_logging(
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         stamp_virtual_time,
+        clip_long_values,
     ]
     if json_stream is not None:
         processors.append(JsonLinesSink(json_stream))

@@ -20,6 +20,7 @@ import trio.testing
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.determinism import SeededRandom, seed_scheduler
 from actors.runtime.faults import FaultInjector
+from actors.runtime.limits import ConnectionLimits
 from actors.runtime.stage import Stage, open_stage
 from actors.runtime.trace import Trace
 from actors.runtime.transport import Mode, Network
@@ -60,14 +61,20 @@ async def open_simulation(
     mode: Mode = Mode.MEMORY,
     conditions: NetworkConditions | None = None,
     trace_sink: TextIO | None = None,
+    keep_trace: bool = True,
+    limits: ConnectionLimits | None = None,
     log_context: dict[str, object] | None = None,
 ) -> AsyncIterator[Simulation]:
-    """Build a run inside the current Trio run; every actor stops when the block ends."""
+    """Build a run inside the current Trio run; every actor stops when the block ends.
+
+    `keep_trace=False` only streams the trace to `trace_sink`, for a run with
+    no end; `limits` bounds what each connection may cost its server.
+    """
     rng = SeededRandom(seed)
     conditions = conditions or NetworkConditions()
     conditions.rng = rng.stream("latency")
-    trace = Trace(trace_sink)
-    network = Network(mode, trace, conditions)
+    trace = Trace(trace_sink, keep=keep_trace)
+    network = Network(mode, trace, conditions, limits or ConnectionLimits())
     structlog.contextvars.bind_contextvars(seed=seed, **(log_context or {}))
     async with open_stage() as stage:
         simulation = Simulation(seed, rng, network, trace, stage)

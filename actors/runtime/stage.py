@@ -16,9 +16,10 @@ from contextlib import asynccontextmanager, contextmanager
 import trio
 
 from actors.runtime.actor import Actor, ActorCrashed, ActorRef
+from protocol.errors import SharesimError
 
 
-class UnknownActor(LookupError):
+class UnknownActor(SharesimError, LookupError):
     """A lookup named an actor the stage does not have."""
 
     def __init__(self, name: str, known: list[str]) -> None:
@@ -79,11 +80,6 @@ class Stage:
             await actor.run(task_status=task_status)
         finally:
             self.registry.remove(actor.name)
-
-    def stop_all(self) -> None:
-        """Close every mailbox: actors finish what is queued, then stop."""
-        for name in reversed(self.registry.names()):
-            self.registry.actor(name).stop()
 
     def cancel(self) -> None:
         """Stop every actor at once, queued messages or not."""

@@ -51,7 +51,9 @@ class Trace:
     """Records kept in delivery order, optionally streamed to a JSON-lines file.
 
     `observers` are called with each record as it is kept, so checks can run
-    at the moment a message is delivered rather than after the run.
+    at the moment a message is delivered rather than after the run. A trace
+    made with `keep=False` keeps nothing, not even its routes: it only streams
+    to its sink and observers, so a server that runs for weeks does not grow.
 
     A busy run delivers millions of frames, so records are kept in columns: the
     time, an index into the distinct (from, to, channel, type) routes, and the
@@ -59,7 +61,8 @@ class Trace:
     `TraceRecord` is only built when someone asks for one.
     """
 
-    def __init__(self, sink: TextIO | None = None) -> None:
+    def __init__(self, sink: TextIO | None = None, *, keep: bool = True) -> None:
+        self._keep = keep
         self._times = array("d")
         self._routes = array("I")
         self._ids: list[Mapping[str, str]] = []
@@ -78,14 +81,15 @@ class Trace:
         ids: Mapping[str, str] = _NO_IDS,
     ) -> None:
         """Keep one delivery (or transport event, `kind` naming it) and tell sink and observers."""
-        route = (src, dst, channel, kind)
-        index = self._route_index.get(route)
-        if index is None:
-            index = self._route_index[route] = len(self._route_list)
-            self._route_list.append(route)
-        self._times.append(t)
-        self._routes.append(index)
-        self._ids.append(ids)
+        if self._keep:
+            route = (src, dst, channel, kind)
+            index = self._route_index.get(route)
+            if index is None:
+                index = self._route_index[route] = len(self._route_list)
+                self._route_list.append(route)
+            self._times.append(t)
+            self._routes.append(index)
+            self._ids.append(ids)
         if self._sink is None and not self.observers:
             return
         record = TraceRecord(t, src, dst, channel, kind, ids)

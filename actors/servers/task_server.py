@@ -11,17 +11,16 @@ rule; teams are set up on the store before clients connect.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import structlog
 import trio
 
 from actors.rules.credentials import Credentials
-from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
-from actors.runtime.transport import CLOSE_POLICY, Link, MalformedFrame, Network
+from actors.rules.task_store import TaskGates, TaskStore
+from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
 from protocol.message import tag_of
+from protocol.routes import is_tasks_route, task_token
 
 _log = structlog.get_logger("sharesim.task_server")
 
@@ -37,12 +36,6 @@ _ENDPOINTS: dict[type, str] = {
 
 #: Why a link without a valid token is closed; the same whatever was wrong with it.
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
-
-
-def token_of(resource: str) -> str | None:
-    """The `token` a `/tasks` resource presents, if any."""
-    tokens = parse_qs(urlsplit(resource).query).get("token")
-    return tokens[0] if tokens else None
 
 
 class TaskServer(WebSocketServer):
@@ -66,14 +59,13 @@ class TaskServer(WebSocketServer):
         self._principals: dict[int, str] = {}
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
-        tasks_route = urlsplit(resource).path == "/tasks"
-        return (Channel.TASKS, Channel.TASKS) if tasks_route else None
+        return (Channel.TASKS, Channel.TASKS) if is_tasks_route(resource) else None
 
     async def link_opened(self, link: Link) -> None:
-        principal = self.store.authenticate(token_of(link.resource))
+        principal = self.store.authenticate(task_token(link.resource))
         if principal is None:
             _log.info("task_link_refused", peer=link.peer, reason="unknown token")
-            self.close_link(link, CLOSE_POLICY, UNKNOWN_TOKEN)
+            self.close_link(link, CloseCode.POLICY_VIOLATION, UNKNOWN_TOKEN)
             return
         self._principals[link.id] = principal
 
@@ -107,14 +99,14 @@ class TaskServer(WebSocketServer):
             self.store.count(principal, endpoint)
             try:
                 reply = self._serve(principal, message)
-            except TaskRefused as refused:
+            except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
                     principal=principal,
                     endpoint=endpoint,
                     reason=refused.detail,
                 )
-                reply = tasks.TaskError(request_id, refused.kind, refused.message)
+                reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
 
     def _serve(self, principal: str, request: object) -> tasks.TaskReply:

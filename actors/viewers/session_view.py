@@ -2,7 +2,7 @@
 
 A viewer has one of these for the session its link opened and one per hidden
 child pane. Frames go back to the owning actor (as `ViewFrame`) and are applied
-with `handle_frame`, which turns them into outcomes the viewer acts on. After a
+with `handle_frame`, which turns them into the changes the viewer acts on. After a
 lost connection the view rejoins with its viewer id and the last event number
 it holds, backing off 1 s and growing 1.2 times like the client, so it receives
 exactly the events it missed. A first join that cannot connect is retried the
@@ -13,7 +13,6 @@ is back; a view that spends every attempt tells its owner it gave up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import structlog
 import trio
@@ -24,6 +23,7 @@ from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
 from protocol.events import ChildRunUpdated
+from protocol.routes import joined_session
 
 _log = structlog.get_logger("sharesim.session_view")
 
@@ -72,7 +72,7 @@ class Ended:
     reason: str
 
 
-Outcome = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ended
+ViewChange = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ended
 
 
 @dataclass
@@ -101,7 +101,7 @@ class SessionView:
     @property
     def session_id(self) -> str:
         """The session this view's join route opens."""
-        return urlsplit(self.route).path.rstrip("/").rsplit("/", 1)[-1]
+        return joined_session(self.route)
 
     async def open(self) -> None:
         """First join; a refused connection is retried in the background."""
@@ -140,7 +140,7 @@ class SessionView:
         with trio.CancelScope(shield=True):
             await self.owner.tell_self(ViewLinkEnded(self, link))
 
-    def handle_frame(self, message: object) -> Outcome | None:
+    def handle_frame(self, message: object) -> ViewChange | None:
         if isinstance(message, viewer.JoinedSuccessfully):
             self.joined = message
             self.viewer_id, self.rejoin_token = message.viewer_id, message.rejoin_token
@@ -168,7 +168,7 @@ class SessionView:
             return Ended(f"gave up after {message.attempts} connection attempts")
         return None
 
-    def _event(self, event: OrderedTerminalEvent) -> Outcome | None:
+    def _event(self, event: OrderedTerminalEvent) -> ViewChange | None:
         """Events arrive exactly once and in order from 0; a repeat is dropped, a gap noted."""
         expected = 0 if self.last_event_no is None else self.last_event_no + 1
         if event.event_no < expected:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import structlog
 import trio
 
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.children import ChildRoster, OpenPane, PaneState
 from actors.rules.discovery import (
     ArmTimer,
@@ -47,7 +47,9 @@ from actors.viewers.session_view import (
     ViewLinkEnded,
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
+from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User
+from protocol.tasks import TaskCallFailed, TaskRefused
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -176,7 +178,10 @@ class Viewer(Actor):
             try:
                 reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
             except TaskCallFailed as failed:
-                if failed.kind in (tasks.TaskErrorKind.FORBIDDEN, tasks.TaskErrorKind.NOT_FOUND):
+                if isinstance(failed, TaskRefused) and failed.kind in (
+                    tasks.TaskErrorKind.FORBIDDEN,
+                    tasks.TaskErrorKind.NOT_FOUND,
+                ):
                     await self.tell_self(_RouteFound(None))
                     return
             else:
@@ -312,7 +317,8 @@ class Viewer(Actor):
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
             _log.info("fetch_failed", generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None, refused=failed.kind is not None))
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_FetchDone(generation, None, refused=refused))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
@@ -361,7 +367,7 @@ class Viewer(Actor):
             return
         root = self.root
         if root is not None and root.viewer_id is not None:
-            route = f"{route}&via={root.session_id}&as={root.viewer_id}"
+            route = via_parent(route, root.session_id, root.viewer_id)
         pane = SessionView(self, self.network, task_id, route, self.user)
         self.panes[task_id] = pane
         self.spawn(pane.open)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from actors.rules.profiles import Profile
 from scenarios import catalog, report
 from scenarios.cli.run import logging_for_run
+from scenarios.html import MatrixCell, MatrixRow, RecordedRun, matrix_page
 from scenarios.matrix import TOPOLOGIES, describe
+from scenarios.recording import LogCapture
 from scenarios.runner import RunResult, run_scenario
 
 
@@ -24,31 +27,47 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for every run (default: 0)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="write a self-contained HTML page: the matrix, each cell linked to its run",
+    )
     parser.set_defaults(run=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    with logging_for_run(verbosity=0, json_stream=None):
-        return _matrix(args.seed)
+    capture = LogCapture() if args.report else None
+    with logging_for_run(verbosity=0, json_stream=capture):
+        return _matrix(args.seed, args.report, capture)
 
 
-def _matrix(seed: int) -> int:
+def _matrix(seed: int, page: Path | None, capture: LogCapture | None) -> int:
     rows = []
+    pictures: list[MatrixRow] = []
     failed = False
     for number, name in enumerate(TOPOLOGIES, 1):
         scenario = catalog.load(name)
         cells = []
+        linked = []
         for profile in Profile:
             print(
                 f"[{number}/{len(TOPOLOGIES)}] {name} ({profile.value}) ...",
                 file=sys.stderr,
                 flush=True,
             )
-            result = run_scenario(scenario, profile, seed=seed)
+            recording = capture.record() if capture else None
+            result = run_scenario(scenario, profile, seed=seed, recording=recording)
             failed = failed or not result.passed
             cells.append(_cell(result))
+            if recording is not None:
+                linked.append(MatrixCell(cells[-1], RecordedRun(result, recording)))
         rows.append((str(number), name.removesuffix(".toml"), *cells))
+        pictures.append(MatrixRow(number, name, tuple(linked)))
     print(report.table(("#", "topology", *(p.value for p in Profile)), rows))
+    if page is not None:
+        profiles = [p.value for p in Profile]
+        page.write_text(matrix_page(pictures, profiles=profiles, seed=seed), encoding="utf-8")
     return 1 if failed else 0
 
 

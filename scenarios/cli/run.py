@@ -16,8 +16,10 @@ from actors.rules.profiles import Profile, SwitchError, Switches
 from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, report
-from scenarios.diagram import mermaid
+from scenarios.diagram import run_diagram
 from scenarios.faults import parse_faults
+from scenarios.html import RecordedRun, run_page
+from scenarios.recording import LogCapture
 from scenarios.runner import RunResult, run_scenario
 from scenarios.usage import UsageError
 
@@ -67,6 +69,20 @@ def register(commands: Any) -> None:
         help="write a Mermaid sequence diagram (one scenario)",
     )
     run.add_argument(
+        "--hide-polling",
+        action="store_true",
+        help="in --diagram, fold each run of repeated polls or retries into one note",
+    )
+    run.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "write a self-contained HTML page of the run: scenario, expectations, sequence "
+            "diagram and each viewer's pill bar over time (one scenario)"
+        ),
+    )
+    run.add_argument(
         "-v",
         "--verbose",
         action="count",
@@ -97,15 +113,20 @@ def run_command(args: argparse.Namespace) -> int:
     )
     if args.diagram and len(scenarios) != 1:
         raise UsageError(f"--diagram draws one scenario; {len(scenarios)} were selected")
+    if args.report and len(scenarios) != 1:
+        raise UsageError(f"--report draws one scenario; {len(scenarios)} were selected")
     profile = Profile(args.profile)
     switches = _switches(profile, args.set)
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
     results: list[RunResult] = []
+    # A picture of a run needs its log too, so the JSON log passes through a capture.
+    capture = LogCapture() if args.diagram or args.report else None
     with (
         _open(args.log_json) as log_json,
         _open(args.trace) as trace_file,
-        logging_for_run(args.verbose, log_json),
+        _open(args.report) as report_file,
+        logging_for_run(args.verbose, capture.passing_to(log_json) if capture else log_json),
     ):
         for index, scenario in enumerate(scenarios, 1):
             print(
@@ -118,6 +139,7 @@ def run_command(args: argparse.Namespace) -> int:
                     "run": {"scenario": scenario.name, "profile": profile.value, "seed": args.seed}
                 }
                 trace_file.write(json.dumps(header) + "\n")
+            recording = capture.record() if capture else None
             result = run_scenario(
                 scenario,
                 profile,
@@ -126,12 +148,13 @@ def run_command(args: argparse.Namespace) -> int:
                 overrides=switches,
                 faults=faults,
                 trace_sink=trace_file,
+                recording=recording,
             )
             results.append(result)
-            if args.diagram and result.trace is not None:
-                args.diagram.write_text(
-                    mermaid(result.trace, title=f"{scenario.name} ({profile.value})")
-                )
+            if args.diagram and recording is not None:
+                args.diagram.write_text(run_diagram(result, recording, fold=args.hide_polling))
+            if report_file is not None and recording is not None:
+                report_file.write(run_page(RecordedRun(result, recording)))
     print(report.summary(results))
     failed = [r for r in results if not r.passed]
     for result in failed:

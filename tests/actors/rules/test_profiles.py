@@ -61,9 +61,3 @@ def test_unknown_switch_is_rejected_with_the_valid_names() -> None:
 def test_non_bool_override_is_rejected() -> None:
     with pytest.raises(SwitchError, match="index_child_run_ids must be true or false"):
         Profile.CURRENT.switches().with_overrides({"index_child_run_ids": "yes"})
-
-
-def test_profile_lookup_by_name() -> None:
-    assert Profile.named("followups") is Profile.FOLLOWUPS
-    with pytest.raises(ValueError, match="legacy, current, followups"):
-        Profile.named("newest")

@@ -6,9 +6,9 @@ from functools import partial
 
 import pytest
 
-from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskRefused, TaskStore
+from actors.rules.task_store import TaskGates, TaskStore
 from protocol.runs import AgentConfigSnapshot, Execution, RunState
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
 OWNER = "user:alice"
 
@@ -69,7 +69,7 @@ def test_local_runs_end_from_claimed_and_never_run() -> None:
     store.transition(OWNER, "t-1", RunState.CLAIMED, now=2.0)
     error = refusal(lambda: store.transition(OWNER, "t-1", RunState.RUNNING, now=3.0))
     assert error.kind is TaskErrorKind.INVALID
-    assert "cannot go from CLAIMED to RUNNING" in error.message
+    assert "cannot go from CLAIMED to RUNNING" in error.reason
     assert store.transition(OWNER, "t-1", RunState.SUCCEEDED, now=3.0).state is RunState.SUCCEEDED
 
 
@@ -111,7 +111,7 @@ def test_session_link_gate(accepts_claimed: bool, state: RunState, accepted: boo
     else:
         error = refusal(update)
         assert error.kind is TaskErrorKind.REJECTED_BY_GATE
-        assert f"it is {state.value}" in error.message
+        assert f"it is {state.value}" in error.reason
         assert store.get_run(OWNER, "t-1").session_id is None
 
 
@@ -171,7 +171,7 @@ def test_grandchildren_are_refused() -> None:
             now=1.0,
         )
     )
-    assert "only one level" in error.message
+    assert "only one level" in error.reason
 
 
 TEAMMATE = "user:bob"
@@ -211,7 +211,7 @@ def test_a_stranger_is_told_a_hidden_run_does_not_exist() -> None:
     for task_id in ("t-orch", "t-1", "t-missing"):
         for read in (store.get_run, store.list_children, store.agent_names):
             error = refusal(partial(read, STRANGER, task_id))
-            assert (error.kind, error.message) == (TaskErrorKind.NOT_FOUND, f"no run {task_id}")
+            assert (error.kind, error.reason) == (TaskErrorKind.NOT_FOUND, f"no run {task_id}")
 
 
 def test_only_the_server_log_learns_why_a_run_is_hidden() -> None:
@@ -261,7 +261,7 @@ def test_only_the_owner_may_change_a_run_her_team_may_only_view() -> None:
         lambda: store.transition(TEAMMATE, "t-1", RunState.CLAIMED, now=1.0),
     ):
         error = refusal(call)
-        assert (error.kind, error.message) == (
+        assert (error.kind, error.reason) == (
             TaskErrorKind.FORBIDDEN,
             "user:bob does not own run t-1",
         )
@@ -316,14 +316,14 @@ def test_a_cursor_the_server_did_not_issue_is_refused(cursor: str) -> None:
     store = make_store()
     error = refusal(lambda: store.list_children(OWNER, "t-orch", cursor=cursor))
     assert error.kind is TaskErrorKind.INVALID
-    assert "is not one this server issued" in error.message
+    assert "is not one this server issued" in error.reason
 
 
 @pytest.mark.parametrize("limit", [0, PAGE_LIMIT + 1, -5])
 def test_a_page_limit_outside_1_to_100_is_refused(limit: int) -> None:
     store = make_store()
     error = refusal(lambda: store.list_children(OWNER, "t-orch", limit=limit))
-    assert error.message == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
+    assert error.reason == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
 
 
 def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
@@ -335,3 +335,78 @@ def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
     error = refusal(lambda: store.update_agent_task(OWNER, "t-1", state=RunState.QUEUED, now=4.0))
     assert error.kind is TaskErrorKind.INVALID
     assert store.get_run(OWNER, "t-1").state is RunState.RUNNING
+
+
+def listed_ids(store: TaskStore, *, rows: int, limit: int = PAGE_LIMIT) -> list[list[str]]:
+    """Every page of t-orch's `rows` children, following cursors until the store gives none.
+
+    One page more than `rows` needs is allowed, so a cursor to an empty page shows as [].
+    """
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    for _ in range(-(-rows // limit) + 1):
+        page, cursor = store.list_children(OWNER, "t-orch", limit=limit, cursor=cursor)
+        pages.append([run.task_id for run in page])
+        if cursor is None:
+            return pages
+    raise AssertionError(f"the cursors never ended: {pages}")
+
+
+def test_an_exactly_full_last_page_ends_the_listing() -> None:
+    store = make_store()
+    ids = [f"t-{i:03}" for i in range(2 * PAGE_LIMIT)]
+    for task_id in ids:
+        add_child(store, task_id, Execution.LOCAL)
+    assert listed_ids(store, rows=len(ids)) == [ids[:PAGE_LIMIT], ids[PAGE_LIMIT:]]
+    assert listed_ids(store, rows=len(ids), limit=8)[-1] == ids[-8:]
+
+
+def test_a_page_of_exactly_page_limit_rows_comes_whole_and_alone() -> None:
+    store = make_store()
+    ids = [f"t-{i:03}" for i in range(PAGE_LIMIT)]
+    for task_id in ids:
+        add_child(store, task_id, Execution.LOCAL)
+    page, cursor = store.list_children(OWNER, "t-orch", limit=PAGE_LIMIT)
+    assert [run.task_id for run in page] == ids
+    assert cursor is None
+
+
+def create_keyed(store: TaskStore, task_id: str, key: str, principal: str = OWNER) -> None:
+    store.create_run(
+        principal,
+        task_id,
+        title="Plan",
+        execution=Execution.LOCAL,
+        parent_run_id=None,
+        agent_config_snapshot=None,
+        now=1.0,
+        idempotency_key=key,
+    )
+
+
+def test_a_create_with_a_key_is_found_again_by_that_key_only() -> None:
+    store = make_store()
+    create_keyed(store, "t-1", "orch/run")
+    found = store.created_for(OWNER, "orch/run")
+    assert found is not None
+    assert found == store.get_run(OWNER, "t-1")
+    assert store.created_for(OWNER, "orch/other") is None
+    assert store.created_for("user:bob", "orch/run") is None
+    assert store.created_for(OWNER, None) is None
+
+
+def test_a_refused_create_leaves_no_key_behind() -> None:
+    store = make_store()
+    add_child(store, "t-1", Execution.LOCAL)
+    with pytest.raises(TaskRefused):
+        store.create_run(
+            OWNER,
+            "t-2",
+            title="x",
+            execution=Execution.LOCAL,
+            parent_run_id="t-1",
+            agent_config_snapshot=None,
+            now=1.0,
+            idempotency_key="orch/grandchild",
+        )
+    assert store.created_for(OWNER, "orch/grandchild") is None

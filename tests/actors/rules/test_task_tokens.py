@@ -84,6 +84,6 @@ def test_a_link_must_open_the_runs_own_session() -> None:
     ):
         error = refusal(lambda f=fields: store.update_agent_task(OWNER, "t-1", now=2.0, **f))  # type: ignore[misc]
         assert error.kind is TaskErrorKind.INVALID
-        assert "session_link" in error.message
+        assert "session_link" in error.reason
     run = store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=LINK, now=2.0)
     assert run.session_link == LINK

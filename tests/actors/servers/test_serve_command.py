@@ -22,6 +22,7 @@ import trio_websocket
 
 from actors.rules.session_store import SessionLimits
 from protocol import (
+    Channel,
     CreateRun,
     Execution,
     GetRun,
@@ -31,9 +32,7 @@ from protocol import (
     TaskError,
     TaskErrorKind,
     UserId,
-    decode_sharer_down,
-    decode_tasks,
-    decode_viewer_down,
+    decode,
     encode,
     sharer,
     viewer,
@@ -135,7 +134,7 @@ async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
                     sharer_ws = await connect(nursery, urls["session"], streams)
                     init = sharer.Initialize(sharer.InitPayload(UserId("outside")))
                     await sharer_ws.send_message(encode(init))
-                    created = decode_sharer_down(await sharer_ws.get_message())
+                    created = decode(Channel.SHARER_DOWN, await sharer_ws.get_message())
                     assert isinstance(created, sharer.SessionInitialized)
                     join = urls["session"].replace(
                         "/sessions/create",
@@ -144,14 +143,14 @@ async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
                     viewer_ws = await connect(nursery, join, streams)
                     hello = viewer.Initialize(viewer.ViewerInitPayload(UserId("bob")))
                     await viewer_ws.send_message(encode(hello))
-                    joined = decode_viewer_down(await viewer_ws.get_message())
+                    joined = decode(Channel.VIEWER_DOWN, await viewer_ws.get_message())
                     assert isinstance(joined, viewer.JoinedSuccessfully)
                     assert joined.rejoin_token is not None
 
                     task_url = urls["task"].replace("TOKEN", tokens["outside"])
                     tasks_ws = await connect(nursery, task_url, streams)
                     await tasks_ws.send_message(encode(ListRuns(1, "t-none")))
-                    answer = decode_tasks(await tasks_ws.get_message())
+                    answer = decode(Channel.TASKS, await tasks_ws.get_message())
                     assert answer == TaskError(1, TaskErrorKind.NOT_FOUND, "no run t-none")
 
                     claimed = urls["task"].replace("token=TOKEN", "principal=outside")
@@ -226,7 +225,7 @@ async def test_serve_teams_share_their_runs_and_hide_them_from_anyone_else(
 
                     async def ask(who: str, request: TaskRequest) -> object:
                         await ws[who].send_message(encode(request))
-                        return decode_tasks(await ws[who].get_message())
+                        return decode(Channel.TASKS, await ws[who].get_message())
 
                     parent = await ask("alice", CreateRun(1, "Plan", Execution.LOCAL))
                     assert isinstance(parent, RunReply)

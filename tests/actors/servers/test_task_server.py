@@ -6,8 +6,8 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
-from actors.rules.task_store import PAGE_LIMIT, TaskGates
-from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES
+from actors.rules.task_store import TaskGates
+from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, CloseCode
 from protocol import (
     Execution,
     GetRun,
@@ -20,6 +20,7 @@ from protocol import (
     TransitionRun,
     UpdateAgentTask,
 )
+from protocol.tasks import PAGE_LIMIT
 from tests.actors.netkit import open_tasks, running_servers
 
 
@@ -223,5 +224,5 @@ async def test_an_oversized_request_closes_that_link_only(autojump_clock: trio.a
         alice = await open_tasks(servers, "alice")
         rogue = await open_tasks(servers, "rogue")
         rogue.client.send_raw("[" + "0," * DEFAULT_MAX_FRAME_BYTES + "0]")
-        assert (await rogue.client.closed()).code == CLOSE_TOO_BIG
+        assert (await rogue.client.closed()).code == CloseCode.TOO_BIG
         assert (await alice.create("Plan", Execution.LOCAL)).title == "Plan"

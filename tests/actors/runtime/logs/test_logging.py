@@ -101,3 +101,16 @@ def test_outside_a_trio_run_lines_have_no_time() -> None:
     configure_logging(json_stream=machine, console=io.StringIO())
     structlog.get_logger("test").info("before the run")
     assert json_lines(machine) == [{"event": "before the run", "level": "info"}]
+
+
+def test_a_huge_value_is_clipped_in_every_output() -> None:
+    machine, people = io.StringIO(), io.StringIO()
+    configure_logging(verbosity=1, json_stream=machine, console=people)
+    structlog.get_logger("test").info("heard", tag="X" * 1_000_000, count=3)
+    [entry] = json_lines(machine)
+    assert entry["tag"].startswith("XXXX")
+    assert entry["tag"].endswith("... (999,800 more characters)")
+    assert len(entry["tag"]) < 300
+    assert entry["count"] == 3
+    [line] = people.getvalue().splitlines()
+    assert len(line) < 400

@@ -1,0 +1,132 @@
+"""The server's side of one WebSocket connection, below the link: handshake, refusal, failure.
+
+trio-websocket does the protocol; this module holds what a server facing
+unknown clients needs around it: an opening handshake that must finish in
+time, a cheap HTTP 503 when the server is full, a check that the request
+target is a path, and a proper close frame when a client breaks the framing
+rules (trio-websocket would drop TCP without one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from urllib.parse import urlsplit
+
+import structlog
+import trio
+import trio_websocket
+from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
+from wsproto.events import CloseConnection
+
+_log = structlog.get_logger("sharesim.transport")
+
+#: The longest close reason a close frame may carry (RFC 6455: 125 bytes less the code).
+MAX_REASON_BYTES = 123
+
+_BUSY_BODY = b"too many connections; try again later\n"
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\n"
+    b"Content-Type: text/plain\r\n"
+    b"Content-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n"
+    b"Connection: close\r\n\r\n" + _BUSY_BODY
+)
+
+
+class ServerConnection(trio_websocket.WebSocketConnection):
+    """trio-websocket's server connection, but a framing error gets its close frame.
+
+    When a client breaks the framing rules (invalid UTF-8 in a text frame,
+    reserved bits, an unknown opcode, an unmasked frame), wsproto reports the
+    code the RFC names (1007 or 1002) as if the client had closed, and
+    trio-websocket hangs up without telling the client. Here the close frame
+    goes out first, and `take_failure` tells what went wrong, once, for the log.
+    """
+
+    def __init__(self, stream: trio.abc.Stream, *, max_message_size: int) -> None:
+        super().__init__(
+            stream, WSConnection(ConnectionType.SERVER), max_message_size=max_message_size
+        )
+        self._failure: trio_websocket.CloseReason | None = None
+
+    def take_failure(self) -> trio_websocket.CloseReason | None:
+        """The framing error this end failed the connection for, if any; told only once."""
+        failure, self._failure = self._failure, None
+        return failure
+
+    async def _handle_close_connection_event(self, event: CloseConnection) -> None:
+        # A close frame from the client moves wsproto to REMOTE_CLOSING; still OPEN,
+        # the event is wsproto's own verdict on a frame it could not accept.
+        if self._wsproto.state is ConnectionState.OPEN:
+            self._failure = trio_websocket.CloseReason(event.code, event.reason or None)
+            with contextlib.suppress(trio_websocket.ConnectionClosed):
+                await self._send(CloseConnection(event.code, clip_reason(event.reason)))
+        await super()._handle_close_connection_event(event)
+
+
+async def open_handshake(
+    stream: trio.abc.Stream, nursery: trio.Nursery, *, within: float | None, max_message_size: int
+) -> trio_websocket.WebSocketRequest | None:
+    """The client's upgrade request, or None if a complete one does not arrive `within` seconds.
+
+    With `within` None it waits as long as the client takes.
+
+    The connection's reader runs in `nursery`, which the caller closes with
+    the connection, so nothing it does can outlive or escape it.
+    """
+    connection = ServerConnection(stream, max_message_size=max_message_size)
+    nursery.start_soon(_read, connection, stream, name="websocket-reader")
+    with trio.move_on_after(math.inf if within is None else within):
+        return await connection._get_request()
+    return None
+
+
+async def _read(connection: ServerConnection, stream: trio.abc.Stream) -> None:
+    """Run the connection's reader; if it fails, end this connection and say why.
+
+    Hanging up ends the link the usual way, so its server still learns that it
+    ended; letting the error out would cancel the link's other tasks instead.
+    """
+    try:
+        await connection._reader_task()
+    except Exception as error:
+        _log.error("websocket_reader_failed", error=f"{type(error).__name__}: {error}")
+        await trio.aclose_forcefully(stream)
+
+
+async def refuse_busy(stream: trio.abc.Stream, linger: float | None) -> None:
+    """Answer HTTP 503 and hang up without reading the request.
+
+    What the client sends meanwhile is read and dropped until it hangs up (at
+    most `linger` seconds, if not None), so that closing does not reset the connection and lose the
+    answer before the client has read it.
+    """
+    with (
+        trio.move_on_after(math.inf if linger is None else linger),
+        contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+    ):
+        await stream.send_all(_BUSY)
+        if isinstance(stream, trio.abc.HalfCloseableStream):
+            await stream.send_eof()
+        while await stream.receive_some(4096):
+            pass
+
+
+def is_resource(target: str) -> bool:
+    """Whether a request target is a path and query, the only form a server route can match."""
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "//[x": an unclosed IPv6 host
+        return False
+    return target.startswith("/") and not parts.scheme and not parts.netloc
+
+
+def clip_reason(reason: str | None) -> str | None:
+    """A close reason cut to what fits in a close frame, on a character boundary."""
+    if reason is None:
+        return None
+    data = reason.encode("utf-8")
+    if len(data) <= MAX_REASON_BYTES:
+        return reason
+    return data[: MAX_REASON_BYTES - 3].decode("utf-8", errors="ignore") + "..."
