@@ -36,12 +36,14 @@ def check(
     observed = observed_values(observation, task_ids=task_ids, task_requests=task_requests)
     mismatches = []
     for key, expected in expectation.checks.items():
-        if key.startswith("max_"):
-            actual = observed[key.removeprefix("max_")]
+        if key.startswith(("max_", "min_")):
+            actual = observed[key[4:]]
             assert isinstance(actual, int)
             assert isinstance(expected, int)
-            if actual > expected:
+            if key.startswith("max_") and actual > expected:
                 mismatches.append(Mismatch(key, f"<= {expected}", actual))
+            if key.startswith("min_") and actual < expected:
+                mismatches.append(Mismatch(key, f">= {expected}", actual))
             continue
         actual = observed[key]
         if key in ("statuses", "names"):

@@ -23,7 +23,12 @@ import trio_websocket
 from actors.rules.session_store import SessionLimits
 from protocol import (
     Channel,
+    CreateRun,
+    Execution,
+    GetRun,
     ListRuns,
+    RunReply,
+    RunsListed,
     TaskError,
     TaskErrorKind,
     UserId,
@@ -32,6 +37,7 @@ from protocol import (
     sharer,
     viewer,
 )
+from protocol.tasks import TaskRequest
 from scenarios.cli import build_parser, main
 from scenarios.cli.serve import HeldConsole, session_limits
 
@@ -79,8 +85,11 @@ async def connect(
 
 
 @asynccontextmanager
-async def serving(tmp_path: Path, *options: str) -> AsyncIterator[Serve]:
-    """`sharesim serve` in a child process; yields once its first lines are read."""
+async def serving(tmp_path: Path, *options: str, tokens: int | None = None) -> AsyncIterator[Serve]:
+    """`sharesim serve` in a child process; yields once its first lines are read.
+
+    `tokens` is how many token lines to wait for: one per `--principal` unless said.
+    """
     command = [sys.executable, "-m", "scenarios.cli", "serve", "--port", "0", *options]
     log = tmp_path / f"stderr-{next(_RUNS)}.log"
     with log.open("wb") as stderr:
@@ -88,7 +97,9 @@ async def serving(tmp_path: Path, *options: str) -> AsyncIterator[Serve]:
         try:
             assert process.stdout is not None
             with trio.fail_after(30):
-                lines = await first_lines(process.stdout, 2 + options.count("--principal"))
+                if tokens is None:
+                    tokens = options.count("--principal")
+                lines = await first_lines(process.stdout, 2 + tokens)
             yield Serve(process, lines, log)
         finally:
             if process.returncode is None:
@@ -202,6 +213,47 @@ async def test_serve_secrets_differ_every_run_unless_a_seed_is_asked_for(
     assert seen["seeded"][0] == seen["seeded"][1]
 
 
+async def test_serve_teams_share_their_runs_and_hide_them_from_anyone_else(
+    real_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Alice's child run is read by her teammate; to Mallory it is a run that does not exist."""
+    options = ("--team", "owners=alice,bob", "--principal", "mallory", "--principal", "alice")
+    async with serving(tmp_path, *options, tokens=3) as serve:
+        urls, tokens = serve.urls(), serve.tokens()
+        assert list(tokens) == ["mallory", "alice", "bob"]
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                streams: list[trio.SocketStream] = []
+                try:
+                    ws = {
+                        who: await connect(
+                            nursery, urls["task"].replace("TOKEN", tokens[who]), streams
+                        )
+                        for who in ("alice", "bob", "mallory")
+                    }
+
+                    async def ask(who: str, request: TaskRequest) -> object:
+                        await ws[who].send_message(encode(request))
+                        return decode(Channel.TASKS, await text(ws[who]))
+
+                    parent = await ask("alice", CreateRun(1, "Plan", Execution.LOCAL))
+                    assert isinstance(parent, RunReply)
+                    plan = parent.run.task_id
+                    child = await ask("alice", CreateRun(2, "Research", Execution.CLOUD, plan))
+                    assert isinstance(child, RunReply)
+                    listed = await ask("bob", ListRuns(1, plan))
+                    assert isinstance(listed, RunsListed)
+                    assert [r.task_id for r in listed.runs] == [child.run.task_id]
+                    for task_id in (plan, child.run.task_id, "t-none"):
+                        refused = await ask("mallory", GetRun(1, task_id))
+                        assert refused == TaskError(1, TaskErrorKind.NOT_FOUND, f"no run {task_id}")
+                    serve.process.send_signal(signal.SIGINT)
+                finally:
+                    for stream in streams:
+                        await stream.aclose()
+            assert await serve.process.wait() == 0
+
+
 @pytest.mark.parametrize("port", ["65535", "-1", "http"])
 def test_serve_refuses_a_port_it_cannot_use_with_the_next_one(
     port: str, capsys: pytest.CaptureFixture[str]
@@ -274,6 +326,11 @@ def test_serve_limits_come_from_its_options() -> None:
         ["--linger-hours", "-2"],
         ["--max-history-mb", "8", "--max-session-history-mb", "16"],
         ["--principal", "two words"],
+        ["--team", "owners"],
+        ["--team", "owners=", "--principal", "p"],
+        ["--team", "two words=alice"],
+        ["--team", "a=x", "--team", "a=y"],
+        ["--team", "a=x,y", "--team", "b=y"],
     ],
 )
 def test_serve_refuses_limits_that_cannot_work(
