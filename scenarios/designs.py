@@ -28,6 +28,8 @@ MEANINGS: dict[str, str] = {
     "keep_finished_local_session_id": "a finished local run keeps its session id in listings",
     "stop_polling_when_empty": "an empty child list stops polling until the orchestrator "
     "speaks again",
+    "fetch_error_backoff": "a failed child fetch is retried later and later, and repeated "
+    "refusals stop polling",
     "index_child_run_ids": "viewers index child run ids, so transcript mentions resolve to names",
     "parent_placeholder_names": "unresolved mentions in a child link of a User share show "
     '"Orchestrator"',

@@ -61,11 +61,14 @@ def compare(
     observed = observed_values(observation, task_ids=task_ids, task_requests=task_requests)
     comparisons = []
     for key, expected in expectation.checks.items():
-        if key.startswith("max_"):
-            actual = observed[key.removeprefix("max_")]
+        if key.startswith(("max_", "min_")):
+            actual = observed[key[4:]]
             assert isinstance(actual, int)
             assert isinstance(expected, int)
-            comparisons.append(Comparison(key, f"<= {expected}", actual, actual <= expected))
+            if key.startswith("max_"):
+                comparisons.append(Comparison(key, f"<= {expected}", actual, actual <= expected))
+            else:
+                comparisons.append(Comparison(key, f">= {expected}", actual, actual >= expected))
             continue
         actual = observed[key]
         if key in ("statuses", "names"):

@@ -185,7 +185,7 @@ class _Play:
 
         async def join() -> None:
             await self.world.open_viewer(
-                spec.name, spec.opens, user=spec.user, open_by=spec.open_by, team=spec.team
+                spec.name, spec.opens, user=spec.user, open_by=spec.open_by
             )
 
         return join
@@ -349,6 +349,7 @@ async def play_scenario(
         conditions=plan_faults(faults, seed, scenario),
         trace_sink=trace_sink,
         log_context={"scenario": scenario.name},
+        teammates=scenario.teammates(),
     ) as world:
         monitor = InvariantMonitor(world)
         world.simulation.trace.observers.append(monitor.after_delivery)

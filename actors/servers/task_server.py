@@ -5,20 +5,19 @@ to its principal, and sends requests, each with a `request_id` its reply
 echoes. A link whose token the server did not issue is closed (1008) before
 any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
-is what designers compare.
+is what designers compare. Who may view which run is the store's ownership
+rule; teams are set up on the store before clients connect.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import get_args
+from typing import Never, get_args
 
 import structlog
 import trio
 
 from actors.rules.credentials import Credentials
 from actors.rules.task_store import TaskGates, TaskStore
-from actors.runtime.actor import Request
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
@@ -37,22 +36,16 @@ _ENDPOINTS: dict[type, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Grant(Request[None]):
-    """Let `principal` view `task_id` and its direct children (a teammate, say)."""
-
-    principal: str
-    task_id: str
-
-
 #: Why a link without a valid token is closed; the same whatever was wrong with it.
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
 
 
-_REQUEST_TYPES = get_args(tasks.TaskRequest)
+#: Every task-channel message, requests and replies alike, carries a `request_id`.
+_ID_CARRIERS = get_args(tasks.TaskMessage)
 
 
-class TaskServer(WebSocketServer[Grant]):
+class TaskServer(WebSocketServer[Never]):
+    # It takes no commands from other actors: everything comes over its links.
     """Owns the `ai_tasks` rows; see `task_store.py` for the rules."""
 
     role = "task-server"
@@ -102,8 +95,8 @@ class TaskServer(WebSocketServer[Grant]):
             _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
             return
         endpoint = _ENDPOINTS.get(type(message))
-        # Every request carries one (`TaskRequest`); anything else is answered as request 0.
-        request_id = message.request_id if isinstance(message, _REQUEST_TYPES) else 0
+        # A frame without one (none decodes so today) is answered as request 0.
+        request_id = message.request_id if isinstance(message, _ID_CARRIERS) else 0
         if endpoint is None:
             reply: tasks.TaskReply = tasks.TaskError(
                 request_id,
@@ -120,7 +113,7 @@ class TaskServer(WebSocketServer[Grant]):
                     decision=True,
                     principal=principal,
                     endpoint=endpoint,
-                    reason=refused.reason,
+                    reason=refused.detail,
                 )
                 reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
@@ -171,7 +164,3 @@ class TaskServer(WebSocketServer[Grant]):
             idempotency_key=request.idempotency_key,
         )
         return tasks.RunReply(request.request_id, run)
-
-    async def handle_command(self, message: Grant, sender: str) -> None:
-        self.store.grant(message.principal, message.task_id)
-        self.answer(message, None)

@@ -101,6 +101,7 @@ class _RouteFound:
 class _FetchDone:
     generation: int
     runs: tuple[RunRecord, ...] | None
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +323,8 @@ class Viewer(Actor[ViewerMessage]):
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
             _log.info("fetch_failed", decision=True, generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None))
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_FetchDone(generation, None, refused=refused))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
@@ -332,7 +334,10 @@ class Viewer(Actor[ViewerMessage]):
         if poller is None:
             return
         if done.runs is None:
-            self._do(poller.fetch_failed(done.generation))
+            had_given_up = poller.gave_up
+            self._do(poller.fetch_failed(done.generation, refused=done.refused))
+            if poller.gave_up and not had_given_up:
+                _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
             return
         self._do(poller.fetch_succeeded(done.generation, done.runs))
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from actors.rules.session_limits import MIB, SessionLimits
-from actors.rules.task_store import check_principal
+from actors.rules.task_store import TaskStore, check_principal
+
+#: A team as `--team` gives it: its name and its members, in the order given.
+Team = tuple[str, tuple[str, ...]]
 
 _DEFAULTS = SessionLimits()
 
@@ -20,6 +23,19 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help=(
             "a task-server principal to issue a token for; repeat for more. Each token is "
             "printed on stdout as 'task token for NAME: TOKEN' after the address lines"
+        ),
+    )
+    parser.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        type=_team,
+        metavar="NAME=MEMBER,...",
+        help=(
+            "a team on the task server: each member may view the runs any member owns "
+            "(children belong to their parent's owner); anyone else is told such a run does "
+            "not exist. Members get tokens as --principal does; one team per principal. "
+            "Repeat for more teams"
         ),
     )
     limits = parser.add_argument_group(
@@ -91,6 +107,36 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         seat_idle_s=args.seat_idle_minutes * 60,
         linger_s=args.linger_hours * 3600,
     )
+
+
+def task_teams(args: argparse.Namespace) -> tuple[Team, ...]:
+    """The teams the options ask for, each checked by the task store's own rules.
+
+    They are tried on a scratch store, so a team defined twice or a principal
+    in two teams is a usage error here, before any server starts.
+    """
+    teams: tuple[Team, ...] = tuple(args.team)
+    scratch = TaskStore()
+    for name, members in teams:
+        try:
+            scratch.add_team(name, members)
+        except ValueError as error:
+            raise ValueError(f"--team {name}: {error}") from None
+    return teams
+
+
+def _team(text: str) -> Team:
+    name, equals, listed = text.partition("=")
+    members = tuple(m for m in listed.split(",") if m)
+    if not equals or not members:
+        raise argparse.ArgumentTypeError(f"expected NAME=MEMBER,MEMBER..., got {text!r}")
+    try:
+        check_principal(name, what="team name")
+        for member in members:
+            check_principal(member)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name, members
 
 
 def _count(text: str) -> int:

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 #: How long a command may take to print the line a test waits for.
 START_BOUND_S = 120.0
@@ -83,8 +84,8 @@ class Command:
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream: object, into: list[str], announce: bool) -> None:
-        for line in stream:  # type: ignore[attr-defined]
+    def _read(self, stream: IO[str], into: list[str], announce: bool) -> None:
+        for line in stream:
             into.append(line.rstrip("\n"))
             if announce:
                 self._lines.put(line)

@@ -35,7 +35,9 @@ def test_lines_lead_with_time_and_actor_and_leave_the_run_context_out(
     err = capsys.readouterr().err
     lines = _log_lines(err)
     joined = next(line for line in lines if " joined " in line)
-    assert LINE.match(joined).groups() == ("20.000", "viewer", "joined")  # type: ignore[union-attr]
+    parts = LINE.match(joined)
+    assert parts is not None
+    assert parts.groups() == ("20.000", "viewer", "joined")
     # Ids come right after the event.
     assert re.search(r"joined  source_task_id='t-1' viewer_id='viewer-1' ", joined)
     for constant in ("scenario=", "seed=", "profile="):
@@ -57,7 +59,8 @@ def test_actor_keeps_one_actors_lines(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["run", PARENT, "--actor", "researcher"]) == 0
     lines = _log_lines(capsys.readouterr().err)
     assert lines
-    assert {LINE.match(line)[2] for line in lines} == {"orchestrator/researcher"}  # type: ignore[index]
+    actors = {parts[2] for line in lines if (parts := LINE.match(line)) is not None}
+    assert actors == {"orchestrator/researcher"}
 
 
 def test_an_unknown_actor_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

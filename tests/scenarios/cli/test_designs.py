@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ RACE = "share-around-first-response"
 PARENT = "local-local-share-parent"
 
 
-def _json_lines(out: str) -> list[dict[str, object]]:
+def _json_lines(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines()]
 
 
@@ -105,7 +106,7 @@ def test_run_json_is_one_object_per_run(capsys: pytest.CaptureFixture[str]) -> N
     assert current["seed"] == 0
     assert current["overrides"] == {}
     assert current["faults"] == []
-    (expectation,) = current["expectations"]  # type: ignore[misc]
+    (expectation,) = current["expectations"]
     checks = {check["key"]: check for check in expectation["checks"]}
     assert checks["pill_bar"] == {"key": "pill_bar", "expected": True, "seen": True, "held": True}
     assert checks["pills"]["seen"] == ["Orchestrator", "researcher", "writer"]
@@ -122,7 +123,7 @@ def test_a_failed_check_shows_expected_and_seen_in_json(
     (run,) = _json_lines(capsys.readouterr().out)
     assert run["verdict"] == "fail"
     assert run["overrides"] == {"discover_user_shares": False}
-    (expectation,) = run["expectations"]  # type: ignore[misc]
+    (expectation,) = run["expectations"]
     assert expectation["held"] is False
     broken = [c for c in expectation["checks"] if not c["held"]]
     assert {"key": "pill_bar", "expected": True, "seen": False, "held": False} in broken
@@ -133,7 +134,7 @@ def test_explore_and_matrix_json(capsys: pytest.CaptureFixture[str]) -> None:
     seeds = _json_lines(capsys.readouterr().out)
     assert sorted(r["seed"] for r in seeds) == [0, 1, 2]
     assert all(r["faults"] == ["latency", "drop", "partition"] for r in seeds)
-    events = [e for r in seeds for e in r["fault_events"]]  # type: ignore[attr-defined]
+    events = [e for r in seeds for e in r["fault_events"]]
     assert {e["type"] for e in events} >= {"Drop", "PartitionStarted"}
     assert all(e["server"] in ("session-server", "task-server") for e in events)
     main(["matrix", PARENT, "--json"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ RACE = "share-around-first-response"
 RECONNECT = "reconnect-while-children-change"
 
 
-def _lines(path: Path) -> list[dict[str, object]]:
+def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -85,8 +86,8 @@ def test_the_trace_carries_the_fields_that_decide(
     share = next(r for r in records if r["type"] == "Initialize" and r["from"] == "orchestrator")
     assert share["ids"] == {"source_type": "User", "source_task_id": task_id}
     join = next(r for r in records if r["type"] == "JoinedSuccessfully" and r["to"] == "viewer")
-    assert join["ids"]["source_type"] == "User"  # type: ignore[index]
-    assert join["ids"]["source_task_id"] == task_id  # type: ignore[index]
+    assert join["ids"]["source_type"] == "User"
+    assert join["ids"]["source_task_id"] == task_id
 
 
 def test_log_and_trace_share_sequence_numbers(tmp_path: Path) -> None:
@@ -101,9 +102,9 @@ def test_log_and_trace_share_sequence_numbers(tmp_path: Path) -> None:
         seq = event["seq"]
         assert isinstance(seq, int)
         # A log line comes after the record it names and before the next one.
-        assert times.get(seq, 0.0) <= event["t"] <= times.get(seq + 1, float("inf"))  # type: ignore[operator]
+        assert times.get(seq, 0.0) <= event["t"] <= times.get(seq + 1, float("inf"))
     joined = next(e for e in events if e["event"] == "joined")
-    assert records[joined["seq"] - 1]["type"] == "JoinedSuccessfully"  # type: ignore[operator]
+    assert records[joined["seq"] - 1]["type"] == "JoinedSuccessfully"
     assert joined["decision"] is True
 
 
@@ -116,7 +117,7 @@ def test_faults_are_events_in_the_log_and_the_trace(tmp_path: Path) -> None:
     assert "Drop" in kinds
     assert kinds.index("PartitionStarted") < kinds.index("PartitionEnded")
     assert all(r["to"] in ("session-server", "task-server") for r in faults)
-    logged = [(e["event"], e["kind"]) for e in _lines(log) if e["event"].startswith("fault")]  # type: ignore[union-attr]
+    logged = [(e["event"], e["kind"]) for e in _lines(log) if e["event"].startswith("fault")]
     assert ("fault", "drop") in logged
     assert ("fault", "partition") in logged
     assert ("fault_ended", "partition") in logged

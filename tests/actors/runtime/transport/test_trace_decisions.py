@@ -67,7 +67,9 @@ def test_frames_are_written_whole_and_read_back() -> None:
         "viewer-down",
         '{"SourceTaskIdUpdated":{"source_task_id":"t-9"}}',
     )
-    assert CapturedFrame.from_line(second).text == "{nope"  # type: ignore[union-attr]
+    malformed = CapturedFrame.from_line(second)
+    assert malformed is not None
+    assert malformed.text == "{nope"
     assert CapturedFrame.from_line('{"SourceTaskIdUpdated":{"source_task_id":"t-9"}}') is None
 
 
