@@ -107,3 +107,26 @@ async def test_a_client_that_never_answers_a_close_is_hung_up_on() -> None:
         await client.aclose()
         await eventually(lambda: s.open_connections() == baseline, "the silent client released")
         await s.still_serving()
+
+
+async def test_a_client_gone_during_the_handshake_frees_its_slot_at_once() -> None:
+    # A handshake timeout far beyond the wait below: only noticing the peer is gone frees it.
+    limits = ConnectionLimits(handshake_timeout=GUARD_S)
+    async with scene(limits) as s:
+        baseline = s.open_connections()
+        with structlog.testing.capture_logs() as logs:
+            addresses = []
+            for _ in range(WAVE):
+                client = await RawClient.connect(s.session_port)
+                addresses.append(f"127.0.0.1:{client.stream.socket.getsockname()[1]}")
+                await client.aclose()
+                await reset_after(s.session_port, b"")
+            with trio.move_on_after(GUARD_S / 10):
+                while s.open_connections() != baseline:  # noqa: ASYNC110 - no event to wait on
+                    await trio.sleep(0.01)
+            assert s.open_connections() == baseline, "slots still held by clients already gone"
+        gone = [entry for entry in logs if entry["event"] == "handshake_abandoned"]
+        assert len(gone) == 2 * WAVE
+        assert all(entry["peer"] != "unknown" for entry in gone)
+        assert set(addresses) <= {entry["peer"] for entry in gone}
+        await s.still_serving()
