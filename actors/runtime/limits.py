@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Seconds a server full to its cap spends on a newcomer: its 503 answer, then it hangs up.
+REFUSAL_S = 1.0
+#: Newcomers a full server answers at once; beyond them it hangs up without a word, so a
+#: flood of connections over the cap costs at most this many descriptors more.
+MAX_REFUSING = 64
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:

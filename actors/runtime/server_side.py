@@ -24,6 +24,8 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import CloseConnection
 
+from actors.runtime.limits import REFUSAL_S
+
 _log = structlog.get_logger("sharesim.transport")
 
 #: The longest close reason a close frame may carry (RFC 6455: 125 bytes less the code).
@@ -167,15 +169,16 @@ async def _accept_until_cancelled(
         nursery.start_soon(handle, trio.SocketStream(sock), (str(address[0]), int(address[1])))
 
 
-async def refuse_busy(stream: trio.abc.Stream, linger: float | None) -> None:
-    """Answer HTTP 503 and hang up without reading the request.
+async def refuse_busy(stream: trio.abc.Stream) -> None:
+    """Answer HTTP 503 and hang up without reading the request, within `REFUSAL_S` in all.
 
-    What the client sends meanwhile is read and dropped until it hangs up (at
-    most `linger` seconds, if not None), so that closing does not reset the connection and lose the
-    answer before the client has read it.
+    What the client sends meanwhile is read and dropped until it hangs up or
+    the time is up, so that closing does not reset the connection and lose
+    the answer before the client has read it; the close timeout plays no
+    part, so a client that never hangs up costs its descriptor only briefly.
     """
     with (
-        trio.move_on_after(math.inf if linger is None else linger),
+        trio.move_on_after(REFUSAL_S),
         contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
     ):
         await stream.send_all(_BUSY)

@@ -34,7 +34,7 @@ import trio_websocket
 
 from actors.runtime.actor import receive_eagerly
 from actors.runtime.conditions import NetworkConditions
-from actors.runtime.limits import ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, ConnectionLimits
 from actors.runtime.server_side import (
     HandshakeFailed,
     ServerConnection,
@@ -421,6 +421,8 @@ class _Server:
     connections: int = 0
     #: At the connection cap: newcomers get HTTP 503.
     full: bool = False
+    #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
+    refusing: int = 0
 
 
 #: Where a TCP connection comes from: host and port.
@@ -512,8 +514,15 @@ class Network:
             if not server.full:
                 server.full = True
                 _log.warning("server_full", max_connections=limits.max_connections)
+            if server.refusing >= MAX_REFUSING:
+                _log.debug("connection_dropped", peer=peer, reason="server full")
+                return
             _log.debug("connection_refused", peer=peer, reason="server full")
-            await refuse_busy(stream, limits.close_timeout)
+            server.refusing += 1
+            try:
+                await refuse_busy(stream)
+            finally:
+                server.refusing -= 1
             return
         request = await open_handshake(
             stream,

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import structlog
 
-from actors.runtime.limits import SERVE_LIMITS, ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
 
 _log = structlog.get_logger("sharesim.serve")
 
@@ -85,15 +85,26 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
     )
 
 
-def make_room_for(limits: ConnectionLimits) -> None:
-    """Raise the soft limit on open files so both servers can reach their connection cap.
+def descriptors_needed(limits: ConnectionLimits) -> int | None:
+    """Open files for both servers at their cap, with their refusals and a spare; None if uncapped.
 
-    Past the limit, accepting fails and Trio retries until a descriptor is
-    free; a cap above what the hard limit allows is reported once.
+    A server holds at most its cap plus `MAX_REFUSING` connections, so with
+    this many neither server's flood can take the descriptors the other needs.
     """
     if limits.max_connections is None:
+        return None
+    return 2 * (limits.max_connections + MAX_REFUSING) + _SPARE_DESCRIPTORS
+
+
+def make_room_for(limits: ConnectionLimits) -> None:
+    """Raise the soft limit on open files to `descriptors_needed`.
+
+    Past the limit, accepting pauses until a descriptor is free; a cap above
+    what the hard limit allows is reported once.
+    """
+    needed = descriptors_needed(limits)
+    if needed is None:
         return
-    needed = 2 * limits.max_connections + _SPARE_DESCRIPTORS
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
         raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.runtime.limits import SERVE_LIMITS, ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
 from scenarios.cli import build_parser, main
-from scenarios.cli.serve_connections import connection_limits
+from scenarios.cli.serve_connections import connection_limits, descriptors_needed
 
 
 def test_the_defaults_are_the_documented_ones() -> None:
@@ -91,3 +91,9 @@ def test_a_trace_file_that_cannot_be_written_is_a_usage_error(
     assert err.splitlines()[-1] == (
         f"sharesim serve: cannot write the trace to {missing}: No such file or directory"
     )
+
+
+def test_descriptors_cover_both_servers_at_their_cap_with_their_refusals() -> None:
+    limits = ConnectionLimits(max_connections=1000)
+    assert descriptors_needed(limits) == 2 * (1000 + MAX_REFUSING) + 64
+    assert descriptors_needed(ConnectionLimits()) is None
