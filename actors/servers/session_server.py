@@ -20,7 +20,7 @@ from actors.rules.session_store import (
     StartGrace,
     classify_route,
 )
-from actors.runtime.transport import Link, MalformedFrame, Network
+from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel
 
@@ -36,6 +36,11 @@ _CHANNELS = {
 class _GraceExpired:
     session_id: str
     epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class _IdentifyDeadline:
+    link_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,13 @@ class SessionServer(WebSocketServer):
 
     async def link_opened(self, link: Link) -> None:
         self._apply(self.store.connected(link.id, link.resource))
+        timeout = self.network.limits.identify_timeout
+        if timeout is not None:
+            self.spawn(self._identify_deadline, link.id, timeout)
+
+    async def _identify_deadline(self, link_id: int, after: float) -> None:
+        await trio.sleep(after)
+        await self.tell_self(_IdentifyDeadline(link_id))
 
     async def frame_received(self, link: Link, message: object) -> None:
         if isinstance(message, MalformedFrame):
@@ -85,6 +97,15 @@ class SessionServer(WebSocketServer):
     async def handle_command(self, message: object, sender: str) -> object:
         if isinstance(message, _GraceExpired):
             self._apply(self.store.grace_expired(message.session_id, message.epoch))
+            return None
+        if isinstance(message, _IdentifyDeadline):
+            link = self.links.get(message.link_id)
+            if link is not None and not self.store.identified(link.id):
+                timeout = self.network.limits.identify_timeout
+                _log.info("not_identified", peer=link.peer, timeout=timeout)
+                self.close_link(
+                    link, CloseCode.POLICY_VIOLATION, f"not identified within {timeout:g} s"
+                )
             return None
         if isinstance(message, JoinLink):
             return self.store.join_link(message.session_id)

@@ -42,6 +42,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="hang up on a client that has not answered a close by then (default: %(default)g)",
     )
     group.add_argument(
+        "--identify-timeout",
+        type=_positive(float),
+        default=defaults.identify_timeout,
+        metavar="SECONDS",
+        help="close with 1008 a session-server link that has not shared, reconnected or "
+        "joined by then (default: %(default)g)",
+    )
+    group.add_argument(
         "--ping-interval",
         type=_not_negative(float),
         default=defaults.ping_interval,
@@ -78,6 +86,7 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
     return ConnectionLimits(
         handshake_timeout=args.handshake_timeout,
         close_timeout=args.close_timeout,
+        identify_timeout=args.identify_timeout,
         ping_interval=args.ping_interval or None,
         ping_timeout=args.ping_timeout,
         max_connections=args.max_connections,

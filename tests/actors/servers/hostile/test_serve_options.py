@@ -18,6 +18,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
         ConnectionLimits(
             handshake_timeout=10.0,
             close_timeout=10.0,
+            identify_timeout=10.0,
             ping_interval=20.0,
             ping_timeout=20.0,
             max_connections=1000,
@@ -33,6 +34,7 @@ def test_every_limit_can_be_set() -> None:
             "serve",
             "--handshake-timeout=2",
             "--close-timeout=3",
+            "--identify-timeout=7",
             "--ping-interval=4",
             "--ping-timeout=5",
             "--max-connections=6",
@@ -42,6 +44,7 @@ def test_every_limit_can_be_set() -> None:
     assert connection_limits(args) == ConnectionLimits(
         handshake_timeout=2.0,
         close_timeout=3.0,
+        identify_timeout=7.0,
         ping_interval=4.0,
         ping_timeout=5.0,
         max_connections=6,
