@@ -7,6 +7,7 @@ Each option sets one field of `ConnectionLimits`; the defaults are
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 from collections.abc import Callable
 from typing import TypeVar
@@ -148,6 +149,8 @@ def _number(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a {noun}: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not acceptable(value):
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
         return value

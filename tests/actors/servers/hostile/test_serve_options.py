@@ -66,6 +66,11 @@ def test_a_ping_interval_of_0_turns_keepalive_off() -> None:
         ("--ping-interval", "-5"),
         ("--max-connections", "0"),
         ("--max-backlog", "1.5"),
+        ("--handshake-timeout", "inf"),
+        ("--ping-timeout", "nan"),
+        ("--ping-interval", "inf"),
+        ("--close-timeout", "infinity"),
+        ("--identify-timeout", "nan"),
     ],
 )
 def test_a_bad_limit_is_refused_naming_the_option(
