@@ -220,6 +220,11 @@ class SessionStore:
         self._conns[conn] = _Conn(kind, resource)
         return []
 
+    def identified(self, conn: ConnId) -> bool:
+        """Whether a connection has said who it is: a session accepted its share or join."""
+        state = self._conns.get(conn)
+        return state is not None and state.session_id is not None
+
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
         if state is None or state.session_id is None:

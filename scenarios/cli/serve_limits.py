@@ -77,7 +77,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--seat-idle-minutes",
-        type=_positive,
+        type=_seat_idle_minutes,
         default=_DEFAULTS.seat_idle_s / 60,
         metavar="MIN",
         help="how long a viewer's seat waits for it to rejoin after its link goes "
@@ -156,6 +156,19 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+#: Shorter than this, a seat would be gone before its viewer could rejoin it.
+MIN_SEAT_IDLE_MINUTES = 0.1
+
+
+def _seat_idle_minutes(text: str) -> float:
+    value = _positive(text)
+    if value < MIN_SEAT_IDLE_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_SEAT_IDLE_MINUTES:g} minutes (6 s), got {text}"
+        )
     return value
 
 
