@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from actors.hosts.agents import Location
+from actors.rules.pill_bar import PillStatus
 from actors.rules.profiles import Profile
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
@@ -138,6 +139,9 @@ class Step:
     outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
 
+
+#: The statuses a child pill can show, as `statuses` checks name them.
+_STATUSES = tuple(status.value for status in PillStatus)
 
 #: Checks an expectation may make, and the type each takes.
 CHECK_KEYS: dict[str, str] = {
@@ -655,9 +659,11 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             t.report(key, f"expected {expected}, got {value!r}")
             return {}
-        for agent in value:
+        for agent, shown in value.items():
             if agents.refuses(agent):
                 t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
+            elif key == "statuses" and shown not in _STATUSES:
+                t.report(f"{key}.{agent}", f"expected one of {', '.join(_STATUSES)}, got {shown!r}")
         return dict(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")

@@ -44,7 +44,7 @@ from actors.runtime.server_side import (
     open_handshake,
     refuse_busy,
 )
-from actors.runtime.trace import Trace
+from actors.runtime.trace import Trace, deciding_fields
 from actors.runtime.wire import CountedStream, Wire
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
 from protocol.errors import SharesimError
@@ -280,7 +280,7 @@ class Link:
             frame = self._network.frames.decode(self.receive_channel, text)
         except ProtocolError as error:
             self._network.trace_event(
-                self.peer, self.local, self.receive_channel.value, "MalformedFrame"
+                self.peer, self.local, self.receive_channel.value, "MalformedFrame", frame=text
             )
             return MalformedFrame(error, len(text))
         self._network.trace.record(
@@ -290,6 +290,7 @@ class Link:
             self.receive_channel.value,
             frame.kind,
             frame.ids,
+            frame=text,
         )
         return frame.message
 
@@ -675,13 +676,17 @@ class Network:
 
     # -- trace ---------------------------------------------------------------
 
-    def trace_event(self, src: str, dst: str, channel: str, kind: str) -> None:
-        self.trace.record(trio.current_time(), src, dst, channel, kind)
+    def trace_event(
+        self, src: str, dst: str, channel: str, kind: str, *, frame: str | None = None
+    ) -> None:
+        self.trace.record(trio.current_time(), src, dst, channel, kind, frame=frame)
 
 
 def _ids(message: object) -> Mapping[str, str]:
     key_ids = getattr(message, "key_ids", None)
-    return key_ids() if callable(key_ids) else {}
+    ids = key_ids() if callable(key_ids) else {}
+    deciding = deciding_fields(message)
+    return {**ids, **deciding} if deciding else ids
 
 
 def _socket_address(stream: trio.abc.Stream, *, local: bool = True) -> Address | None:

@@ -110,6 +110,7 @@ class TaskServer(WebSocketServer[Never]):
             except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
+                    decision=True,
                     principal=principal,
                     endpoint=endpoint,
                     reason=refused.detail,

@@ -204,7 +204,7 @@ class SessionView:
 
         if await retry(join_again, wanted=lambda: not self.ended) or self.ended:
             return
-        _log.warning("view_gave_up", view=self.key, attempts=ATTEMPTS)
+        _log.warning("view_gave_up", decision=True, view=self.key, attempts=ATTEMPTS)
         await self.owner.tell_self(ViewFrame(self, GaveUp(ATTEMPTS)))
 
     async def close(self) -> None:

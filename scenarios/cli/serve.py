@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import io
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
 from scenarios.cli import serve_connections
+from scenarios.cli.options import seed
 from scenarios.cli.serve_limits import Team, add_options, session_limits, task_teams
 from scenarios.usage import UsageError
 
@@ -87,7 +89,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=None,
         help=(
             "derive ids, secrets and tokens from this seed, for reproducible test fixtures. "
@@ -165,11 +167,24 @@ def run(args: argparse.Namespace) -> int:
             failed = _only(group, OSError)
             if failed is None:
                 raise
-            raise UsageError(f"cannot listen on {args.host}: {failed}") from None
+            raise UsageError(
+                f"cannot listen on {args.host}: {_busy_port(args.host, args.port)}{failed}"
+            ) from None
     finally:
         console.release()
         structlog.reset_defaults()
     return 0
+
+
+def _busy_port(host: str, port: int) -> str:
+    """`port N: ` for the first of the two ports that cannot be bound now, else nothing."""
+    for candidate in (port, port + 1) if port else ():
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                return f"port {candidate}: "
+    return ""
 
 
 E = TypeVar("E", bound=BaseException)

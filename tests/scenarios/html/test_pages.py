@@ -106,7 +106,7 @@ def test_text_from_a_scenario_file_is_escaped(tmp_path: Path) -> None:
 
 def test_report_draws_one_scenario(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["run", "--report", str(tmp_path / "x.html")]) == 2
-    assert "--report draws one scenario" in capsys.readouterr().err
+    assert "--report draws one run" in capsys.readouterr().err
 
 
 def test_asking_for_a_report_changes_neither_trace_nor_log(tmp_path: Path) -> None:
