@@ -87,7 +87,14 @@ def run_command(args: argparse.Namespace) -> int:
             pictures.append(MatrixRow(number, scenario.name, tuple(linked)))
         if page is not None:
             columns = [p.value for p in profiles]
-            page.write(matrix_page(pictures, profiles=columns, seed=args.seed))
+            page.write(
+                matrix_page(
+                    pictures,
+                    profiles=columns,
+                    seed=args.seed,
+                    overrides=settings_of(overrides),
+                )
+            )
     if not args.json:
         if overrides:
             print(f"set on every profile: {', '.join(settings_of(overrides))}")

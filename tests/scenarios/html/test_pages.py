@@ -151,3 +151,11 @@ def test_the_matrix_page_links_every_cell_to_its_run(tmp_path: Path) -> None:
     cell_links = {href.removeprefix("#") for href in links if href != "#matrix"}
     assert cell_links == anchors
     assert _FETCHING.findall(markup) == []
+
+
+def test_the_matrix_page_names_the_switches_set_on_every_profile(tmp_path: Path) -> None:
+    _, markup = report(
+        tmp_path, "local-local-share-parent", "--set", "report_session_link=false", command="matrix"
+    )
+    intro = Page(markup).having("meta", "p")[0]
+    assert "set on every profile: report_session_link=false" in "".join(intro.text)
