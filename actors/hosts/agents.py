@@ -34,6 +34,7 @@ from actors.rules.cascade import (
     ShareKind,
     ShareSource,
     share_source,
+    stops_with_host,
     upgrade_sidecar,
 )
 from actors.rules.profiles import Switches
@@ -135,7 +136,7 @@ class InheritShare:
 
 @dataclass(frozen=True, slots=True)
 class StopInheritedShare:
-    """Host to local child: the host's share stopped, so the inherited one stops too."""
+    """Host to a child of its cascade set: the host's share stopped (see `stops_with_host`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,8 +569,7 @@ class ChildAgent(Agent):
         elif isinstance(message, InheritShare):
             await self._inherit(message.source)
         elif isinstance(message, StopInheritedShare):
-            if self.share is not None and self.share is self._inherited:
-                await self.stop_share()
+            await self._host_stopped()
         elif isinstance(message, ShareByUser):
             await self.start_share(
                 ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
@@ -585,14 +585,21 @@ class ChildAgent(Agent):
     async def _inherit(self, source: ShareSource) -> None:
         """Share as the host asks, unless already sharing on its own.
 
-        Only a share opened here counts as inherited, so the host's stop never ends one
-        the user started on this child.
+        Only a share opened here counts as inherited: under the spec's stop cascade
+        (`stop_only_inherited_shares`) it is the only one the host's stop may end.
         """
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
             _log.info("inherit_skipped", reason="already sharing", session_id=self.share.session_id)
             return
         await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
         self._inherited = self.share
+
+    async def _host_stopped(self) -> None:
+        share = self.share
+        sharing = share is not None and share.status is not ShareStatus.ENDED
+        inherited = share is not None and share is self._inherited
+        if stops_with_host(sharing=sharing, inherited=inherited, switches=self.switches):
+            await self.stop_share()
 
     async def _claim(self) -> None:
         if self.launch_fails:

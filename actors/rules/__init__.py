@@ -10,6 +10,7 @@ from actors.rules.cascade import (
     catch_up_candidates,
     inherit_share_for_local_child,
     share_source,
+    stops_with_host,
     upgrade_sidecar,
 )
 from actors.rules.children import (
@@ -112,5 +113,6 @@ __all__ = [
     "pill_status",
     "resolve_reference",
     "share_source",
+    "stops_with_host",
     "upgrade_sidecar",
 ]

@@ -60,6 +60,10 @@ class Switches:
     #: Children reach root viewers as pushes over the session connection instead of polls.
     #: Off: the viewer polls the task server.
     push_child_discovery: bool
+    #: The spec's stop cascade: a host's stop ends only the shares its cascade started.
+    #: Off (the shipped client): it stops every child in its cascade set that is still
+    #: sharing, even a share the user started on that child after the inherited one ended.
+    stop_only_inherited_shares: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -122,4 +126,5 @@ class Profile(enum.Enum):
             push_source_task_id=followups,
             sibling_name_resolution=followups,
             push_child_discovery=followups,
+            stop_only_inherited_shares=False,
         )

@@ -21,6 +21,8 @@ EXPECTED = {
     "push_source_task_id": (False, False, True),
     "sibling_name_resolution": (False, False, True),
     "push_child_discovery": (False, False, True),
+    # The spec's behaviour where the shipped client differs: off in every profile.
+    "stop_only_inherited_shares": (False, False, False),
 }
 
 
