@@ -64,6 +64,9 @@ class Switches:
     #: Off (the shipped client): it stops every child in its cascade set that is still
     #: sharing, even a share the user started on that child after the inherited one ended.
     stop_only_inherited_shares: bool
+    #: The spec's session-link report: once per (task_id, session_id). Off (the shipped
+    #: client): every establishment of a share sends update_agent_task again.
+    dedupe_session_link: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -127,4 +130,5 @@ class Profile(enum.Enum):
             sibling_name_resolution=followups,
             push_child_discovery=followups,
             stop_only_inherited_shares=False,
+            dedupe_session_link=False,
         )

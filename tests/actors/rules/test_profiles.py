@@ -23,6 +23,7 @@ EXPECTED = {
     "push_child_discovery": (False, False, True),
     # The spec's behaviour where the shipped client differs: off in every profile.
     "stop_only_inherited_shares": (False, False, False),
+    "dedupe_session_link": (False, False, False),
 }
 
 
