@@ -75,5 +75,8 @@ class RunRecord:
     conversation_id: str | None = None
     status_message: str | None = None
     created_at: float = 0.0
+    started_at: float | None = None
+    """When the run was first claimed (began executing); None while it never has been,
+    as for a launch that failed before any worker or client took it up."""
     updated_at: float = 0.0
     children: tuple[str, ...] = ()

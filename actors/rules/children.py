@@ -57,7 +57,7 @@ class PaneState(enum.Enum):
     UNAVAILABLE = "unavailable"
 
 
-#: Row states that, without a session, mean the child never launched.
+#: Row states that, for a run never started and without a session, mean its launch failed.
 _LAUNCH_FAILURES: Final = frozenset({RunState.FAILED, RunState.ERROR})
 
 
@@ -200,15 +200,19 @@ class ChildRoster:
 
     @staticmethod
     def _check_launches(children: Iterable[Child]) -> None:
-        """A child whose newest row failed without a session can only be shown unavailable.
+        """A child whose launch failed (behaviour 48) can only be shown unavailable.
 
-        Only children whose rows just changed can newly qualify, so only they are looked at.
+        Its newest row failed without ever starting and without a session. A run
+        that failed after it started keeps its status and, without a session,
+        stays loading, as in the client. Only children whose rows just changed
+        can newly qualify, so only they are looked at.
         """
         for child in children:
             row = child.row
             if (
                 child.pane is PaneState.LOADING
                 and row.state in _LAUNCH_FAILURES
+                and row.started_at is None
                 and row.session_id is None
             ):
                 child.status = PillStatus.ERROR

@@ -33,6 +33,8 @@ _TOKEN_BYTES = 16
 MAX_PRINCIPAL_CHARS = 100
 
 _TERMINAL = frozenset(s for s in RunState if s.is_terminal)
+#: States that mean a worker or a client took the run up: its `started_at` is set on entry.
+_STARTED = frozenset({RunState.CLAIMED, RunState.RUNNING})
 
 #: Allowed moves per execution. Cloud runs are claimed by a worker, then run;
 #: local runs are claimed by the client and end without ever being RUNNING.
@@ -220,7 +222,9 @@ class TaskStore:
         """Move a run through its lifecycle; an impossible move is refused, not ignored."""
         row = self._require_owner(principal, task_id)
         self._move(row, state)
-        row.record = dataclasses.replace(row.record, state=state, updated_at=now)
+        row.record = dataclasses.replace(
+            row.record, state=state, started_at=_started_at(row.record, state, now), updated_at=now
+        )
         return self.visible(row)
 
     def _move(self, row: _Row, state: RunState) -> None:
@@ -265,6 +269,7 @@ class TaskStore:
         row.record = dataclasses.replace(
             record,
             state=state or record.state,
+            started_at=_started_at(record, state or record.state, now),
             session_id=session_id or record.session_id,
             session_link=session_link or record.session_link,
             conversation_id=conversation_id or record.conversation_id,
@@ -342,6 +347,13 @@ def check_principal(principal: str) -> None:
         )
     if not principal.isprintable() or any(c.isspace() for c in principal):
         raise ValueError(f"principal must be printable with no spaces, got {principal!r}")
+
+
+def _started_at(record: RunRecord, state: RunState, now: float) -> float | None:
+    """`started_at` after a move to `state`: set on the first claim, then kept."""
+    if record.started_at is None and state in _STARTED:
+        return now
+    return record.started_at
 
 
 def _digest(token: str) -> bytes:

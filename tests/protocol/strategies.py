@@ -15,7 +15,7 @@ from protocol._refined import Unsigned, UuidText
 
 _finite = st.floats(allow_nan=False, allow_infinity=False)
 
-_timestamps = {"created_at": _finite, "updated_at": _finite}
+_timestamps = {"created_at": _finite, "started_at": st.none() | _finite, "updated_at": _finite}
 
 # JSON has no NaN or infinity, so the task server's timestamps must be finite; every other
 # field is inferred from its annotation.

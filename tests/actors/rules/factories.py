@@ -17,6 +17,7 @@ def make_run(
     session_id: str | None = None,
     session_link: str | None = None,
     execution: Execution = Execution.CLOUD,
+    started_at: float | None = None,
 ) -> RunRecord:
     snapshot = AgentConfigSnapshot(name) if name is not None else None
     return RunRecord(
@@ -28,4 +29,5 @@ def make_run(
         agent_config_snapshot=snapshot,
         session_id=session_id,
         session_link=session_link,
+        started_at=started_at,
     )
