@@ -122,19 +122,25 @@ class ChildRoster:
         """True when there are children and none of them works any more."""
         return bool(self._children) and self._working == 0
 
-    def merge(self, runs: Iterable[RunRecord]) -> tuple[OpenPane, ...]:
+    def merge(
+        self, runs: Iterable[RunRecord], *, has_parent_conversation: bool = True
+    ) -> tuple[OpenPane, ...]:
         """Take in rows discovery accepted (the parent's own row already left out).
 
-        A new child is registered with its display name; a known one keeps its
-        place and first name, and its status changes only when its state does.
-        The first session id opens the pane; openings come after all pill
-        changes, in pill order, as in the client.
+        A new child is registered with its display name, but only under the
+        viewer's active (orchestrator) conversation: without one, the client
+        skips it, and only a later answer that lists it again can register it.
+        A known child keeps its place and first name, and its status changes
+        only when its state does. The first session id opens the pane; openings
+        come after all pill changes, in pill order, as in the client.
         """
         touched: list[Child] = []
         opened: list[Child] = []
         for run in runs:
             child = self._children.get(run.task_id)
             if child is None:
+                if not has_parent_conversation:
+                    continue
                 child = self._register(run)
             else:
                 child.row = run

@@ -141,17 +141,20 @@ class DiscoveryPoller:
         return self._dispatch()
 
     def fetch_succeeded(
-        self, generation: int, runs: Iterable[RunRecord]
+        self, generation: int, runs: Iterable[RunRecord], *, has_parent_conversation: bool = True
     ) -> tuple[DiscoveryEffect, ...]:
         """Merge the children; an empty result idles the poller when the design allows it.
 
-        A dropped answer (stale, or after `stop`) still refreshes the rows of known children.
+        Without an active parent conversation new children are skipped, so an
+        answer that lists only new ones leaves the roster empty and idles the
+        poller until the orchestrator's next exchange, as in the client. A
+        dropped answer (stale, or after `stop`) still refreshes known children.
         """
         rows = _children_of(self._parent_task_id, runs)
         if not self._accept(generation):
             self._children.refresh(rows)
             return ()
-        opened = self._children.merge(rows)
+        opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
         self._idle = not self._children and self._switches.stop_polling_when_empty
         return (*opened, *self._schedule_next_poll())
 

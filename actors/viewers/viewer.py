@@ -148,6 +148,9 @@ class Viewer(Actor):
         self.children = ChildRoster(self.directory)
         self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
+        #: Whether the root conversation has shown up (its first exchange arrived): the
+        #: client registers children only under an active parent conversation.
+        self.parent_conversation = False
         self._tasks: TaskClient | None = None
 
     @property
@@ -285,6 +288,8 @@ class Viewer(Actor):
         await self.tell_self(_NamesFound(reply.names))
 
     def _exchange(self, view: SessionView, is_root: bool) -> None:
+        if is_root:
+            self.parent_conversation = True
         poller = self.discovery.poller
         if poller is None:
             return
@@ -323,7 +328,13 @@ class Viewer(Actor):
         if done.runs is None:
             self._do(poller.fetch_failed(done.generation))
             return
-        self._do(poller.fetch_succeeded(done.generation, done.runs))
+        if not self.parent_conversation and done.runs:
+            _log.info("children_skipped", reason="no active parent conversation")
+        self._do(
+            poller.fetch_succeeded(
+                done.generation, done.runs, has_parent_conversation=self.parent_conversation
+            )
+        )
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()

@@ -124,6 +124,33 @@ def test_resumed_fetch_that_finds_children_returns_to_the_active_cadence() -> No
     assert not poller.idle
 
 
+def test_children_seen_without_an_active_parent_conversation_are_skipped_until_resumed() -> None:
+    """The client's `skips_child_when_no_active_parent_conversation`, with its consequence.
+
+    Nothing is registered, so the roster is empty and the poller idles; the
+    orchestrator's next exchange (the transcript arriving) resumes it.
+    """
+    poller, children = _poller()
+    poller.start()
+    run = make_run("c1", name="Worker")
+    assert poller.fetch_succeeded(1, [run], has_parent_conversation=False) == ()
+    assert _ids(children) == []
+    assert poller.idle
+    assert poller.exchange_appended(ORCH) == (Fetch(2),)
+    assert poller.fetch_succeeded(2, [run]) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
+    assert _ids(children) == ["c1"]
+
+
+def test_known_children_are_updated_even_without_a_parent_conversation() -> None:
+    poller, children = _poller()
+    poller.start()
+    poller.fetch_succeeded(1, [make_run("c1")])
+    poller.timer_fired()
+    rows = [make_run("c1", DONE), make_run("c2")]
+    poller.fetch_succeeded(2, rows, has_parent_conversation=False)
+    assert [(c.task_id, c.state) for c in children] == [("c1", DONE)]
+
+
 def test_legacy_never_idles() -> None:
     poller, _ = _poller(Profile.LEGACY)
     poller.start()
