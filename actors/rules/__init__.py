@@ -62,7 +62,7 @@ from actors.rules.session_link import (
     LinkReason,
     SessionLinkReporter,
 )
-from actors.rules.view import ViewContext, ViewScope
+from actors.rules.view import ViewScope
 
 __all__ = [
     "AGENT_FALLBACK",
@@ -103,7 +103,6 @@ __all__ = [
     "ShareSource",
     "SwitchError",
     "Switches",
-    "ViewContext",
     "ViewScope",
     "ViewerSnapshot",
     "catch_up_candidates",

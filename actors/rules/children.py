@@ -166,6 +166,11 @@ class ChildRoster:
                 touched.append(child)
         self._check_launches(touched)
 
+    def parent_name(self, task_id: str) -> str | None:
+        """The name of the child's parent as the client resolves it (its breadcrumb), if any."""
+        parent = self._directory.parent_of(task_id)
+        return parent.name if parent is not None else None
+
     def pane_joined(self, task_id: str) -> None:
         """The child's pane joined its session: a loading pane has loaded."""
         child = self._known(task_id)

@@ -45,12 +45,15 @@ class Switches:
     #: An empty discovery result stops polling until the orchestrator appends an exchange.
     #: Off: a viewer of a childless share polls every 5 s forever.
     stop_polling_when_empty: bool
-    #: The viewer indexes discovered child run ids so transcript references resolve to names
-    #: (fix B1). Off: references to children fall back to "Unknown agent".
+    #: The viewer registers a discovered child through `assign_run_id_for_conversation`,
+    #: which puts its run id in the agent-id index, so transcript references resolve to its
+    #: name (fix B1). Off: through `set_task_id`, which leaves the index alone, so
+    #: references to children fall back to "Unknown agent".
     index_child_run_ids: bool
-    #: Unresolved references in a child-link view of a `User` share render as the parent
-    #: placeholder "Orchestrator" (gap 2). Off: they render as "Unknown agent".
-    parent_placeholder_names: bool
+    #: Once the viewer's own conversation gets its run id, every child registered before
+    #: that gets it as its `parent_agent_id` (fix B2). Off: such a child keeps none, and its
+    #: parent cannot be resolved through it.
+    backfill_parent_agent_id: bool
     #: The sharer pushes an upgraded `source_task_id` to joined viewers (known issue §4.1).
     #: Off: a viewer that joined before the first response never gets a pill bar.
     push_source_task_id: bool
@@ -125,7 +128,7 @@ class Profile(enum.Enum):
             keep_finished_local_session_id=merged,
             stop_polling_when_empty=merged,
             index_child_run_ids=merged,
-            parent_placeholder_names=not merged,
+            backfill_parent_agent_id=merged,
             push_source_task_id=followups,
             sibling_name_resolution=followups,
             push_child_discovery=followups,

@@ -33,7 +33,7 @@ from actors.rules.discovery import (
 from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
-from actors.rules.view import ViewContext, ViewScope
+from actors.rules.view import ViewScope
 from actors.runtime.actor import Actor
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
@@ -47,7 +47,7 @@ from actors.viewers.session_view import (
     ViewLinkEnded,
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
-from protocol.source import SessionSourceType, User
+from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -144,7 +144,10 @@ class Viewer(Actor):
         self.root_state = PaneState.LOADING
         #: The hidden child panes' connections; what each pane shows lives in `children`.
         self.panes: dict[str, SessionView] = {}
-        self.directory = AgentDirectory()
+        self.directory = AgentDirectory(
+            assigns_run_ids=switches.index_child_run_ids,
+            backfills_parent_agent_ids=switches.backfill_parent_agent_id,
+        )
         self.children = ChildRoster(self.directory)
         self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
@@ -235,6 +238,7 @@ class Viewer(Actor):
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
                 _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
+                self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
         elif isinstance(outcome, Ended):
             _log.info("view_ended", view=view.key, reason=outcome.reason)
@@ -258,7 +262,17 @@ class Viewer(Actor):
             source_task_id=joined.source_task_id,
             granted_role=joined.role.value,
         )
+        self._root_run_known(
+            resolve_orchestrator_task_id(joined.detailed_source_type, joined.source_task_id)
+        )
         self._start_discovery(joined.detailed_source_type, joined.source_task_id)
+
+    def _root_run_known(self, task_id: str | None) -> None:
+        """The share told the viewer its conversation's run id; the parent pill's label is ours."""
+        if task_id is None or task_id == self.directory.root_run_id:
+            return
+        label = ORCHESTRATOR if self.link.scope is ViewScope.PARENT else None
+        self.directory.register_root(task_id, label)
 
     def _start_discovery(self, source_type: SessionSourceType, source_task_id: str | None) -> None:
         """Build discovery once, for a resolvable orchestrator task id."""
@@ -268,8 +282,6 @@ class Viewer(Actor):
         if task_id is None:
             _log.info("no_discovery", reason="no orchestrator task id")
             return
-        if self.link.scope is ViewScope.PARENT:
-            self.directory.register_root(task_id, ORCHESTRATOR)  # the pill bar's label for it
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
             self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
@@ -376,7 +388,6 @@ class Viewer(Actor):
     # -- observation -----------------------------------------------------------------
 
     def observe(self) -> Observation:
-        view = ViewContext.of(self.link.scope, self._source_type())
         seen: dict[str, None] = {}
         for transcript in self._transcripts():
             for exchange in transcript:
@@ -385,7 +396,7 @@ class Viewer(Actor):
         references = [
             Reference(
                 agent_id,
-                resolve_reference(agent_id, self.directory, view=view, switches=self.switches),
+                resolve_reference(agent_id, self.directory, scope=self.link.scope),
             )
             for agent_id in seen
         ]

@@ -17,7 +17,7 @@ EXPECTED = {
     "keep_finished_local_session_id": (False, True, True),
     "stop_polling_when_empty": (False, True, True),
     "index_child_run_ids": (False, True, True),
-    "parent_placeholder_names": (True, False, False),
+    "backfill_parent_agent_id": (False, True, True),
     "push_source_task_id": (False, False, True),
     "sibling_name_resolution": (False, False, True),
     "push_child_discovery": (False, False, True),
