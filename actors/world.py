@@ -23,7 +23,7 @@ from actors.runtime.conditions import NetworkConditions
 from actors.runtime.simulation import Simulation, open_simulation
 from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
-from actors.servers.task_server import Grant, TaskServer
+from actors.servers.task_server import Grant, JoinTeam, TaskServer
 from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
 from protocol import RunState, TaskToken
 
@@ -136,13 +136,13 @@ class World:
     async def _grant(
         self, principal: str, team_of: Orchestrator | ChildAgent | None, info: AgentInfo
     ) -> None:
-        """Teammates may view the whole orchestration; a link-only viewer just its target run."""
-        task_id = info.task_id
+        """A teammate may view the whole orchestration, runs to come included; a link-only
+        viewer just its target run (and its direct children)."""
         if team_of is not None:
-            root = team_of.host if isinstance(team_of, ChildAgent) else team_of
-            task_id = root.task_id or task_id
-        if task_id is not None:
-            await self.tasks.ref.ask(Grant(principal, task_id), sender="world")
+            owner = user_principal(self.setup.user)
+            await self.tasks.ref.ask(JoinTeam(owner, principal), sender="world")
+        elif info.task_id is not None:
+            await self.tasks.ref.ask(Grant(principal, info.task_id), sender="world")
 
     async def observe(self, viewer: str) -> Observation:
         observation: Observation = await self.viewers[viewer].ref.ask(Observe(), sender="world")

@@ -86,6 +86,8 @@ class TaskStore:
     _rows: dict[str, _Row] = field(default_factory=dict)
     _children: dict[str, list[str]] = field(default_factory=dict)
     _grants: dict[str, set[str]] = field(default_factory=dict)
+    #: Members of each owner's team, by owner.
+    _teams: dict[str, set[str]] = field(default_factory=dict)
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     _created: dict[tuple[str, str], str] = field(default_factory=dict)
     _tokens: dict[str, TaskToken] = field(default_factory=dict)
@@ -133,11 +135,17 @@ class TaskStore:
         self._row(task_id)
         self._grants.setdefault(task_id, set()).add(principal)
 
+    def join_team(self, owner: str, member: str) -> None:
+        """Let `member` view every run `owner` owns, now and later, as a teammate may."""
+        self._teams.setdefault(owner, set()).add(member)
+
     def can_view(self, principal: str, task_id: str) -> bool:
         row = self._rows.get(task_id)
         if row is None:
             return False
         if principal == row.owner or principal in self._grants.get(task_id, ()):
+            return True
+        if principal in self._teams.get(row.owner, ()):
             return True
         parent = row.record.parent_run_id
         return parent is not None and principal in self._grants.get(parent, ())

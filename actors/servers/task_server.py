@@ -43,6 +43,14 @@ class Grant:
     task_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class JoinTeam:
+    """Let `member` view every run `owner` owns, including runs created later."""
+
+    owner: str
+    member: str
+
+
 #: Why a link without a valid token is closed; the same whatever was wrong with it.
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
 
@@ -175,5 +183,8 @@ class TaskServer(WebSocketServer):
     async def handle_command(self, message: object, sender: str) -> object:
         if isinstance(message, Grant):
             self.store.grant(message.principal, message.task_id)
+            return None
+        if isinstance(message, JoinTeam):
+            self.store.join_team(message.owner, message.member)
             return None
         return await super().handle_command(message, sender)

@@ -240,3 +240,12 @@ def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
     error = refusal(lambda: store.update_agent_task(OWNER, "t-1", state=RunState.QUEUED, now=4.0))
     assert error.kind is TaskErrorKind.INVALID
     assert store.get_run(OWNER, "t-1").state is RunState.RUNNING
+
+
+def test_a_teammate_sees_every_run_of_the_owner_including_later_ones() -> None:
+    store = make_store()
+    store.join_team(OWNER, "user:bob")
+    add_child(store, "c1", Execution.LOCAL)
+    assert store.can_view("user:bob", "t-orch")
+    assert store.can_view("user:bob", "c1")
+    assert not store.can_view("user:eve", "c1")
