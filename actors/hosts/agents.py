@@ -43,7 +43,6 @@ from actors.runtime.actor import Actor
 from actors.runtime.stage import Stage
 from actors.runtime.transport import Network
 from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
-from protocol.events import ChildRunUpdated
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
 
@@ -139,13 +138,6 @@ class StopInheritedShare:
     """Host to a child of its cascade set: the host's share stopped (see `stops_with_host`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChildChanged:
-    """Child to host: its row changed (state or session), as the owner's event stream says."""
-
-    run: RunRecord
-
-
 @dataclass
 class AgentSetup:
     """What every agent needs from the simulation it runs in."""
@@ -163,7 +155,6 @@ class AgentSetup:
 class _ChildRecord:
     name: str
     location: Location
-    run: RunRecord
     actor: ChildAgent | None = None
 
     @property
@@ -279,14 +270,10 @@ class Agent(Actor):
         )
         for exchange in self.transcript:
             self.share.append(exchange.to_event())  # history streams to viewers first
-        self.append_history_extras(self.share)
         await self.share.open()
         _log.info(
             "share_requested", source=repr(source.source_type), source_task_id=source.source_task_id
         )
-
-    def append_history_extras(self, share: Share) -> None:
-        """Anything beyond the transcript that a new share must carry (orchestrators: children)."""
 
     async def stop_share(self) -> None:
         if self.share is not None:
@@ -382,8 +369,6 @@ class Orchestrator(Agent):
             await self._stop_sharing()
         elif isinstance(message, SpawnChild):
             await self._spawn(message)
-        elif isinstance(message, ChildChanged):
-            self._child_changed(message.run)
         elif isinstance(message, Finish):
             await self.transition(message.state)
         else:
@@ -479,7 +464,7 @@ class Orchestrator(Agent):
             return
         assert isinstance(reply, tasks.RunReply)
         run = reply.run
-        record = _ChildRecord(spawn.name, spawn.location, run)
+        record = _ChildRecord(spawn.name, spawn.location)
         self.children[run.task_id] = record
         child = ChildAgent(
             spawn.name,
@@ -502,25 +487,7 @@ class Orchestrator(Agent):
             source = self.ledger.share_new_child(host_share, run.task_id, self.switches)
             if source is not None:
                 await self._tell_child(run.task_id, InheritShare(source))
-        self._push_child(run)
         self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))
-
-    def _child_changed(self, run: RunRecord) -> None:
-        record = self.children.get(run.task_id)
-        if record is None:
-            return
-        record.run = run
-        self._push_child(run)
-
-    def _push_child(self, run: RunRecord) -> None:
-        """Follow-up design: children travel in the parent's share instead of being polled."""
-        if self.switches.push_child_discovery and self.share is not None:
-            self.share.append(ChildRunUpdated(run))
-
-    def append_history_extras(self, share: Share) -> None:
-        if self.switches.push_child_discovery:
-            for record in self.children.values():
-                share.append(ChildRunUpdated(record.run))
 
     async def _tell_child(self, task_id: str, message: object) -> None:
         record = self.children.get(task_id)
@@ -604,25 +571,20 @@ class ChildAgent(Agent):
     async def _claim(self) -> None:
         if self.launch_fails:
             _log.warning("launch_failed", child=self.agent_name)
-            await self._report(await self.transition(RunState.FAILED))
+            await self.transition(RunState.FAILED)
             return
-        await self._report(await self.transition(RunState.CLAIMED))
+        await self.transition(RunState.CLAIMED)
         if self.location is Location.REMOTE:
-            await self._report(await self.transition(RunState.RUNNING))
+            await self.transition(RunState.RUNNING)
             await self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
 
     async def share_established(self, event: ShareEstablished) -> None:
         if self.location is Location.REMOTE:
-            run = await self._write_link(event.session_id, event.join_route)
+            await self._write_link(event.session_id, event.join_route)
         else:
-            run = await self.link_session(event.session_id, event.join_route, is_remote_child=False)
-        await self._report(run)
+            await self.link_session(event.session_id, event.join_route, is_remote_child=False)
 
     async def _finish(self, state: RunState) -> None:
-        await self._report(await self.transition(state))
+        await self.transition(state)
         if self.location is Location.REMOTE:
             await self.stop_share()  # the cloud sandbox shuts down; its session lingers
-
-    async def _report(self, run: RunRecord | None) -> None:
-        if run is not None:
-            await self.host.ref.tell(ChildChanged(run), sender=self.name)

@@ -31,6 +31,8 @@ from actors.rules.discovery import (
     DiscoveryPoller,
     Fetch,
     PushDiscovery,
+    Subscribe,
+    Unsubscribe,
     discovery_task_id,
 )
 from actors.rules.names import (
@@ -101,8 +103,10 @@ __all__ = [
     "SessionLinkReporter",
     "ShareKind",
     "ShareSource",
+    "Subscribe",
     "SwitchError",
     "Switches",
+    "Unsubscribe",
     "ViewScope",
     "ViewerSnapshot",
     "catch_up_candidates",

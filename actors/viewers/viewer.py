@@ -2,8 +2,9 @@
 
 On JoinedSuccessfully the viewer resolves the share's orchestrator task id and,
 as a root viewer, discovers the direct children: by polling the task server
-(`DiscoveryPoller`) or, in the follow-up design, from `ChildRunUpdated` events
-in the share itself (`PushDiscovery`). Either feeds the viewer's `ChildRoster`,
+(`DiscoveryPoller`) or, in the follow-up design, from one snapshot and a
+subscription to the parent's child changes on the task-server link
+(`PushDiscovery`). Either feeds the viewer's `ChildRoster`,
 which holds everything known about each child; the viewer only does the I/O
 discovery returns. Each child with a session gets a hidden pane joined through
 the parent, capped at the parent's role. Agent ids in transcripts resolve to
@@ -13,6 +14,7 @@ of `Observe` as a `ViewerSnapshot`, read off the roster by the `PillBar`.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass
 
@@ -28,6 +30,8 @@ from actors.rules.discovery import (
     DiscoveryPoller,
     Fetch,
     PushDiscovery,
+    Subscribe,
+    Unsubscribe,
     discovery_task_id,
 )
 from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
@@ -37,7 +41,6 @@ from actors.rules.view import ViewScope
 from actors.runtime.actor import Actor
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
-    ChildPushed,
     Ended,
     ExchangeReceived,
     Joined,
@@ -48,6 +51,7 @@ from actors.viewers.session_view import (
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
 from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
+from protocol.tasks import TaskPush
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -97,8 +101,27 @@ class _RouteFound:
 
 @dataclass(frozen=True, slots=True)
 class _FetchDone:
+    """A children listing came back: its rows, or None and whether it was refused."""
+
     generation: int
     runs: tuple[RunRecord, ...] | None
+    refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _SubscribeDone:
+    ok: bool
+    refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    change: tasks.ChildRunChanged
+
+
+@dataclass(frozen=True, slots=True)
+class _TasksLinkLost:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +182,21 @@ class Viewer(Actor):
     @property
     def tasks(self) -> TaskClient:
         if self._tasks is None:
-            self._tasks = TaskClient(self.name, self._task_token, self.network, self.nursery)
+            self._tasks = TaskClient(
+                self.name,
+                self._task_token,
+                self.network,
+                self.nursery,
+                on_push=self._task_push,
+                on_lost=self._task_link_lost,
+            )
         return self._tasks
+
+    async def _task_push(self, change: TaskPush) -> None:
+        await self.tell_self(_Pushed(change))
+
+    async def _task_link_lost(self) -> None:
+        await self.tell_self(_TasksLinkLost())
 
     def log_context(self) -> dict[str, object]:
         return {**super().log_context(), "scope": self.link.scope.value}
@@ -210,9 +246,11 @@ class Viewer(Actor):
         elif isinstance(message, _FetchDone):
             self._fetch_done(message)
         elif isinstance(message, _TimerFired):
-            if message.token == self.discovery.timer_token and self.discovery.poller is not None:
+            if message.token == self.discovery.timer_token:
                 self.discovery.timer = None
-                self._do(self.discovery.poller.timer_fired())
+                self._timer_fired()
+        elif isinstance(message, _SubscribeDone | _Pushed | _TasksLinkLost):
+            self._stream_event(message)
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
@@ -232,9 +270,6 @@ class Viewer(Actor):
                 self.children.pane_joined(view.key)
         elif isinstance(outcome, ExchangeReceived):
             self._exchange(view, is_root)
-        elif isinstance(outcome, ChildPushed):
-            if is_root and self.discovery.push is not None:
-                self._do(self.discovery.push.rows_pushed((outcome.update.run,)))
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
                 _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
@@ -286,6 +321,7 @@ class Viewer(Actor):
             self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
             self.discovery.push = PushDiscovery(task_id, self.children)
+            self._do(self.discovery.push.start())
             return
         self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
         self._do(self.discovery.poller.start())
@@ -314,8 +350,11 @@ class Viewer(Actor):
         """Carry out the I/O discovery asked for; the roster already holds what changed."""
         for effect in effects:
             if isinstance(effect, Fetch):
-                assert self.discovery.poller is not None
-                self.spawn(self._fetch, self.discovery.poller.parent_task_id, effect.generation)
+                self.spawn(self._fetch, self._discovery_parent(), effect.generation)
+            elif isinstance(effect, Subscribe):
+                self.spawn(self._subscribe, self._discovery_parent(), effect.since)
+            elif isinstance(effect, Unsubscribe):
+                self.spawn(self._unsubscribe, self._discovery_parent())
             elif isinstance(effect, ArmTimer):
                 self._arm_timer(effect.delay_s)
             elif isinstance(effect, CancelTimer):
@@ -328,25 +367,87 @@ class Viewer(Actor):
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
             _log.info("fetch_failed", generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None))
+            await self.tell_self(_FetchDone(generation, None, refused=failed.kind is not None))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
 
     def _fetch_done(self, done: _FetchDone) -> None:
-        poller = self.discovery.poller
-        if poller is None:
-            return
+        poller, push = self.discovery.poller, self.discovery.push
         if done.runs is None:
-            self._do(poller.fetch_failed(done.generation))
+            if poller is not None:
+                self._do(poller.fetch_failed(done.generation))
+            elif push is not None:
+                self._do(push.fetch_failed(done.generation, refused=done.refused))
+                self._log_if_gave_up()
             return
         if not self.parent_conversation and done.runs:
             _log.info("children_skipped", reason="no active parent conversation")
-        self._do(
-            poller.fetch_succeeded(
-                done.generation, done.runs, has_parent_conversation=self.parent_conversation
+        if poller is not None:
+            self._do(
+                poller.fetch_succeeded(
+                    done.generation, done.runs, has_parent_conversation=self.parent_conversation
+                )
             )
-        )
+        elif push is not None:
+            self._do(
+                push.fetch_succeeded(
+                    done.generation, done.runs, has_parent_conversation=self.parent_conversation
+                )
+            )
+
+    def _discovery_parent(self) -> str:
+        discovery = self.discovery.poller or self.discovery.push
+        assert discovery is not None
+        return discovery.parent_task_id
+
+    def _timer_fired(self) -> None:
+        if self.discovery.poller is not None:
+            self._do(self.discovery.poller.timer_fired())
+        elif self.discovery.push is not None:
+            self._do(self.discovery.push.timer_fired())
+
+    # -- the follow-up's child stream --------------------------------------------------
+
+    async def _subscribe(self, parent_task_id: str, since: int | None) -> None:
+        try:
+            await self.tasks.call(lambda rid: tasks.SubscribeChildren(rid, parent_task_id, since))
+        except TaskCallFailed as failed:
+            _log.info("subscribe_failed", since=since, reason=failed.reason)
+            await self.tell_self(_SubscribeDone(ok=False, refused=failed.kind is not None))
+            return
+        await self.tell_self(_SubscribeDone(ok=True))
+
+    async def _unsubscribe(self, parent_task_id: str) -> None:
+        """Best effort: a lost link has dropped the subscription anyway."""
+        with contextlib.suppress(TaskCallFailed):
+            await self.tasks.call(lambda rid: tasks.UnsubscribeChildren(rid, parent_task_id))
+
+    def _stream_event(self, event: _SubscribeDone | _Pushed | _TasksLinkLost) -> None:
+        push = self.discovery.push
+        if push is None:
+            return
+        if isinstance(event, _Pushed):
+            change = event.change
+            if change.parent_run_id == push.parent_task_id:
+                self._do(
+                    push.pushed(
+                        change.sequence,
+                        change.run,
+                        has_parent_conversation=self.parent_conversation,
+                    )
+                )
+        elif isinstance(event, _TasksLinkLost):
+            self._do(push.link_lost())
+        elif event.ok:
+            self._do(push.subscribed())
+        else:
+            self._do(push.subscribe_failed(refused=event.refused))
+            self._log_if_gave_up()
+
+    def _log_if_gave_up(self) -> None:
+        if self.discovery.push is not None and self.discovery.push.gave_up:
+            _log.warning("child_stream_gave_up", parent=self.discovery.push.parent_task_id)
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()
@@ -370,6 +471,8 @@ class Viewer(Actor):
         """The root session ended: discovery is dropped, the pill bar keeps what it knows."""
         if self.discovery.poller is not None:
             self._do(self.discovery.poller.stop())
+        if self.discovery.push is not None:
+            self._do(self.discovery.push.stop())
         self._cancel_timer()
 
     def _open_pane(self, effect: OpenPane) -> None:
@@ -406,7 +509,7 @@ class Viewer(Actor):
         )
         poller, push = self.discovery.poller, self.discovery.push
         stats = ViewerStats(
-            fetches=poller.fetches if poller else 0,
+            fetches=poller.fetches if poller else push.fetches if push else 0,
             redundant_fetches=poller.redundant_fetches if poller else 0,
             pushes=push.pushes if push else 0,
         )

@@ -37,6 +37,7 @@ ROW: dict[str, object] = {
     "started_at": 2.0,
     "updated_at": 3.0,
     "children": [],
+    "last_event_sequence": 7,
 }
 
 
@@ -55,6 +56,7 @@ def test_a_run_reply_decodes_with_its_field_names() -> None:
             created_at=1.5,
             started_at=2.0,
             updated_at=3.0,
+            last_event_sequence=7,
         ),
     )
     assert json.loads(encode(message)) == {"RunReply": {"request_id": 4, "run": ROW}}

@@ -18,6 +18,7 @@ def make_run(
     session_link: str | None = None,
     execution: Execution = Execution.CLOUD,
     started_at: float | None = None,
+    sequence: int | None = None,
 ) -> RunRecord:
     snapshot = AgentConfigSnapshot(name) if name is not None else None
     return RunRecord(
@@ -30,4 +31,5 @@ def make_run(
         session_id=session_id,
         session_link=session_link,
         started_at=started_at,
+        last_event_sequence=sequence,
     )

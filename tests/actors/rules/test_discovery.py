@@ -1,4 +1,4 @@
-"""The viewer's child-discovery poller, its push alternative, and the discovery gate."""
+"""The viewer's child-discovery poller and the discovery gate (push: test_push_discovery)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from actors.rules import (
     OpenPane,
     PillStatus,
     Profile,
-    PushDiscovery,
     discovery_task_id,
 )
 from protocol.runs import RunRecord, RunState
@@ -415,29 +414,6 @@ def test_stop_cancels_the_timer_and_ignores_late_answers() -> None:
     assert stopped_mid_fetch.fetch_succeeded(1, [make_run("c1")]) == ()
     assert _ids(children) == []
     assert stopped_mid_fetch.redundant_fetches == 0
-
-
-# --- push discovery --------------------------------------------------------------------------
-
-
-def test_push_discovery_shares_the_child_rules_without_fetching() -> None:
-    children = ChildRoster(AgentDirectory())
-    push = PushDiscovery(ORCH, children)
-    run = make_run("c1", name="Worker")
-    parent = make_run(ORCH, parent=None)
-    assert push.rows_pushed([parent, run]) == ()
-    assert [(c.task_id, c.name, c.status) for c in children] == [
-        ("c1", "Worker", PillStatus.IN_PROGRESS)
-    ]
-    assert push.rows_pushed([make_run("c1", RunState.RUNNING)]) == ()
-    assert push.rows_pushed([make_run("c1", DONE)]) == ()
-    assert [c.status for c in children] == [PillStatus.SUCCESS]
-    assert push.rows_pushed([make_run("c1", DONE, session_id="s1", session_link="/j/s1")]) == (
-        OpenPane("c1", "/j/s1"),
-    )
-    assert push.rows_pushed([make_run("c1", DONE, session_id="s2")]) == ()
-    assert push.pushes == 5
-    assert [c.session_id for c in children] == ["s1"]
 
 
 # --- properties ----------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""The follow-up's child stream on the task server: subscribe, replay from a cursor, push, stop."""
+
+from __future__ import annotations
+
+import trio
+
+from actors.rules.child_feed import MAX_SUBSCRIPTIONS_PER_LINK
+from actors.servers.task_server import Grant
+from protocol import (
+    Execution,
+    ListRuns,
+    RunsListed,
+    RunState,
+    TaskErrorKind,
+    UpdateAgentTask,
+)
+from protocol.tasks import (
+    ChildrenSubscribed,
+    ChildrenUnsubscribed,
+    ChildRunChanged,
+    SubscribeChildren,
+    UnsubscribeChildren,
+)
+from tests.actors.netkit import Tasks, open_tasks, running_servers
+
+#: Long enough for any frame still on its way to arrive.
+QUIET_S = 5.0
+
+
+async def _pushes(tasks: Tasks, count: int) -> list[ChildRunChanged]:
+    return [await tasks.client.expect(ChildRunChanged) for _ in range(count)]
+
+
+async def _nothing_more(tasks: Tasks) -> None:
+    with trio.move_on_after(QUIET_S):
+        extra = await tasks.client.receive()
+        raise AssertionError(f"expected nothing more, got {extra!r}")
+
+
+async def test_every_change_of_a_direct_child_is_pushed_in_sequence_order(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running_servers() as servers:
+        alice = await open_tasks(servers, "alice")
+        parent = await alice.create("Plan", Execution.LOCAL)
+        other = await alice.create("Elsewhere", Execution.LOCAL)
+        await servers.tasks.ref.ask(Grant("bob", parent.task_id))
+        bob = await open_tasks(servers, "bob")
+        listed = await bob.call(ListRuns(bob.request_id(), parent.task_id))
+        assert isinstance(listed, RunsListed)
+        assert listed.runs == ()
+        subscribed = await bob.call(SubscribeChildren(bob.request_id(), parent.task_id))
+        assert subscribed == ChildrenSubscribed(subscribed.request_id, parent.task_id)
+
+        child = await alice.create("Research", Execution.LOCAL, parent.task_id)
+        await alice.create("Unrelated", Execution.LOCAL, other.task_id)
+        await alice.move(child.task_id, RunState.CLAIMED)
+        await alice.move(child.task_id, RunState.CLAIMED)  # no change, no push
+        await alice.run(UpdateAgentTask(alice.request_id(), child.task_id, session_id="s-1"))
+        pushes = await _pushes(bob, 3)
+        assert [p.parent_run_id for p in pushes] == [parent.task_id] * 3
+        assert [p.run.task_id for p in pushes] == [child.task_id] * 3
+        assert [(p.run.state, p.run.session_id) for p in pushes] == [
+            (RunState.QUEUED, None),
+            (RunState.CLAIMED, None),
+            (RunState.CLAIMED, "s-1"),
+        ]
+        sequences = [p.sequence for p in pushes]
+        assert sequences == sorted(set(sequences))
+        assert [p.run.last_event_sequence for p in pushes] == sequences
+        await _nothing_more(bob)
+
+
+async def test_a_subscription_replays_every_child_changed_after_its_cursor(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running_servers() as servers:
+        alice = await open_tasks(servers, "alice")
+        parent = await alice.create("Plan", Execution.LOCAL)
+        first = await alice.create("Research", Execution.CLOUD, parent.task_id)
+        second = await alice.create("Write", Execution.LOCAL, parent.task_id)
+        listed = await alice.call(ListRuns(alice.request_id(), parent.task_id))
+        assert isinstance(listed, RunsListed)
+        cursor = max(r.last_event_sequence or 0 for r in listed.runs)
+        assert cursor == second.last_event_sequence
+        await alice.move(first.task_id, RunState.CLAIMED)
+
+        await alice.call(SubscribeChildren(alice.request_id(), parent.task_id, cursor))
+        (replayed,) = await _pushes(alice, 1)
+        assert (replayed.run.task_id, replayed.run.state) == (first.task_id, RunState.CLAIMED)
+        # From the start: every child, oldest change first, each with its latest row.
+        await alice.call(SubscribeChildren(alice.request_id(), parent.task_id))
+        assert [p.run.task_id for p in await _pushes(alice, 2)] == [
+            second.task_id,
+            first.task_id,
+        ]
+        await _nothing_more(alice)
+
+
+async def test_only_who_may_view_the_parent_may_subscribe(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running_servers() as servers:
+        alice = await open_tasks(servers, "alice")
+        parent = await alice.create("Plan", Execution.LOCAL)
+        stranger = await open_tasks(servers, "stranger")
+        refused = await stranger.error(SubscribeChildren(stranger.request_id(), parent.task_id))
+        assert refused.kind is TaskErrorKind.FORBIDDEN
+        missing = await stranger.error(SubscribeChildren(stranger.request_id(), "t-404"))
+        assert missing.kind is TaskErrorKind.NOT_FOUND
+        await alice.create("Research", Execution.LOCAL, parent.task_id)
+        await _nothing_more(stranger)
+        assert servers.tasks.store.requests_by("stranger", "subscribe_children") == 2
+
+
+async def test_unsubscribing_or_losing_the_link_ends_the_pushes(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running_servers() as servers:
+        alice = await open_tasks(servers, "alice")
+        parent = await alice.create("Plan", Execution.LOCAL)
+        await servers.tasks.ref.ask(Grant("bob", parent.task_id))
+        bob = await open_tasks(servers, "bob")
+        await bob.call(SubscribeChildren(bob.request_id(), parent.task_id))
+        gone = await open_tasks(servers, "bob")
+        await gone.call(SubscribeChildren(gone.request_id(), parent.task_id))
+        assert len(servers.tasks.feed.subscribers(parent.task_id)) == 2
+        await gone.client.link.close()
+        unsubscribed = await bob.call(UnsubscribeChildren(bob.request_id(), parent.task_id))
+        assert unsubscribed == ChildrenUnsubscribed(unsubscribed.request_id, parent.task_id)
+        await alice.create("Research", Execution.LOCAL, parent.task_id)
+        await _nothing_more(bob)
+        assert servers.tasks.feed.subscribers(parent.task_id) == ()
+
+
+async def test_a_link_follows_only_so_many_parents(autojump_clock: trio.abc.Clock) -> None:
+    async with running_servers() as servers:
+        alice = await open_tasks(servers, "alice")
+        parents = [
+            await alice.create(f"Plan {n}", Execution.LOCAL)
+            for n in range(MAX_SUBSCRIPTIONS_PER_LINK + 1)
+        ]
+        for parent in parents[:-1]:
+            await alice.call(SubscribeChildren(alice.request_id(), parent.task_id))
+        again = await alice.call(SubscribeChildren(alice.request_id(), parents[0].task_id))
+        assert isinstance(again, ChildrenSubscribed)
+        refused = await alice.error(SubscribeChildren(alice.request_id(), parents[-1].task_id))
+        assert refused.kind is TaskErrorKind.INVALID
+        assert str(MAX_SUBSCRIPTIONS_PER_LINK) in refused.message
