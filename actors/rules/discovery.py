@@ -274,9 +274,13 @@ class PushDiscovery:
     10 s for transient ones, up to 30 minutes in a row; 30 s after a refusal,
     giving up after three. (The driver also recycles a stream every 14
     minutes because Cloud Run cuts long streams; the simulated server cuts
-    none, so that is left out.) New children are registered only under the
-    viewer's parent conversation, as with polling; one skipped here is lost
-    until it changes again.
+    none, so that is left out.)
+
+    As in the spec, the stream knows a child once the snapshot listed it or a
+    change first named it (its "ChildSpawned"); only then may the viewer
+    register it, and only under its parent conversation, as with polling.
+    Every later change of a known child is a status change, applied only to a
+    pill the viewer has: a child skipped at that moment is lost for good.
     """
 
     def __init__(self, parent_task_id: str, children: ChildRoster) -> None:
@@ -285,6 +289,8 @@ class PushDiscovery:
         self._phase = _Phase.SEEDING
         self._started = False
         self._cursor: int | None = None
+        #: Children the stream has announced (the streamer's known-child set).
+        self._known: set[str] = set()
         self._generation = 0
         self._then_seed = True
         self._timer_pending = False
@@ -341,6 +347,7 @@ class PushDiscovery:
         rows = _children_of(self._parent_task_id, runs)
         opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
         for row in rows:
+            self._known.add(row.task_id)
             self._advance(row.last_event_sequence)
         self._failures, self._failing_for = 0, 0.0
         self._phase = _Phase.SUBSCRIBING
@@ -374,8 +381,14 @@ class PushDiscovery:
             return ()
         self._pushes += 1
         self._cursor = sequence
-        rows = _children_of(self._parent_task_id, (run,))
-        return self._children.merge(rows, has_parent_conversation=has_parent_conversation)
+        if run.task_id == self._parent_task_id:
+            return ()
+        spawned = self._announce(run)
+        if not spawned and run.task_id not in self._children:
+            return ()  # a status change for a pill this viewer never made
+        return self._children.merge(
+            (run,), has_parent_conversation=has_parent_conversation and spawned
+        )
 
     def link_lost(self) -> tuple[DiscoveryEffect, ...]:
         """The link carrying the stream dropped: subscribe again from the cursor, after a wait.
@@ -409,6 +422,13 @@ class PushDiscovery:
         self._generation += 1
         self._fetches += 1
         return (Fetch(self._generation),)
+
+    def _announce(self, run: RunRecord) -> bool:
+        """Whether `run` is new to the stream (its spawn); it is known from now on."""
+        if run.task_id in self._known:
+            return False
+        self._known.add(run.task_id)
+        return True
 
     def _advance(self, sequence: int | None) -> None:
         if sequence is not None and (self._cursor is None or sequence > self._cursor):

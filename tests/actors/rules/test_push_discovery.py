@@ -151,18 +151,26 @@ def test_a_stale_or_repeated_answer_changes_nothing() -> None:
     assert not push.live
 
 
-def test_children_seen_without_a_parent_conversation_are_lost_until_they_change() -> None:
-    """The spec's cursor passes over a child the viewer skipped: only a later change brings it."""
+def test_a_child_skipped_without_a_parent_conversation_is_lost_for_good() -> None:
+    """The cursor passes over it and its later changes are status changes for no pill."""
     push, children = _push()
     push.start()
     rows = [make_run("c1", sequence=3)]
     assert push.fetch_succeeded(1, rows, has_parent_conversation=False) == (Subscribe(3),)
     push.subscribed()
     assert len(children) == 0
-    assert push.pushed(5, make_run("c2", sequence=5), has_parent_conversation=True) == ()
-    assert [c.task_id for c in children] == ["c2"]
-    push.pushed(6, make_run("c1", DONE, sequence=6))
-    assert _statuses(children) == [("c2", PillStatus.IN_PROGRESS), ("c1", PillStatus.SUCCESS)]
+    assert push.pushed(5, make_run("c2", sequence=5), has_parent_conversation=False) == ()
+    assert push.pushed(6, make_run("c3", sequence=6)) == ()
+    assert push.pushed(7, make_run("c1", DONE, sequence=7)) == ()
+    assert push.pushed(8, make_run("c2", DONE, sequence=8)) == ()
+    assert _statuses(children) == [("c3", PillStatus.IN_PROGRESS)]
+    assert push.cursor == 8
+
+
+def test_a_known_child_is_updated_without_a_parent_conversation() -> None:
+    push, children = _live(1)
+    assert push.pushed(2, make_run("c1", DONE, sequence=2), has_parent_conversation=False) == ()
+    assert _statuses(children) == [("c1", PillStatus.SUCCESS)]
 
 
 @pytest.mark.parametrize("live", [True, False])
