@@ -5,7 +5,6 @@ from __future__ import annotations
 import trio
 
 from actors.rules.child_feed import MAX_SUBSCRIPTIONS_PER_LINK
-from actors.servers.task_server import Grant
 from protocol import (
     Execution,
     ListRuns,
@@ -44,7 +43,7 @@ async def test_every_change_of_a_direct_child_is_pushed_in_sequence_order(
         alice = await open_tasks(servers, "alice")
         parent = await alice.create("Plan", Execution.LOCAL)
         other = await alice.create("Elsewhere", Execution.LOCAL)
-        await servers.tasks.ref.ask(Grant("bob", parent.task_id))
+        servers.tasks.store.add_team("owners", ["alice", "bob"])
         bob = await open_tasks(servers, "bob")
         listed = await bob.call(ListRuns(bob.request_id(), parent.task_id))
         assert isinstance(listed, RunsListed)
@@ -97,17 +96,24 @@ async def test_a_subscription_replays_every_child_changed_after_its_cursor(
         await _nothing_more(alice)
 
 
-async def test_only_who_may_view_the_parent_may_subscribe(
+async def test_a_stranger_is_refused_as_for_a_run_that_does_not_exist(
     autojump_clock: trio.abc.Clock,
 ) -> None:
+    """As with listings: the same kind and words for a hidden parent and a missing one."""
     async with running_servers() as servers:
         alice = await open_tasks(servers, "alice")
         parent = await alice.create("Plan", Execution.LOCAL)
         stranger = await open_tasks(servers, "stranger")
         refused = await stranger.error(SubscribeChildren(stranger.request_id(), parent.task_id))
-        assert refused.kind is TaskErrorKind.FORBIDDEN
+        listing = await stranger.error(ListRuns(stranger.request_id(), parent.task_id))
         missing = await stranger.error(SubscribeChildren(stranger.request_id(), "t-404"))
-        assert missing.kind is TaskErrorKind.NOT_FOUND
+        assert (refused.kind, refused.message) == (
+            TaskErrorKind.NOT_FOUND,
+            f"no run {parent.task_id}",
+        )
+        assert (listing.kind, listing.message) == (refused.kind, refused.message)
+        assert (missing.kind, missing.message) == (TaskErrorKind.NOT_FOUND, "no run t-404")
+        assert servers.tasks.feed.subscribers(parent.task_id) == ()
         await alice.create("Research", Execution.LOCAL, parent.task_id)
         await _nothing_more(stranger)
         assert servers.tasks.store.requests_by("stranger", "subscribe_children") == 2
@@ -119,7 +125,7 @@ async def test_unsubscribing_or_losing_the_link_ends_the_pushes(
     async with running_servers() as servers:
         alice = await open_tasks(servers, "alice")
         parent = await alice.create("Plan", Execution.LOCAL)
-        await servers.tasks.ref.ask(Grant("bob", parent.task_id))
+        servers.tasks.store.add_team("owners", ["alice", "bob"])
         bob = await open_tasks(servers, "bob")
         await bob.call(SubscribeChildren(bob.request_id(), parent.task_id))
         gone = await open_tasks(servers, "bob")
