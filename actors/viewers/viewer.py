@@ -405,7 +405,7 @@ class Viewer(Actor[ViewerMessage]):
                 self._log_if_gave_up()
             return
         if not self.parent_conversation and done.runs:
-            _log.info("children_skipped", reason="no active parent conversation")
+            _log.info("children_skipped", decision=True, reason="no active parent conversation")
         if poller is not None:
             self._do(
                 poller.fetch_succeeded(
@@ -471,7 +471,9 @@ class Viewer(Actor[ViewerMessage]):
 
     def _log_if_gave_up(self) -> None:
         if self.discovery.push is not None and self.discovery.push.gave_up:
-            _log.warning("child_stream_gave_up", parent=self.discovery.push.parent_task_id)
+            _log.warning(
+                "child_stream_gave_up", decision=True, parent=self.discovery.push.parent_task_id
+            )
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()
