@@ -39,6 +39,11 @@ MEANINGS: dict[str, str] = {
     "changes, not polls",
     "stop_only_inherited_shares": "a host's stop ends only the shares its cascade started (spec)",
     "dedupe_session_link": "a session link is reported once per (task_id, session_id) (spec)",
+    "replay_source_task_id_on_rejoin": "a viewer rejoining after the task id was pushed gets "
+    "it again",
+    "register_skipped_children": "children streamed before the parent conversation are kept "
+    "and shown when it arrives",
+    "retry_name_lookup": "a child link's name lookup that got no answer is tried again",
 }
 
 ALL_PROFILES = "all"

@@ -47,6 +47,11 @@ _FINAL_STATE = {
 TRACE_SLICE = 12
 #: How many of the decisions leading to a failure a report shows.
 DECISION_SLICE = 16
+#: Under faults, how often a step that cannot be carried out yet is tried again.
+STEP_RETRY_S = 1.0
+#: The timeline entries that wait for what they need under faults: steps and joins
+#: (checks keep their time: a late viewer is what they are there to see).
+_WAITING_STEPS = frozenset({2, 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,25 +144,49 @@ class _Play:
             for v in scenario.viewers
         ]
         entries += [
-            (
-                e.at if e.at is not None else scenario.duration,
-                4,
-                f"check {e.viewer}",
-                self._checker(e),
-            )
+            (self._due(e), 4, f"check {e.viewer}", self._checker(e))
             for e in scenario.expectations_for(self.profile)
+            if not (e.without_faults and self.conditions.faulty)
         ]
         return sorted(entries, key=lambda entry: (entry[0], entry[1]))
 
+    def _due(self, expectation: Expectation) -> float:
+        """When a check is made: at its time (or the run's end), or, under faults, no
+        earlier than `after_faults` seconds after the last planned fault can act."""
+        due = expectation.at if expectation.at is not None else self.scenario.duration
+        faults_end = self.conditions.faults_end()
+        if expectation.after_faults is not None and faults_end is not None:
+            due = max(due, faults_end + expectation.after_faults)
+        return due
+
     async def play(self) -> None:
-        for at, _, label, action in self.timeline():
-            await trio.sleep_until(at)
-            _log.debug("timeline", step=label)
+        async with trio.open_nursery() as waiting:
+            for at, order, label, action in self.timeline():
+                await trio.sleep_until(at)
+                _log.debug("timeline", step=label)
+                try:
+                    await action()
+                except WorldError as error:
+                    if order in _WAITING_STEPS and self.conditions.faulty:
+                        waiting.start_soon(self._when_ready, label, action, error)
+                    else:
+                        self.result.failures.append(Failure(f"{label}: {error}", at))
+            await trio.sleep_until(self.scenario.duration)
+
+    async def _when_ready(self, label: str, action: Action, error: WorldError) -> None:
+        """Under faults, a step that needs what an earlier one made (a share to open, an
+        agent to mention) is carried out once that exists: a person opens a link when it
+        reaches them, not before. It fails only if that never happens before the run ends."""
+        _log.info("step_waits", decision=True, step=label, reason=str(error))
+        while trio.current_time() + STEP_RETRY_S <= self.scenario.duration:
+            await trio.sleep(STEP_RETRY_S)
             try:
                 await action()
-            except WorldError as error:
-                self.result.failures.append(Failure(f"{label}: {error}", at))
-        await trio.sleep_until(self.scenario.duration)
+            except WorldError as again:
+                error = again
+            else:
+                return
+        self.result.failures.append(Failure(f"{label}: {error}", trio.current_time()))
 
     async def _start(self) -> None:
         spec = self.scenario.orchestrator

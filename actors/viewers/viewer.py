@@ -34,7 +34,12 @@ from actors.rules.discovery import (
     Unsubscribe,
     discovery_task_id,
 )
-from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
+from actors.rules.names import (
+    ORCHESTRATOR,
+    AgentDirectory,
+    name_lookup_waits,
+    resolve_reference,
+)
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewScope
@@ -339,24 +344,37 @@ class Viewer(Actor[ViewerMessage]):
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
             self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
-            self.discovery.push = PushDiscovery(task_id, self.children)
+            self.discovery.push = PushDiscovery(
+                task_id,
+                self.children,
+                keeps_skipped_children=self.switches.register_skipped_children,
+            )
             self._do(self.discovery.push.start())
             return
         self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
         self._do(self.discovery.poller.start())
 
     async def _find_names(self, task_id: str) -> None:
-        try:
-            reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
-        except TaskCallFailed as failed:
-            _log.info("names_unavailable", decision=True, reason=failed.reason)
+        waits = name_lookup_waits(retries=self.switches.retry_name_lookup)
+        while True:
+            try:
+                reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
+            except TaskCallFailed as failed:
+                wait = None if isinstance(failed, TaskRefused) else next(waits, None)
+                if wait is None:
+                    _log.info("names_unavailable", decision=True, reason=failed.reason)
+                    return
+                await trio.sleep(wait)
+                continue
+            assert isinstance(reply, tasks.AgentNames)
+            await self.tell_self(_NamesFound(reply.names))
             return
-        assert isinstance(reply, tasks.AgentNames)
-        await self.tell_self(_NamesFound(reply.names))
 
     def _exchange(self, view: SessionView, is_root: bool) -> None:
-        if is_root:
+        if is_root and not self.parent_conversation:
             self.parent_conversation = True
+            if self.discovery.push is not None:
+                self._do(self.discovery.push.parent_conversation_arrived())
         poller = self.discovery.poller
         if poller is None:
             return

@@ -1,0 +1,63 @@
+"""Each hole sharesim finds in the follow-ups, and the hardened switch that closes it.
+
+A hole is shown by a seed on which `followups` breaks an expectation; the same
+seed passes with the one switch that closes it turned on alone, and under
+`hardened`. The seeds are searched for (within a bound), not fixed, so a change
+elsewhere that moves the schedule does not turn a test into one that cannot fail.
+"""
+
+from __future__ import annotations
+
+from structlog.testing import capture_logs
+
+from actors.rules.profiles import Profile
+from scenarios import catalog
+from scenarios.faults import FaultKind
+from scenarios.runner import RunResult, run_scenario
+from scenarios.schema import Scenario
+
+ALL_FAULTS = frozenset(FaultKind)
+
+
+def first_failing(scenario: Scenario, seeds: range, decision: str) -> tuple[int, RunResult]:
+    """The first seed on which `followups` fails after the viewer logged `decision`."""
+    for seed in seeds:
+        with capture_logs() as logs:
+            result = run_scenario(scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS)
+        if not result.passed and any(e["event"] == decision for e in logs):
+            return seed, result
+    raise AssertionError(f"no seed in {seeds} shows the hole ({decision}) under followups")
+
+
+def with_switch(scenario: Scenario, seed: int, switch: str) -> RunResult:
+    switches = Profile.FOLLOWUPS.switches().with_overrides({switch: True})
+    return run_scenario(
+        scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, overrides=switches
+    )
+
+
+def test_children_streamed_before_the_parent_conversation_are_lost_without_the_switch() -> None:
+    scenario = catalog.load("share-around-first-response")
+    seed, failed = first_failing(scenario, range(40), "children_skipped")
+    assert any(m.key == "pill_bar" for f in failed.failures for m in f.mismatches)
+    assert with_switch(scenario, seed, "register_skipped_children").passed
+    hardened = run_scenario(scenario, Profile.HARDENED, seed=seed, faults=ALL_FAULTS)
+    assert hardened.passed, hardened.failures
+
+
+def test_a_name_lookup_lost_to_the_network_is_tried_again_only_with_the_switch() -> None:
+    scenario = catalog.load("local-local-share-child")
+    seed, failed = first_failing(scenario, range(40), "names_unavailable")
+    assert any(m.key == "names" for f in failed.failures for m in f.mismatches)
+    assert with_switch(scenario, seed, "retry_name_lookup").passed
+    hardened = run_scenario(scenario, Profile.HARDENED, seed=seed, faults=ALL_FAULTS)
+    assert hardened.passed, hardened.failures
+
+
+def test_a_viewer_away_during_the_push_gets_the_task_id_only_when_it_is_replayed() -> None:
+    scenario = catalog.load("viewer-away-during-task-id-push")
+    assert run_scenario(scenario, Profile.FOLLOWUPS).passed  # the hole, as its expectation says
+    without = Profile.HARDENED.switches().with_overrides({"replay_source_task_id_on_rejoin": False})
+    hole = run_scenario(scenario, Profile.HARDENED, overrides=without)
+    assert [m.key for f in hole.failures for m in f.mismatches] == ["pill_bar", "pills", "loaded"]
+    assert run_scenario(scenario, Profile.HARDENED).passed
