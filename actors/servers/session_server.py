@@ -126,7 +126,8 @@ class SessionServer(WebSocketServer[SessionCommand]):
             elif isinstance(action, Close):
                 link = self.links.get(action.conn)
                 if link is not None:
-                    _log.info("closing", peer=link.peer, code=action.code, reason=action.reason)
+                    code = int(action.code)  # a plain number in the log, not an enum's repr
+                    _log.info("closing", peer=link.peer, code=code, reason=action.reason)
                     self.close_link(link, action.code, action.reason)
             elif isinstance(action, StartGrace):
                 self.spawn(self._grace, action)

@@ -137,7 +137,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
     async def _close_all(self, request: CloseAll) -> None:
         """Close links together, waiting at most `timeout` for clients that do not answer."""
         links = list(self.links.values())
-        _log.info("closing_all_links", count=len(links), code=request.code)
+        _log.info("closing_all_links", count=len(links), code=int(request.code))
         with trio.move_on_after(request.timeout):
             async with trio.open_nursery() as closing:
                 for link in links:
