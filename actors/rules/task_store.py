@@ -368,9 +368,21 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
+#: Schemes a session link may have: none (a path), or the web's own. A reader opens the
+#: link, so `javascript:` or `data:` would run or show whatever the writer put there.
+_LINK_SCHEMES = frozenset({"", "http", "https"})
+
+
 def _check_link(task_id: str, link: str, session_id: str | None) -> None:
     """A session link is the join route of the run's session, and nothing else."""
     parts = urlsplit(link)
+    if parts.scheme not in _LINK_SCHEMES:
+        shown = parts.scheme if len(parts.scheme) <= 20 else parts.scheme[:17] + "..."
+        raise TaskRefused(
+            TaskErrorKind.INVALID,
+            f"session_link for run {task_id} has scheme {shown}:; "
+            "only a path or http(s) is accepted",
+        )
     if session_id is None or parts.path != join_path(session_id) or parts.netloc:
         target = "a run without a session" if session_id is None else f"session {session_id}"
         shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."
