@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials
 from actors.rules.notes import SILENT, Notes
+from actors.rules.repeats import Repeats
 from actors.rules.session_limits import SessionLimits as SessionLimits
 from protocol import Channel, encode, message_types, sharer, viewer
 from protocol.common import Ping, Pong
@@ -167,6 +168,8 @@ class _Session:
 class _Conn:
     kind: ConnKind
     resource: str
+    #: Who the connection is in notes: its address, or a simulated actor's name.
+    peer: str = ""
     session_id: str | None = None
     viewer_id: str | None = None
 
@@ -209,15 +212,16 @@ class SessionStore:
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._history_bytes = 0
         self._next_sweep = 0.0
+        self._repeats = Repeats()
 
     # -- connections -----------------------------------------------------------
 
-    def connected(self, conn: ConnId, resource: str) -> list[Action]:
+    def connected(self, conn: ConnId, resource: str, *, peer: str = "") -> list[Action]:
         self._sweep()
         kind = classify_route(resource)
         if kind is None:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
-        self._conns[conn] = _Conn(kind, resource)
+        self._conns[conn] = _Conn(kind, resource, peer)
         return []
 
     def identified(self, conn: ConnId) -> bool:
@@ -227,6 +231,9 @@ class SessionStore:
 
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
+        for kind, count in self._repeats.forget(conn).items():
+            peer = "" if state is None else state.peer
+            self._notes.info("repeats_not_logged", peer=peer, repeated=kind, count=count)
         if state is None or state.session_id is None:
             return []
         session = self.sessions.get(state.session_id)
@@ -290,8 +297,15 @@ class SessionStore:
             reason = f"{message.tag} is a sharer message; a viewer may not send it"
             return [Close(conn, CLOSE_POLICY, reason)]
         # A newer peer's message: ignored, the connection stays.
-        self._notes.info("unknown_message_ignored", tag=message.tag, kind=state.kind.value)
+        self._ignored(conn, state, message.tag)
         return []
+
+    def _ignored(self, conn: ConnId, state: _Conn, tag: str) -> None:
+        """Note an ignored message; a client repeating it gets a few lines, then a count."""
+        if self._repeats.show(conn, "unknown_message_ignored"):
+            self._notes.info(
+                "unknown_message_ignored", tag=tag, kind=state.kind.value, peer=state.peer
+            )
 
     # -- sharer ------------------------------------------------------------------
 
@@ -319,6 +333,10 @@ class SessionStore:
                 Close(conn, CLOSE_NORMAL, "session ended"),
             ]
         if isinstance(message, sharer.UpdateSourceTaskId):
+            if not self.switches.push_source_task_id:
+                # A server without the follow-up does not know this message.
+                self._ignored(conn, state, "UpdateSourceTaskId")
+                return []
             return self._update_source_task_id(session, message.source_task_id)
         return [
             Close(conn, CLOSE_POLICY, f"{tag_of(message)} is not expected once the session is live")
@@ -463,10 +481,6 @@ class SessionStore:
         ]
 
     def _update_source_task_id(self, session: _Session, source_task_id: str) -> list[Action]:
-        if not self.switches.push_source_task_id:
-            # A server without the follow-up does not know this message.
-            self._notes.info("unknown_message_ignored", tag="UpdateSourceTaskId", kind="sharer")
-            return []
         session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
         self._notes.info(
             "source_task_id_updated",

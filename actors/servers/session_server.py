@@ -81,7 +81,7 @@ class SessionServer(WebSocketServer[SessionCommand]):
         return None if kind is None else _CHANNELS[kind]
 
     async def link_opened(self, link: Link) -> None:
-        self._apply(self.store.connected(link.id, link.resource))
+        self._apply(self.store.connected(link.id, link.resource, peer=link.peer))
         timeout = self.network.limits.identify_timeout
         if timeout is not None:
             self.spawn(self._identify_deadline, link.id, timeout)

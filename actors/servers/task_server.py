@@ -92,7 +92,9 @@ class TaskServer(WebSocketServer[Never]):
             return
         if isinstance(message, UnknownMessage):
             # A newer client's request: ignored, the connection stays.
-            _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
+            self.log_repeatable(
+                link, "unknown_message_ignored", tag=message.tag, principal=principal
+            )
             return
         endpoint = _ENDPOINTS.get(type(message))
         # A frame without one (none decodes so today) is answered as request 0.
