@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials
+from actors.rules.field_sizes import oversized_field
 from actors.rules.notes import SILENT, Notes
 from actors.rules.repeats import Repeats
 from actors.rules.session_limits import SessionLimits as SessionLimits
@@ -52,9 +53,13 @@ ConnId = int
 CLOSE_NORMAL = 1000
 CLOSE_UNSUPPORTED_DATA = 1007
 CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
 
 #: How long a session waits for its sharer to reconnect before it ends.
 DEFAULT_SHARER_GRACE_S = 60.0
+
+#: Messages whose strings a session keeps (in its manifest or a seat), so each is measured.
+_KEPT = (sharer.Initialize, sharer.Reconnect, sharer.UpdateSourceTaskId, viewer.Initialize)
 
 _SHARER_ONLY_TAGS = frozenset(t.message_type for t in message_types(Channel.SHARER_UP)) - {"Ping"}
 
@@ -270,6 +275,10 @@ class SessionStore:
             return []
         if isinstance(message, UnknownMessage):
             return self._unknown(conn, state, message)
+        if isinstance(message, _KEPT):
+            oversized = oversized_field(message, self.limits.max_field_chars)
+            if oversized is not None:
+                return self._too_long(conn, state, *oversized)
         if state.kind is ConnKind.SHARER:
             return self._from_sharer(conn, state, message)
         return self._from_viewer(conn, state, message)
@@ -281,15 +290,39 @@ class SessionStore:
         own refusal, so it fails the way it would on any other bad request.
         """
         state = self._conns.get(conn)
-        actions: list[Action] = []
-        if state is not None and state.session_id is None:
-            if state.kind is ConnKind.VIEWER:
-                actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
-            elif resumed_session(state.resource) is not None:
-                invalid = sharer.ReconnectFailureReason.INVALID
-                actions.append(Send(conn, sharer.FailedToReconnect(invalid)))
+        actions = [] if state is None else self._first_answer_refusal(conn, state)
         actions.append(Close(conn, CLOSE_UNSUPPORTED_DATA, f"malformed frame: {error}"))
         return actions
+
+    def _too_long(self, conn: ConnId, state: _Conn, field: str, chars: int) -> list[Action]:
+        """Refuse a message with a string longer than the store keeps, saying which."""
+        limit = self.limits.max_field_chars
+        self._notes.warning(
+            "field_too_long", peer=state.peer, field=field, chars=chars, limit=limit
+        )
+        reason = f"{field} is {chars} characters; at most {limit}"
+        actions = self._first_answer_refusal(conn, state, reason)
+        actions.append(Close(conn, CLOSE_TOO_BIG, reason))
+        return actions
+
+    def _first_answer_refusal(
+        self, conn: ConnId, state: _Conn, details: str | None = None
+    ) -> list[Action]:
+        """The protocol's own refusal for a client still waiting for its first answer.
+
+        A new share gets one only when there is something to say (`details`).
+        """
+        if state.session_id is not None:
+            return []
+        if state.kind is ConnKind.VIEWER:
+            return [Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID))]
+        if resumed_session(state.resource) is not None:
+            invalid = sharer.ReconnectFailureReason.INVALID
+            return [Send(conn, sharer.FailedToReconnect(invalid))]
+        if details is not None:
+            failed = sharer.FailedToInitializeSession(sharer.InternalServerError(details))
+            return [Send(conn, failed)]
+        return []
 
     def _unknown(self, conn: ConnId, state: _Conn, message: UnknownMessage) -> list[Action]:
         if state.kind is ConnKind.VIEWER and message.tag in _SHARER_ONLY_TAGS:

@@ -17,7 +17,7 @@ import structlog
 import trio
 
 from actors.rules.credentials import Credentials
-from actors.rules.task_store import TaskGates, TaskStore
+from actors.rules.task_store import TaskGates, TaskLimits, TaskStore
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
@@ -57,11 +57,12 @@ class TaskServer(WebSocketServer[Never]):
         name: str = "task-server",
         gates: TaskGates | None = None,
         credentials: Credentials,
+        limits: TaskLimits | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = TaskStore(gates or TaskGates(), credentials)
+        self.store = TaskStore(gates or TaskGates(), credentials, limits or TaskLimits())
         self._next_task = 0
         self._principals: dict[int, str] = {}
 
@@ -108,6 +109,7 @@ class TaskServer(WebSocketServer[Never]):
         else:
             self.store.count(principal, endpoint)
             try:
+                self.store.check_request(message)
                 reply = self._serve(principal, message)
             except tasks.TaskRefused as refused:
                 _log.info(

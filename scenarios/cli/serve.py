@@ -35,6 +35,7 @@ import trio.testing
 from actors.rules.credentials import Credentials, SeededCredentials, SystemCredentials
 from actors.rules.profiles import Profile
 from actors.rules.session_limits import SessionLimits
+from actors.rules.task_store import TaskLimits
 from actors.runtime.limits import ConnectionLimits
 from actors.runtime.logs import configure_logging
 from actors.runtime.simulation import open_simulation
@@ -46,7 +47,14 @@ from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
 from scenarios.cli import serve_connections
 from scenarios.cli.options import seed
-from scenarios.cli.serve_limits import Team, add_options, session_limits, task_teams
+from scenarios.cli.serve_limits import (
+    Team,
+    add_options,
+    add_task_options,
+    session_limits,
+    task_limits,
+    task_teams,
+)
 from scenarios.usage import UsageError
 
 __all__ = ["HeldConsole", "register", "run", "session_limits"]
@@ -104,6 +112,7 @@ def register(commands: Any) -> None:
         help="stream every frame the servers receive to FILE as JSON lines (default: none kept)",
     )
     add_options(parser)
+    add_task_options(parser)
     serve_connections.add_options(parser)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log debug events too (info by default)"
@@ -128,6 +137,7 @@ class _Setup:
     profile: Profile
     credentials: Credentials
     limits: SessionLimits
+    task_limits: TaskLimits
     connections: ConnectionLimits
     principals: tuple[str, ...]
     teams: tuple[Team, ...]
@@ -147,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         Profile(args.profile),
         credentials or SystemCredentials(),
         limits,
+        task_limits(args),
         serve_connections.connection_limits(args),
         tuple(dict.fromkeys([*args.principal, *members])),
         teams,
@@ -245,6 +256,7 @@ async def _serve(setup: _Setup, trace: TextIO | None, console: HeldConsole) -> N
                 simulation.network,
                 gates=task_gates(switches),
                 credentials=setup.credentials,
+                limits=setup.task_limits,
                 host=setup.host,
                 port=setup.port + 1 if setup.port else 0,
             )
