@@ -48,8 +48,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.max_sessions,
         metavar="N",
         help=(
-            "sessions held at once, live or ended; when full the oldest ended one is "
-            "forgotten, else a new share is refused (default: %(default)s)"
+            "sessions held at once, live, ended or waiting for their sharer; when full, an "
+            "ended or abandoned one of the client (host) holding the most is forgotten, "
+            "else a new share is refused (default: %(default)s)"
         ),
     )
     limits.add_argument(
@@ -58,8 +59,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.max_history_bytes // MIB,
         metavar="MB",
         help=(
-            "event history of all sessions together; when full, ended sessions are forgotten "
-            "oldest first, then a session whose event does not fit is ended (default: %(default)s)"
+            "event history of all sessions together; when full, sessions of the client (host) "
+            "holding the most give way, ended ones first; a client holding the most has its "
+            "own session ended instead (default: %(default)s)"
         ),
     )
     limits.add_argument(
