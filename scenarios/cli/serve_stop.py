@@ -62,7 +62,6 @@ class Stopper:
             f"sharesim serve: {name} during shutdown: stopping now without waiting for "
             f"clients (exit {EXIT_INTERRUPTED})\n"
         )
-        sys.stdout.flush()
         os.write(sys.stderr.fileno(), message.encode())
         os._exit(EXIT_INTERRUPTED)
 
