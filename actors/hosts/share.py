@@ -153,7 +153,13 @@ class Share:
         self.status = ShareStatus.ENDED
 
     async def stop(self) -> None:
-        """End the session for every viewer and close the link."""
+        """End the session for every viewer and close the link.
+
+        EndSession leaves after every event already sent; the call returns once
+        it has. Cancelled while waiting, the link still closes behind the caller,
+        unless the agent itself is being cancelled, which drops what is queued
+        (see `ReconnectingLink.close`).
+        """
         if self.status is ShareStatus.ENDED:
             return
         self.status = ShareStatus.ENDED
