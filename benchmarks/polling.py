@@ -35,18 +35,19 @@ SMOKE = (600.0, 2)
 
 async def _play(profile: Profile, duration: float, viewers: int) -> tuple[float, int]:
     """Task requests per viewer per simulated hour, and redundant fetches over all viewers."""
-    async with open_world(profile.switches()) as world:
+    users = [f"user-{number}" for number in range(viewers)]
+    async with open_world(profile.switches(), teammates=users) as world:
         await world.start_orchestrator("orchestrator", Location.REMOTE)
         async with trio.open_nursery() as nursery:
             for name, location, spawn_at, finish_at in CHILDREN:
                 nursery.start_soon(_child, world, name, location, spawn_at, finish_at)
             await trio.sleep_until(VIEWERS_AT_S)
-            for number in range(viewers):
-                await world.open_viewer(f"viewer-{number}", "orchestrator", user=f"user-{number}")
+            for number, user in enumerate(users):
+                await world.open_viewer(f"viewer-{number}", "orchestrator", user=user)
             nursery.start_soon(_mentions, world, duration)
             await trio.sleep_until(duration)
             nursery.cancel_scope.cancel()
-        requests = sum(world.task_requests(f"user-{number}") for number in range(viewers))
+        requests = sum(world.task_requests(user) for user in users)
         redundant = 0
         for number in range(viewers):
             redundant += (await world.observe(f"viewer-{number}")).stats.redundant_fetches

@@ -159,10 +159,22 @@ class TaskCallFailed(SharesimError):
 
 
 class TaskRefused(TaskCallFailed):
-    """The task server turned a request down; on the wire this is a `TaskError` reply."""
+    """The task server turned a request down; on the wire this is a `TaskError` reply.
 
-    def __init__(self, kind: TaskErrorKind, reason: str, *, request: str | None = None) -> None:
+    `reason` is what the client is told; `detail`, for the server's own log, may
+    say more (why a run is hidden from the caller, which it must not learn).
+    """
+
+    def __init__(
+        self,
+        kind: TaskErrorKind,
+        reason: str,
+        *,
+        request: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         self.kind = kind
+        self.detail = detail or reason
         super().__init__(reason, request=request)
 
 

@@ -3,7 +3,8 @@
 The HTML report and the Mermaid diagram draw the same sequence. Messages come
 from the trace; notes come from the log (where a decision was taken, a fault,
 a scenario step), each placed after exactly the trace records logged before it;
-partitions come from the run's network conditions.
+partitions come from the run's network conditions. The trace's own fault
+records are not drawn again as messages.
 
 Repetition is folded: a run of three or more polls between the same two actors
 (a request and its reply), of refused connections, or of retry notes becomes
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from actors.runtime.conditions import Partition
-from actors.runtime.trace import TraceRecord
+from actors.runtime.trace import FAULT_CHANNEL, TraceRecord
 from scenarios.faults import SERVERS
 from scenarios.recording import LogEvent
 from scenarios.schema import Scenario
@@ -46,13 +47,27 @@ MIN_REPEATS = 3
 _QUIET_IDS = frozenset({"request_id", "session_id"})
 #: Log fields every line of an actor carries; a note leaves them to the hover.
 _CONTEXT = frozenset(
-    {"scenario", "profile", "seed", "actor", "role", "scope", "location", "viewer_id", "task_id"}
+    {
+        "scenario",
+        "profile",
+        "overrides",
+        "seed",
+        "actor",
+        "role",
+        "scope",
+        "location",
+        "viewer_id",
+        "task_id",
+    }
 )
-_QUIET_FIELDS = _CONTEXT | {"session_id", "link", "links", "address"}
+#: Bookkeeping every line carries: its place among the trace records, the decision mark.
+_BOOKKEEPING = frozenset({"seq", "decision"})
+_QUIET_FIELDS = _CONTEXT | _BOOKKEEPING | {"session_id", "link", "links", "address"}
 #: A secret inside a logged value (a join route's password, a token), to keep out of pictures.
 _SECRET = re.compile(r"\b(pwd|secret|token)=[^&\s)'\"]+")
 #: Log events that say nothing about the run's flow.
-_NOISE = frozenset({"listening", "closing", "closing_all_links", "stopping"})
+#: (A partition's end is drawn from the run's conditions, so its log line would repeat it.)
+_NOISE = frozenset({"listening", "closing", "closing_all_links", "stopping", "fault_ended"})
 #: The runner's debug event for each scenario step.
 _STEP_EVENT = "timeline"
 
@@ -192,13 +207,15 @@ def build(
         while pending is not None and pending[0] <= index:
             rows.append(pending[1])
             pending = next(taken, None)
-        rows.append(Message(index, record))
+        if record.channel != FAULT_CHANNEL:  # faults are drawn as bands and notes already
+            rows.append(Message(index, record))
     while pending is not None:
         rows.append(pending[1])
         pending = next(taken, None)
     if fold:
         rows = _fold(rows)
-    return RunSequence(_order(rows, order), tuple(rows), bands, len(records))
+    messages = sum(1 for record in records if record.channel != FAULT_CHANNEL)
+    return RunSequence(_order(rows, order), tuple(rows), bands, messages)
 
 
 # -- notes ---------------------------------------------------------------------------------------

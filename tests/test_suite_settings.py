@@ -6,5 +6,7 @@ from hypothesis import HealthCheck, settings
 
 
 def test_hypothesis_never_fails_a_test_for_being_slow() -> None:
-    assert settings.default.deadline is None
-    assert HealthCheck.too_slow in settings.default.suppress_health_check
+    active = settings.default
+    assert active is not None
+    assert active.deadline is None
+    assert HealthCheck.too_slow in active.suppress_health_check

@@ -243,7 +243,12 @@ class Agent(Actor[AgentMessage | C]):
             is_remote_child=is_remote_child,
         )
         if not decision.report:
-            _log.info("session_link_skipped", reason=decision.reason.value, session_id=session_id)
+            _log.info(
+                "session_link_skipped",
+                decision=True,
+                reason=decision.reason.value,
+                session_id=session_id,
+            )
             return None
         return await self._write_link(session_id, join_route)
 
@@ -257,10 +262,12 @@ class Agent(Actor[AgentMessage | C]):
                 )
             )
         except TaskCallFailed as failed:
-            _log.warning("session_link_refused", task_id=task_id, reason=failed.reason)
+            _log.warning(
+                "session_link_refused", decision=True, task_id=task_id, reason=failed.reason
+            )
             return None
         assert isinstance(reply, tasks.AgentTaskUpdated)
-        _log.info("session_linked", task_id=task_id, session_id=session_id)
+        _log.info("session_linked", decision=True, task_id=task_id, session_id=session_id)
         return reply.run
 
     # -- sharing -----------------------------------------------------------------------
@@ -289,7 +296,10 @@ class Agent(Actor[AgentMessage | C]):
         self.append_history_extras(self.share)
         await self.share.open()
         _log.info(
-            "share_requested", source=repr(source.source_type), source_task_id=source.source_task_id
+            "share_requested",
+            decision=True,
+            source=repr(source.source_type),
+            source_task_id=source.source_task_id,
         )
 
     def append_history_extras(self, share: Share) -> None:
@@ -319,7 +329,7 @@ class Agent(Actor[AgentMessage | C]):
                     _log.info("share_established", session_id=outcome.session_id)
                     await self.share_established(outcome)
                 elif isinstance(outcome, ShareLost):
-                    _log.warning("share_lost", reason=outcome.reason)
+                    _log.warning("share_lost", decision=True, reason=outcome.reason)
         elif isinstance(message, ShareLinkEnded):
             message.share.link_ended(message.link)
         elif isinstance(message, AppendExchange):
@@ -407,12 +417,12 @@ class Orchestrator(Agent[OrchestratorCommand]):
                 lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key)
             )
         except TaskCallFailed as failed:
-            _log.error("first_response_failed", reason=failed.reason)
+            _log.error("first_response_failed", decision=True, reason=failed.reason)
             return
         assert isinstance(reply, tasks.RunReply)
         self.task_id = reply.run.task_id
         structlog.contextvars.bind_contextvars(task_id=self.task_id)
-        _log.info("first_response", task_id=self.task_id)
+        _log.info("first_response", decision=True, task_id=self.task_id)
         await self.transition(RunState.CLAIMED)
         if self.location is Location.REMOTE:
             await self.transition(RunState.RUNNING)
@@ -422,6 +432,7 @@ class Orchestrator(Agent[OrchestratorCommand]):
             if upgraded is not None:
                 _log.info(
                     "sidecar_upgraded",
+                    decision=True,
                     task_id=self.task_id,
                     pushed=self.switches.push_source_task_id,
                 )
@@ -441,7 +452,7 @@ class Orchestrator(Agent[OrchestratorCommand]):
             self.share.source, event.session_id, self._local_children(), self.switches
         )
         for item in catch_up:
-            _log.info("catch_up_share", child=item.task_id)
+            _log.info("catch_up_share", decision=True, child=item.task_id)
             await self._tell_child(item.task_id, InheritShare(item.source))
 
     def _local_children(self) -> list[LocalChild]:
@@ -464,7 +475,10 @@ class Orchestrator(Agent[OrchestratorCommand]):
     async def _spawn(self, spawn: SpawnChild) -> None:
         if self.task_id is None:
             _log.warning(
-                "spawn_refused", child=spawn.name, reason="the orchestrator has no run id yet"
+                "spawn_refused",
+                decision=True,
+                child=spawn.name,
+                reason="the orchestrator has no run id yet",
             )
             return
         host_share = (
@@ -603,14 +617,19 @@ class ChildAgent(Agent[ChildCommand]):
         the user started on this child.
         """
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
-            _log.info("inherit_skipped", reason="already sharing", session_id=self.share.session_id)
+            _log.info(
+                "inherit_skipped",
+                decision=True,
+                reason="already sharing",
+                session_id=self.share.session_id,
+            )
             return
         await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
         self._inherited = self.share
 
     async def _claim(self) -> None:
         if self.launch_fails:
-            _log.warning("launch_failed", child=self.agent_name)
+            _log.warning("launch_failed", decision=True, child=self.agent_name)
             await self._report(await self.transition(RunState.FAILED))
             return
         await self._report(await self.transition(RunState.CLAIMED))

@@ -47,6 +47,10 @@ class Switches:
     #: An empty discovery result stops polling until the orchestrator appends an exchange.
     #: Off: a viewer of a childless share polls every 5 s forever.
     stop_polling_when_empty: bool
+    #: A failed children fetch is retried later and later, and repeated refusals stop the
+    #: polling (the polling spec's error backoff). Off, as shipped: the next poll comes at
+    #: the usual cadence whatever the error, so a refused viewer asks every 5 s forever.
+    fetch_error_backoff: bool
     #: The viewer indexes discovered child run ids so transcript references resolve to names
     #: (fix B1). Off: references to children fall back to "Unknown agent".
     index_child_run_ids: bool
@@ -110,6 +114,7 @@ class Profile(enum.Enum):
             link_gate_accepts_claimed=merged,
             keep_finished_local_session_id=merged,
             stop_polling_when_empty=merged,
+            fetch_error_backoff=followups,
             index_child_run_ids=merged,
             parent_placeholder_names=not merged,
             push_source_task_id=followups,

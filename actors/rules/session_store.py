@@ -220,6 +220,11 @@ class SessionStore:
         self._conns[conn] = _Conn(kind, resource)
         return []
 
+    def identified(self, conn: ConnId) -> bool:
+        """Whether a connection has said who it is: a session accepted its share or join."""
+        state = self._conns.get(conn)
+        return state is not None and state.session_id is not None
+
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
         if state is None or state.session_id is None:
@@ -351,6 +356,7 @@ class SessionStore:
         state.session_id = manifest.session_id
         self._notes.info(
             "session_created",
+            decision=True,
             session_id=manifest.session_id,
             sharer_id=manifest.sharer_id,
             source_task_id=manifest.source_task_id,
@@ -387,7 +393,11 @@ class SessionStore:
             # One answer for every failure, so a guess tells nothing about which ids exist.
             failure = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
             self._notes.info(
-                "reconnect_refused", session_id=session_id, reason=failure.value, why=why
+                "reconnect_refused",
+                decision=True,
+                session_id=session_id,
+                reason=failure.value,
+                why=why,
             )
             return [
                 Send(conn, sharer.FailedToReconnect(failure)),
@@ -459,7 +469,10 @@ class SessionStore:
             return []
         session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
         self._notes.info(
-            "source_task_id_updated", session_id=session.session_id, source_task_id=source_task_id
+            "source_task_id_updated",
+            decision=True,
+            session_id=session.session_id,
+            source_task_id=source_task_id,
         )
         update = viewer.SourceTaskIdUpdated(source_task_id)
         return [Send(c, update) for c in _viewer_conns(session)]
@@ -473,7 +486,9 @@ class SessionStore:
                 Send(c, viewer.SessionEnded(reason)),
                 Close(c, CLOSE_NORMAL, "session ended"),
             ]
-        self._notes.info("session_ended", session_id=session.session_id, reason=reason.value)
+        self._notes.info(
+            "session_ended", decision=True, session_id=session.session_id, reason=reason.value
+        )
         if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
             self._forget(session, "ended")
         else:
@@ -672,7 +687,9 @@ class SessionStore:
         why: str | None = None,
     ) -> list[Action]:
         """Refuse a join; `why` is for the log only, never for the client."""
-        self._notes.info("join_refused", session_id=session_id, reason=reason.value, why=why)
+        self._notes.info(
+            "join_refused", decision=True, session_id=session_id, reason=reason.value, why=why
+        )
         return [
             Send(conn, viewer.FailedToJoin(reason)),
             Close(conn, CLOSE_POLICY, f"join refused: {reason.value}"),

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Seconds a server full to its cap spends on a newcomer: its 503 answer, then it hangs up.
+REFUSAL_S = 1.0
+#: Newcomers a full server answers at once; beyond them it hangs up without a word, so a
+#: flood of connections over the cap costs at most this many descriptors more.
+MAX_REFUSING = 64
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
@@ -30,13 +36,21 @@ class ConnectionLimits:
     ping_interval: float | None = None
     #: How long a ping may go unanswered before the client is taken for gone.
     ping_timeout: float = 20.0
+    #: From the upgrade to the link saying who it is (a session accepted it); None: no limit.
+    identify_timeout: float | None = None
     #: Open connections per server, handshakes included; None for no cap.
     max_connections: int | None = None
     #: Bytes of frames that may wait to be sent to one peer before it is closed with 1013.
     max_backlog_bytes: int = 4 << 20
 
     def __post_init__(self) -> None:
-        for name in ("handshake_timeout", "close_timeout", "ping_timeout", "ping_interval"):
+        for name in (
+            "handshake_timeout",
+            "close_timeout",
+            "ping_timeout",
+            "ping_interval",
+            "identify_timeout",
+        ):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
@@ -50,6 +64,7 @@ class ConnectionLimits:
 SERVE_LIMITS = ConnectionLimits(
     handshake_timeout=10.0,
     close_timeout=10.0,
+    identify_timeout=10.0,
     ping_interval=20.0,
     ping_timeout=20.0,
     max_connections=1000,

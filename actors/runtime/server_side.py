@@ -10,7 +10,11 @@ rules (trio-websocket would drop TCP without one).
 from __future__ import annotations
 
 import contextlib
+import enum
+import errno
 import math
+import os
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import structlog
@@ -19,6 +23,9 @@ import trio_websocket
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import CloseConnection
+
+from actors.runtime.limits import REFUSAL_S
+from actors.runtime.wire import Wire
 
 _log = structlog.get_logger("sharesim.transport")
 
@@ -65,45 +72,138 @@ class ServerConnection(trio_websocket.WebSocketConnection):
         await super()._handle_close_connection_event(event)
 
 
+class HandshakeFailed(enum.Enum):
+    """Why no upgrade request came: the client took too long, or it is already gone."""
+
+    TIMED_OUT = "timed out"
+    PEER_GONE = "peer gone"
+
+
 async def open_handshake(
     stream: trio.abc.Stream, nursery: trio.Nursery, *, within: float | None, max_message_size: int
-) -> trio_websocket.WebSocketRequest | None:
-    """The client's upgrade request, or None if a complete one does not arrive `within` seconds.
+) -> trio_websocket.WebSocketRequest | HandshakeFailed:
+    """The client's upgrade request, or why a complete one did not arrive.
 
-    With `within` None it waits as long as the client takes.
+    It waits `within` seconds at most (as long as the client takes if None),
+    and no longer than the client is there: a client that hangs up or resets
+    first frees its connection at once, not at the timeout.
 
     The connection's reader runs in `nursery`, which the caller closes with
     the connection, so nothing it does can outlive or escape it.
     """
     connection = ServerConnection(stream, max_message_size=max_message_size)
-    nursery.start_soon(_read, connection, stream, name="websocket-reader")
-    with trio.move_on_after(math.inf if within is None else within):
+    waiting = trio.CancelScope(
+        deadline=math.inf if within is None else trio.current_time() + within
+    )
+    nursery.start_soon(_read, connection, stream, waiting, name="websocket-reader")
+    with waiting:
         return await connection._get_request()
-    return None
+    return (
+        HandshakeFailed.TIMED_OUT
+        if trio.current_time() >= waiting.deadline
+        else HandshakeFailed.PEER_GONE
+    )
 
 
-async def _read(connection: ServerConnection, stream: trio.abc.Stream) -> None:
+async def _read(
+    connection: ServerConnection, stream: trio.abc.Stream, waiting: trio.CancelScope
+) -> None:
     """Run the connection's reader; if it fails, end this connection and say why.
 
     Hanging up ends the link the usual way, so its server still learns that it
     ended; letting the error out would cancel the link's other tasks instead.
+    When the reader stops, nothing more can arrive, so a wait for the upgrade
+    request (`waiting`) ends too.
     """
     try:
         await connection._reader_task()
     except Exception as error:
         _log.error("websocket_reader_failed", error=f"{type(error).__name__}: {error}")
         await trio.aclose_forcefully(stream)
+    finally:
+        waiting.cancel()
 
 
-async def refuse_busy(stream: trio.abc.Stream, linger: float | None) -> None:
-    """Answer HTTP 503 and hang up without reading the request.
+#: Accept errors that mean the process or system is out of descriptors or memory for now.
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+#: Accept errors about a connection that died before it was accepted: skip it.
+_DIED_IN_QUEUE = frozenset({errno.ECONNABORTED, errno.EPERM, errno.EPROTO})
+#: How long accepting pauses when descriptors run out, for connections to end meanwhile.
+ACCEPT_PAUSE_S = 0.1
 
-    What the client sends meanwhile is read and dropped until it hangs up (at
-    most `linger` seconds, if not None), so that closing does not reset the connection and lose the
-    answer before the client has read it.
+Accepted = Callable[[trio.abc.Stream, tuple[str, int]], Awaitable[None]]
+
+
+async def accept_connections(
+    server: str,
+    listener: trio.SocketListener,
+    nursery: trio.Nursery,
+    handle: Accepted,
+    wire: Wire | None = None,
+) -> None:
+    """Accept for ever, handing each connection with its client's address to `handle`.
+
+    The address comes from accept itself, so a client that resets at once is
+    still named by it. Running out of descriptors pauses accepting and says
+    so in one log line per episode, rather than a traceback per attempt.
+    With a `wire`, accepting and what is accepted are counted, so virtual
+    time can wait for connections in flight on loopback.
+    """
+    port: int = listener.socket.getsockname()[1]
+    try:
+        async with listener:
+            await _accept_until_cancelled(server, listener.socket, port, nursery, handle, wire)
+    finally:
+        if wire is not None:
+            wire.stopped_listening(port)
+
+
+async def _accept_until_cancelled(
+    server: str,
+    listener: trio.socket.SocketType,
+    port: int,
+    nursery: trio.Nursery,
+    handle: Accepted,
+    wire: Wire | None,
+) -> None:
+    starved = False
+    while True:
+        if wire is not None:
+            wire.accepting(port, +1)
+        try:
+            sock, address = await listener.accept()
+        except OSError as error:
+            if error.errno in _DIED_IN_QUEUE:
+                continue
+            if error.errno not in _OUT_OF_RESOURCES:
+                raise
+            if not starved:
+                starved = True
+                _log.warning("accept_paused", server=server, error=os.strerror(error.errno))
+            await trio.sleep(ACCEPT_PAUSE_S)
+            continue
+        finally:
+            if wire is not None:
+                wire.accepting(port, -1)
+        if starved:
+            starved = False
+            _log.info("accept_resumed", server=server)
+        stream: trio.abc.Stream = trio.SocketStream(sock)
+        if wire is not None:
+            stream = wire.accepted(stream, (int(address[1]), port))
+        nursery.start_soon(handle, stream, (str(address[0]), int(address[1])))
+
+
+async def refuse_busy(stream: trio.abc.Stream) -> None:
+    """Answer HTTP 503 and hang up without reading the request, within `REFUSAL_S` in all.
+
+    What the client sends meanwhile is read and dropped until it hangs up or
+    the time is up, so that closing does not reset the connection and lose
+    the answer before the client has read it; the close timeout plays no
+    part, so a client that never hangs up costs its descriptor only briefly.
     """
     with (
-        trio.move_on_after(math.inf if linger is None else linger),
+        trio.move_on_after(REFUSAL_S),
         contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
     ):
         await stream.send_all(_BUSY)

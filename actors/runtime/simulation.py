@@ -24,6 +24,7 @@ from actors.runtime.conditions import NetworkConditions
 from actors.runtime.determinism import SeededRandom, seeded_scheduler
 from actors.runtime.faults import FaultInjector
 from actors.runtime.limits import ConnectionLimits
+from actors.runtime.logs import follow_trace
 from actors.runtime.stage import Stage, open_stage
 from actors.runtime.trace import Trace
 from actors.runtime.transport import Mode, Network
@@ -72,6 +73,7 @@ async def open_simulation(
     conditions = conditions or NetworkConditions()
     conditions.rng = rng.stream("latency")
     trace = Trace(trace_sink, keep=keep_trace)
+    follow_trace(trace)
     network = Network(mode, trace, conditions, limits or ConnectionLimits())
     structlog.contextvars.bind_contextvars(seed=seed, **(log_context or {}))
     async with open_stage() as stage:

@@ -34,15 +34,17 @@ import trio_websocket
 
 from actors.runtime.actor import receive_eagerly
 from actors.runtime.conditions import NetworkConditions
-from actors.runtime.limits import ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, ConnectionLimits
 from actors.runtime.server_side import (
+    HandshakeFailed,
     ServerConnection,
+    accept_connections,
     clip_reason,
     is_resource,
     open_handshake,
     refuse_busy,
 )
-from actors.runtime.trace import Trace
+from actors.runtime.trace import Trace, deciding_fields
 from actors.runtime.wire import CountedStream, Wire
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
 from protocol.errors import SharesimError
@@ -278,7 +280,7 @@ class Link:
             frame = self._network.frames.decode(self.receive_channel, text)
         except ProtocolError as error:
             self._network.trace_event(
-                self.peer, self.local, self.receive_channel.value, "MalformedFrame"
+                self.peer, self.local, self.receive_channel.value, "MalformedFrame", frame=text
             )
             return MalformedFrame(error, len(text))
         self._network.trace.record(
@@ -288,6 +290,7 @@ class Link:
             self.receive_channel.value,
             frame.kind,
             frame.ids,
+            frame=text,
         )
         return frame.message
 
@@ -421,6 +424,8 @@ class _Server:
     connections: int = 0
     #: At the connection cap: newcomers get HTTP 503.
     full: bool = False
+    #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
+    refusing: int = 0
 
 
 #: Where a TCP connection comes from: host and port.
@@ -464,30 +469,36 @@ class Network:
             return f"memory://{name}"
         listeners = await trio.open_tcp_listeners(port, host=host)
         server.port = listeners[0].socket.getsockname()[1]
-        nursery.start_soon(
-            trio.serve_listeners,
-            lambda s: self._accept(server, s, None),
-            self.wire.watch(listeners),
-        )
+        for listener in listeners:
+            nursery.start_soon(
+                accept_connections,
+                name,
+                listener,
+                nursery,
+                lambda stream, address: self._accept(server, stream, _named(address), address),
+                self.wire,
+            )
         return f"ws://{host}:{server.port}"
 
     def open_connections(self, name: str) -> int:
         """How many connections the server `name` holds now, handshakes included."""
         return self._servers[name].connections
 
-    async def _accept(self, server: _Server, stream: trio.abc.Stream, client: str | None) -> None:
+    async def _accept(
+        self, server: _Server, stream: trio.abc.Stream, peer: str, address: Address | None
+    ) -> None:
         """One connection, from its first byte to its end; no failure in it goes further.
 
-        `client` names an in-memory client; over TCP a connection is known by
-        its address, or by the name of the actor of this simulation that dialled it.
+        `peer` names an in-memory client; over TCP a connection is known by its
+        `address`, or by the name of the actor of this simulation that dialled it.
         """
         server.connections += 1
         try:
             async with trio.open_nursery() as tasks:
-                await self._serve_connection(server, stream, client, tasks)
+                await self._serve_connection(server, stream, peer, address, tasks)
                 tasks.cancel_scope.cancel()
         except Exception as error:
-            _log.error("connection_failed", peer=client or _address(stream), error=_describe(error))
+            _log.error("connection_failed", peer=peer, error=_describe(error))
         finally:
             await trio.aclose_forcefully(stream)
             server.connections -= 1
@@ -497,17 +508,27 @@ class Network:
                 _log.info("server_has_room", connections=server.connections)
 
     async def _serve_connection(
-        self, server: _Server, stream: trio.abc.Stream, client: str | None, tasks: trio.Nursery
+        self,
+        server: _Server,
+        stream: trio.abc.Stream,
+        peer: str,
+        address: Address | None,
+        tasks: trio.Nursery,
     ) -> None:
         limits = self.limits
-        address = _address(stream)
-        peer = client or address
         if limits.max_connections is not None and server.connections > limits.max_connections:
             if not server.full:
                 server.full = True
                 _log.warning("server_full", max_connections=limits.max_connections)
+            if server.refusing >= MAX_REFUSING:
+                _log.debug("connection_dropped", peer=peer, reason="server full")
+                return
             _log.debug("connection_refused", peer=peer, reason="server full")
-            await refuse_busy(stream, limits.close_timeout)
+            server.refusing += 1
+            try:
+                await refuse_busy(stream)
+            finally:
+                server.refusing -= 1
             return
         request = await open_handshake(
             stream,
@@ -515,12 +536,14 @@ class Network:
             within=limits.handshake_timeout,
             max_message_size=server.max_frame_bytes,
         )
-        if request is None:
+        if request is HandshakeFailed.TIMED_OUT:
             _log.debug("handshake_timeout", peer=peer, timeout=limits.handshake_timeout)
             return
-        dialled_from = _socket_address(stream, local=False)
-        if dialled_from is not None:
-            peer = self._dialling.get(dialled_from, peer)
+        if request is HandshakeFailed.PEER_GONE:
+            _log.debug("handshake_abandoned", peer=peer)
+            return
+        if address is not None:
+            peer = self._dialling.get(address, peer)
         resource = request.path
         try:
             if not is_resource(resource):
@@ -628,7 +651,7 @@ class Network:
                 raise LinkRefused(f"{client}: {server.name} is not listening ({error})") from None
         client_end, server_end = trio.testing.memory_stream_pair()
         try:
-            server.nursery.start_soon(self._accept, server, server_end, client)
+            server.nursery.start_soon(self._accept, server, server_end, client, None)
         except RuntimeError:  # the server's nursery has closed: it has stopped
             raise LinkRefused(f"{client}: {server.name} is not listening") from None
         return client_end
@@ -653,13 +676,17 @@ class Network:
 
     # -- trace ---------------------------------------------------------------
 
-    def trace_event(self, src: str, dst: str, channel: str, kind: str) -> None:
-        self.trace.record(trio.current_time(), src, dst, channel, kind)
+    def trace_event(
+        self, src: str, dst: str, channel: str, kind: str, *, frame: str | None = None
+    ) -> None:
+        self.trace.record(trio.current_time(), src, dst, channel, kind, frame=frame)
 
 
 def _ids(message: object) -> Mapping[str, str]:
     key_ids = getattr(message, "key_ids", None)
-    return key_ids() if callable(key_ids) else {}
+    ids = key_ids() if callable(key_ids) else {}
+    deciding = deciding_fields(message)
+    return {**ids, **deciding} if deciding else ids
 
 
 def _socket_address(stream: trio.abc.Stream, *, local: bool = True) -> Address | None:
@@ -668,17 +695,13 @@ def _socket_address(stream: trio.abc.Stream, *, local: bool = True) -> Address |
         stream = stream.inner
     if not isinstance(stream, trio.SocketStream):
         return None
-    try:
-        name = stream.socket.getsockname() if local else stream.socket.getpeername()
-    except OSError:  # reset before anyone looked
-        return None
+    name = stream.socket.getsockname()
     return (str(name[0]), int(name[1]))
 
 
-def _address(stream: trio.abc.Stream) -> str:
-    """Who is at the other end of an accepted stream, as `host:port`."""
-    address = _socket_address(stream, local=False)
-    return "unknown" if address is None else f"{address[0]}:{address[1]}"
+def _named(address: Address) -> str:
+    """A client's address as logs and the trace name it: `host:port`."""
+    return f"{address[0]}:{address[1]}"
 
 
 def _describe(error: BaseException) -> str:

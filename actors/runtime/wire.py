@@ -192,12 +192,6 @@ class Wire:
 
     # -- servers -------------------------------------------------------------
 
-    def watch(
-        self, listeners: list[trio.SocketListener]
-    ) -> list[trio.abc.Listener[trio.abc.Stream]]:
-        """The same listeners, counting what they accept."""
-        return [CountedListener(listener, self) for listener in listeners]
-
     def accepted(self, stream: trio.abc.Stream, key: Key) -> trio.abc.Stream:
         """The server's end of the connection from `key`; counted if its client is ours."""
         connection = self._connections.get(key)
@@ -214,12 +208,14 @@ class Wire:
             listening.pending -= 1
             self._update(listening)
 
-    def _accepting(self, port: int, change: int) -> None:
+    def accepting(self, port: int, change: int) -> None:
+        """A server on `port` starts (+1) or stops (-1) waiting to accept."""
         listening = self._listening_on(port)
         listening.accepting += change
         self._update(listening)
 
-    def _stopped_listening(self, port: int) -> None:
+    def stopped_listening(self, port: int) -> None:
+        """The listener on `port` closed: what it never accepted is reset."""
         listening = self._listening_on(port)
         listening.closed = True
         self._update(listening)
@@ -333,28 +329,3 @@ class CountedStream(trio.abc.Stream):
     async def aclose(self) -> None:
         self._wire._closed(self._end, self._peer)
         await self.inner.aclose()
-
-
-class CountedListener(trio.abc.Listener[trio.abc.Stream]):
-    """A listener that tells the wire when it waits to accept and what it accepts."""
-
-    def __init__(self, inner: trio.SocketListener, wire: Wire) -> None:
-        self._inner = inner
-        self._wire = wire
-        self._port: int = inner.socket.getsockname()[1]
-
-    async def accept(self) -> trio.abc.Stream:
-        self._wire._accepting(self._port, +1)
-        try:
-            stream = await self._inner.accept()
-        finally:
-            self._wire._accepting(self._port, -1)
-        try:
-            client_port = stream.socket.getpeername()[1]
-        except OSError:  # reset before it was accepted: its client has given it up
-            return stream
-        return self._wire.accepted(stream, (client_port, self._port))
-
-    async def aclose(self) -> None:
-        self._wire._stopped_listening(self._port)
-        await self._inner.aclose()

@@ -5,20 +5,19 @@ to its principal, and sends requests, each with a `request_id` its reply
 echoes. A link whose token the server did not issue is closed (1008) before
 any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
-is what designers compare.
+is what designers compare. Who may view which run is the store's ownership
+rule; teams are set up on the store before clients connect.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import get_args
+from typing import Never, get_args
 
 import structlog
 import trio
 
 from actors.rules.credentials import Credentials
 from actors.rules.task_store import TaskGates, TaskStore
-from actors.runtime.actor import Request
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, UnknownMessage, tasks
@@ -37,14 +36,6 @@ _ENDPOINTS: dict[type, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Grant(Request[None]):
-    """Let `principal` view `task_id` and its direct children (a teammate, say)."""
-
-    principal: str
-    task_id: str
-
-
 #: Why a link without a valid token is closed; the same whatever was wrong with it.
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
 
@@ -53,7 +44,8 @@ UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator
 _ID_CARRIERS = get_args(tasks.TaskMessage)
 
 
-class TaskServer(WebSocketServer[Grant]):
+class TaskServer(WebSocketServer[Never]):
+    # It takes no commands from other actors: everything comes over its links.
     """Owns the `ai_tasks` rows; see `task_store.py` for the rules."""
 
     role = "task-server"
@@ -118,9 +110,10 @@ class TaskServer(WebSocketServer[Grant]):
             except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
+                    decision=True,
                     principal=principal,
                     endpoint=endpoint,
-                    reason=refused.reason,
+                    reason=refused.detail,
                 )
                 reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
@@ -171,7 +164,3 @@ class TaskServer(WebSocketServer[Grant]):
             idempotency_key=request.idempotency_key,
         )
         return tasks.RunReply(request.request_id, run)
-
-    async def handle_command(self, message: Grant, sender: str) -> None:
-        self.store.grant(message.principal, message.task_id)
-        self.answer(message, None)

@@ -190,7 +190,7 @@ class SessionView:
             self._connection.redial(self._join())
 
     async def _gave_up(self, attempts: int) -> None:
-        _log.warning("view_gave_up", view=self.key, attempts=attempts)
+        _log.warning("view_gave_up", decision=True, view=self.key, attempts=attempts)
         await self.owner.tell_self(ViewFrame(self, GaveUp(attempts)))
 
     async def close(self) -> None:

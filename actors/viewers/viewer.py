@@ -101,6 +101,7 @@ class _RouteFound:
 class _FetchDone:
     generation: int
     runs: tuple[RunRecord, ...] | None
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +240,12 @@ class Viewer(Actor[ViewerMessage]):
                 self._do(self.discovery.push.rows_pushed((outcome.update.run,)))
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
-                _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
+                _log.info(
+                    "source_task_id_pushed", decision=True, source_task_id=outcome.source_task_id
+                )
                 self._start_discovery(self._source_type(), outcome.source_task_id)
         elif isinstance(outcome, Ended):
-            _log.info("view_ended", view=view.key, reason=outcome.reason)
+            _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
                 self.children.pane_join_failed(view.key)
             if is_root:
@@ -259,6 +262,7 @@ class Viewer(Actor[ViewerMessage]):
         structlog.contextvars.bind_contextvars(viewer_id=joined.viewer_id)
         _log.info(
             "joined",
+            decision=True,
             source_type=repr(joined.detailed_source_type),
             source_task_id=joined.source_task_id,
             granted_role=joined.role.value,
@@ -271,7 +275,7 @@ class Viewer(Actor[ViewerMessage]):
             return
         task_id = discovery_task_id(source_type, source_task_id, self.switches)
         if task_id is None:
-            _log.info("no_discovery", reason="no orchestrator task id")
+            _log.info("no_discovery", decision=True, reason="no orchestrator task id")
             return
         if self.link.scope is ViewScope.PARENT:
             self.directory.register_root(task_id, ORCHESTRATOR)  # the pill bar's label for it
@@ -287,7 +291,7 @@ class Viewer(Actor[ViewerMessage]):
         try:
             reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
         except TaskCallFailed as failed:
-            _log.info("names_unavailable", reason=failed.reason)
+            _log.info("names_unavailable", decision=True, reason=failed.reason)
             return
         assert isinstance(reply, tasks.AgentNames)
         await self.tell_self(_NamesFound(reply.names))
@@ -318,8 +322,9 @@ class Viewer(Actor[ViewerMessage]):
         try:
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
-            _log.info("fetch_failed", generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None))
+            _log.info("fetch_failed", decision=True, generation=generation, reason=failed.reason)
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_FetchDone(generation, None, refused=refused))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
@@ -329,7 +334,10 @@ class Viewer(Actor[ViewerMessage]):
         if poller is None:
             return
         if done.runs is None:
-            self._do(poller.fetch_failed(done.generation))
+            had_given_up = poller.gave_up
+            self._do(poller.fetch_failed(done.generation, refused=done.refused))
+            if poller.gave_up and not had_given_up:
+                _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
             return
         self._do(poller.fetch_succeeded(done.generation, done.runs))
 
@@ -361,7 +369,7 @@ class Viewer(Actor[ViewerMessage]):
         """Open the hidden pane that joins a child's session through the parent share."""
         task_id, route = effect.task_id, effect.session_link
         if route is None:
-            _log.info("pane_not_joinable", child=task_id)
+            _log.info("pane_not_joinable", decision=True, child=task_id)
             return
         root = self.root
         if root is not None and root.viewer_id is not None:

@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.catalog import BENCHMARKS, defaults
 from benchmarks.harness import BenchResult, Figure
 from scenarios import report
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.run import logging_for_run
 from scenarios.usage import UsageError
 
@@ -51,7 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
     names = args.names or defaults()
     results: list[BenchResult] = []
-    with logging_for_run(verbosity=0, json_stream=None):
+    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
         for index, name in enumerate(names, 1):
             print(f"[{index}/{len(names)}] {name} ...", file=sys.stderr, flush=True)
             result = BENCHMARKS[name].run(smoke=args.smoke)
@@ -60,6 +61,10 @@ def run_command(args: argparse.Namespace) -> int:
                 print(result.to_json(), flush=True)
     if not args.json:
         print(_table(results))
+    if interruption.happened:
+        where = sys.stderr if args.json else sys.stdout
+        print(f"interrupted: {len(results)} of {len(names)} benchmarks finished", file=where)
+        return EXIT_INTERRUPTED
     if args.smoke:
         print("smoke sizes: targets not judged", file=sys.stderr)
         return 0

@@ -2,8 +2,8 @@
 
 The two address lines come first on stdout, before any log line, so a script
 can start the command and read where to connect; a line per `--principal`
-with its task-server token follows. Logs go to stderr. Ctrl-C (or SIGTERM)
-closes every client link with 1001 and exits 0.
+(and per `--team` member) with its task-server token follows. Logs go to
+stderr. Ctrl-C (or SIGTERM) closes every client link with 1001 and exits 0.
 
 Ids, secrets and tokens come from the operating system's randomness, so
 nothing a client or a log line shows predicts them. `--seed` derives them
@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import io
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
 from scenarios.cli import serve_connections
-from scenarios.cli.serve_limits import add_options, session_limits
+from scenarios.cli.options import seed
+from scenarios.cli.serve_limits import Team, add_options, session_limits, task_teams
 from scenarios.usage import UsageError
 
 __all__ = ["HeldConsole", "register", "run", "session_limits"]
@@ -62,7 +64,8 @@ def register(commands: Any) -> None:
             "Run both servers on real sockets until Ctrl-C. The first two lines on stdout "
             "are 'session server: ws://HOST:PORT/sessions/create' and "
             "'task server: ws://HOST:PORT/tasks?token=TOKEN', then one "
-            "'task token for NAME: TOKEN' line per --principal; logs follow on stderr. "
+            "'task token for NAME: TOKEN' line per --principal and --team member; logs "
+            "follow on stderr. "
             "The README's 'Talking to the servers' lists every route and message."
         ),
     )
@@ -86,7 +89,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=None,
         help=(
             "derive ids, secrets and tokens from this seed, for reproducible test fixtures. "
@@ -127,14 +130,17 @@ class _Setup:
     limits: SessionLimits
     connections: ConnectionLimits
     principals: tuple[str, ...]
+    teams: tuple[Team, ...]
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         limits = session_limits(args)
+        teams = task_teams(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
     credentials = SeededCredentials.from_seed(args.seed) if args.seed is not None else None
+    members = [member for _, team in teams for member in team]
     setup = _Setup(
         args.host,
         args.port,
@@ -142,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
         credentials or SystemCredentials(),
         limits,
         serve_connections.connection_limits(args),
-        tuple(dict.fromkeys(args.principal)),
+        tuple(dict.fromkeys([*args.principal, *members])),
+        teams,
     )
     console = HeldConsole(sys.stderr)
     configure_logging(verbosity=1 + args.verbose, console=console)
@@ -160,11 +167,24 @@ def run(args: argparse.Namespace) -> int:
             failed = _only(group, OSError)
             if failed is None:
                 raise
-            raise UsageError(f"cannot listen on {args.host}: {failed}") from None
+            raise UsageError(
+                f"cannot listen on {args.host}: {_busy_port(args.host, args.port)}{failed}"
+            ) from None
     finally:
         console.release()
         structlog.reset_defaults()
     return 0
+
+
+def _busy_port(host: str, port: int) -> str:
+    """`port N: ` for the first of the two ports that cannot be bound now, else nothing."""
+    for candidate in (port, port + 1) if port else ():
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                return f"port {candidate}: "
+    return ""
 
 
 E = TypeVar("E", bound=BaseException)
@@ -228,6 +248,8 @@ async def _serve(setup: _Setup, trace: TextIO | None, console: HeldConsole) -> N
                 host=setup.host,
                 port=setup.port + 1 if setup.port else 0,
             )
+            for name, team in setup.teams:
+                tasks.store.add_team(name, team)
             await simulation.stage.start(sessions)
             await simulation.stage.start(tasks)
             print(f"session server: {sessions.address}{CREATE_ROUTE}", flush=True)

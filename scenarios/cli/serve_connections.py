@@ -7,13 +7,14 @@ Each option sets one field of `ConnectionLimits`; the defaults are
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 from collections.abc import Callable
 from typing import TypeVar
 
 import structlog
 
-from actors.runtime.limits import SERVE_LIMITS, ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
 
 _log = structlog.get_logger("sharesim.serve")
 
@@ -40,6 +41,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=defaults.close_timeout,
         metavar="SECONDS",
         help="hang up on a client that has not answered a close by then (default: %(default)g)",
+    )
+    group.add_argument(
+        "--identify-timeout",
+        type=_positive(float),
+        default=defaults.identify_timeout,
+        metavar="SECONDS",
+        help="close with 1008 a session-server link that has not shared, reconnected or "
+        "joined by then (default: %(default)g)",
     )
     group.add_argument(
         "--ping-interval",
@@ -78,6 +87,7 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
     return ConnectionLimits(
         handshake_timeout=args.handshake_timeout,
         close_timeout=args.close_timeout,
+        identify_timeout=args.identify_timeout,
         ping_interval=args.ping_interval or None,
         ping_timeout=args.ping_timeout,
         max_connections=args.max_connections,
@@ -85,15 +95,26 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
     )
 
 
-def make_room_for(limits: ConnectionLimits) -> None:
-    """Raise the soft limit on open files so both servers can reach their connection cap.
+def descriptors_needed(limits: ConnectionLimits) -> int | None:
+    """Open files for both servers at their cap, with their refusals and a spare; None if uncapped.
 
-    Past the limit, accepting fails and Trio retries until a descriptor is
-    free; a cap above what the hard limit allows is reported once.
+    A server holds at most its cap plus `MAX_REFUSING` connections, so with
+    this many neither server's flood can take the descriptors the other needs.
     """
     if limits.max_connections is None:
+        return None
+    return 2 * (limits.max_connections + MAX_REFUSING) + _SPARE_DESCRIPTORS
+
+
+def make_room_for(limits: ConnectionLimits) -> None:
+    """Raise the soft limit on open files to `descriptors_needed`.
+
+    Past the limit, accepting pauses until a descriptor is free; a cap above
+    what the hard limit allows is reported once.
+    """
+    needed = descriptors_needed(limits)
+    if needed is None:
         return
-    needed = 2 * limits.max_connections + _SPARE_DESCRIPTORS
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
         raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
@@ -128,6 +149,8 @@ def _number(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a {noun}: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not acceptable(value):
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
         return value

@@ -261,8 +261,17 @@ class MatrixRow:
     cells: tuple[MatrixCell, ...]
 
 
-def matrix_page(rows: Sequence[MatrixRow], *, profiles: Sequence[str], seed: int) -> str:
-    """The matrix with every cell coloured by result and linked to its run, then the runs."""
+def matrix_page(
+    rows: Sequence[MatrixRow],
+    *,
+    profiles: Sequence[str],
+    seed: int,
+    overrides: Sequence[str] = (),
+) -> str:
+    """The matrix with every cell coloured by result and linked to its run, then the runs.
+
+    `overrides` are the `SWITCH=BOOL` settings applied to every profile, named in the header.
+    """
     header = el(
         "tr",
         {},
@@ -291,7 +300,9 @@ def matrix_page(rows: Sequence[MatrixRow], *, profiles: Sequence[str], seed: int
         "p",
         {"class": "meta"},
         esc(
-            f"seed {seed} · what the parent or child viewer saw in each topology under each "
+            f"seed {seed} · "
+            + (f"set on every profile: {', '.join(overrides)} · " if overrides else "")
+            + "what the parent or child viewer saw in each topology under each "
             "profile · green: every expectation held, red: one broke · a cell links to its run"
         ),
     )

@@ -66,7 +66,7 @@ def _register_refined_fields() -> None:
         hints = typing.get_type_hints(cls, include_extras=True)
         refined = {name: s for name, hint in hints.items() if (s := _refined(hint)) is not None}
         if refined:
-            inferred = {f.name: ... for f in dataclasses.fields(cls)}
+            inferred = {f.name: ... for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
             st.register_type_strategy(cls, st.builds(cls, **(inferred | refined)))
 
 

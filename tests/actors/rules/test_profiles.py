@@ -16,6 +16,7 @@ EXPECTED = {
     "link_gate_accepts_claimed": (False, True, True),
     "keep_finished_local_session_id": (False, True, True),
     "stop_polling_when_empty": (False, True, True),
+    "fetch_error_backoff": (False, False, True),
     "index_child_run_ids": (False, True, True),
     "parent_placeholder_names": (True, False, False),
     "push_source_task_id": (False, False, True),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from actors.rules.task_store import TaskGates, TaskStore
-from protocol.runs import AgentConfigSnapshot, Execution, RunState
+from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
 OWNER = "user:alice"
@@ -103,7 +105,10 @@ def test_session_link_gate(accepts_claimed: bool, state: RunState, accepted: boo
     }[state]
     for step in path:
         store.transition(OWNER, "t-1", step, now=2.0)
-    update = lambda: store.update_agent_task(OWNER, "t-1", session_id="s-1", now=3.0)  # noqa: E731
+
+    def update() -> RunRecord:
+        return store.update_agent_task(OWNER, "t-1", session_id="s-1", now=3.0)
+
     if accepted:
         assert update().session_id == "s-1"
     else:
@@ -172,37 +177,130 @@ def test_grandchildren_are_refused() -> None:
     assert "only one level" in error.reason
 
 
-def test_who_can_view_the_parent_can_view_its_direct_children_only() -> None:
+TEAMMATE = "user:bob"
+STRANGER = "user:mallory"
+
+
+def team_store() -> TaskStore:
+    """Alice's orchestration with two children; Bob is in her team, Mallory is not."""
     store = make_store()
+    store.add_team("owners", [OWNER, TEAMMATE])
     add_child(store, "t-1", Execution.LOCAL)
-    add_child(store, "t-2", Execution.LOCAL)
-    store.grant("viewer:team", "t-orch")
-    store.grant("viewer:child-only", "t-1")
-    assert [r.task_id for r in store.list_children("viewer:team", "t-orch")[0]] == ["t-1", "t-2"]
-    assert store.get_run("viewer:child-only", "t-1").task_id == "t-1"
+    add_child(store, "t-2", Execution.CLOUD)
+    return store
+
+
+def test_the_owner_and_her_team_view_the_run_and_its_children() -> None:
+    store = team_store()
+    for principal in (OWNER, TEAMMATE):
+        listed, _ = store.list_children(principal, "t-orch")
+        assert [r.task_id for r in listed] == ["t-1", "t-2"]
+        assert store.get_run(principal, "t-2").title == "title t-2"
+        assert store.agent_names(principal, "t-1") == {"t-orch": "Plan", "t-2": "title t-2"}
+
+
+def test_children_belong_to_the_parents_owner_whoever_creates_them() -> None:
+    """A child's row is the parent owner's: her teammates view it, nobody else does."""
+    store = team_store()
+    assert store.can_view(TEAMMATE, "t-1")
+    assert not store.can_view(STRANGER, "t-1")
+    store.add_team("others", [STRANGER])
+    assert not store.can_view(STRANGER, "t-1"), "a team of one's own opens nothing of hers"
+
+
+def test_a_stranger_is_told_a_hidden_run_does_not_exist() -> None:
+    """Unknown and hidden runs get the same kind and the same words."""
+    store = team_store()
+    for task_id in ("t-orch", "t-1", "t-missing"):
+        for read in (store.get_run, store.list_children, store.agent_names):
+            error = refusal(partial(read, STRANGER, task_id))
+            assert (error.kind, error.reason) == (TaskErrorKind.NOT_FOUND, f"no run {task_id}")
+
+
+def test_only_the_server_log_learns_why_a_run_is_hidden() -> None:
+    store = team_store()
+    assert (
+        refusal(lambda: store.get_run(STRANGER, "t-1")).detail
+        == "user:mallory may not view run t-1"
+    )
+    assert refusal(lambda: store.get_run(STRANGER, "t-9")).detail == "no run t-9"
+
+
+def test_a_stranger_hears_nothing_from_the_gates_behind_the_owner_check() -> None:
+    """What a write would have run into (the link gate, a bad move, a bad page) stays hidden.
+
+    The run is QUEUED, so the owner's own link is refused by the gate, and
+    a move to RUNNING is invalid for a local run; a stranger's attempts at
+    either, and a listing with an impossible limit, are all just NOT_FOUND.
+    """
+    store = team_store()
+    assert (
+        refusal(lambda: store.update_agent_task(OWNER, "t-1", session_id="s", now=2.0)).kind
+        is TaskErrorKind.REJECTED_BY_GATE
+    )
     for call in (
-        lambda: store.list_children("viewer:child-only", "t-orch"),
-        lambda: store.get_run("viewer:child-only", "t-2"),
-        lambda: store.get_run("viewer:stranger", "t-orch"),
+        lambda: store.update_agent_task(STRANGER, "t-1", session_id="s", now=2.0),
+        lambda: store.transition(STRANGER, "t-1", RunState.RUNNING, now=2.0),
+        lambda: store.list_children(STRANGER, "t-orch", limit=0),
+        lambda: store.create_run(
+            STRANGER,
+            "t-3",
+            title="x",
+            execution=Execution.LOCAL,
+            parent_run_id="t-orch",
+            agent_config_snapshot=None,
+            now=2.0,
+        ),
     ):
-        assert refusal(call).kind is TaskErrorKind.FORBIDDEN
+        assert refusal(call).kind is TaskErrorKind.NOT_FOUND
+    assert store.get_run(OWNER, "t-1").session_id is None
+    assert [r.task_id for r in store.rows()] == ["t-orch", "t-1", "t-2"]
 
 
-def test_only_the_owner_may_update_a_run() -> None:
+def test_only_the_owner_may_change_a_run_her_team_may_only_view() -> None:
+    store = team_store()
+    for call in (
+        lambda: store.update_agent_task(TEAMMATE, "t-1", session_id="s", now=1.0),
+        lambda: store.transition(TEAMMATE, "t-1", RunState.CLAIMED, now=1.0),
+    ):
+        error = refusal(call)
+        assert (error.kind, error.reason) == (
+            TaskErrorKind.FORBIDDEN,
+            "user:bob does not own run t-1",
+        )
+    assert store.get_run(TEAMMATE, "t-1").state is RunState.QUEUED
+
+
+def test_without_a_team_only_the_owner_views_her_runs() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL)
-    store.grant("viewer:team", "t-orch")
-    error = refusal(lambda: store.update_agent_task("viewer:team", "t-1", session_id="s", now=1.0))
-    assert error.kind is TaskErrorKind.FORBIDDEN
-    assert refusal(lambda: store.get_run(OWNER, "t-missing")).kind is TaskErrorKind.NOT_FOUND
+    assert store.can_view(OWNER, "t-1")
+    assert not store.can_view(TEAMMATE, "t-1")
+    assert store.team_of(OWNER) is None
+
+
+@pytest.mark.parametrize(
+    ("team", "members", "message"),
+    [
+        ("owners", [OWNER], "team owners is defined twice"),
+        ("others", [STRANGER, TEAMMATE], "user:bob is in team owners already"),
+        ("empty", [], "team empty has no members"),
+        ("two words", [STRANGER], "team name must be printable with no spaces"),
+        ("others", ["mal lory"], "principal must be printable with no spaces"),
+    ],
+)
+def test_a_team_that_cannot_be_set_up_says_why(team: str, members: list[str], message: str) -> None:
+    store = team_store()
+    with pytest.raises(ValueError, match=message):
+        store.add_team(team, members)
+    assert store.team_of(STRANGER) is None
 
 
 def test_agent_names_give_the_group_names_but_no_sessions() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL, name="  Researcher ")
     add_child(store, "t-2", Execution.CLOUD)
-    store.grant("viewer:child-only", "t-1")
-    assert store.agent_names("viewer:child-only", "t-1") == {"t-orch": "Plan", "t-2": "title t-2"}
+    assert store.agent_names(OWNER, "t-1") == {"t-orch": "Plan", "t-2": "title t-2"}
 
 
 def test_requests_are_counted_per_principal_and_endpoint() -> None:

@@ -93,7 +93,7 @@ def test_a_run_page_shows_every_actor_message_and_pill(browser: Chromium, tmp_pa
     page, trace_file = tmp_path / "run.html", tmp_path / "trace.jsonl"
     args = ["run", "local-local-share-parent", "--report", str(page), "--trace", str(trace_file)]
     assert main(args) == 0
-    trace = [json.loads(line) for line in trace_file.read_text().splitlines()]
+    _header, *trace = [json.loads(line) for line in trace_file.read_text().splitlines()]
     actors = {record["from"] for record in trace} | {record["to"] for record in trace}
 
     seen = look(browser, page)

@@ -106,7 +106,7 @@ def test_text_from_a_scenario_file_is_escaped(tmp_path: Path) -> None:
 
 def test_report_draws_one_scenario(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["run", "--report", str(tmp_path / "x.html")]) == 2
-    assert "--report draws one scenario" in capsys.readouterr().err
+    assert "--report draws one run" in capsys.readouterr().err
 
 
 def test_asking_for_a_report_changes_neither_trace_nor_log(tmp_path: Path) -> None:
@@ -151,3 +151,11 @@ def test_the_matrix_page_links_every_cell_to_its_run(tmp_path: Path) -> None:
     cell_links = {href.removeprefix("#") for href in links if href != "#matrix"}
     assert cell_links == anchors
     assert _FETCHING.findall(markup) == []
+
+
+def test_the_matrix_page_names_the_switches_set_on_every_profile(tmp_path: Path) -> None:
+    _, markup = report(
+        tmp_path, "local-local-share-parent", "--set", "report_session_link=false", command="matrix"
+    )
+    intro = Page(markup).having("meta", "p")[0]
+    assert "set on every profile: report_session_link=false" in "".join(intro.text)

@@ -63,6 +63,7 @@ async def test_json_lines_carry_virtual_time_and_the_bound_context(
         "scenario": "demo",
         "actor": "talker-1",
         "role": "talker",
+        "seq": 0,
     } in entries
     assert all("t" in entry and "timestamp" not in entry for entry in entries)
 

@@ -16,6 +16,7 @@ import trio
 import trio.testing
 from trio.testing import MemoryReceiveStream, MemorySendStream, memory_stream_pump
 
+from actors.runtime.server_side import accept_connections
 from actors.runtime.wire import CountedStream, Wire, WireStuck
 
 #: Wall seconds the slow kernel sits on what it was given.
@@ -120,14 +121,22 @@ async def test_only_connections_from_this_process_are_counted(
     autojump_clock: trio.abc.Clock,
 ) -> None:
     wire = Wire()
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listeners[0].socket.getsockname()[1]
-    [listener] = wire.watch(listeners)
-    async with listener, trio.open_nursery() as nursery:
+    [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listener.socket.getsockname()[1]
+    accepted: list[trio.abc.Stream] = []
+    arrivals = [trio.Event(), trio.Event()]
+
+    async def keep(stream: trio.abc.Stream, address: tuple[str, int]) -> None:
+        accepted.append(stream)
+        arrivals[len(accepted) - 1].set()
+
+    async with trio.open_nursery() as nursery:
         nursery.start_soon(wire.hold_time)
+        nursery.start_soon(accept_connections, "test", listener, nursery, keep, wire)
         ours = await wire.connect("127.0.0.1", port)
+        await arrivals[0].wait()
         theirs = await trio.open_tcp_stream("127.0.0.1", port)
-        accepted = [await listener.accept(), await listener.accept()]
+        await arrivals[1].wait()
         assert [isinstance(s, CountedStream) for s in accepted] == [True, False]
         await ours.send_all(b"hello")
         assert await accepted[0].receive_some() == b"hello"
@@ -138,4 +147,5 @@ async def test_only_connections_from_this_process_are_counted(
         assert not wire.busy
         for stream in (theirs, *accepted):
             await stream.aclose()
+        nursery.cancel_scope.cancel()
         nursery.cancel_scope.cancel()

@@ -50,7 +50,8 @@ def open_client(url: str, **options: object) -> AbstractContextManager[ClientCon
         "compression": None,
     }
     settings.update(options)
-    return connect(url, **settings)  # type: ignore[arg-type, return-value]
+    connection: AbstractContextManager[ClientConnection] = connect(url, **settings)  # type: ignore[call-overload]
+    return connection
 
 
 def exchange(ws: ClientConnection, message: AnyMessage, channel: Channel) -> object:

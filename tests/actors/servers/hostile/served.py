@@ -68,7 +68,11 @@ async def serve(tmp_path: Path, *options: str) -> AsyncIterator[Served]:
                 match = ADDRESS.match(line)
                 assert match, line
                 ports[match.group(1)] = int(match.group(2))
-            tokens = dict(TOKEN.match(line).groups() for line in lines[2:])  # type: ignore[union-attr]
+            tokens: dict[str, str] = {}
+            for line in lines[2:]:
+                token = TOKEN.match(line)
+                assert token, line
+                tokens[token.group(1)] = token.group(2)
             served = Served(process, ports["session"], ports["task"], log, tokens)
             yield served
             assert served.running(), f"serve died:\n{log.read_text()[-3000:]}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pytest
 import structlog
 from websockets.exceptions import ConnectionClosed
@@ -58,7 +60,7 @@ async def test_invalid_utf_8_from_a_websocket_library_is_closed_with_1007() -> N
         await s.still_serving()
 
 
-def _events(logs: list[dict[str, object]], name: str) -> list[dict[str, object]]:
+def _events(logs: Sequence[Mapping[str, object]], name: str) -> list[Mapping[str, object]]:
     return [entry for entry in logs if entry["event"] == name]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 import trio
 
-from actors.runtime.limits import ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, REFUSAL_S, ConnectionLimits
 from actors.runtime.transport import CloseCode
 
 from .rawws import GUARD_S, RawClient, reset_after, text_frame, upgrade_request
@@ -107,3 +107,48 @@ async def test_a_client_that_never_answers_a_close_is_hung_up_on() -> None:
         await client.aclose()
         await eventually(lambda: s.open_connections() == baseline, "the silent client released")
         await s.still_serving()
+
+
+async def test_a_client_gone_during_the_handshake_frees_its_slot_at_once() -> None:
+    # A handshake timeout far beyond the wait below: only noticing the peer is gone frees it.
+    limits = ConnectionLimits(handshake_timeout=GUARD_S)
+    async with scene(limits) as s:
+        baseline = s.open_connections()
+        with structlog.testing.capture_logs() as logs:
+            addresses = []
+            for _ in range(WAVE):
+                client = await RawClient.connect(s.session_port)
+                addresses.append(f"127.0.0.1:{client.stream.socket.getsockname()[1]}")
+                await client.aclose()
+                await reset_after(s.session_port, b"")
+            with trio.move_on_after(GUARD_S / 10):
+                while s.open_connections() != baseline:  # noqa: ASYNC110 - no event to wait on
+                    await trio.sleep(0.01)
+            assert s.open_connections() == baseline, "slots still held by clients already gone"
+        gone = [entry for entry in logs if entry["event"] == "handshake_abandoned"]
+        assert len(gone) == 2 * WAVE
+        assert all(entry["peer"] != "unknown" for entry in gone)
+        assert set(addresses) <= {entry["peer"] for entry in gone}
+        await s.still_serving()
+
+
+async def test_a_refused_client_is_hung_up_on_at_once_and_refusals_are_bounded() -> None:
+    # The close timeout is far beyond the waits below: a refusal must not wait for it.
+    async with scene(ConnectionLimits(max_connections=2, close_timeout=GUARD_S)) as s:
+        assert s.open_connections() == 2  # the sharer and the viewer: full
+        refused = await RawClient.connect(s.session_port)
+        await refused.send(upgrade_request("/sessions/create"))
+        assert (await refused.response())[0] == 503
+        # The client never hangs up; the server lets go of it after a short fixed delay.
+        with trio.move_on_after(REFUSAL_S + 1.0):
+            while s.open_connections() > 2:  # noqa: ASYNC110 - no event to wait on
+                await trio.sleep(0.01)
+        assert s.open_connections() == 2, "a refused client held until the close timeout"
+        await refused.aclose()
+        # A flood over the cap holds at most MAX_REFUSING descriptors beyond it.
+        flood = [await RawClient.connect(s.session_port) for _ in range(2 * MAX_REFUSING)]
+        await trio.sleep(0.2)
+        assert s.open_connections() <= 2 + MAX_REFUSING
+        for client in flood:
+            await client.aclose()
+        await eventually(lambda: s.open_connections() == 2, "the refusals released")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.runtime.limits import SERVE_LIMITS, ConnectionLimits
+from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
 from scenarios.cli import build_parser, main
-from scenarios.cli.serve_connections import connection_limits
+from scenarios.cli.serve_connections import connection_limits, descriptors_needed
 
 
 def test_the_defaults_are_the_documented_ones() -> None:
@@ -18,6 +18,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
         ConnectionLimits(
             handshake_timeout=10.0,
             close_timeout=10.0,
+            identify_timeout=10.0,
             ping_interval=20.0,
             ping_timeout=20.0,
             max_connections=1000,
@@ -33,6 +34,7 @@ def test_every_limit_can_be_set() -> None:
             "serve",
             "--handshake-timeout=2",
             "--close-timeout=3",
+            "--identify-timeout=7",
             "--ping-interval=4",
             "--ping-timeout=5",
             "--max-connections=6",
@@ -42,6 +44,7 @@ def test_every_limit_can_be_set() -> None:
     assert connection_limits(args) == ConnectionLimits(
         handshake_timeout=2.0,
         close_timeout=3.0,
+        identify_timeout=7.0,
         ping_interval=4.0,
         ping_timeout=5.0,
         max_connections=6,
@@ -63,6 +66,11 @@ def test_a_ping_interval_of_0_turns_keepalive_off() -> None:
         ("--ping-interval", "-5"),
         ("--max-connections", "0"),
         ("--max-backlog", "1.5"),
+        ("--handshake-timeout", "inf"),
+        ("--ping-timeout", "nan"),
+        ("--ping-interval", "inf"),
+        ("--close-timeout", "infinity"),
+        ("--identify-timeout", "nan"),
     ],
 )
 def test_a_bad_limit_is_refused_naming_the_option(
@@ -91,3 +99,9 @@ def test_a_trace_file_that_cannot_be_written_is_a_usage_error(
     assert err.splitlines()[-1] == (
         f"sharesim serve: cannot write the trace to {missing}: No such file or directory"
     )
+
+
+def test_descriptors_cover_both_servers_at_their_cap_with_their_refusals() -> None:
+    limits = ConnectionLimits(max_connections=1000)
+    assert descriptors_needed(limits) == 2 * (1000 + MAX_REFUSING) + 64
+    assert descriptors_needed(ConnectionLimits()) is None
