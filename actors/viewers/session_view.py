@@ -22,7 +22,6 @@ from actors.rules.pill_bar import PaneState
 from actors.runtime.actor import Owner
 from actors.runtime.transport import Link, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
-from protocol.events import ChildRunUpdated
 from protocol.routes import joined_session
 
 _log = structlog.get_logger("sharesim.session_view")
@@ -51,11 +50,6 @@ class ExchangeReceived:
 
 
 @dataclass(frozen=True, slots=True)
-class ChildPushed:
-    update: ChildRunUpdated
-
-
-@dataclass(frozen=True, slots=True)
 class SourceTaskIdPushed:
     source_task_id: str
 
@@ -72,7 +66,7 @@ class Ended:
     reason: str
 
 
-ViewChange = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ended
+ViewChange = Joined | ExchangeReceived | SourceTaskIdPushed | Ended
 
 
 @dataclass
@@ -176,8 +170,6 @@ class SessionView:
             self.sequence_errors.append(f"event {event.event_no} where {expected} was due")
             _log.error("event_gap", view=self.key, event_no=event.event_no, expected=expected)
         self.last_event_no = event.event_no
-        if isinstance(event.event_type, ChildRunUpdated):
-            return ChildPushed(event.event_type)
         exchange = AgentExchange.from_event(event.event_type)
         if exchange is None:
             return None

@@ -250,10 +250,13 @@ async def test_stopping_the_host_stops_exactly_the_children_that_inherited_it(
             assert (await world.describe("own")).session_id == own_session
 
 
-async def test_a_child_reshared_by_its_user_outlives_the_hosts_stop(
-    autojump_clock: trio.abc.Clock,
+@pytest.mark.parametrize("spec_stop", [False, True])
+async def test_a_child_reshared_by_its_user_outlives_the_hosts_stop_only_under_the_spec(
+    spec_stop: bool, autojump_clock: trio.abc.Clock
 ) -> None:
-    async with open_world(Profile.CURRENT.switches()) as world:
+    """The shipped client stops every sharing pane of the cascade set; the spec, inherited ones."""
+    switches = Profile.CURRENT.switches().with_overrides({"stop_only_inherited_shares": spec_stop})
+    async with open_world(switches) as world:
         orchestrator = await start_orchestrator(world, LOCAL)
         await spawn(orchestrator, ("worker", LOCAL))
         inherited_session = (await world.describe("worker")).session_id
@@ -264,7 +267,7 @@ async def test_a_child_reshared_by_its_user_outlives_the_hosts_stop(
 
         await tell(world, "orch", StopSharing())
         info = await world.describe("worker")
-        assert info.sharing
+        assert info.sharing is spec_stop
         assert info.session_id == own_session
 
 
