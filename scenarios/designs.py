@@ -44,6 +44,8 @@ MEANINGS: dict[str, str] = {
     "register_skipped_children": "children streamed before the parent conversation are kept "
     "and shown when it arrives",
     "retry_name_lookup": "a child link's name lookup that got no answer is tried again",
+    "look_up_unknown_mentions": "a child link asks for names again when a transcript mentions "
+    "an agent they did not name",
 }
 
 ALL_PROFILES = "all"

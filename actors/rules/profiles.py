@@ -93,6 +93,11 @@ class Switches:
     #: resolves names": a name lookup that got no answer is tried again, backing off.
     #: Off: one lookup, as the follow-up proposes it, and names stay "Unknown agent".
     retry_name_lookup: bool
+    #: Closes the hole "a sibling that appears after the child link's one name lookup stays
+    #: 'Unknown agent'" (spawned later, or its row created late behind a partition): once
+    #: names have come back, a mention of an agent they did not name asks again, once per id.
+    #: Off: one lookup, as the follow-up proposes it.
+    look_up_unknown_mentions: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -155,4 +160,5 @@ class Profile(enum.Enum):
             replay_source_task_id_on_rejoin=hardened,
             register_skipped_children=hardened,
             retry_name_lookup=hardened,
+            look_up_unknown_mentions=hardened,
         )

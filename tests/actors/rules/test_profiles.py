@@ -31,6 +31,7 @@ EXPECTED = {
     "replay_source_task_id_on_rejoin": (False, False, False, True),
     "register_skipped_children": (False, False, False, True),
     "retry_name_lookup": (False, False, False, True),
+    "look_up_unknown_mentions": (False, False, False, True),
 }
 
 

@@ -8,13 +8,15 @@ elsewhere that moves the schedule does not turn a test into one that cannot fail
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from structlog.testing import capture_logs
 
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.faults import FaultKind
 from scenarios.runner import RunResult, run_scenario
-from scenarios.schema import Scenario
+from scenarios.schema import Scenario, load_scenario
 
 ALL_FAULTS = frozenset(FaultKind)
 
@@ -29,10 +31,12 @@ def first_failing(scenario: Scenario, seeds: range, decision: str) -> tuple[int,
     raise AssertionError(f"no seed in {seeds} shows the hole ({decision}) under followups")
 
 
-def with_switch(scenario: Scenario, seed: int, switch: str) -> RunResult:
+def with_switch(scenario: Scenario, seed: int | None, switch: str) -> RunResult:
+    """`followups` with one switch on, on `seed` with all faults (None: no faults, seed 0)."""
     switches = Profile.FOLLOWUPS.switches().with_overrides({switch: True})
+    faults = frozenset() if seed is None else ALL_FAULTS
     return run_scenario(
-        scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, overrides=switches
+        scenario, Profile.FOLLOWUPS, seed=seed or 0, faults=faults, overrides=switches
     )
 
 
@@ -60,4 +64,58 @@ def test_a_viewer_away_during_the_push_gets_the_task_id_only_when_it_is_replayed
     without = Profile.HARDENED.switches().with_overrides({"replay_source_task_id_on_rejoin": False})
     hole = run_scenario(scenario, Profile.HARDENED, overrides=without)
     assert [m.key for f in hole.failures for m in f.mismatches] == ["pill_bar", "pills", "loaded"]
+    assert run_scenario(scenario, Profile.HARDENED).passed
+
+
+LATE_SIBLING = """\
+name = "late-sibling"
+description = "a sibling spawns after the child link's viewer joined, then is mentioned"
+duration = 90
+
+[orchestrator]
+name = "orchestrator"
+location = "remote"
+title = "Plan the release"
+
+[[children]]
+name = "researcher"
+location = "remote"
+spawn_at = 5
+
+[[children]]
+name = "writer"
+location = "remote"
+spawn_at = 30
+
+[[viewers]]
+name = "viewer"
+opens = "researcher"
+join_at = 10
+
+[[steps]]
+at = 40
+do = "exchange"
+actor = "researcher"
+text = "sending my notes to writer"
+mentions = ["writer"]
+
+[[expect]]
+profiles = ["followups", "hardened"]
+viewer = "viewer"
+names = { writer = "writer" }
+"""
+
+
+def test_a_sibling_named_after_the_one_lookup_resolves_only_when_mentions_ask_again(
+    tmp_path: Path,
+) -> None:
+    """No faults needed: the follow-up looks names up once, when the child link joins."""
+    path = tmp_path / "late-sibling.toml"
+    path.write_text(LATE_SIBLING)
+    scenario = load_scenario(path)
+    hole = run_scenario(scenario, Profile.FOLLOWUPS)
+    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
+        ("names", {"writer": "Unknown agent"})
+    ]
+    assert with_switch(scenario, None, "look_up_unknown_mentions").passed
     assert run_scenario(scenario, Profile.HARDENED).passed
