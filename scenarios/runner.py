@@ -17,7 +17,16 @@ from typing import TextIO
 import structlog
 import trio
 
-from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
+from actors.hosts.agents import (
+    AppendExchange,
+    ChildAgent,
+    Finish,
+    Location,
+    Orchestrator,
+    ShareByUser,
+    SpawnChild,
+    StopSharing,
+)
 from actors.rules.profiles import Profile, Switches
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
@@ -231,12 +240,23 @@ class _Play:
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
+                self._started_before_finishing(step.actor, agent)
                 message = Finish(_FINAL_STATE[step.outcome])
             else:
                 message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
             await agent.ref.tell(message, sender="scenario")
 
         return act
+
+    def _started_before_finishing(self, name: str, agent: Orchestrator | ChildAgent) -> None:
+        """Under faults, a cloud agent finishes only once it has started, its share up: its
+        work comes after that, so a finish the faults would put first has to wait."""
+        if not self.conditions.faulty or agent.location is not Location.REMOTE:
+            return
+        if isinstance(agent, ChildAgent) and agent.launch_fails:
+            return
+        if agent.share is None or agent.share.session_id is None:
+            raise WorldError(f"{name} has not started in the cloud yet, so it cannot finish")
 
     def _task_id(self, agent_name: str) -> str:
         task_id = self.world.agent(agent_name).task_id

@@ -195,7 +195,7 @@ async def test_the_upgraded_sidecar_reaches_the_server_only_with_the_push(
         await world.start_orchestrator("orch", LOCAL, first_response_after=5)
         await tell(world, "orch", ShareByUser())
         await settle(5)
-        pushed = profile is Profile.FOLLOWUPS
+        pushed = profile.switches().push_source_task_id
         expected = task_id(world, "orch") if pushed else None
         assert manifest_of(world, "orch") == (User(), expected)
 

@@ -103,3 +103,12 @@ def test_without_faults_a_step_that_cannot_be_done_fails_at_once(tmp_path: Path)
         "viewer opens researcher: no agent named 'researcher'; known agents: orchestrator",
         1.0,
     )
+
+
+def test_under_faults_a_cloud_agent_finishes_only_once_it_has_started() -> None:
+    """A partition holds the reviewer's claim past its scripted finish: the finish waits."""
+    scenario = catalog.load("child-finished-before-join")
+    with capture_logs() as logs:
+        result = run_scenario(scenario, Profile.HARDENED, seed=66, faults=ALL_FAULTS)
+    assert result.passed, result.failures
+    assert [e["step"] for e in logs if e["event"] == "step_waits"] == ["finish reviewer"]
