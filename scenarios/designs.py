@@ -46,6 +46,8 @@ MEANINGS: dict[str, str] = {
     "retry_name_lookup": "a child link's name lookup that got no answer is tried again",
     "look_up_unknown_mentions": "a child link asks for names again when a transcript mentions "
     "an agent they did not name",
+    "resend_source_task_id_on_resume": "a share sends its upgraded task id again each time it "
+    "resumes",
 }
 
 ALL_PROFILES = "all"

@@ -136,6 +136,8 @@ class _Play:
         self.world = world
         self.result = result
         self.conditions = world.simulation.network.conditions
+        #: Under faults, the steps and joins waiting their turn, in script order.
+        self._waiting: list[tuple[str, Action]] = []
 
     def timeline(self) -> list[tuple[float, int, str, Action]]:
         scenario = self.scenario
@@ -173,29 +175,53 @@ class _Play:
             for at, order, label, action in self.timeline():
                 await trio.sleep_until(at)
                 _log.debug("timeline", step=label)
+                if order in _WAITING_STEPS and self.conditions.faulty:
+                    await self._now_or_in_turn(waiting, label, action)
+                    continue
                 try:
                     await action()
                 except WorldError as error:
-                    if order in _WAITING_STEPS and self.conditions.faulty:
-                        waiting.start_soon(self._when_ready, label, action, error)
-                    else:
-                        self.result.failures.append(Failure(f"{label}: {error}", at))
+                    self.result.failures.append(Failure(f"{label}: {error}", at))
             await trio.sleep_until(self.scenario.duration)
 
-    async def _when_ready(self, label: str, action: Action, error: WorldError) -> None:
+    async def _now_or_in_turn(self, waiting: trio.Nursery, label: str, action: Action) -> None:
         """Under faults, a step that needs what an earlier one made (a share to open, an
-        agent to mention) is carried out once that exists: a person opens a link when it
-        reaches them, not before. It fails only if that never happens before the run ends."""
-        _log.info("step_waits", decision=True, step=label, reason=str(error))
-        while trio.current_time() + STEP_RETRY_S <= self.scenario.duration:
-            await trio.sleep(STEP_RETRY_S)
-            try:
-                await action()
-            except WorldError as again:
-                error = again
-            else:
+        agent to mention, a cloud agent that has started) is carried out once that exists:
+        a person opens a link when it reaches them, not before. The script keeps its order,
+        so every later step and join waits its turn behind one that is waiting."""
+        if self._waiting:
+            self._waiting.append((label, action))
+            return
+        try:
+            await action()
+        except WorldError as error:
+            _log.info("step_waits", decision=True, step=label, reason=str(error))
+            self._waiting.append((label, action))
+            waiting.start_soon(self._in_turn, error)
+
+    async def _in_turn(self, error: WorldError) -> None:
+        """Carry out the waiting steps in order, trying the first every second; what is
+        still waiting when the run ends fails."""
+        queue = self._waiting
+        while queue:
+            label, action = queue[0]
+            if trio.current_time() + STEP_RETRY_S > self.scenario.duration:
+                now = trio.current_time()
+                self.result.failures.append(Failure(f"{label}: {error}", now))
+                self.result.failures += [
+                    Failure(f"{later}: still waiting behind {label}", now) for later, _ in queue[1:]
+                ]
+                queue.clear()
                 return
-        self.result.failures.append(Failure(f"{label}: {error}", trio.current_time()))
+            await trio.sleep(STEP_RETRY_S)
+            while queue:
+                label, action = queue[0]
+                try:
+                    await action()
+                except WorldError as again:
+                    error = again
+                    break
+                queue.pop(0)
 
     async def _start(self) -> None:
         spec = self.scenario.orchestrator

@@ -282,6 +282,7 @@ class Agent(Actor[AgentMessage | C]):
             user=self.setup.user,
             lifetime=lifetime,
             link_role=link_role,
+            resends_source_task_id=self.switches.resend_source_task_id_on_resume,
         )
         for exchange in self.transcript:
             self.share.append(exchange.to_event())  # history streams to viewers first

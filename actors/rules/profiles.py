@@ -98,6 +98,10 @@ class Switches:
     #: names have come back, a mention of an agent they did not name asks again, once per id.
     #: Off: one lookup, as the follow-up proposes it.
     look_up_unknown_mentions: bool
+    #: Closes the hole "an upgraded task id pushed just before the sharer's link drops is
+    #: lost": `UpdateSourceTaskId` has no acknowledgement, so the share sends it again on
+    #: every resume. Off: sent once, and if that frame is lost no viewer ever learns the id.
+    resend_source_task_id_on_resume: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -161,4 +165,5 @@ class Profile(enum.Enum):
             register_skipped_children=hardened,
             retry_name_lookup=hardened,
             look_up_unknown_mentions=hardened,
+            resend_source_task_id_on_resume=hardened,
         )

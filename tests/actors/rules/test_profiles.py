@@ -32,6 +32,7 @@ EXPECTED = {
     "register_skipped_children": (False, False, False, True),
     "retry_name_lookup": (False, False, False, True),
     "look_up_unknown_mentions": (False, False, False, True),
+    "resend_source_task_id_on_resume": (False, False, False, True),
 }
 
 
