@@ -2,7 +2,8 @@
 
 `Share` belongs to an agent actor. Its reader task hands every frame back to
 that actor (as `ShareFrame`), so the share's state only changes inside the
-actor's `handle`. Events are numbered from 0 and kept until the server
+actor's `handle`. Connecting and closing run as tasks of the actor's own, so
+its mailbox never waits on the network. Events are numbered from 0 and kept until the server
 acknowledges them; after a dropped link the share reconnects with its token
 (backing off 1 s, growing 1.2 times, as the client does) and re-sends whatever
 the server says it is missing.
@@ -99,12 +100,16 @@ class Share:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Connect and send Initialize; `ShareEstablished` follows through `handle`."""
-        initialize = self._initialize()
-        if await self._connect("/sessions/create", initialize):
-            return
-        self.owner.spawn(self._open_later, initialize, name=f"{self.owner.name}:share-open")
+    def open(self) -> None:
+        """Start connecting and send Initialize; `ShareEstablished` follows through `handle`.
+
+        The Initialize carries the source as it is now, when the user asked to share.
+        """
+        self.owner.spawn(self._open, self._initialize(), name=f"{self.owner.name}:share-open")
+
+    async def _open(self, initialize: sharer.Initialize) -> None:
+        if not await self._connect("/sessions/create", initialize):
+            await self._open_later(initialize)
 
     def _initialize(self) -> sharer.Initialize:
         return sharer.Initialize(
@@ -136,6 +141,9 @@ class Share:
         except LinkRefused as refused:
             _log.info("share_connect_refused", reason=str(refused))
             return False
+        if self.status is ShareStatus.ENDED:  # stopped while connecting: nothing to send
+            await self._link.close()
+            return True
         self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:share-reader")
         self._link.send(first)
         return True
@@ -149,14 +157,14 @@ class Share:
         with trio.CancelScope(shield=True):
             await self.owner.tell_self(ShareLinkEnded(self, link))
 
-    async def stop(self) -> None:
-        """End the session for every viewer and close the link."""
+    def stop(self) -> None:
+        """End the session for every viewer and close the link (in the background)."""
         if self.status is ShareStatus.ENDED:
             return
         self.status = ShareStatus.ENDED
         if self._link is not None and not self._link.closed:
             self._link.send(sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
-            await self._link.close()
+            self.owner.spawn(self._link.close, name=f"{self.owner.name}:share-close")
 
     # -- events --------------------------------------------------------------------
 

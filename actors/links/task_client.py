@@ -28,6 +28,10 @@ _log = structlog.get_logger("sharesim.task_client")
 DEFAULT_TIMEOUT_S = 30.0
 
 
+def _nothing() -> None:
+    """No one waits for the request to leave."""
+
+
 class TaskCallFailed(Exception):
     """A task-server request got an error reply, no reply, or no connection."""
 
@@ -65,16 +69,25 @@ class TaskClient:
         self._connecting = trio.Lock()
         self._pending: dict[int, trio.MemorySendChannel[tasks.TaskReply | None]] = {}
 
-    async def call(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
-        """Send `build(request_id)` and return its reply; error replies raise `TaskCallFailed`."""
+    async def call(
+        self, build: Callable[[int], tasks.TaskRequest], *, sent: Callable[[], None] = _nothing
+    ) -> tasks.TaskReply:
+        """Send `build(request_id)` and return its reply; error replies raise `TaskCallFailed`.
+
+        `sent()` runs once the request is on the wire (or could not be put there), so a
+        caller that does not wait for the reply still knows its requests leave in order.
+        """
         request_id = next(self._ids)
         request = build(request_id)
         name = request.message_type
         reply_send, reply_receive = trio.open_memory_channel[tasks.TaskReply | None](1)
         self._pending[request_id] = reply_send
         try:
-            link = await self._ensure_link(name)
-            link.send(request)
+            try:
+                link = await self._ensure_link(name)
+                link.send(request)
+            finally:
+                sent()
             with trio.move_on_after(self._timeout):
                 reply = await reply_receive.receive()
                 if reply is None:
@@ -86,20 +99,23 @@ class TaskClient:
         finally:
             self._pending.pop(request_id, None)
 
-    async def call_retrying(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
+    async def call_retrying(
+        self, build: Callable[[int], tasks.TaskRequest], *, sent: Callable[[], None] = _nothing
+    ) -> tasks.TaskReply:
         """`call`, tried again on the client's backoff schedule while the failure is transient.
 
         A refusal (an error reply) is final and raises at once; a lost connection
         or a missing reply is tried again. Requests that create something carry an
-        idempotency key, so a retry cannot create it twice.
+        idempotency key, so a retry cannot create it twice. `sent` follows the first try.
         """
         for delay in delays():
             try:
-                return await self.call(build)
+                return await self.call(build, sent=sent)
             except TaskCallFailed as failed:
                 if failed.kind is not None:
                     raise
                 _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
+            sent = _nothing
             await trio.sleep(delay)
         return await self.call(build)
 
