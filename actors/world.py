@@ -4,11 +4,16 @@ Scenarios and tests build topologies through `World` instead of wiring actors
 by hand: it starts the servers with the profile's server-side switches, gives
 every agent the same setup, and opens viewer links the way a person would
 (the share link of a local agent, the run page of a cloud or driver agent).
+
+Every agent runs as one person, the owner, so every run is hers. Her team is
+set up on the task server with the world, before anything runs; a viewer
+whose user is in it may view her runs, anyone else holds only the links
+shared with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -23,12 +28,20 @@ from actors.runtime.conditions import NetworkConditions
 from actors.runtime.simulation import Simulation, open_simulation
 from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
-from actors.servers.task_server import Grant, JoinTeam, TaskServer
+from actors.servers.task_server import TaskServer
 from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
-from protocol import RunState, TaskToken
+from protocol import TaskToken
+from protocol.errors import SharesimError
+
+#: Who runs every agent of a world, and so owns every run.
+OWNER = "alice"
+#: The owner's team on the task server.
+OWNER_TEAM = "owner-team"
+#: The user a viewer acts as when none is named; in the owner's team unless a world says not.
+DEFAULT_VIEWER = "bob"
 
 
-class WorldError(Exception):
+class WorldError(SharesimError):
     """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
 
 
@@ -94,15 +107,19 @@ class World:
         name: str,
         target: str,
         *,
-        user: str = "bob",
+        user: str = DEFAULT_VIEWER,
         open_by: OpenBy | None = None,
-        team: bool = True,
     ) -> Viewer:
-        """Open `target`'s link: a parent link for an orchestrator, a child link otherwise."""
+        """Open `target`'s link: a parent link for an orchestrator, a child link otherwise.
+
+        Without `open_by`, a teammate opens a cloud or driver agent's run page;
+        anyone else was handed its share link, the only way in they have.
+        """
         agent = self.agent(target)
         scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
         host_is_users = self._host_location(agent) is Location.LOCAL
-        open_by = open_by or (OpenBy.SHARE_LINK if host_is_users else OpenBy.RUN)
+        by_link = host_is_users or not self.in_owners_team(user)
+        open_by = open_by or (OpenBy.SHARE_LINK if by_link else OpenBy.RUN)
         info = await self.describe(target)
         if open_by is OpenBy.SHARE_LINK:
             if info.join_route is None or not info.sharing:
@@ -114,7 +131,6 @@ class World:
             if info.task_id is None:
                 raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
             link = ViewerLink(scope, open_by, task_id=info.task_id)
-        await self._grant(user_principal(user), agent if team else None, info)
         viewer = Viewer(
             name,
             self.simulation.network,
@@ -133,16 +149,9 @@ class World:
             return agent.host.location if agent.location is Location.LOCAL else Location.REMOTE
         return agent.location
 
-    async def _grant(
-        self, principal: str, team_of: Orchestrator | ChildAgent | None, info: AgentInfo
-    ) -> None:
-        """A teammate may view the whole orchestration, runs to come included; a link-only
-        viewer just its target run (and its direct children)."""
-        if team_of is not None:
-            owner = user_principal(self.setup.user)
-            await self.tasks.ref.ask(JoinTeam(owner, principal), sender="world")
-        elif info.task_id is not None:
-            await self.tasks.ref.ask(Grant(principal, info.task_id), sender="world")
+    def in_owners_team(self, user: str) -> bool:
+        """Whether `user` may view the owner's runs: the owner, or one of her team."""
+        return self.tasks.store.team_of(user_principal(user)) == OWNER_TEAM
 
     async def observe(self, viewer: str) -> Observation:
         observation: Observation = await self.viewers[viewer].ref.ask(Observe(), sender="world")
@@ -159,9 +168,6 @@ class World:
     def task_requests(self, user: str, endpoint: str | None = None) -> int:
         return self.tasks.store.requests_by(user_principal(user), endpoint)
 
-    def run_state(self, task_id: str) -> RunState:
-        return next(r.state for r in self.tasks.store.rows() if r.task_id == task_id)
-
 
 @asynccontextmanager
 async def open_world(
@@ -172,8 +178,12 @@ async def open_world(
     conditions: NetworkConditions | None = None,
     trace_sink: TextIO | None = None,
     log_context: dict[str, object] | None = None,
+    teammates: Iterable[str] = (DEFAULT_VIEWER,),
 ) -> AsyncIterator[World]:
-    """Start both servers under `switches`; every actor stops when the block ends."""
+    """Start both servers under `switches`; every actor stops when the block ends.
+
+    `teammates` are the users in the owner's team; any other viewer is a stranger.
+    """
     async with open_simulation(
         seed=seed, mode=mode, conditions=conditions, trace_sink=trace_sink, log_context=log_context
     ) as simulation:
@@ -185,7 +195,8 @@ async def open_world(
         tasks = TaskServer(simulation.network, gates=task_gates(switches), credentials=credentials)
         await simulation.stage.start(sessions)
         await simulation.stage.start(tasks)
-        user = "alice"
-        token = tasks.store.issue_token(user_principal(user))
-        setup = AgentSetup(simulation.network, simulation.stage, switches, token, user=user)
+        owner = user_principal(OWNER)
+        tasks.store.add_team(OWNER_TEAM, [owner, *(user_principal(u) for u in teammates)])
+        token = tasks.store.issue_token(owner)
+        setup = AgentSetup(simulation.network, simulation.stage, switches, token, user=OWNER)
         yield World(simulation, switches, sessions, tasks, setup)

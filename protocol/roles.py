@@ -21,8 +21,3 @@ class Role(enum.Enum):
     def at_most(self, cap: Role) -> Role:
         """This role, lowered to `cap` if it is stronger (e.g. Full for clients that lack it)."""
         return self if self.rank <= cap.rank else cap
-
-    @property
-    def can_execute(self) -> bool:
-        """Whether input, commands, PTY writes and agent prompts are allowed."""
-        return self is not Role.READER

@@ -25,6 +25,16 @@ class Mismatch:
     observed: object
 
 
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One check of an expectation, held or not: the key, what the file said, what was seen."""
+
+    key: str
+    expected: object
+    observed: object
+    held: bool
+
+
 def check(
     expectation: Expectation,
     observation: Observation,
@@ -33,15 +43,32 @@ def check(
     task_requests: int,
 ) -> list[Mismatch]:
     """Every check of `expectation` that `observation` breaks, in the file's order."""
+    return [
+        Mismatch(c.key, c.expected, c.observed)
+        for c in compare(expectation, observation, task_ids=task_ids, task_requests=task_requests)
+        if not c.held
+    ]
+
+
+def compare(
+    expectation: Expectation,
+    observation: Observation,
+    *,
+    task_ids: Mapping[str, str],
+    task_requests: int,
+) -> list[Comparison]:
+    """Every check of `expectation` against `observation`, in the file's order."""
     observed = observed_values(observation, task_ids=task_ids, task_requests=task_requests)
-    mismatches = []
+    comparisons = []
     for key, expected in expectation.checks.items():
-        if key.startswith("max_"):
-            actual = observed[key.removeprefix("max_")]
+        if key.startswith(("max_", "min_")):
+            actual = observed[key[4:]]
             assert isinstance(actual, int)
             assert isinstance(expected, int)
-            if actual > expected:
-                mismatches.append(Mismatch(key, f"<= {expected}", actual))
+            if key.startswith("max_"):
+                comparisons.append(Comparison(key, f"<= {expected}", actual, actual <= expected))
+            else:
+                comparisons.append(Comparison(key, f">= {expected}", actual, actual >= expected))
             continue
         actual = observed[key]
         if key in ("statuses", "names"):
@@ -52,9 +79,9 @@ def check(
             assert isinstance(expected, tuple)
             assert isinstance(actual, tuple)
             expected, actual = sorted(expected), sorted(actual)
-        if actual != (list(expected) if isinstance(expected, tuple) else expected):
-            mismatches.append(Mismatch(key, expected, actual))
-    return mismatches
+        held = actual == (list(expected) if isinstance(expected, tuple) else expected)
+        comparisons.append(Comparison(key, expected, actual, held))
+    return comparisons
 
 
 def _missing(key: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import structlog
 import trio
 
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.children import ChildRoster, OpenPane, PaneState
 from actors.rules.discovery import (
     ArmTimer,
@@ -38,7 +38,7 @@ from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewScope
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
     Ended,
@@ -50,8 +50,9 @@ from actors.viewers.session_view import (
     ViewLinkEnded,
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
+from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
-from protocol.tasks import TaskPush
+from protocol.tasks import TaskCallFailed, TaskPush, TaskRefused
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -77,11 +78,6 @@ class ViewerLink:
 
 
 @dataclass(frozen=True, slots=True)
-class Observe:
-    """Ask for what the viewer sees right now."""
-
-
-@dataclass(frozen=True, slots=True)
 class ViewerStats:
     fetches: int
     redundant_fetches: int
@@ -92,6 +88,11 @@ class ViewerStats:
 class Observation:
     snapshot: ViewerSnapshot
     stats: ViewerStats
+
+
+@dataclass(frozen=True, slots=True)
+class Observe(Request[Observation]):
+    """Ask for what the viewer sees right now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,22 @@ class _Discovery:
     timer: trio.CancelScope | None = None
 
 
-class Viewer(Actor):
+#: Everything a viewer handles: its views' frames and ends, its own helpers' results, `Observe`.
+ViewerMessage = (
+    ViewFrame
+    | ViewLinkEnded
+    | _RouteFound
+    | _FetchDone
+    | _SubscribeDone
+    | _Pushed
+    | _TasksLinkLost
+    | _TimerFired
+    | _NamesFound
+    | Observe
+)
+
+
+class Viewer(Actor[ViewerMessage]):
     """See the module docstring."""
 
     role = "viewer"
@@ -217,7 +233,10 @@ class Viewer(Actor):
             try:
                 reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
             except TaskCallFailed as failed:
-                if failed.kind in (tasks.TaskErrorKind.FORBIDDEN, tasks.TaskErrorKind.NOT_FOUND):
+                if isinstance(failed, TaskRefused) and failed.kind in (
+                    tasks.TaskErrorKind.FORBIDDEN,
+                    tasks.TaskErrorKind.NOT_FOUND,
+                ):
                     await self.tell_self(_RouteFound(None))
                     return
             else:
@@ -236,7 +255,7 @@ class Viewer(Actor):
 
     # -- messages --------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: ViewerMessage, sender: str) -> None:
         if isinstance(message, ViewFrame):
             await self._view_frame(message.view, message.message)
         elif isinstance(message, ViewLinkEnded):
@@ -254,11 +273,8 @@ class Viewer(Actor):
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
-        elif isinstance(message, Observe):
-            return self.observe()
         else:
-            raise NotImplementedError(f"Viewer does not handle {type(message).__name__}")
-        return None
+            self.answer(message, self.observe())
 
     async def _view_frame(self, view: SessionView, message: object) -> None:
         outcome = view.handle_frame(message)
@@ -272,11 +288,13 @@ class Viewer(Actor):
             self._exchange(view, is_root)
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
-                _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
+                _log.info(
+                    "source_task_id_pushed", decision=True, source_task_id=outcome.source_task_id
+                )
                 self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
         elif isinstance(outcome, Ended):
-            _log.info("view_ended", view=view.key, reason=outcome.reason)
+            _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
                 self.children.pane_join_failed(view.key)
             if is_root:
@@ -293,6 +311,7 @@ class Viewer(Actor):
         structlog.contextvars.bind_contextvars(viewer_id=joined.viewer_id)
         _log.info(
             "joined",
+            decision=True,
             source_type=repr(joined.detailed_source_type),
             source_task_id=joined.source_task_id,
             granted_role=joined.role.value,
@@ -315,7 +334,7 @@ class Viewer(Actor):
             return
         task_id = discovery_task_id(source_type, source_task_id, self.switches)
         if task_id is None:
-            _log.info("no_discovery", reason="no orchestrator task id")
+            _log.info("no_discovery", decision=True, reason="no orchestrator task id")
             return
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
             self.spawn(self._find_names, task_id)
@@ -330,7 +349,7 @@ class Viewer(Actor):
         try:
             reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
         except TaskCallFailed as failed:
-            _log.info("names_unavailable", reason=failed.reason)
+            _log.info("names_unavailable", decision=True, reason=failed.reason)
             return
         assert isinstance(reply, tasks.AgentNames)
         await self.tell_self(_NamesFound(reply.names))
@@ -366,8 +385,9 @@ class Viewer(Actor):
         try:
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
-            _log.info("fetch_failed", generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None, refused=failed.kind is not None))
+            _log.info("fetch_failed", decision=True, generation=generation, reason=failed.reason)
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_FetchDone(generation, None, refused=refused))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
@@ -376,13 +396,16 @@ class Viewer(Actor):
         poller, push = self.discovery.poller, self.discovery.push
         if done.runs is None:
             if poller is not None:
-                self._do(poller.fetch_failed(done.generation))
+                had_given_up = poller.gave_up
+                self._do(poller.fetch_failed(done.generation, refused=done.refused))
+                if poller.gave_up and not had_given_up:
+                    _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
             elif push is not None:
                 self._do(push.fetch_failed(done.generation, refused=done.refused))
                 self._log_if_gave_up()
             return
         if not self.parent_conversation and done.runs:
-            _log.info("children_skipped", reason="no active parent conversation")
+            _log.info("children_skipped", decision=True, reason="no active parent conversation")
         if poller is not None:
             self._do(
                 poller.fetch_succeeded(
@@ -413,8 +436,9 @@ class Viewer(Actor):
         try:
             await self.tasks.call(lambda rid: tasks.SubscribeChildren(rid, parent_task_id, since))
         except TaskCallFailed as failed:
-            _log.info("subscribe_failed", since=since, reason=failed.reason)
-            await self.tell_self(_SubscribeDone(ok=False, refused=failed.kind is not None))
+            _log.info("subscribe_failed", decision=True, since=since, reason=failed.reason)
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_SubscribeDone(ok=False, refused=refused))
             return
         await self.tell_self(_SubscribeDone(ok=True))
 
@@ -447,7 +471,9 @@ class Viewer(Actor):
 
     def _log_if_gave_up(self) -> None:
         if self.discovery.push is not None and self.discovery.push.gave_up:
-            _log.warning("child_stream_gave_up", parent=self.discovery.push.parent_task_id)
+            _log.warning(
+                "child_stream_gave_up", decision=True, parent=self.discovery.push.parent_task_id
+            )
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()
@@ -479,11 +505,11 @@ class Viewer(Actor):
         """Open the hidden pane that joins a child's session through the parent share."""
         task_id, route = effect.task_id, effect.session_link
         if route is None:
-            _log.info("pane_not_joinable", child=task_id)
+            _log.info("pane_not_joinable", decision=True, child=task_id)
             return
         root = self.root
         if root is not None and root.viewer_id is not None:
-            route = f"{route}&via={root.session_id}&as={root.viewer_id}"
+            route = via_parent(route, root.session_id, root.viewer_id)
         pane = SessionView(self, self.network, task_id, route, self.user)
         self.panes[task_id] = pane
         self.spawn(pane.open)

@@ -106,7 +106,9 @@ async def test_a_child_whose_source_was_read_before_the_share_began_stays_unshar
         shot = await snapshot(world, "viewer")
         assert [p.label for p in shot.pills] == ["Orchestrator", "worker"]
         assert panes(shot) == {"worker": "loading"}
-        assert world.run_state(task_id(world, "worker")).value == "CLAIMED"
+        worker = next(r for r in world.tasks.store.rows() if r.task_id == task_id(world, "worker"))
+        assert worker.state.value == "CLAIMED"
+        assert worker.session_id is None
 
 
 async def test_a_child_whose_source_was_read_after_the_share_was_asked_inherits_it(
