@@ -266,22 +266,22 @@ class Agent(Actor[AgentMessage | C]):
         *,
         what: str,
     ) -> None:
-        """Start a task-server call as an operation of its own; `then(outcome)` is the
-        message it hands back to this actor, so the mailbox never waits for the reply.
-
-        Returns once the request has left, so requests leave in the order the agent
-        made them, as on the client's one connection; their replies come when they come.
+        """Send a task-server request now and wait for its reply in an operation of its
+        own; `then(outcome)` is the message that brings the reply back to this actor, so
+        the mailbox never waits for it. Requests leave in the order the agent made them,
+        as on the client's one connection; their replies come when they come.
         """
+        sent = await self.tasks.send(build)
 
-        async def operation(*, task_status: trio.TaskStatus[None]) -> None:
+        async def operation() -> None:
             outcome: TaskOutcome
             try:
-                outcome = await self.tasks.call_retrying(build, sent=task_status.started)
+                outcome = await self.tasks.call_retrying(build, sent=sent)
             except TaskCallFailed as failed:
                 outcome = failed
             await self.tell_self(then(outcome))
 
-        await self.nursery.start(operation, name=f"{self.name}:{what}")
+        self.spawn(operation, name=f"{self.name}:{what}")
 
     async def transition(self, state: RunState) -> None:
         """Move this agent's run to `state`; `_Transitioned` brings the answer back."""

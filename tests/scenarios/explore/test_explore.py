@@ -10,39 +10,35 @@ from scenarios.cli import main
 from scenarios.explore import explore, explore_seed
 from scenarios.faults import FaultKind, parse_faults
 from scenarios.runner import run_scenario
-from scenarios.schema import load_scenario
 from scenarios.usage import UsageError
 
+RACE = catalog.load("share-around-first-response")
 #: The create-time race: a child whose row comes back after its host's share was
-#: established (and caught up) is never shared.
-RACE = catalog.load("share-while-spawning")
-#: A share started before the first response: under `current` it never carries the task id.
-EARLY_SHARE = catalog.load("share-around-first-response")
+#: established (and its one-shot catch-up ran) is never shared.
+SPAWN_RACE = catalog.load("share-while-spawning")
 ALL_FAULTS = frozenset(FaultKind)
 SEEDS = range(12)
 
 
 def test_exploring_the_race_under_current_finds_failing_seeds() -> None:
-    outcomes = explore(RACE.path, Profile.CURRENT, SEEDS, frozenset({FaultKind.LATENCY}))
+    outcomes = explore(RACE.path, Profile.CURRENT, SEEDS, ALL_FAULTS)
+    failing = [o for o in outcomes if not o.passed]
+    assert failing, "the pre-first-response race must show up under some seed"
+    assert all(any("pill_bar" in p for p in o.problems) for o in failing)
+    assert len(failing) < len(outcomes), "seeds where the share lands after the first response pass"
+
+
+def test_exploring_a_share_while_children_spawn_finds_children_left_loading() -> None:
+    outcomes = explore(SPAWN_RACE.path, Profile.CURRENT, SEEDS, frozenset({FaultKind.LATENCY}))
     failing = [o for o in outcomes if not o.passed]
     assert failing, "the create-time race must show up under some seed"
     assert all(any("loading: expected [], saw [" in p for p in o.problems) for o in failing)
     assert len(failing) < len(outcomes), "seeds where every row comes back first pass"
-    with_faults = explore(RACE.path, Profile.CURRENT, SEEDS, ALL_FAULTS)
-    assert any("loading: expected [], saw [" in p for o in with_faults for p in o.problems)
 
 
-def test_the_pushed_task_id_fixes_the_early_share_under_every_seed() -> None:
-    """Task id pushed, children polled: the push alone, apart from the child stream."""
-    switches = Profile.FOLLOWUPS.switches().with_overrides({"push_child_discovery": False})
-    scenario = load_scenario(EARLY_SHARE.path)
-    for seed in SEEDS:
-        under_current = run_scenario(scenario, Profile.CURRENT, seed=seed, faults=ALL_FAULTS)
-        assert under_current.passed, seed  # its expectation: no pill bar
-        pushed = run_scenario(
-            scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, overrides=switches
-        )
-        assert pushed.passed, seed
+def test_the_pushed_task_id_fixes_it_under_every_seed() -> None:
+    outcomes = explore(RACE.path, Profile.FOLLOWUPS, SEEDS, ALL_FAULTS)
+    assert [o for o in outcomes if not o.passed] == []
 
 
 def test_a_failing_seed_replays_with_the_same_failure_and_trace() -> None:
@@ -74,11 +70,14 @@ def test_fault_names_are_checked() -> None:
 def test_the_command_prints_failing_seeds_with_their_replay(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["explore", "share-while-spawning", "--seeds", "8"])
+    code = main(["explore", "share-around-first-response", "--seeds", "8"])
     out, err = capsys.readouterr()
     assert code == 1
     assert "8/8 seeds" in err
-    assert "replay: sharesim run share-while-spawning --profile current --seed" in out
+    assert "replay: sharesim run share-around-first-response --profile current --seed" in out
     assert "--faults latency,drop,partition" in out
-    assert main(["explore", "share-around-first-response", "--seeds", "8"]) == 0
-    assert main(["explore", "share-while-spawning", "--seeds", "0"]) == 2
+    assert (
+        main(["explore", "share-around-first-response", "--seeds", "8", "--profile", "followups"])
+        == 0
+    )
+    assert main(["explore", "share-around-first-response", "--seeds", "0"]) == 2
