@@ -9,6 +9,7 @@ does not crash it.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import structlog
 import trio
 
 from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
-from actors.rules.profiles import Profile, Switches
+from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
 from actors.runtime.simulation import run_seeded
@@ -26,7 +27,7 @@ from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
-from scenarios.designs import overrides_of
+from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
 from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
@@ -80,6 +81,19 @@ class ExpectationResult:
         return all(c.held for c in self.comparisons)
 
 
+class Verdict(enum.Enum):
+    """What a run says about its scenario under its design."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    #: Nothing was checked and nothing broke.
+    NO_CHECKS = "no checks"
+    #: The file marks this profile's outcome as depending on the interleaving: one seed's
+    #: expectations decide nothing, `sharesim explore` does. Broken invariants and steps
+    #: that could not be carried out still fail it.
+    RACE = "race"
+
+
 @dataclass
 class RunResult:
     scenario: Scenario
@@ -96,6 +110,15 @@ class RunResult:
     trace: Trace | None = None
     #: The switches that differed from the profile's own values.
     overrides: dict[str, bool] = field(default_factory=dict)
+    #: The switches the scenario file set for this run (see `Design.pinned`).
+    pinned: dict[str, bool] = field(default_factory=dict)
+    #: The file's settings that `--set` replaced, with the file's values.
+    overruled: dict[str, bool] = field(default_factory=dict)
+    #: What the command line's `--set` asked for: with the file, it rebuilds the design.
+    settings: dict[str, bool] = field(default_factory=dict)
+    #: Whether someone chose this seed (`--seed`): a race is then judged by this interleaving,
+    #: as a replay of a seed `explore` found must be; otherwise one seed decides nothing.
+    seed_chosen: bool = False
     faults: frozenset[FaultKind] = frozenset()
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
@@ -105,7 +128,28 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
+        """Whether everything held in this very run (this seed)."""
         return not self.failures and not self.violations
+
+    @property
+    def race(self) -> bool:
+        """Whether the scenario marks this profile's outcome as depending on the interleaving."""
+        return self.profile in self.scenario.races
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.violations or any(not f.mismatches for f in self.failures):
+            return Verdict.FAIL
+        if self.race and not self.seed_chosen:
+            return Verdict.RACE
+        if self.failures:
+            return Verdict.FAIL
+        return Verdict.PASS if self.checked else Verdict.NO_CHECKS
+
+    @property
+    def failed(self) -> bool:
+        """Whether this run makes a command exit 1."""
+        return self.verdict is Verdict.FAIL
 
 
 Action = Callable[[], Awaitable[None]]
@@ -325,7 +369,7 @@ async def play_scenario(
     *,
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
@@ -333,17 +377,20 @@ async def play_scenario(
 ) -> RunResult:
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
+    The switches are the profile's, then those the file pins, then `settings` (the command
+    line's `--set`), each winning over the one before.
     `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
     With a `recording`, the viewers, the partitions and the log are kept for a report.
     """
-    switches = overrides or profile.switches()
-    result = RunResult(scenario, profile, seed, faults=faults)
-    result.overrides = overrides_of(profile, switches)
+    design = Design.of(profile, scenario.pinned(profile), settings or {})
+    result = _result(scenario, design, seed, faults)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
     if result.overrides:
         structlog.contextvars.bind_contextvars(overrides=result.overrides)
+    if result.pinned:
+        structlog.contextvars.bind_contextvars(pinned=result.pinned)
     async with open_world(
-        switches,
+        design.switches,
         seed=seed,
         mode=mode,
         conditions=plan_faults(faults, seed, scenario),
@@ -386,13 +433,28 @@ async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKi
         recording.partitions = tuple(play.conditions.partitions)
 
 
+def _result(
+    scenario: Scenario, design: Design, seed: int, faults: frozenset[FaultKind]
+) -> RunResult:
+    return RunResult(
+        scenario,
+        design.profile,
+        seed,
+        faults=faults,
+        overrides=design.overrides,
+        pinned=design.pinned,
+        overruled=design.overruled,
+        settings=design.settings,
+    )
+
+
 def run_scenario(
     scenario: Scenario,
     profile: Profile,
     *,
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
@@ -406,7 +468,7 @@ def run_scenario(
             profile,
             seed=seed,
             mode=mode,
-            overrides=overrides,
+            settings=settings,
             faults=faults,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
@@ -416,11 +478,8 @@ def run_scenario(
     try:
         return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
-        return RunResult(
-            scenario,
-            profile,
-            seed,
-            failures=[Failure(f"simulation error: {crash}", 0.0)],
-            overrides=overrides_of(profile, overrides or profile.switches()),
-            faults=faults,
+        result = _result(
+            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, faults
         )
+        result.failures.append(Failure(f"simulation error: {crash}", 0.0))
+        return result

@@ -7,6 +7,7 @@ was expected. Unknown keys are errors: a typo must never pass silently.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import re
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
-from actors.rules.profiles import Profile
+from actors.rules.profiles import Profile, Switches
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
 from protocol.errors import SharesimError
@@ -185,6 +186,14 @@ class Scenario:
     viewers: tuple[ViewerSpec, ...]
     steps: tuple[Step, ...]
     expectations: tuple[Expectation, ...]
+    #: Per profile, the switches the file sets (`[switches]` and `[switches.PROFILE]`).
+    pins: Mapping[Profile, Mapping[str, bool]] = dataclasses.field(default_factory=dict)
+    #: The profiles under which the outcome depends on the interleaving (`races`).
+    races: tuple[Profile, ...] = ()
+
+    def pinned(self, profile: Profile) -> dict[str, bool]:
+        """The switches this file sets under `profile`, in the order the file gives them."""
+        return dict(self.pins.get(profile, {}))
 
     @property
     def profiles(self) -> tuple[Profile, ...]:
@@ -244,6 +253,9 @@ class _Table:
 
     def has(self, key: str) -> bool:
         return key in self._data
+
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(self._data)
 
     def skip(self, *keys: str) -> None:
         """Neither read nor refuse these keys: whether they belong here cannot be known."""
@@ -373,13 +385,16 @@ class _File:
         lines = self._lines
         found: int | None = None
         start, end = 0, _table_end(lines, -1)
+        path: list[str] = []  # a header names its table from the top: [switches.followups]
         for part in field.split("."):
             match = re.fullmatch(r"(\w+)(?:\[(\d+)\])?", part)
             if match is None:
                 break
             key, index = match.group(1), match.group(2)
+            path.append(key)
+            dotted = r"\s*\.\s*".join(re.escape(name) for name in path)
             if index is not None:
-                headers = _headers(lines, rf"\[\[\s*{re.escape(key)}\s*\]\]", start)
+                headers = _headers(lines, rf"\[\[\s*{dotted}\s*\]\]", start)
                 if int(index) >= len(headers):
                     return None
                 found = headers[int(index)]
@@ -388,9 +403,9 @@ class _File:
                 line = next((n for n in range(start, end) if setting.match(lines[n])), None)
                 if line is not None:
                     return line + 1  # deeper keys sit in this line's inline table
-                headers = _headers(lines, rf"\[\s*{re.escape(key)}\s*\]", start)
+                headers = _headers(lines, rf"\[\s*{dotted}\s*\]", start)
                 if not headers:
-                    break
+                    continue  # a table with no header of its own may have one deeper
                 found = headers[0]
             start, end = found + 1, _table_end(lines, found)
         return None if found is None else found + 1
@@ -473,13 +488,11 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     _unique([orchestrator_table, *child_tables, *viewer_tables])
     _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
-    steps = tuple(
-        sorted(
-            (_step(t, agents, actors) for t in top.tables("steps", required=False)),
-            key=lambda s: s.at,
-        )
-    )
+    read_steps = [(t, _step(t, agents, actors)) for t in top.tables("steps", required=False)]
+    steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
+    pins = _switch_pins(top)
+    races = _races(top, expectations)
     top.finish()
     last = max(
         [s.at for s in steps]
@@ -501,6 +514,8 @@ def _scenario(top: _Table, path: Path) -> Scenario:
         viewers=viewers,
         steps=steps,
         expectations=expectations,
+        pins=pins,
+        races=races,
     )
 
 
@@ -668,3 +683,70 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")
     return value
+
+
+# -- switches the file pins, and races -----------------------------------------------------------
+
+
+def _switch_pins(top: _Table) -> dict[Profile, dict[str, bool]]:
+    """`[switches]` sets switches under every profile, `[switches.PROFILE]` under one.
+
+    A profile's own table wins over `[switches]` for that profile. The command line's
+    `--set` wins over both; that is the runner's business, not the file's.
+    """
+    pins: dict[Profile, dict[str, bool]] = {profile: {} for profile in Profile}
+    if not top.has("switches"):
+        return pins
+    table = top.table("switches")
+    every = _switch_settings(table, profile_tables=True)
+    for profile in Profile:
+        pins[profile].update(every)
+        if table.has(profile.value):
+            pins[profile].update(_switch_settings(table.table(profile.value), profile_tables=False))
+    table.finish()
+    return pins
+
+
+def _switch_settings(table: _Table, *, profile_tables: bool) -> dict[str, bool]:
+    """The `SWITCH = true|false` lines of one switches table, each checked by name."""
+    valid = Switches.names()
+    profiles = tuple(p.value for p in Profile)
+    settings: dict[str, bool] = {}
+    for key in table.key_names():
+        if profile_tables and key in profiles:
+            continue  # read by the caller as [switches.PROFILE]
+        if key not in valid:
+            table.skip(key)
+            tables = f"; or a table per profile: [switches.{'], [switches.'.join(profiles)}]"
+            table.report(
+                key,
+                f"unknown switch {key!r}; valid switches: {', '.join(valid)}"
+                + (tables if profile_tables else ""),
+            )
+            continue
+        value = table.raw(key, expected="true or false")
+        if isinstance(value, bool):
+            settings[key] = value
+        else:
+            table.report(key, f"expected true or false, got {value!r}")
+    return settings
+
+
+def _races(top: _Table, expectations: Sequence[Expectation]) -> tuple[Profile, ...]:
+    """The profiles whose outcome depends on the interleaving: `run` reports them as races
+    to explore. Each must have expectations, since exploring checks those."""
+    valid = tuple(p.value for p in Profile)
+    names = top.names("races", ())
+    checked = {p for e in expectations for p in e.profiles}
+    races: list[Profile] = []
+    for name in names:
+        if name not in valid:
+            top.report("races", f"expected profiles from {', '.join(valid)}, got {name!r}")
+        elif Profile(name) not in checked:
+            top.report(
+                "races",
+                f"{name!r} has no expectations in this file, so there is no outcome to explore",
+            )
+        elif Profile(name) not in races:
+            races.append(Profile(name))
+    return tuple(races)
