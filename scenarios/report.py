@@ -93,6 +93,16 @@ def _design(result: RunResult) -> str:
     return name
 
 
+def skipped(results: Sequence[RunResult]) -> str:
+    """Each step whose actor could not take it when it came, and so did nothing."""
+    lines = ["steps that did nothing (their actor could not take them then):"]
+    for result in results:
+        lines += [
+            f"  {result.scenario.name} [{_design(result)}]: {step}" for step in result.skipped
+        ]
+    return "\n".join(lines)
+
+
 def races(results: Sequence[RunResult]) -> str:
     """Each run marked as a race, and the command that explores it."""
     lines = ["races (the outcome depends on the interleaving; one seed decides nothing):"]

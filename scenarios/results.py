@@ -90,6 +90,9 @@ def record(result: RunResult) -> dict[str, object]:
             for checked in result.expectations
         ],
         "failures": [{"what": f.what, "at": f.at} for f in result.failures if not f.mismatches],
+        "skipped_steps": [
+            {"at": s.at, "step": s.step, "line": s.line, "reason": s.reason} for s in result.skipped
+        ],
         "violations": [
             {
                 "invariant": v.invariant,

@@ -2,9 +2,10 @@
 
 Everything happens in virtual time on one seeded simulation, so a run is a
 function of (scenario, profile, seed, switches) and replays exactly. A step
-that cannot be carried out (a viewer opening a share that is not live, an
-exchange mentioning an agent not yet spawned) fails the run with a reason; it
-does not crash it.
+that cannot be carried out (a viewer opening a share that is not live) fails
+the run with a reason; it does not crash it. A step its actor cannot take when
+it comes (a `finish` before the run exists, an exchange mentioning an agent not
+yet created) does nothing, as the person or agent would, and is logged.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from typing import TextIO
 import structlog
 import trio
 
-from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
+from actors.hosts.agents import (
+    AppendExchange,
+    ChildAgent,
+    Finish,
+    Orchestrator,
+    ShareByUser,
+    SpawnChild,
+    StopSharing,
+)
 from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
@@ -65,6 +74,21 @@ class Failure:
     trace: tuple[TraceRecord, ...] = ()
     decisions: tuple[Mapping[str, object], ...] = ()
     faults: tuple[TraceRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedStep:
+    """A step whose actor could not take it when it came (a `finish` before the run
+    exists, a `share` while sharing): the person or agent does nothing, as they would."""
+
+    at: float
+    step: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.at:g} s: {self.step}{where} did nothing: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +143,8 @@ class RunResult:
     #: Whether someone chose this seed (`--seed`): a race is then judged by this interleaving,
     #: as a replay of a seed `explore` found must be; otherwise one seed decides nothing.
     seed_chosen: bool = False
+    #: Steps the actor could not take when they came, modelled as doing nothing.
+    skipped: list[SkippedStep] = field(default_factory=list)
     faults: frozenset[FaultKind] = frozenset()
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
@@ -236,6 +262,10 @@ class _Play:
 
     def _stepper(self, step: Step) -> Action:
         async def act() -> None:
+            unable = self._cannot_take(step)
+            if unable is not None:
+                self._skip(step, unable)
+                return
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
                 await self._connectivity(step)
                 return
@@ -253,10 +283,46 @@ class _Play:
 
         return act
 
+    def _cannot_take(self, step: Step) -> str | None:
+        """Why the actor cannot take `step` now, or None when it can.
+
+        What a file's timeline rules out is refused when the file is read; what is left
+        depends on timing (a run not created yet, a share a child inherited meanwhile).
+        """
+        if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
+            if step.actor in self.world.viewers or self._maybe_agent(step.actor) is not None:
+                return None
+            return f"{step.actor} is not there yet"
+        agent = self._maybe_agent(step.actor)
+        if agent is None:
+            return f"{step.actor} does not exist yet: its run has not been created"
+        if step.kind is StepKind.FINISH and agent.task_id is None:
+            return f"{step.actor} has no run yet (its first response has not come), so none ends"
+        sharing = agent.describe().sharing
+        if step.kind is StepKind.SHARE and sharing:
+            return f"{step.actor} is already sharing"
+        if step.kind is StepKind.STOP_SHARING and not sharing:
+            return f"{step.actor} is not sharing"
+        unknown = [m for m in step.mentions if self._maybe_task_id(m) is None]
+        if unknown:
+            return f"{', '.join(unknown)} has no run yet, so it cannot be mentioned"
+        return None
+
+    def _skip(self, step: Step, reason: str) -> None:
+        now = trio.current_time()
+        label = f"{step.kind.value} {step.actor}"
+        _log.info("step_skipped", decision=True, step=label, reason=reason, line=step.line)
+        self.result.skipped.append(SkippedStep(now, label, reason, step.line))
+
+    def _maybe_agent(self, name: str) -> Orchestrator | ChildAgent | None:
+        try:
+            return self.world.agent(name)
+        except WorldError:
+            return None
+
     def _task_id(self, agent_name: str) -> str:
         task_id = self.world.agent(agent_name).task_id
-        if task_id is None:
-            raise WorldError(f"{agent_name} has no run yet, so it cannot be mentioned")
+        assert task_id is not None, "_cannot_take checked every mention"
         return task_id
 
     async def _connectivity(self, step: Step) -> None:

@@ -490,6 +490,7 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     actors = agents + viewer_names
     read_steps = [(t, _step(t, agents, actors)) for t in top.tables("steps", required=False)]
     steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
+    _timeline(read_steps, orchestrator_table, orchestrator, child_tables, children, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
     pins = _switch_pins(top)
     races = _races(top, expectations)
@@ -616,7 +617,10 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
     actor = t.text("actor")
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
-        t.report("actor", f"expected one of {allowed}, got {actor!r}")
+        if actor in actors.known:
+            t.report("actor", f"{actor!r} is a viewer; only an agent can {kind.value} ({allowed})")
+        else:
+            t.report("actor", f"expected one of {allowed}, got {actor!r}")
     text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     if not t.ok("do"):
@@ -750,3 +754,151 @@ def _races(top: _Table, expectations: Sequence[Expectation]) -> tuple[Profile, .
         elif Profile(name) not in races:
             races.append(Profile(name))
     return tuple(races)
+
+
+# -- steps the file's own timeline rules out --------------------------------------------------
+
+
+def _timeline(
+    steps: Sequence[tuple[_Table, Step]],
+    orchestrator_table: _Table,
+    orchestrator: OrchestratorSpec,
+    child_tables: Sequence[_Table],
+    children: Sequence[ChildSpec],
+    viewers: Sequence[ViewerSpec],
+) -> None:
+    """Refuse what the file itself says cannot happen: a step its actor cannot take yet
+    (a child before its spawn, a `finish` before the first response, a `share` of a share
+    still on, a `reconnect` with no `disconnect`), or a spawn before the first response.
+
+    Only what the file decides is checked here; what depends on timing is left to the
+    run, which logs such a step as doing nothing (`step_skipped`).
+    """
+    if orchestrator_table.ok("first_response_after"):
+        for table, child in zip(child_tables, children, strict=True):
+            if table.ok("spawn_at") and _before_first_response(orchestrator, child.spawn_at):
+                table.report(
+                    "spawn_at",
+                    f"{orchestrator.name} spawns children from its responses and its first "
+                    f"response is at {orchestrator.first_response_after:g} s, so {child.name} "
+                    f"cannot be spawned at {child.spawn_at:g} s",
+                )
+    state = _StepState(orchestrator, {c.name: c for c in children}, viewers)
+    for table, step in sorted(steps, key=lambda pair: pair[1].at):
+        if all(table.ok(key) for key in ("at", "do", "actor")):
+            problem = state.take(step)
+            if problem is not None:
+                table.report(*problem)
+
+
+def _before_first_response(orchestrator: OrchestratorSpec, at: float) -> bool:
+    """Whether `at` comes before a local orchestrator's first response (a cloud one answers
+    at once)."""
+    local = orchestrator.location is Location.LOCAL
+    return local and at < orchestrator.first_response_after
+
+
+class _StepState:
+    """What the steps read so far say about each actor: shared, finished, disconnected."""
+
+    def __init__(
+        self,
+        orchestrator: OrchestratorSpec,
+        children: Mapping[str, ChildSpec],
+        viewers: Sequence[ViewerSpec],
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.children = children
+        self.joins = {v.name: v.join_at for v in viewers}
+        self.shared: dict[str, Step] = {}
+        self.finished: dict[str, Step] = {}
+        self.disconnected: dict[str, Step] = {}
+
+    def take(self, step: Step) -> tuple[str, str] | None:
+        """(field, why) when the actor cannot take `step`; else note what it changed."""
+        return self._present(step) or self._able(step)
+
+    def _present(self, step: Step) -> tuple[str, str] | None:
+        """Whether the actor is there at all when the step comes."""
+        name, at, verb = step.actor, step.at, _VERBS[step.kind]
+        child = self.children.get(name)
+        if child is not None and child.launch_fails:
+            return "actor", f"{name}'s launch fails (launch_fails = true): it never runs to {verb}"
+        if child is not None and at <= child.spawn_at:
+            return "at", (
+                f"{name} is spawned at {child.spawn_at:g} s and exists once its run is created, "
+                f"so it cannot {verb} at {at:g} s"
+            )
+        join = self.joins.get(name)
+        if join is not None and at <= join:
+            return "at", (
+                f"{name} opens its link at {join:g} s (a step at the same time comes first), "
+                f"so it cannot {verb} at {at:g} s"
+            )
+        for mention in step.mentions:
+            spawned = self.children.get(mention)
+            if spawned is not None and at <= spawned.spawn_at:
+                return "mentions", (
+                    f"{mention} is spawned at {spawned.spawn_at:g} s, so at {at:g} s it has "
+                    "no run to mention"
+                )
+        return None
+
+    def _able(self, step: Step) -> tuple[str, str] | None:
+        """Whether the actor's own state, as the earlier steps left it, allows the step."""
+        name, kind = step.actor, step.kind
+        if kind is StepKind.SHARE:
+            if self._location(name) is Location.REMOTE:
+                return "actor", (
+                    f"{name} runs in the cloud, where it is shared (as AmbientAgent) as soon as "
+                    "it runs; there is no share for the user to start"
+                )
+            return self._once(self.shared, step, "is already shared", "stop-sharing it first")
+        if kind is StepKind.STOP_SHARING:
+            started = self.shared.pop(name, None)
+            local_orchestrator = (
+                self._location(name) is Location.LOCAL and name not in self.children
+            )
+            if started is None and local_orchestrator:
+                return "do", f"{name} is not sharing at {step.at:g} s: no share step started one"
+        elif kind is StepKind.FINISH:
+            if name not in self.children and _before_first_response(self.orchestrator, step.at):
+                return "at", (
+                    f"{name} has no run before its first response at "
+                    f"{self.orchestrator.first_response_after:g} s, so it cannot finish at "
+                    f"{step.at:g} s"
+                )
+            return self._once(self.finished, step, "already finished", "a run ends once")
+        elif kind is StepKind.DISCONNECT:
+            return self._once(
+                self.disconnected, step, "is already disconnected", "reconnect it first"
+            )
+        elif kind is StepKind.RECONNECT and self.disconnected.pop(name, None) is None:
+            return "do", f"{name} is not disconnected at {step.at:g} s: no disconnect step before"
+        return None
+
+    @staticmethod
+    def _once(
+        taken: dict[str, Step], step: Step, state: str, advice: str
+    ) -> tuple[str, str] | None:
+        earlier = taken.get(step.actor)
+        if earlier is not None:
+            where = f"the step at line {earlier.line}" if earlier.line else "an earlier step"
+            return "do", f"{step.actor} {state} by {where}; {advice}"
+        taken[step.actor] = step
+        return None
+
+    def _location(self, name: str) -> Location:
+        child = self.children.get(name)
+        return child.location if child is not None else self.orchestrator.location
+
+
+#: What each kind of step has its actor do, for messages.
+_VERBS = {
+    StepKind.SHARE: "share",
+    StepKind.STOP_SHARING: "stop sharing",
+    StepKind.EXCHANGE: "take part in an exchange",
+    StepKind.FINISH: "finish",
+    StepKind.DISCONNECT: "be disconnected",
+    StepKind.RECONNECT: "be reconnected",
+}

@@ -228,6 +228,9 @@ def run_command(args: argparse.Namespace) -> int:
         for result in failed:
             print()
             print(report.failures(result))
+        if any(r.skipped for r in results):
+            print()
+            print(report.skipped(results))
         races = [r for r in results if r.verdict is Verdict.RACE]
         if races:
             print()

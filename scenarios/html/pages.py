@@ -111,6 +111,7 @@ td ul, .problems ul { margin: 0; padding-left: 18px; }
 td.pass { color: var(--pass); } td.fail { color: var(--fail); } td.none { color: var(--none); }
 td.race { color: var(--race); }
 .problems { color: var(--fail); }
+.skipped { color: var(--muted); }
 .views { display: grid; grid-template-columns: minmax(0, 1fr) 540px; gap: 24px;
   align-items: start; }
 .sequence-figure { overflow: auto; max-height: 88vh; border: 1px solid var(--line);

@@ -265,7 +265,8 @@ def _expectations(run: RecordedRun) -> str:
 
 
 def _problems(run: RecordedRun) -> str:
-    """Broken invariants, and steps that could not be carried out."""
+    """Broken invariants, steps that could not be carried out, and steps whose actor could
+    not take them when they came (they did nothing)."""
     expectations = run.result.scenario.expectations_for(run.result.profile)
     matched = {id(f) for e in expectations if (f := _failure_for(run, e)) is not None}
     items = [el("li", {}, esc(f"invariant {violation}")) for violation in run.result.violations]
@@ -274,9 +275,22 @@ def _problems(run: RecordedRun) -> str:
         for failure in run.result.failures
         if id(failure) not in matched
     ]
-    if not items:
-        return ""
-    return el("div", {"class": "problems"}, el("h4", {}, "Also broken"), el("ul", {}, *items))
+    skipped = [el("li", {}, esc(str(step))) for step in run.result.skipped]
+    blocks = []
+    if items:
+        blocks.append(
+            el("div", {"class": "problems"}, el("h4", {}, "Also broken"), el("ul", {}, *items))
+        )
+    if skipped:
+        blocks.append(
+            el(
+                "div",
+                {"class": "skipped"},
+                el("h4", {}, "Steps that did nothing"),
+                el("ul", {}, *skipped),
+            )
+        )
+    return "".join(blocks)
 
 
 def _show(value: object) -> str:
