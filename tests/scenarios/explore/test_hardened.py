@@ -33,10 +33,9 @@ def first_failing(scenario: Scenario, seeds: range, decision: str) -> tuple[int,
 
 def with_switch(scenario: Scenario, seed: int | None, switch: str) -> RunResult:
     """`followups` with one switch on, on `seed` with all faults (None: no faults, seed 0)."""
-    switches = Profile.FOLLOWUPS.switches().with_overrides({switch: True})
     faults = frozenset() if seed is None else ALL_FAULTS
     return run_scenario(
-        scenario, Profile.FOLLOWUPS, seed=seed or 0, faults=faults, overrides=switches
+        scenario, Profile.FOLLOWUPS, seed=seed or 0, faults=faults, settings={switch: True}
     )
 
 
@@ -61,8 +60,8 @@ def test_a_name_lookup_lost_to_the_network_is_tried_again_only_with_the_switch()
 def test_a_viewer_away_during_the_push_gets_the_task_id_only_when_it_is_replayed() -> None:
     scenario = catalog.load("viewer-away-during-task-id-push")
     assert run_scenario(scenario, Profile.FOLLOWUPS).passed  # the hole, as its expectation says
-    without = Profile.HARDENED.switches().with_overrides({"replay_source_task_id_on_rejoin": False})
-    hole = run_scenario(scenario, Profile.HARDENED, overrides=without)
+    without = {"replay_source_task_id_on_rejoin": False}
+    hole = run_scenario(scenario, Profile.HARDENED, settings=without)
     assert [m.key for f in hole.failures for m in f.mismatches] == ["pill_bar", "pills", "loaded"]
     assert run_scenario(scenario, Profile.HARDENED).passed
 
