@@ -49,6 +49,10 @@ MEANINGS: dict[str, str] = {
     "an agent they did not name",
     "resend_source_task_id_on_resume": "a share sends its upgraded task id again each time it "
     "resumes",
+    "reread_host_share_on_child_created": "a new local child inherits the host's share as it "
+    "is when the child's row comes back",
+    "report_link_again_after_claim": "a session link the gate refused before the run's claim "
+    "is reported again after it",
 }
 
 ALL_PROFILES = "all"

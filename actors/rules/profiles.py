@@ -102,6 +102,17 @@ class Switches:
     #: lost": `UpdateSourceTaskId` has no acknowledgement, so the share sends it again on
     #: every resume. Off: sent once, and if that frame is lost no viewer ever learns the id.
     resend_source_task_id_on_resume: bool
+    #: Closes the hole "a local child whose row comes back after the host's one-shot
+    #: catch-up ran is created unshared and never shared": when the row arrives the host
+    #: reads its share again, so the child inherits a share established meanwhile.
+    #: Off (the shipped client, notes 4.4): it inherits what `run_agents` read before it
+    #: asked for the row.
+    reread_host_share_on_child_created: bool
+    #: Closes the hole "a session link that reaches the task server before the run's claim
+    #: is refused by the link gate and never reported again": under faults the claim and the
+    #: report are each retried on their own schedule. The host reports it again once the
+    #: claim is answered. Off: the refusal is final and the child's pane stays loading.
+    report_link_again_after_claim: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -166,4 +177,6 @@ class Profile(enum.Enum):
             retry_name_lookup=hardened,
             look_up_unknown_mentions=hardened,
             resend_source_task_id_on_resume=hardened,
+            reread_host_share_on_child_created=hardened,
+            report_link_again_after_claim=hardened,
         )

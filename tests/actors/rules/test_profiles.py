@@ -33,6 +33,8 @@ EXPECTED = {
     "retry_name_lookup": (False, False, False, True),
     "look_up_unknown_mentions": (False, False, False, True),
     "resend_source_task_id_on_resume": (False, False, False, True),
+    "reread_host_share_on_child_created": (False, False, False, True),
+    "report_link_again_after_claim": (False, False, False, True),
 }
 
 

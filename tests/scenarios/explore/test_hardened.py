@@ -118,3 +118,31 @@ def test_a_sibling_named_after_the_one_lookup_resolves_only_when_mentions_ask_ag
     ]
     assert with_switch(scenario, None, "look_up_unknown_mentions").passed
     assert run_scenario(scenario, Profile.HARDENED).passed
+
+
+def test_a_child_created_after_the_one_shot_catch_up_is_shared_only_when_the_host_rereads() -> None:
+    """The create-time race: the row comes back after the catch-up ran, the child unshared."""
+    scenario = catalog.load("share-while-spawning")
+    seed, failed = first_failing(scenario, range(20), "catch_up_share")
+    assert any(m.key == "loaded" for f in failed.failures for m in f.mismatches)
+    assert with_switch(scenario, seed, "reread_host_share_on_child_created").passed
+    hardened = run_scenario(scenario, Profile.HARDENED, seed=seed, faults=ALL_FAULTS)
+    assert hardened.passed, hardened.failures
+
+
+def test_a_link_the_gate_refused_before_the_claim_is_reported_again_only_with_the_switch() -> None:
+    scenario = catalog.load("share-while-spawning")
+    rereads = {"reread_host_share_on_child_created": True}
+    for seed in range(30):
+        with capture_logs() as logs:
+            result = run_scenario(
+                scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, settings=rereads
+            )
+        refused = [e for e in logs if e["event"] == "session_link_refused"]
+        if not result.passed and any("QUEUED" in str(e["reason"]) for e in refused):
+            break
+    else:
+        raise AssertionError("no seed in range(30) shows a link refused before the claim")
+    both = {**rereads, "report_link_again_after_claim": True}
+    fixed = run_scenario(scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, settings=both)
+    assert fixed.passed, fixed.failures
