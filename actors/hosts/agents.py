@@ -19,6 +19,7 @@ import structlog
 import trio
 
 from actors.hosts.share import (
+    AnswerRoleRequests,
     Share,
     ShareEstablished,
     ShareFrame,
@@ -309,6 +310,10 @@ class Agent(Actor):
             return None
         if isinstance(message, Describe):
             return self.describe()
+        if isinstance(message, AnswerRoleRequests):
+            if self.share is not None:
+                self.share.answer_role_requests(message.approve)
+            return None
         return await self.handle_command(message, sender)
 
     async def handle_command(self, message: object, sender: str) -> object:
