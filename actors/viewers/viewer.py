@@ -38,18 +38,38 @@ from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewScope
+from actors.rules.viewer_client import (
+    DONE,
+    IN_FLIGHT,
+    NEW_TAB,
+    NO_SUCH_PILL,
+    ActionOutcome,
+    ClientKind,
+    CopiedLink,
+    Surface,
+    copy_link,
+    pill_action_refusal,
+    pill_actions,
+    refused,
+    selectable,
+    shareable_route,
+)
 from actors.runtime.actor import Actor
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
     Ended,
     ExchangeReceived,
     Joined,
+    PromptAnswered,
+    RoleAnswered,
     SessionView,
     SourceTaskIdPushed,
     ViewFrame,
     ViewLinkEnded,
 )
-from protocol import AgentExchange, RunRecord, TaskToken, tasks
+from protocol import AgentExchange, RunRecord, TaskToken, tasks, viewer
+from protocol.requests import AgentPromptRequest, Approved, conversation_token
+from protocol.roles import Role
 from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
 from protocol.tasks import TaskPush
 
@@ -60,10 +80,12 @@ PENDING_SESSION_POLL_S = 5.0
 
 
 class OpenBy(enum.Enum):
-    """How the link reaches the session: the share's join route, or the run's web page."""
+    """How the viewer reaches the session: the share's join route, the run's page on the
+    web, or the native client's `/cloud-agent` flow (which opens the run it started)."""
 
     SHARE_LINK = "share-link"
     RUN = "run"
+    CLOUD_AGENT = "cloud-agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +111,76 @@ class ViewerStats:
 
 
 @dataclass(frozen=True, slots=True)
+class SelectPill:
+    """The person selects a pill: the child `task_id`, or None for the orchestrator's."""
+
+    task_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsePill:
+    """The person picks `action` from the menu of `task_id`'s pill."""
+
+    action: str
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """An executor prompts an agent from the active pill: `target` None means that pill's."""
+
+    text: str
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAccess:
+    """The person asks the sharer of the active pill's session for `role`."""
+
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class CopyLink:
+    """The share action of the current view: answers the `CopiedLink`, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffLink:
+    """ "Open in desktop": answers the link another client opens to show the same target."""
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """The person closes this client: every view's link is closed, then the actor stops."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientObservation:
+    """What the person sees of the client itself: task ids stand for agents."""
+
+    client: ClientKind
+    scope: ViewScope
+    #: The run of the session the link opened (None until the share names it).
+    own_run: str | None
+    #: The selected pill's task id; None for the view's own session (the orchestrator's
+    #: pill in a parent view).
+    selected: str | None
+    #: The exchanges the selected pill shows, as their texts.
+    shows: tuple[str, ...]
+    visible_surfaces: int
+    pill_actions: tuple[str, ...]
+    copied: CopiedLink | None
+    actions: tuple[ActionOutcome, ...]
+    #: The role of each joined view, keyed by its run id ("root" while unknown).
+    roles: dict[str, Role]
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     snapshot: ViewerSnapshot
     stats: ViewerStats
+    client: ClientObservation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +245,18 @@ class Viewer(Actor):
         *,
         user: str,
         task_token: TaskToken,
+        client: ClientKind = ClientKind.NATIVE,
     ) -> None:
         super().__init__(name)
+        self.client = client
+        self.selected: str | None = None
+        self.outcomes: list[ActionOutcome] = []
+        #: What each prompt sent is aimed at, by request id: (action, target task id).
+        self._prompts: dict[str, str] = {}
+        self._prompt_numbers = 0
+        self.copied: CopiedLink | None = None
+        #: Tabs the person opened from pill menus: the only surfaces besides the view itself.
+        self.opened_tabs = 0
         self.network = network
         self.link = link
         self.switches = switches
@@ -199,10 +298,14 @@ class Viewer(Actor):
         await self.tell_self(_TasksLinkLost())
 
     def log_context(self) -> dict[str, object]:
-        return {**super().log_context(), "scope": self.link.scope.value}
+        return {
+            **super().log_context(),
+            "scope": self.link.scope.value,
+            "client": self.client.value,
+        }
 
     async def on_start(self) -> None:
-        if self.link.open_by is OpenBy.RUN:
+        if self.link.open_by is not OpenBy.SHARE_LINK:
             self.spawn(self._find_route)
         else:
             await self._open_root(self.link.route)
@@ -256,6 +359,15 @@ class Viewer(Actor):
                 self.directory.register_name_only(entry.task_id, entry.name)
         elif isinstance(message, Observe):
             return self.observe()
+        elif isinstance(message, SelectPill | UsePill | Prompt | RequestAccess):
+            self._person(message)
+        elif isinstance(message, CopyLink):
+            self.copied = self._copy_link() or self.copied
+            return self.copied
+        elif isinstance(message, HandoffLink):
+            return self._handoff_link()
+        elif isinstance(message, Leave):
+            await self._leave()
         else:
             raise NotImplementedError(f"Viewer does not handle {type(message).__name__}")
         return None
@@ -275,6 +387,10 @@ class Viewer(Actor):
                 _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
                 self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
+        elif isinstance(outcome, PromptAnswered):
+            self._prompt_answered(outcome)
+        elif isinstance(outcome, RoleAnswered):
+            self._role_answered(view, outcome)
         elif isinstance(outcome, Ended):
             _log.info("view_ended", view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
@@ -484,9 +600,121 @@ class Viewer(Actor):
         root = self.root
         if root is not None and root.viewer_id is not None:
             route = f"{route}&via={root.session_id}&as={root.viewer_id}"
-        pane = SessionView(self, self.network, task_id, route, self.user)
+        pane = SessionView(self, self.network, task_id, route, self.user, surface=Surface.HIDDEN)
         self.panes[task_id] = pane
         self.spawn(pane.open)
+
+    # -- what the person does --------------------------------------------------------
+
+    def _person(self, message: SelectPill | UsePill | Prompt | RequestAccess) -> None:
+        if isinstance(message, SelectPill):
+            self._select(message.task_id)
+        elif isinstance(message, UsePill):
+            self._use_pill(message)
+        elif isinstance(message, Prompt):
+            self._prompt(message)
+        else:
+            self._request_access(message.role)
+
+    def _select(self, task_id: str | None) -> None:
+        """Selection is this viewer's alone: nothing goes to the sharer or other viewers."""
+        children = frozenset(child.task_id for child in self.children)
+        if task_id is not None and not selectable(self.link.scope, children, task_id):
+            self.outcomes.append(ActionOutcome("select", task_id, refused(NO_SUCH_PILL)))
+            return
+        self.selected = task_id
+        self.outcomes.append(ActionOutcome("select", task_id or self._root_key(), DONE))
+        _log.info("pill_selected", selected=task_id)
+
+    def _use_pill(self, message: UsePill) -> None:
+        reason = pill_action_refusal(self.client, message.action)
+        if reason is None and message.action == NEW_TAB:
+            self.opened_tabs += 1
+        result = DONE if reason is None else refused(reason)
+        self.outcomes.append(ActionOutcome(message.action, message.task_id, result))
+        _log.info("pill_action", action=message.action, child=message.task_id, result=result)
+
+    def _active_view(self) -> SessionView | None:
+        """The session of the active pill: the view itself, or the selected child's pane."""
+        return self.root if self.selected is None else self.panes.get(self.selected)
+
+    def _prompt(self, message: Prompt) -> None:
+        """Send a prompt on the active pill's session, aimed at `target`'s conversation."""
+        view = self._active_view()
+        target = message.target or self._active_run_id()
+        if target is None or view is None:
+            self.outcomes.append(
+                ActionOutcome("prompt", target or "?", refused("nothing to act on"))
+            )
+            return
+        self._prompt_numbers += 1
+        request_id = f"{self.name}-prompt-{self._prompt_numbers}"
+        request = AgentPromptRequest(request_id, conversation_token(target), message.text)
+        if not view.send(viewer.SendAgentPrompt(request)):
+            self.outcomes.append(ActionOutcome("prompt", target, refused("not connected")))
+            return
+        self._prompts[request_id] = target
+
+    def _prompt_answered(self, answer: PromptAnswered) -> None:
+        target = self._prompts.pop(answer.request_id or "", "?")
+        failure = answer.failure
+        result = IN_FLIGHT if failure is None else refused(failure.value)
+        self.outcomes.append(ActionOutcome("prompt", target, result))
+        _log.info("prompt_answered", target=target, result=result)
+
+    def _request_access(self, role: Role) -> None:
+        view = self._active_view()
+        target = self._active_run_id() or "?"
+        if view is None or not view.send(viewer.RequestRole(role)):
+            self.outcomes.append(ActionOutcome("request-role", target, refused("not connected")))
+            return
+        self.outcomes.append(ActionOutcome("request-role", target, IN_FLIGHT))
+
+    def _role_answered(self, view: SessionView, answer: RoleAnswered) -> None:
+        response = answer.response
+        result = (
+            f"approved: {response.new_role.value.lower()}"
+            if isinstance(response, Approved)
+            else "rejected"
+        )
+        run = self._root_key() if view is self.root else view.key
+        self.outcomes.append(ActionOutcome("role answer", run, result))
+        _log.info("role_answered", view=view.key, result=result)
+
+    def _active_run_id(self) -> str | None:
+        return self.selected if self.selected is not None else self._root_run_id()
+
+    def _root_run_id(self) -> str | None:
+        joined = self.root.joined if self.root else None
+        if joined is None:
+            return None
+        return resolve_orchestrator_task_id(joined.detailed_source_type, joined.source_task_id)
+
+    def _root_key(self) -> str:
+        return self._root_run_id() or "root"
+
+    def _copy_link(self) -> CopiedLink | None:
+        child = self.children.get(self.selected) if self.selected is not None else None
+        return copy_link(
+            self.link.scope,
+            self.root.route if self.root is not None else None,
+            child_selected=self.selected is not None,
+            child_route=child.row.session_link if child is not None else None,
+        )
+
+    def _handoff_link(self) -> ViewerLink:
+        """The same target for another client: the joined share's own link when there is one."""
+        if self.root is None:
+            return self.link
+        return ViewerLink(
+            self.link.scope, OpenBy.SHARE_LINK, route=shareable_route(self.root.route)
+        )
+
+    async def _leave(self) -> None:
+        self._stop_polling()
+        for view in [*([self.root] if self.root is not None else []), *self.panes.values()]:
+            await view.close()
+        self.stop()
 
     # -- observation -----------------------------------------------------------------
 
@@ -513,7 +741,29 @@ class Viewer(Actor):
             redundant_fetches=poller.redundant_fetches if poller else 0,
             pushes=push.pushes if push else 0,
         )
-        return Observation(snapshot, stats)
+        return Observation(snapshot, stats, self._client_observation())
+
+    def _client_observation(self) -> ClientObservation:
+        active = self._active_view()
+        views = ([self.root] if self.root is not None else []) + list(self.panes.values())
+        roles = {
+            (self._root_key() if view is self.root else view.key): view.role
+            for view in views
+            if view.joined is not None
+        }
+        return ClientObservation(
+            client=self.client,
+            scope=self.link.scope,
+            own_run=self._root_run_id(),
+            selected=self.selected,
+            shows=tuple(e.text for e in active.transcript) if active is not None else (),
+            visible_surfaces=self.opened_tabs
+            + sum(1 for view in views if view.surface is Surface.VISIBLE and not view.ended),
+            pill_actions=pill_actions(self.client),
+            copied=self.copied,
+            actions=tuple(self.outcomes),
+            roles=roles,
+        )
 
     def _transcripts(self) -> list[list[AgentExchange]]:
         views = [self.root] if self.root is not None else []
