@@ -44,7 +44,7 @@ def check(
                 mismatches.append(Mismatch(key, f"<= {expected}", actual))
             continue
         actual = observed[key]
-        if key in ("statuses", "names"):
+        if key in ("statuses", "names", "roles"):
             assert isinstance(expected, dict)
             assert isinstance(actual, dict)
             actual = {agent: actual.get(agent, _missing(key)) for agent in expected}
@@ -90,4 +90,31 @@ def observed_values(
         "fetches": observation.stats.fetches,
         "redundant_fetches": observation.stats.redundant_fetches,
         "task_requests": task_requests,
+        **client_values(observation, names),
+    }
+
+
+def client_values(observation: Observation, names: Mapping[str, str]) -> dict[str, object]:
+    """What the viewer shows as a client, with agent names for task ids (`names`)."""
+    client = observation.client
+    if client is None:
+        return {}
+
+    def name(task_id: str | None) -> str:
+        return names.get(task_id, task_id) if task_id is not None else "(none)"
+
+    selected = client.selected if client.selected is not None else client.own_run
+    return {
+        "client": client.client.value,
+        "scope": client.scope.value,
+        "selected": name(selected),
+        "shows": list(client.shows),
+        "visible_surfaces": client.visible_surfaces,
+        "pill_actions": list(client.pill_actions),
+        "copied": client.copied.scope.value if client.copied is not None else "(nothing copied)",
+        "actions": [f"{a.action} {name(a.target)}: {a.result}" for a in client.actions],
+        "roles": {
+            name(client.own_run if key == "root" else key): role.value.lower()
+            for key, role in client.roles.items()
+        },
     }
