@@ -155,6 +155,7 @@ def test_list_children_returns_direct_children_in_pages() -> None:
     assert store.list_children(OWNER, "t-000") == ([], None)
 
 
+@pytest.mark.behaviour(5)
 def test_grandchildren_are_refused() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL)
@@ -172,6 +173,7 @@ def test_grandchildren_are_refused() -> None:
     assert "only one level" in error.message
 
 
+@pytest.mark.behaviour(37, 38)
 def test_who_can_view_the_parent_can_view_its_direct_children_only() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL)
