@@ -4,15 +4,19 @@ Scenarios and tests build topologies through `World` instead of wiring actors
 by hand: it starts the servers with the profile's server-side switches, gives
 every agent the same setup, and opens viewer links the way a person would
 (the share link of a local agent, the run page of a cloud or driver agent).
+
+Every agent runs as one person, the owner, so every run is hers. Her team is
+set up on the task server with the world, before anything runs; a viewer
+whose user is in it may view her runs, anyone else holds only the links
+shared with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
-from urllib.parse import urlsplit
 
 from actors.hosts.agents import AgentInfo, AgentSetup, ChildAgent, Describe, Location, Orchestrator
 from actors.rules.credentials import SeededCredentials
@@ -25,7 +29,7 @@ from actors.runtime.conditions import NetworkConditions
 from actors.runtime.simulation import Simulation, open_simulation
 from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
-from actors.servers.task_server import Grant, JoinTeam, TaskServer
+from actors.servers.task_server import TaskServer
 from actors.viewers.viewer import (
     HandoffLink,
     Leave,
@@ -35,10 +39,19 @@ from actors.viewers.viewer import (
     Viewer,
     ViewerLink,
 )
-from protocol import RunState, TaskToken
+from protocol import TaskToken
+from protocol.errors import SharesimError
+from protocol.routes import joined_session
+
+#: Who runs every agent of a world, and so owns every run.
+OWNER = "alice"
+#: The owner's team on the task server.
+OWNER_TEAM = "owner-team"
+#: The user a viewer acts as when none is named; in the owner's team unless a world says not.
+DEFAULT_VIEWER = "bob"
 
 
-class WorldError(Exception):
+class WorldError(SharesimError):
     """A topology step that cannot be carried out (say, a viewer of a share that is not live)."""
 
 
@@ -103,16 +116,20 @@ class World:
         name: str,
         target: str,
         *,
-        user: str = "bob",
+        user: str = DEFAULT_VIEWER,
         open_by: OpenBy | None = None,
-        team: bool = True,
         client: ClientKind = ClientKind.NATIVE,
     ) -> Viewer:
-        """Open `target`'s link: a parent link for an orchestrator, a child link otherwise."""
+        """Open `target`'s link: a parent link for an orchestrator, a child link otherwise.
+
+        Without `open_by`, a teammate opens a cloud or driver agent's run page;
+        anyone else was handed its share link, the only way in they have.
+        """
         agent = self.agent(target)
         scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
         host_is_users = self._host_location(agent) is Location.LOCAL
-        open_by = open_by or (OpenBy.SHARE_LINK if host_is_users else OpenBy.RUN)
+        by_link = host_is_users or not self.in_owners_team(user)
+        open_by = open_by or (OpenBy.SHARE_LINK if by_link else OpenBy.RUN)
         info = await self.describe(target)
         if open_by is OpenBy.SHARE_LINK:
             if info.join_route is None or not info.sharing:
@@ -124,7 +141,6 @@ class World:
             if info.task_id is None:
                 raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
             link = ViewerLink(scope, open_by, task_id=info.task_id)
-        await self._grant(user_principal(user), agent if team else None, info)
         return await self._start_viewer(name, name, link, user=user, client=client)
 
     async def _start_viewer(
@@ -148,19 +164,17 @@ class World:
         name: str,
         route: str,
         *,
-        user: str = "bob",
-        team: bool = True,
+        user: str = DEFAULT_VIEWER,
         client: ClientKind = ClientKind.NATIVE,
     ) -> Viewer:
         """Open a join route someone copied; its scope is that of the session it targets."""
         agent = await self._agent_sharing(route)
         scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
-        await self._grant(user_principal(user), agent if team else None, await agent_info(agent))
         link = ViewerLink(scope, OpenBy.SHARE_LINK, route=route)
         return await self._start_viewer(name, name, link, user=user, client=client)
 
     async def handoff(self, name: str, client: ClientKind) -> Viewer:
-        """ "Open in desktop" (or on the web): another client opens the same target.
+        """Open in desktop (or on the web): another client opens the same target.
 
         The new client gets the link the old one shows, scope and all; the old one
         closes. Its actor is named after the client, so the two never share a name.
@@ -174,7 +188,7 @@ class World:
         return await self._start_viewer(name, actor_name, link, user=old.user, client=client)
 
     async def _agent_sharing(self, route: str) -> Orchestrator | ChildAgent:
-        session_id = urlsplit(route).path.rstrip("/").rsplit("/", 1)[-1]
+        session_id = joined_session(route)
         for agent in self._all_agents():
             if (await agent_info(agent)).session_id == session_id:
                 return agent
@@ -193,16 +207,9 @@ class World:
             return agent.host.location if agent.location is Location.LOCAL else Location.REMOTE
         return agent.location
 
-    async def _grant(
-        self, principal: str, team_of: Orchestrator | ChildAgent | None, info: AgentInfo
-    ) -> None:
-        """A teammate may view the whole orchestration, runs to come included; a link-only
-        viewer just its target run (and its direct children)."""
-        if team_of is not None:
-            owner = user_principal(self.setup.user)
-            await self.tasks.ref.ask(JoinTeam(owner, principal), sender="world")
-        elif info.task_id is not None:
-            await self.tasks.ref.ask(Grant(principal, info.task_id), sender="world")
+    def in_owners_team(self, user: str) -> bool:
+        """Whether `user` may view the owner's runs: the owner, or one of her team."""
+        return self.tasks.store.team_of(user_principal(user)) == OWNER_TEAM
 
     async def observe(self, viewer: str) -> Observation:
         observation: Observation = await self.viewers[viewer].ref.ask(Observe(), sender="world")
@@ -219,9 +226,6 @@ class World:
     def task_requests(self, user: str, endpoint: str | None = None) -> int:
         return self.tasks.store.requests_by(user_principal(user), endpoint)
 
-    def run_state(self, task_id: str) -> RunState:
-        return next(r.state for r in self.tasks.store.rows() if r.task_id == task_id)
-
 
 async def agent_info(agent: Orchestrator | ChildAgent) -> AgentInfo:
     info: AgentInfo = await agent.ref.ask(Describe(), sender="world")
@@ -237,8 +241,12 @@ async def open_world(
     conditions: NetworkConditions | None = None,
     trace_sink: TextIO | None = None,
     log_context: dict[str, object] | None = None,
+    teammates: Iterable[str] = (DEFAULT_VIEWER,),
 ) -> AsyncIterator[World]:
-    """Start both servers under `switches`; every actor stops when the block ends."""
+    """Start both servers under `switches`; every actor stops when the block ends.
+
+    `teammates` are the users in the owner's team; any other viewer is a stranger.
+    """
     async with open_simulation(
         seed=seed, mode=mode, conditions=conditions, trace_sink=trace_sink, log_context=log_context
     ) as simulation:
@@ -250,7 +258,8 @@ async def open_world(
         tasks = TaskServer(simulation.network, gates=task_gates(switches), credentials=credentials)
         await simulation.stage.start(sessions)
         await simulation.stage.start(tasks)
-        user = "alice"
-        token = tasks.store.issue_token(user_principal(user))
-        setup = AgentSetup(simulation.network, simulation.stage, switches, token, user=user)
+        owner = user_principal(OWNER)
+        tasks.store.add_team(OWNER_TEAM, [owner, *(user_principal(u) for u in teammates)])
+        token = tasks.store.issue_token(owner)
+        setup = AgentSetup(simulation.network, simulation.stage, switches, token, user=OWNER)
         yield World(simulation, switches, sessions, tasks, setup)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import mailbox, polling, scale, virtual_time, websocket
-from .harness import Outcome
+from . import attack, mailbox, polling, scale, virtual_time, websocket
+from .harness import BenchResult
 
 
 @dataclass(frozen=True, slots=True)
 class Benchmark:
     name: str
     summary: str
-    run: Callable[..., Outcome]
+    run: Callable[..., BenchResult]
     #: Run when no names are given; the long ones are asked for by name.
     default: bool = True
 
@@ -34,6 +34,12 @@ BENCHMARKS: dict[str, Benchmark] = {
             "virtual-time", "a finished orchestration idling for a simulated day", virtual_time.run
         ),
         Benchmark("polling", "task-server requests per viewer hour, per profile", polling.run),
+        Benchmark(
+            "attack",
+            "'sharesim serve' under hostile clients, measured through /proc (Linux, ~3 min)",
+            attack.run,
+            default=False,
+        ),
     )
 }
 

@@ -24,7 +24,7 @@ class Check:
 
 
 @dataclass
-class Outcome:
+class BenchResult:
     """One benchmark's figures, keyed as the `--json` output names them."""
 
     name: str

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import trio
 
 from actors.runtime.actor import DEFAULT_MAILBOX_SIZE, Actor
-from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import run_seeded
 from actors.runtime.stage import open_stage
 
-from .harness import Outcome, at_least, best_of, fastest
+from .harness import BenchResult, at_least, best_of, fastest
 
 FULL_MESSAGES = 200_000
 SMOKE_MESSAGES = 2_000
@@ -32,7 +32,7 @@ class _Note:
     number: int
 
 
-class _Counter(Actor):
+class _Counter(Actor[_Note]):
     """Counts what it handles and says when the last one is in."""
 
     def __init__(self, expected: int) -> None:
@@ -41,11 +41,10 @@ class _Counter(Actor):
         self.handled = 0
         self.done = trio.Event()
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: _Note, sender: str) -> None:
         self.handled += 1
         if self.handled == self.expected:
             self.done.set()
-        return None
 
 
 async def _through_actor(notes: list[_Note]) -> float:
@@ -108,11 +107,10 @@ async def _through_channel_nowait(notes: list[_Note]) -> float:
 
 
 def _seconds(body: Callable[[list[_Note]], Awaitable[float]], notes: list[_Note]) -> float:
-    seed_scheduler(0)
-    return trio.run(body, notes)
+    return run_seeded(body, notes, seed=0)
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     count = SMOKE_MESSAGES if smoke else FULL_MESSAGES
     notes = [_Note(number) for number in range(count)]
     actor_s, raw_s = best_of(
@@ -120,7 +118,7 @@ def run(*, smoke: bool = False) -> Outcome:
     )
     nowait_s = fastest(lambda: _seconds(_through_channel_nowait, notes))
     ratio = raw_s / actor_s
-    return Outcome(
+    return BenchResult(
         "mailbox",
         {
             "messages": count,

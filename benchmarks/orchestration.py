@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 import trio
 
-from actors.hosts.agents import AppendExchange, Location, ShareByUser, SpawnChild
+from actors.hosts.agents import AppendExchange, ChildMessage, Location, ShareByUser, SpawnChild
 from actors.rules.pill_bar import PaneState
 from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorRef
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock
-from actors.runtime.transport import Mode
+from actors.runtime.simulation import run_seeded
 from actors.world import World, open_world
 
 SHARE_AT_S = 2.0
@@ -66,9 +64,8 @@ class _AtTheEnd:
 
 def run(plan: Plan) -> Played:
     """Play `plan` in a fresh seeded Trio run on the virtual clock."""
-    seed_scheduler(plan.seed)
     start = time.perf_counter()
-    end = trio.run(_play, plan, clock=make_clock(Mode.MEMORY))
+    end = run_seeded(_play, plan, seed=plan.seed)
     done = time.perf_counter()
     return Played(done - start, done - end.at, end.frames, end.connections, end.panes_loaded)
 
@@ -100,7 +97,7 @@ async def _play(plan: Plan) -> _AtTheEnd:
         )
 
 
-async def _chatter(ref: ActorRef, plan: Plan, start: float) -> None:
+async def _chatter(ref: ActorRef[ChildMessage], plan: Plan, start: float) -> None:
     """One child's exchanges, every `exchange_every_s` from `start` until cancelled."""
     at = start
     number = 0

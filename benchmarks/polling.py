@@ -13,12 +13,10 @@ import trio
 
 from actors.hosts.agents import AppendExchange, Finish, Location, SpawnChild
 from actors.rules.profiles import Profile
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock
-from actors.runtime.transport import Mode
+from actors.runtime.simulation import run_seeded
 from actors.world import World, open_world
 
-from .harness import Check, Outcome
+from .harness import BenchResult, Check
 
 HOUR_S = 3600.0
 VIEWERS = 5
@@ -37,18 +35,19 @@ SMOKE = (600.0, 2)
 
 async def _play(profile: Profile, duration: float, viewers: int) -> tuple[float, int]:
     """Task requests per viewer per simulated hour, and redundant fetches over all viewers."""
-    async with open_world(profile.switches()) as world:
+    users = [f"user-{number}" for number in range(viewers)]
+    async with open_world(profile.switches(), teammates=users) as world:
         await world.start_orchestrator("orchestrator", Location.REMOTE)
         async with trio.open_nursery() as nursery:
             for name, location, spawn_at, finish_at in CHILDREN:
                 nursery.start_soon(_child, world, name, location, spawn_at, finish_at)
             await trio.sleep_until(VIEWERS_AT_S)
-            for number in range(viewers):
-                await world.open_viewer(f"viewer-{number}", "orchestrator", user=f"user-{number}")
+            for number, user in enumerate(users):
+                await world.open_viewer(f"viewer-{number}", "orchestrator", user=user)
             nursery.start_soon(_mentions, world, duration)
             await trio.sleep_until(duration)
             nursery.cancel_scope.cancel()
-        requests = sum(world.task_requests(f"user-{number}") for number in range(viewers))
+        requests = sum(world.task_requests(user) for user in users)
         redundant = 0
         for number in range(viewers):
             redundant += (await world.observe(f"viewer-{number}")).stats.redundant_fetches
@@ -82,17 +81,16 @@ async def _mentions(world: World, duration: float) -> None:
         at += ORCHESTRATOR_SAYS_EVERY_S
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     duration, viewers = SMOKE if smoke else (HOUR_S, VIEWERS)
     per_hour: dict[str, float] = {}
     redundant: dict[str, int] = {}
     for profile in Profile:
-        seed_scheduler(0)
-        rate, wasted = trio.run(_play, profile, duration, viewers, clock=make_clock(Mode.MEMORY))
+        rate, wasted = run_seeded(_play, profile, duration, viewers, seed=0)
         per_hour[profile.value] = round(rate, 1)
         redundant[profile.value] = wasted
     current, followups = per_hour[Profile.CURRENT.value], per_hour[Profile.FOLLOWUPS.value]
-    return Outcome(
+    return BenchResult(
         "polling",
         {
             "viewers": viewers,

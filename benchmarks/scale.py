@@ -8,14 +8,12 @@ measured in the same process right after.
 
 from __future__ import annotations
 
-import trio
-
-from actors.runtime.determinism import seed_scheduler
+from actors.runtime.simulation import run_seeded
 from actors.runtime.transport import Mode
 
 from . import orchestration
 from .frames import exchange_frames
-from .harness import Figure, Outcome, at_most, fastest, peak_rss_mb
+from .harness import BenchResult, Figure, at_most, fastest, peak_rss_mb
 from .orchestration import Plan, Played
 from .raw_ws import stream_frames
 
@@ -38,13 +36,12 @@ def raw_frame_us(count: int) -> float:
     frames = exchange_frames(count)
 
     def once() -> float:
-        seed_scheduler(0)
-        return trio.run(stream_frames, Mode.MEMORY, frames)
+        return run_seeded(stream_frames, Mode.MEMORY, frames, seed=0)
 
     return fastest(once) / count * 1e6
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     sizes = SMOKE_SIZES if smoke else SIZES
     viewers = SMOKE_VIEWERS if smoke else VIEWERS
     duration = SMOKE_DURATION_S if smoke else HOUR_S
@@ -72,16 +69,16 @@ def run(*, smoke: bool = False) -> Outcome:
         at_most(f"scale overhead at {sizes[-1]} children", overhead, TARGET_OVERHEAD),
         at_most(f"scale growth from {sizes[0]} to {sizes[-1]} children", growth, TARGET_GROWTH),
     ]
-    return Outcome("scale", figures, checks)
+    return BenchResult("scale", figures, checks)
 
 
-def run_large(*, smoke: bool = False) -> Outcome:
+def run_large(*, smoke: bool = False) -> BenchResult:
     """The largest run the issue asks for: no target, but it must finish in sane memory."""
     children, viewers = SMOKE_LARGE if smoke else LARGE
     duration = SMOKE_DURATION_S if smoke else HOUR_S
     played = orchestration.run(Plan(children, viewers, duration))
     raw = raw_frame_us(SMOKE_RAW_FRAMES if smoke else RAW_FRAMES)
-    return Outcome(
+    return BenchResult(
         "scale-large",
         {
             "children": children,

@@ -13,12 +13,10 @@ import trio
 
 from actors.hosts.agents import AppendExchange, Finish, Location, ShareByUser, SpawnChild
 from actors.rules.profiles import Profile
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock
-from actors.runtime.transport import Mode
+from actors.runtime.simulation import run_seeded
 from actors.world import open_world
 
-from .harness import Outcome, at_most
+from .harness import BenchResult, at_most
 
 DAY_S = 24 * 3600.0
 SMOKE_IDLE_S = 3600.0
@@ -55,13 +53,12 @@ async def _idle(viewers: int, idle_s: float) -> tuple[float, int, int]:
         return elapsed, frames_before, len(world.simulation.trace) - frames_before
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     viewers = SMOKE_VIEWERS if smoke else VIEWERS
     idle_s = SMOKE_IDLE_S if smoke else DAY_S
-    seed_scheduler(0)
-    wall_s, frames_before, frames = trio.run(_idle, viewers, idle_s, clock=make_clock(Mode.MEMORY))
+    wall_s, frames_before, frames = run_seeded(_idle, viewers, idle_s, seed=0)
     ratio = wall_s / idle_s
-    return Outcome(
+    return BenchResult(
         "virtual-time",
         {
             "viewers": viewers,

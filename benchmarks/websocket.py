@@ -14,14 +14,14 @@ import time
 import trio
 
 from actors.rules.credentials import SeededCredentials
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock, open_simulation
+from actors.runtime.simulation import open_simulation, run_seeded
 from actors.runtime.transport import Link, Mode
 from actors.servers.session_server import SessionServer
 from protocol import OrderedTerminalEvent, UserId, encode, sharer, viewer
+from protocol.routes import CREATE_ROUTE, join_route
 
 from .frames import exchange_events
-from .harness import Outcome, at_least, best_of
+from .harness import BenchResult, at_least, best_of
 from .raw_ws import relay_frames
 
 FULL = (2_000, 20)
@@ -34,11 +34,11 @@ async def _fan_out(mode: Mode, stream: list[OrderedTerminalEvent], viewers: int)
         network = simulation.network
         server = SessionServer(network, SeededCredentials(simulation.random.stream))
         await simulation.stage.start(server)
-        up = await network.connect("sharer", server.name, "/sessions/create", nursery)
+        up = await network.connect("sharer", server.name, CREATE_ROUTE, nursery)
         up.send(sharer.Initialize(sharer.InitPayload(UserId("sharer"))))
         created = await up.receive()
         assert isinstance(created, sharer.SessionInitialized)
-        route = f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
+        route = join_route(created.session_id, created.session_secret.reveal())
         downs: list[Link] = []
         for number in range(viewers):
             down = await network.connect(f"viewer-{number}", server.name, route, nursery)
@@ -67,17 +67,15 @@ def _measure(mode: Mode, count: int, viewers: int) -> tuple[float, float]:
     frames = [encode(event) for event in stream]
 
     def measured() -> float:
-        seed_scheduler(0)
-        return trio.run(_fan_out, mode, stream, viewers, clock=make_clock(mode))
+        return run_seeded(_fan_out, mode, stream, viewers, seed=0)
 
     def baseline() -> float:
-        seed_scheduler(0)
-        return trio.run(relay_frames, mode, frames, viewers, clock=make_clock(mode))
+        return run_seeded(relay_frames, mode, frames, viewers, seed=0)
 
     return best_of(measured, baseline)
 
 
-def run(*, smoke: bool = False) -> Outcome:
+def run(*, smoke: bool = False) -> BenchResult:
     count, viewers = SMOKE if smoke else FULL
     figures: dict[str, float | int] = {"events": count, "viewers": viewers}
     checks = []
@@ -89,4 +87,4 @@ def run(*, smoke: bool = False) -> Outcome:
         figures[f"raw_frames_per_s_{mode.value}"] = round(frames / raw_s)
         figures[f"ratio_{mode.value}"] = round(ratio, 3)
         checks.append(at_least(f"websocket ratio_{mode.value}", ratio, TARGET_RATIO))
-    return Outcome("websocket", dict(figures), checks)
+    return BenchResult("websocket", dict(figures), checks)

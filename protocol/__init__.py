@@ -9,11 +9,6 @@ from . import sharer as sharer
 from . import tasks as tasks
 from . import viewer as viewer
 from .codec import decode as decode
-from .codec import decode_sharer_down as decode_sharer_down
-from .codec import decode_sharer_up as decode_sharer_up
-from .codec import decode_tasks as decode_tasks
-from .codec import decode_viewer_down as decode_viewer_down
-from .codec import decode_viewer_up as decode_viewer_up
 from .codec import encode as encode
 from .codec import message_types as message_types
 from .common import FeatureSupport as FeatureSupport
@@ -22,6 +17,7 @@ from .common import Pong as Pong
 from .common import UserId as UserId
 from .common import WindowSize as WindowSize
 from .errors import ProtocolError as ProtocolError
+from .errors import SharesimError as SharesimError
 from .events import AgentExchange as AgentExchange
 from .events import AgentResponseEvent as AgentResponseEvent
 from .events import OrderedTerminalEvent as OrderedTerminalEvent
@@ -65,8 +61,10 @@ from .tasks import GetRun as GetRun
 from .tasks import ListRuns as ListRuns
 from .tasks import RunReply as RunReply
 from .tasks import RunsListed as RunsListed
+from .tasks import TaskCallFailed as TaskCallFailed
 from .tasks import TaskError as TaskError
 from .tasks import TaskErrorKind as TaskErrorKind
+from .tasks import TaskRefused as TaskRefused
 from .tasks import TransitionRun as TransitionRun
 from .tasks import UpdateAgentTask as UpdateAgentTask
 from .viewer import FailedToJoin as FailedToJoin

@@ -296,11 +296,6 @@ def split_tagged(value: object, path: str, expected: str) -> tuple[str, object]:
     raise ProtocolError(path, expected, render(value))
 
 
-def decode_value(tp: Any, value: object, path: str) -> Any:
-    """Decode `value` found at `path` as an instance of the type form `tp`."""
-    return _decoder(tp)(value, path)
-
-
 @functools.cache
 def _decoder(tp: Any) -> Decoder:
     members = _union_members(tp)

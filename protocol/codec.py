@@ -1,4 +1,4 @@
-"""JSON text in and out: one encoder for every message, one decoder per channel.
+"""JSON text in and out: one encoder for every message, one decoder told the channel.
 
 The channel decides which tags are known. A tag the channel does not know
 decodes to `UnknownMessage`, so a newer peer cannot break an older receiver;
@@ -8,7 +8,6 @@ anything else that does not fit is a ProtocolError naming the JSON path.
 from __future__ import annotations
 
 import typing
-from typing import cast
 
 from . import sharer, tasks, viewer
 from ._fields import decode_variant, dumps, encode_variant, loads, split_tagged
@@ -49,28 +48,3 @@ def decode(channel: Channel, text: str) -> AnyMessage:
         return UnknownMessage(channel, tag, dumps(value))
     message: Message = decode_variant(cls, body, f"$.{tag}")
     return message
-
-
-def decode_sharer_up(text: str) -> sharer.Upstream | UnknownMessage:
-    """What the session server reads from a sharer."""
-    return cast("sharer.Upstream | UnknownMessage", decode(Channel.SHARER_UP, text))
-
-
-def decode_sharer_down(text: str) -> sharer.Downstream | UnknownMessage:
-    """What a sharer reads from the session server."""
-    return cast("sharer.Downstream | UnknownMessage", decode(Channel.SHARER_DOWN, text))
-
-
-def decode_viewer_up(text: str) -> viewer.Upstream | UnknownMessage:
-    """What the session server reads from a viewer."""
-    return cast("viewer.Upstream | UnknownMessage", decode(Channel.VIEWER_UP, text))
-
-
-def decode_viewer_down(text: str) -> viewer.Downstream | UnknownMessage:
-    """What a viewer reads from the session server."""
-    return cast("viewer.Downstream | UnknownMessage", decode(Channel.VIEWER_DOWN, text))
-
-
-def decode_tasks(text: str) -> tasks.TaskMessage | UnknownMessage:
-    """Either side of the task-server channel (requests and replies share it)."""
-    return cast("tasks.TaskMessage | UnknownMessage", decode(Channel.TASKS, text))

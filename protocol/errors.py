@@ -1,9 +1,18 @@
-"""The one error a frame decoder raises, so that receivers have a single thing to catch."""
+"""The root of sharesim's own errors, and the one error a frame decoder raises.
+
+Every error the project raises on purpose derives from `SharesimError`, so a
+caller can tell a refusal, bad input or a broken link from a bug. This module
+imports nothing, so every layer can use it.
+"""
 
 from __future__ import annotations
 
 
-class ProtocolError(ValueError):
+class SharesimError(Exception):
+    """Something sharesim detected and reports in words, as opposed to a bug."""
+
+
+class ProtocolError(SharesimError, ValueError):
     """A frame that cannot be decoded, with the JSON path where it went wrong.
 
     Receivers reject the frame and keep serving; the path and the expectation

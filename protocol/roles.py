@@ -24,5 +24,5 @@ class Role(enum.Enum):
 
     @property
     def can_execute(self) -> bool:
-        """Whether input, commands, PTY writes and agent prompts are allowed."""
+        """Whether agent prompts (and input, commands, control actions) are allowed."""
         return self is not Role.READER

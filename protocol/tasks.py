@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from ._refined import Usize
+from .errors import SharesimError
 from .message import Message
 from .runs import AgentConfigSnapshot, Execution, RunRecord, RunState
+
+#: Most rows one `ListRuns` returns. Viewers ask for exactly this many and, like the
+#: client, read only that first page of a run's children.
+PAGE_LIMIT: Final = 100
 
 # -- requests ----------------------------------------------------------------------------------
 
@@ -38,7 +43,7 @@ class ListRuns(Message):
 
     request_id: int
     parent_run_id: str
-    limit: int = 100
+    limit: int = PAGE_LIMIT
     cursor: str | None = None
 
 
@@ -173,6 +178,39 @@ class TaskError(Message):
     request_id: int
     kind: TaskErrorKind
     message: str
+
+
+class TaskCallFailed(SharesimError):
+    """A task-server request that did not succeed: refused, unanswered, or never sent.
+
+    `request` names the request when the caller knows it (the client does, the
+    store does not).
+    """
+
+    def __init__(self, reason: str, *, request: str | None = None) -> None:
+        self.reason = reason
+        self.request = request
+        super().__init__(reason if request is None else f"{request} failed: {reason}")
+
+
+class TaskRefused(TaskCallFailed):
+    """The task server turned a request down; on the wire this is a `TaskError` reply.
+
+    `reason` is what the client is told; `detail`, for the server's own log, may
+    say more (why a run is hidden from the caller, which it must not learn).
+    """
+
+    def __init__(
+        self,
+        kind: TaskErrorKind,
+        reason: str,
+        *,
+        request: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.detail = detail or reason
+        super().__init__(reason, request=request)
 
 
 @dataclass(frozen=True, slots=True)

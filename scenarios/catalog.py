@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from scenarios.schema import Scenario, ScenarioError, load_scenario
@@ -29,8 +30,13 @@ def resolve(reference: str) -> Path:
     stem = reference.split("/")[-1]
     matches = [path for path in bundled_paths() if path.stem == stem]
     if not matches:
-        known = ", ".join(path.stem for path in bundled_paths())
-        raise ScenarioError(reference, f"no scenario of that name; known scenarios: {known}")
+        stems = [path.stem for path in bundled_paths()]
+        close = difflib.get_close_matches(stem, stems, n=1)
+        if close:
+            raise ScenarioError(reference, f"no scenario of that name; did you mean {close[0]}?")
+        raise ScenarioError(
+            reference, f"no scenario of that name; known scenarios: {', '.join(stems)}"
+        )
     return matches[0]
 
 

@@ -14,6 +14,10 @@ from scenarios.schema import Expectation
 
 NOT_MENTIONED = "(not mentioned)"
 NOT_A_CHILD = "(not on the pill bar)"
+NOT_JOINED = "(no joined view)"
+#: What a client check shows when the viewer has nothing for it (no link copied yet, no
+#: agent selected that the scenario knows by name).
+NOTHING = "(nothing)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,16 @@ class Mismatch:
     observed: object
 
 
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One check of an expectation, held or not: the key, what the file said, what was seen."""
+
+    key: str
+    expected: object
+    observed: object
+    held: bool
+
+
 def check(
     expectation: Expectation,
     observation: Observation,
@@ -33,17 +47,34 @@ def check(
     task_requests: int,
 ) -> list[Mismatch]:
     """Every check of `expectation` that `observation` breaks, in the file's order."""
+    return [
+        Mismatch(c.key, c.expected, c.observed)
+        for c in compare(expectation, observation, task_ids=task_ids, task_requests=task_requests)
+        if not c.held
+    ]
+
+
+def compare(
+    expectation: Expectation,
+    observation: Observation,
+    *,
+    task_ids: Mapping[str, str],
+    task_requests: int,
+) -> list[Comparison]:
+    """Every check of `expectation` against `observation`, in the file's order."""
     observed = observed_values(observation, task_ids=task_ids, task_requests=task_requests)
-    mismatches = []
+    comparisons = []
     for key, expected in expectation.checks.items():
-        if key.startswith("max_"):
-            actual = observed[key.removeprefix("max_")]
+        if key.startswith(("max_", "min_")):
+            actual = observed[key[4:]]
             assert isinstance(actual, int)
             assert isinstance(expected, int)
-            if actual > expected:
-                mismatches.append(Mismatch(key, f"<= {expected}", actual))
+            if key.startswith("max_"):
+                comparisons.append(Comparison(key, f"<= {expected}", actual, actual <= expected))
+            else:
+                comparisons.append(Comparison(key, f">= {expected}", actual, actual >= expected))
             continue
-        actual = observed[key]
+        actual = observed.get(key, NOTHING)
         if key in ("statuses", "names", "roles"):
             assert isinstance(expected, dict)
             assert isinstance(actual, dict)
@@ -52,12 +83,14 @@ def check(
             assert isinstance(expected, tuple)
             assert isinstance(actual, tuple)
             expected, actual = sorted(expected), sorted(actual)
-        if actual != (list(expected) if isinstance(expected, tuple) else expected):
-            mismatches.append(Mismatch(key, expected, actual))
-    return mismatches
+        held = actual == (list(expected) if isinstance(expected, tuple) else expected)
+        comparisons.append(Comparison(key, expected, actual, held))
+    return comparisons
 
 
 def _missing(key: str) -> str:
+    if key == "roles":
+        return NOT_JOINED
     return NOT_A_CHILD if key == "statuses" else NOT_MENTIONED
 
 
@@ -95,26 +128,33 @@ def observed_values(
 
 
 def client_values(observation: Observation, names: Mapping[str, str]) -> dict[str, object]:
-    """What the viewer shows as a client, with agent names for task ids (`names`)."""
+    """What the viewer shows as a client, with agent names for task ids (`names`).
+
+    Only what a scenario file can say is included: a run the scenario does not know
+    by name is left out rather than shown as an id, so `--show` output is a valid file.
+    """
     client = observation.client
     if client is None:
         return {}
 
-    def name(task_id: str | None) -> str:
-        return names.get(task_id, task_id) if task_id is not None else "(none)"
+    def name(task_id: str | None) -> str | None:
+        return names.get(task_id) if task_id is not None else None
 
-    selected = client.selected if client.selected is not None else client.own_run
-    return {
-        "client": client.client.value,
-        "scope": client.scope.value,
-        "selected": name(selected),
-        "shows": list(client.shows),
-        "visible_surfaces": client.visible_surfaces,
-        "pill_actions": list(client.pill_actions),
-        "copied": client.copied.scope.value if client.copied is not None else "(nothing copied)",
-        "actions": [f"{a.action} {name(a.target)}: {a.result}" for a in client.actions],
-        "roles": {
-            name(client.own_run if key == "root" else key): role.value.lower()
-            for key, role in client.roles.items()
-        },
+    values: dict[str, object] = {"client": client.client.value, "scope": client.scope.value}
+    selected = name(client.selected if client.selected is not None else client.own_run)
+    if selected is not None:
+        values["selected"] = selected
+    values["shows"] = list(client.shows)
+    values["visible_surfaces"] = client.visible_surfaces
+    values["pill_actions"] = list(client.pill_actions)
+    if client.copied is not None:
+        values["copied"] = client.copied.scope.value
+    values["actions"] = [
+        f"{a.action} {name(a.target) or a.target}: {a.result}" for a in client.actions
+    ]
+    roles = {
+        name(client.own_run if key == "root" else key): role.value.lower()
+        for key, role in client.roles.items()
     }
+    values["roles"] = {agent: role for agent, role in roles.items() if agent is not None}
+    return values

@@ -2,20 +2,30 @@
 
 Each seed is an independent, deterministic run: the outcome of seed S is what
 `sharesim run SCENARIO --seed S --faults ...` reproduces, trace and all. Seeds
-can be spread over worker processes; outcomes are reported in seed order.
+can be spread over worker processes. The pool is one that can be terminated:
+an interrupted exploration stops its workers at once instead of waiting for
+every queued seed, and keeps the outcomes it already has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+import contextlib
+import ctypes
+import multiprocessing
+import signal
+import sys
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from actors.rules.profiles import Profile
+from actors.rules.profiles import Profile, Switches
 from scenarios.faults import FaultKind, format_faults
+from scenarios.results import to_json
 from scenarios.runner import run_scenario
 from scenarios.schema import load_scenario
+
+#: prctl option: the signal a process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +33,37 @@ class SeedOutcome:
     seed: int
     problems: tuple[str, ...]
     digest: str
+    #: The run's result as a JSON line (`scenarios.results`), when it was asked for.
+    json: str = ""
 
     @property
     def passed(self) -> bool:
         return not self.problems
 
 
+@dataclass(frozen=True, slots=True)
+class _SeedTask:
+    path: Path
+    profile: Profile
+    seed: int
+    faults: frozenset[FaultKind]
+    overrides: Switches | None
+    detail: bool
+
+
 def explore_seed(
-    path: Path, profile: Profile, seed: int, faults: frozenset[FaultKind]
+    path: Path,
+    profile: Profile,
+    seed: int,
+    faults: frozenset[FaultKind],
+    overrides: Switches | None = None,
+    *,
+    detail: bool = False,
 ) -> SeedOutcome:
-    """Run one seed and summarise what broke (top-level so worker processes can run it)."""
-    result = run_scenario(load_scenario(path), profile, seed=seed, faults=faults)
+    """Run one seed and summarise what broke; with `detail`, keep the whole result as JSON."""
+    result = run_scenario(
+        load_scenario(path), profile, seed=seed, faults=faults, overrides=overrides
+    )
     problems = [str(v) for v in result.violations]
     for failure in result.failures:
         mismatched = "; ".join(
@@ -41,7 +71,57 @@ def explore_seed(
         )
         problems.append(f"expectation {failure.what}" + (f": {mismatched}" if mismatched else ""))
     digest = result.trace.digest() if result.trace is not None else ""
-    return SeedOutcome(seed, tuple(problems), digest)
+    return SeedOutcome(seed, tuple(problems), digest, to_json(result) if detail else "")
+
+
+def _run_task(task: _SeedTask) -> SeedOutcome:
+    """One seed in a worker process (top level, so the pool can send it there)."""
+    return explore_seed(
+        task.path, task.profile, task.seed, task.faults, task.overrides, detail=task.detail
+    )
+
+
+def _start_worker() -> None:
+    """Workers leave Ctrl-C to the command, which stops them, and die at once on SIGTERM.
+
+    Ctrl-C on a terminal reaches every process of the group; a worker that
+    raised KeyboardInterrupt too would print a traceback of its own. On Linux a
+    worker also gets SIGTERM when the command dies, even of SIGKILL, so none is
+    ever left behind.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def explore_outcomes(
+    path: Path,
+    profile: Profile,
+    seeds: Iterable[int],
+    faults: frozenset[FaultKind],
+    *,
+    jobs: int = 1,
+    overrides: Switches | None = None,
+    detail: bool = False,
+) -> Generator[SeedOutcome, None, None]:
+    """Each seed's outcome as soon as it is known: in seed order with one job, else as done.
+
+    Closing the iterator, or an exception while it waits (Ctrl-C), terminates
+    every worker before it returns.
+    """
+    tasks = (_SeedTask(path, profile, seed, faults, overrides, detail) for seed in seeds)
+    if jobs <= 1:
+        yield from map(_run_task, tasks)
+        return
+    # Fork: workers start at once and inherit the command's logging setup.
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
+    try:
+        yield from pool.imap_unordered(_run_task, tasks)
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def explore(
@@ -51,27 +131,27 @@ def explore(
     faults: frozenset[FaultKind],
     *,
     jobs: int = 1,
+    overrides: Switches | None = None,
     progress: Callable[[SeedOutcome], None] = lambda outcome: None,
 ) -> list[SeedOutcome]:
     """Every seed's outcome, in seed order."""
-    seeds = list(seeds)
     outcomes: list[SeedOutcome] = []
-    if jobs <= 1:
-        for seed in seeds:
-            outcome = explore_seed(path, profile, seed, faults)
+    stream = explore_outcomes(path, profile, seeds, faults, jobs=jobs, overrides=overrides)
+    with contextlib.closing(stream):
+        for outcome in stream:
             progress(outcome)
             outcomes.append(outcome)
-        return outcomes
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(explore_seed, path, profile, seed, faults) for seed in seeds]
-        for future in futures:
-            outcome = future.result()
-            progress(outcome)
-            outcomes.append(outcome)
-    return outcomes
+    return sorted(outcomes, key=lambda outcome: outcome.seed)
 
 
-def replay_command(scenario: str, profile: Profile, seed: int, faults: frozenset[FaultKind]) -> str:
+def replay_command(
+    scenario: str,
+    profile: Profile,
+    seed: int,
+    faults: frozenset[FaultKind],
+    settings: Iterable[str] = (),
+) -> str:
     """The `sharesim run` line that reproduces one seed exactly."""
     command = f"sharesim run {scenario} --profile {profile.value} --seed {seed}"
+    command += "".join(f" --set {setting}" for setting in settings)
     return command + (f" --faults {format_faults(faults)}" if faults else "")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
 from actors.rules.view import ViewScope
-from actors.runtime.trace import TraceRecord
+from actors.runtime.trace import FAULT_CHANNEL, TraceRecord
 from actors.viewers.viewer import Viewer
 from actors.world import World
 
@@ -49,6 +49,8 @@ class InvariantMonitor:
     _known: dict[str, dict[str, PillStatus | None]] = field(default_factory=dict)
 
     def after_delivery(self, record: TraceRecord) -> None:
+        if record.channel == FAULT_CHANNEL:
+            return  # nothing was delivered; the next delivery shows what the fault did
         if record.type == "UpdateAgentTask":
             self._check_link_writer(record)
         for viewer in list(self.world.viewers.values()):

@@ -10,7 +10,7 @@ does not crash it.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -22,20 +22,21 @@ from actors.hosts.share import AnswerRoleRequests
 from actors.rules.profiles import Profile, Switches
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import DEFAULT_TIME_SCALE, make_clock
+from actors.runtime.simulation import run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
 from actors.viewers.viewer import CopyLink, Prompt, RequestAccess, SelectPill, UsePill
 from actors.world import World, WorldError, open_world
 from protocol import RunState
-from scenarios.expectations import Mismatch, check
-from scenarios.faults import FaultKind, plan_faults
+from scenarios.designs import overrides_of
+from scenarios.expectations import Comparison, Mismatch, compare, observed_values
+from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
+from scenarios.recording import Recording, ViewerSampler
 from scenarios.schema import (
     VIEWER_STEPS,
     Expectation,
-    Outcome,
+    RunEnding,
     Scenario,
     Step,
     StepKind,
@@ -45,25 +46,48 @@ from scenarios.schema import (
 _log = structlog.get_logger("sharesim.runner")
 
 _SERVERS = ("session-server", "task-server")
-_OUTCOME_STATE = {
-    Outcome.SUCCEEDED: RunState.SUCCEEDED,
-    Outcome.FAILED: RunState.FAILED,
-    Outcome.ERROR: RunState.ERROR,
-    Outcome.CANCELLED: RunState.CANCELLED,
-    Outcome.BLOCKED: RunState.BLOCKED,
+_FINAL_STATE = {
+    RunEnding.SUCCEEDED: RunState.SUCCEEDED,
+    RunEnding.FAILED: RunState.FAILED,
+    RunEnding.ERROR: RunState.ERROR,
+    RunEnding.CANCELLED: RunState.CANCELLED,
+    RunEnding.BLOCKED: RunState.BLOCKED,
 }
 #: How many trace records around a failure a report shows.
 TRACE_SLICE = 12
+#: How many of the decisions leading to a failure a report shows.
+DECISION_SLICE = 16
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A failed expectation (with mismatches) or a step that could not be carried out."""
+    """A failed expectation (with mismatches) or a step that could not be carried out.
+
+    For an expectation, `decisions` are the logged decisions that led to what
+    the viewer showed (its own, and those of every agent and server), and
+    `faults` the faults injected before it, so a report can say why.
+    """
 
     what: str
     at: float
     mismatches: tuple[Mismatch, ...] = ()
     trace: tuple[TraceRecord, ...] = ()
+    decisions: tuple[Mapping[str, object], ...] = ()
+    faults: tuple[TraceRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationResult:
+    """One expectation as checked: every comparison it made, held or not."""
+
+    viewer: str
+    at: float
+    line: int | None
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def held(self) -> bool:
+        return all(c.held for c in self.comparisons)
 
 
 @dataclass
@@ -77,8 +101,17 @@ class RunResult:
     messages: int = 0
     task_requests: int = 0
     checked: int = 0
+    #: What each checked viewer showed, as `ViewerSnapshot.to_dict()`, keyed `viewer@time`.
     observations: dict[str, dict[str, object]] = field(default_factory=dict)
     trace: Trace | None = None
+    #: The switches that differed from the profile's own values.
+    overrides: dict[str, bool] = field(default_factory=dict)
+    faults: frozenset[FaultKind] = frozenset()
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    #: What every viewer showed when the run ended, keyed by viewer.
+    views: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: The same, keyed and shaped like a scenario file's checks (`sharesim run --show`).
+    shown: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -149,7 +182,7 @@ class _Play:
         child = next(c for c in self.scenario.children if c.name == name)
 
         async def spawn() -> None:
-            orchestrator = self.world.agent(self.scenario.orchestrator.name)
+            orchestrator = self.world.orchestrators[self.scenario.orchestrator.name]
             await orchestrator.ref.tell(
                 SpawnChild(child.name, child.location, child.title, child.launch_fails),
                 sender="scenario",
@@ -169,7 +202,6 @@ class _Play:
                 spec.opens,
                 user=spec.user,
                 open_by=spec.open_by,
-                team=spec.team,
                 client=spec.client,
             )
 
@@ -194,7 +226,7 @@ class _Play:
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
-                message = Finish(_OUTCOME_STATE[step.outcome])
+                message = Finish(_FINAL_STATE[step.outcome])
             else:
                 message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
             await agent.ref.tell(message, sender="scenario")
@@ -215,7 +247,7 @@ class _Play:
             return
         await viewer.tell(self._person_message(step), sender="scenario")
 
-    def _person_message(self, step: Step) -> object:
+    def _person_message(self, step: Step) -> SelectPill | UsePill | Prompt | RequestAccess:
         details = step.client
         if step.kind is StepKind.SELECT:
             assert details.pill is not None
@@ -241,9 +273,7 @@ class _Play:
         copied = observation.client.copied if observation and observation.client else None
         if copied is None:
             raise WorldError(f"{spec.link_from} has copied no link for {spec.name} to open")
-        await self.world.open_link(
-            spec.name, copied.route, user=spec.user, team=spec.team, client=spec.client
-        )
+        await self.world.open_link(spec.name, copied.route, user=spec.user, client=spec.client)
 
     def _task_id(self, agent_name: str) -> str:
         task_id = self.world.agent(agent_name).task_id
@@ -258,10 +288,13 @@ class _Play:
         kept = [
             p for p in self.conditions.partitions if not (p.actor == actor and p.end == math.inf)
         ]
+        trace = self.world.simulation.trace
         if step.kind is StepKind.DISCONNECT:
             kept += [Partition(actor, server, now, math.inf) for server in _SERVERS]
             self.conditions.partitions = tuple(kept)
             for server in _SERVERS:
+                _log.info("fault", kind="partition", actor=actor, server=server, until="reconnect")
+                trace.fault(now, actor, server, "PartitionStarted", until="reconnect")
                 for link in self.world.simulation.network.links_between(actor, server):
                     await link.drop()
         else:
@@ -271,6 +304,9 @@ class _Play:
                 if p.actor == actor and p.end == math.inf and now > p.start
             ]
             self.conditions.partitions = tuple(kept + ended)
+            for partition in ended:
+                _log.info("fault_ended", kind="partition", actor=actor, server=partition.server)
+                trace.fault(now, actor, partition.server, "PartitionEnded")
 
     def _actor_name(self, name: str) -> str:
         if name in self.world.viewers:
@@ -283,36 +319,65 @@ class _Play:
                 raise WorldError(f"{expectation.viewer} has not opened its link yet")
             observation = await self.world.observe(expectation.viewer)
             user = next(v.user for v in self.scenario.viewers if v.name == expectation.viewer)
-            task_ids = {
-                name: task_id
-                for name in self.scenario.agent_names()
-                if (task_id := self._maybe_task_id(name)) is not None
-            }
-            mismatches = check(
+            task_ids = self._task_ids()
+            comparisons = compare(
                 expectation,
                 observation,
                 task_ids=task_ids,
                 task_requests=self.world.task_requests(user),
             )
+            mismatches = [
+                Mismatch(c.key, c.expected, c.observed) for c in comparisons if not c.held
+            ]
             now = trio.current_time()
+            self.result.expectations.append(
+                ExpectationResult(expectation.viewer, now, expectation.line, tuple(comparisons))
+            )
             self.result.checked += 1
             self.result.observations[f"{expectation.viewer}@{now:g}"] = (
                 observation.snapshot.to_dict()
             )
             if mismatches:
+                trace = self.world.simulation.trace
                 actor = self.world.viewers[expectation.viewer].name
-                trace = self.world.simulation.trace.involving([actor])[-TRACE_SLICE:]
                 where = f" (line {expectation.line})" if expectation.line else ""
                 self.result.failures.append(
                     Failure(
                         f"{expectation.viewer} at {now:g} s{where}",
                         now,
                         tuple(mismatches),
-                        tuple(trace),
+                        tuple(trace.involving([actor])[-TRACE_SLICE:]),
+                        self._decisions_behind(expectation.viewer),
+                        tuple(trace.fault_records()),
                     )
                 )
 
         return run_check
+
+    def note_final_views(self) -> None:
+        """What every viewer shows now, read directly as the invariants do (asking the
+        viewers would add steps to the schedule and change the run)."""
+        task_ids = self._task_ids()
+        for name, viewer in self.world.viewers.items():
+            observation = viewer.observe()
+            user = next(v.user for v in self.scenario.viewers if v.name == name)
+            self.result.views[name] = observation.snapshot.to_dict()
+            self.result.shown[name] = observed_values(
+                observation, task_ids=task_ids, task_requests=self.world.task_requests(user)
+            )
+
+    def _task_ids(self) -> dict[str, str]:
+        return {
+            name: task_id
+            for name in self.scenario.agent_names()
+            if (task_id := self._maybe_task_id(name)) is not None
+        }
+
+    def _decisions_behind(self, viewer: str) -> tuple[Mapping[str, object], ...]:
+        """The viewer's decisions and those of every agent and server, latest last."""
+        others = set(self.world.viewers) - {viewer}
+        chain = [d for d in self.world.simulation.trace.decisions if d.get("actor") not in others]
+        return tuple(chain[-DECISION_SLICE:])
 
     def _maybe_task_id(self, name: str) -> str | None:
         try:
@@ -330,11 +395,20 @@ async def play_scenario(
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
+    frames_sink: TextIO | None = None,
+    recording: Recording | None = None,
 ) -> RunResult:
-    """Run one scenario inside the current Trio run, checking invariants throughout."""
+    """Run one scenario inside the current Trio run, checking invariants throughout.
+
+    `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
+    With a `recording`, the viewers, the partitions and the log are kept for a report.
+    """
     switches = overrides or profile.switches()
-    result = RunResult(scenario, profile, seed)
+    result = RunResult(scenario, profile, seed, faults=faults)
+    result.overrides = overrides_of(profile, switches)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
+    if result.overrides:
+        structlog.contextvars.bind_contextvars(overrides=result.overrides)
     async with open_world(
         switches,
         seed=seed,
@@ -342,16 +416,41 @@ async def play_scenario(
         conditions=plan_faults(faults, seed, scenario),
         trace_sink=trace_sink,
         log_context={"scenario": scenario.name},
+        teammates=scenario.teammates(),
     ) as world:
         monitor = InvariantMonitor(world)
         world.simulation.trace.observers.append(monitor.after_delivery)
-        await _Play(scenario, profile, world, result).play()
+        world.simulation.trace.frames = frames_sink
+        play = _Play(scenario, profile, world, result)
+        if recording is None:
+            await play.play()
+        else:
+            await _recorded(play, recording, faults)
+        play.note_final_views()
         result.violations = monitor.violations
         result.end_time = trio.current_time()
-        result.messages = len(world.simulation.trace)
+        result.messages = world.simulation.trace.messages
         result.task_requests = sum(world.tasks.store.requests.values())
         result.trace = world.simulation.trace
     return result
+
+
+async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKind]) -> None:
+    """Play with the viewers sampled, then note the partitions the run had."""
+    world = play.world
+    defaults = play.profile.switches().to_dict()
+    recording.faults = format_faults(faults)
+    recording.overrides = {
+        name: value for name, value in world.switches.to_dict().items() if defaults[name] != value
+    }
+    recording.trace_position = world.simulation.trace.__len__
+    sampler = ViewerSampler(world.viewers, recording)
+    trio.lowlevel.add_instrument(sampler)
+    try:
+        await play.play()
+    finally:
+        trio.lowlevel.remove_instrument(sampler)
+        recording.partitions = tuple(play.conditions.partitions)
 
 
 def run_scenario(
@@ -363,7 +462,8 @@ def run_scenario(
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
-    time_scale: float = DEFAULT_TIME_SCALE,
+    frames_sink: TextIO | None = None,
+    recording: Recording | None = None,
 ) -> RunResult:
     """Run one scenario in a fresh, seeded Trio run."""
 
@@ -376,12 +476,18 @@ def run_scenario(
             overrides=overrides,
             faults=faults,
             trace_sink=trace_sink,
+            frames_sink=frames_sink,
+            recording=recording,
         )
 
-    seed_scheduler(seed)
     try:
-        return trio.run(play, clock=make_clock(mode, time_scale))
+        return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
         return RunResult(
-            scenario, profile, seed, failures=[Failure(f"simulation error: {crash}", 0.0)]
+            scenario,
+            profile,
+            seed,
+            failures=[Failure(f"simulation error: {crash}", 0.0)],
+            overrides=overrides_of(profile, overrides or profile.switches()),
+            faults=faults,
         )

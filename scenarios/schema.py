@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from actors.hosts.agents import Location
+from actors.rules.pill_bar import PillStatus
 from actors.rules.profiles import Profile
 from actors.rules.viewer_client import ClientKind
 from actors.viewers.viewer import OpenBy
+from actors.world import OWNER
+from protocol.errors import SharesimError
 from protocol.roles import Role
 
 E = TypeVar("E", bound=enum.Enum)
@@ -40,7 +43,7 @@ class Problem:
         return f"{where}: {what}{self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(SharesimError):
     """A scenario file that cannot be used, and every reason why, one line each.
 
     `file`, `field`, `line` and `message` are those of the first problem in the file.
@@ -103,7 +106,16 @@ VIEWER_STEPS = frozenset(
 )
 
 
-class Outcome(enum.Enum):
+class Access(enum.Enum):
+    """What a viewer's user may read on the task server besides the link it opens."""
+
+    #: In the owner's team: may view the orchestrator's run and every child of it.
+    TEAM = "team"
+    #: A stranger who was handed the link: the session opens, the runs stay hidden.
+    LINK = "link"
+
+
+class RunEnding(enum.Enum):
     """How a child's run ends when a `finish` step names it."""
 
     SUCCEEDED = "succeeded"
@@ -137,7 +149,7 @@ class ViewerSpec:
     join_at: float
     user: str
     open_by: OpenBy | None
-    team: bool
+    access: Access
     client: ClientKind = ClientKind.NATIVE
     #: Open the link this viewer copied last, instead of an agent's link (`opens` is "").
     link_from: str | None = None
@@ -166,10 +178,13 @@ class Step:
     actor: str
     text: str = ""
     mentions: tuple[str, ...] = ()
-    outcome: Outcome = Outcome.SUCCEEDED
+    outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
     client: ClientStep = ClientStep()
 
+
+#: The statuses a child pill can show, as `statuses` checks name them.
+_STATUSES = tuple(status.value for status in PillStatus)
 
 #: Checks an expectation may make, and the type each takes.
 CHECK_KEYS: dict[str, str] = {
@@ -183,6 +198,7 @@ CHECK_KEYS: dict[str, str] = {
     "names": "a table of agent name = label it resolves to",
     "fetches": "a whole number",
     "max_fetches": "a whole number",
+    "min_fetches": "a whole number",
     "redundant_fetches": "a whole number",
     "max_task_requests": "a whole number",
 }
@@ -238,6 +254,10 @@ class Scenario:
 
     def agent_names(self) -> tuple[str, ...]:
         return (self.orchestrator.name, *(c.name for c in self.children))
+
+    def teammates(self) -> tuple[str, ...]:
+        """The users of team viewers: the owner's team on the task server."""
+        return tuple(dict.fromkeys(v.user for v in self.viewers if v.access is Access.TEAM))
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -509,6 +529,7 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     viewer_names = _Names.of(viewer_tables, complete=top.ok("viewers"))
     _check_link_sources(viewer_tables, viewers, viewer_names)
     _unique([orchestrator_table, *child_tables, *viewer_tables])
+    _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
     steps = tuple(
         sorted(
@@ -597,20 +618,44 @@ def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
     opens = "" if t.has("link_from") else t.text("opens")
     if t.ok("opens") and agents.refuses(opens):
         t.report("opens", f"expected the name of an agent ({agents}), got {opens!r}")
-    access = t.raw("access", "team", expected="team or link")
-    if access not in ("team", "link"):
-        t.report("access", f"expected team or link, got {access!r}")
+    user = t.text("user", name)
+    access = t.choice("access", Access, Access.TEAM)
+    if access is Access.LINK and user == OWNER:
+        t.report(
+            "access",
+            f"{OWNER} runs the agents and owns every run, so she is never a link-only "
+            "viewer; give this viewer another user",
+        )
     spec = ViewerSpec(
         name=name,
         opens=opens,
         join_at=t.number("join_at"),
-        user=t.text("user", name),
+        user=user,
         open_by=t.choice("open_by", OpenBy) if t.has("open_by") else None,
-        team=access == "team",
+        access=access,
         **_viewer_client(t),
     )
     t.finish()
     return spec
+
+
+def _one_access_per_user(tables: Sequence[_Table]) -> None:
+    """Team membership belongs to a user, so two viewers of one user must agree on it."""
+    first: dict[str, tuple[str, str]] = {}
+    for table in tables:
+        name = table.good("name")
+        user = table.good("user") if table.has("user") else name
+        access = table.good("access") or Access.TEAM.value
+        if not isinstance(user, str) or not table.ok("access"):
+            continue
+        if user in first and first[user][1] != access:
+            other, other_access = first[user]
+            table.report(
+                "access",
+                f"user {user!r} is {access} here but {other_access} in viewer {other!r}; "
+                "a user is in the owner's team or not, for all its viewers",
+            )
+        first.setdefault(user, (str(name), access))
 
 
 def _viewer_client(t: _Table) -> dict[str, Any]:
@@ -642,7 +687,7 @@ def _step(t: _Table, agents: _Names, actors: _Names, viewers: _Names) -> Step:
         allowed = viewers
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
         t.report("actor", f"expected one of {allowed}, got {actor!r}")
-    text, outcome = "", Outcome.SUCCEEDED
+    text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     client = ClientStep()
     if not t.ok("do"):
@@ -659,7 +704,7 @@ def _step(t: _Table, agents: _Names, actors: _Names, viewers: _Names) -> Step:
             if agents.refuses(mention):
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
-        outcome = t.choice("outcome", Outcome, Outcome.SUCCEEDED)
+        outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
     step = Step(at, kind, actor, text, mentions, outcome, t.line(), client)
     t.finish()
     return step
@@ -746,9 +791,11 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             t.report(key, f"expected {expected}, got {value!r}")
             return {}
-        for agent in value:
+        for agent, shown in value.items():
             if agents.refuses(agent):
                 t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
+            elif key == "statuses" and shown not in _STATUSES:
+                t.report(f"{key}.{agent}", f"expected one of {', '.join(_STATUSES)}, got {shown!r}")
         return dict(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import structlog
 import trio
@@ -27,7 +28,7 @@ from actors.hosts.share import (
     ShareLost,
     ShareStatus,
 )
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.cascade import (
     CascadeLedger,
     LocalChild,
@@ -40,12 +41,13 @@ from actors.rules.cascade import (
 )
 from actors.rules.profiles import Switches
 from actors.rules.session_link import SessionLinkReporter
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.stage import Stage
 from actors.runtime.transport import Network
 from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
+from protocol.tasks import TaskCallFailed
 
 _log = structlog.get_logger("sharesim.agents")
 
@@ -105,11 +107,6 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
-class Describe:
-    """Ask an agent what it is: its ids, its share, its children."""
-
-
-@dataclass(frozen=True, slots=True)
 class AgentInfo:
     name: str
     task_id: str | None
@@ -117,6 +114,11 @@ class AgentInfo:
     join_route: str | None
     sharing: bool
     children: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Describe(Request[AgentInfo]):
+    """Ask an agent what it is: its ids, its share, its children."""
 
 
 # -- internal messages -----------------------------------------------------------------------
@@ -149,7 +151,6 @@ class AgentSetup:
     #: The task server's token for this user, obtained when the simulation was set up.
     task_token: TaskToken
     user: str = "alice"
-    driver: str = "driver"
 
 
 @dataclass
@@ -169,7 +170,14 @@ class _ChildRecord:
         return PaneShareState.NOT_SHARED
 
 
-class Agent(Actor):
+#: What every agent handles, whatever its place in the orchestration.
+AgentMessage = ShareFrame | ShareLinkEnded | AppendExchange | Describe | AnswerRoleRequests
+
+#: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
+C = TypeVar("C")
+
+
+class Agent(Actor[AgentMessage | C]):
     """What orchestrators and children share: a task row, a transcript, maybe a share."""
 
     role = "agent"
@@ -228,7 +236,12 @@ class Agent(Actor):
             is_remote_child=is_remote_child,
         )
         if not decision.report:
-            _log.info("session_link_skipped", reason=decision.reason.value, session_id=session_id)
+            _log.info(
+                "session_link_skipped",
+                decision=True,
+                reason=decision.reason.value,
+                session_id=session_id,
+            )
             return None
         return await self._write_link(session_id, join_route)
 
@@ -242,10 +255,12 @@ class Agent(Actor):
                 )
             )
         except TaskCallFailed as failed:
-            _log.warning("session_link_refused", task_id=task_id, reason=failed.reason)
+            _log.warning(
+                "session_link_refused", decision=True, task_id=task_id, reason=failed.reason
+            )
             return None
         assert isinstance(reply, tasks.AgentTaskUpdated)
-        _log.info("session_linked", task_id=task_id, session_id=session_id)
+        _log.info("session_linked", decision=True, task_id=task_id, session_id=session_id)
         return reply.run
 
     # -- sharing -----------------------------------------------------------------------
@@ -273,7 +288,10 @@ class Agent(Actor):
             self.share.append(exchange.to_event())  # history streams to viewers first
         await self.share.open()
         _log.info(
-            "share_requested", source=repr(source.source_type), source_task_id=source.source_task_id
+            "share_requested",
+            decision=True,
+            source=repr(source.source_type),
+            source_task_id=source.source_task_id,
         )
 
     async def stop_share(self) -> None:
@@ -292,7 +310,7 @@ class Agent(Actor):
 
     # -- messages ------------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: AgentMessage | C, sender: str) -> None:
         if isinstance(message, ShareFrame):
             if message.share is self.share:
                 outcome = message.share.handle_frame(message.message)
@@ -300,23 +318,20 @@ class Agent(Actor):
                     _log.info("share_established", session_id=outcome.session_id)
                     await self.share_established(outcome)
                 elif isinstance(outcome, ShareLost):
-                    _log.warning("share_lost", reason=outcome.reason)
-            return None
-        if isinstance(message, ShareLinkEnded):
+                    _log.warning("share_lost", decision=True, reason=outcome.reason)
+        elif isinstance(message, ShareLinkEnded):
             message.share.link_ended(message.link)
-            return None
-        if isinstance(message, AppendExchange):
+        elif isinstance(message, AppendExchange):
             self.append_exchange(message.text, message.mentions)
-            return None
-        if isinstance(message, Describe):
-            return self.describe()
-        if isinstance(message, AnswerRoleRequests):
+        elif isinstance(message, Describe):
+            self.answer(message, self.describe())
+        elif isinstance(message, AnswerRoleRequests):
             if self.share is not None:
                 self.share.answer_role_requests(message.approve)
-            return None
-        return await self.handle_command(message, sender)
+        else:
+            await self.handle_command(message, sender)
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: C, sender: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 
     def describe(self) -> AgentInfo:
@@ -331,7 +346,11 @@ class Agent(Actor):
         )
 
 
-class Orchestrator(Agent):
+#: The orchestrator's own commands.
+OrchestratorCommand = _FirstResponse | ShareByUser | StopSharing | SpawnChild | Finish
+
+
+class Orchestrator(Agent[OrchestratorCommand]):
     """The top-level agent; the host its local children live on."""
 
     role = "orchestrator"
@@ -363,7 +382,7 @@ class Orchestrator(Agent):
     async def _start_in_cloud(self) -> None:
         await self.tell_self(_FirstResponse())
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: OrchestratorCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._first_response()
         elif isinstance(message, ShareByUser):
@@ -374,11 +393,8 @@ class Orchestrator(Agent):
             await self._stop_sharing()
         elif isinstance(message, SpawnChild):
             await self._spawn(message)
-        elif isinstance(message, Finish):
-            await self.transition(message.state)
         else:
-            return await super().handle_command(message, sender)
-        return None
+            await self.transition(message.state)
 
     async def _first_response(self) -> None:
         """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
@@ -389,12 +405,12 @@ class Orchestrator(Agent):
                 lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key)
             )
         except TaskCallFailed as failed:
-            _log.error("first_response_failed", reason=failed.reason)
+            _log.error("first_response_failed", decision=True, reason=failed.reason)
             return
         assert isinstance(reply, tasks.RunReply)
         self.task_id = reply.run.task_id
         structlog.contextvars.bind_contextvars(task_id=self.task_id)
-        _log.info("first_response", task_id=self.task_id)
+        _log.info("first_response", decision=True, task_id=self.task_id)
         await self.transition(RunState.CLAIMED)
         if self.location is Location.REMOTE:
             await self.transition(RunState.RUNNING)
@@ -404,6 +420,7 @@ class Orchestrator(Agent):
             if upgraded is not None:
                 _log.info(
                     "sidecar_upgraded",
+                    decision=True,
                     task_id=self.task_id,
                     pushed=self.switches.push_source_task_id,
                 )
@@ -423,7 +440,7 @@ class Orchestrator(Agent):
             self.share.source, event.session_id, self._local_children(), self.switches
         )
         for item in catch_up:
-            _log.info("catch_up_share", child=item.task_id)
+            _log.info("catch_up_share", decision=True, child=item.task_id)
             await self._tell_child(item.task_id, InheritShare(item.source))
 
     def _local_children(self) -> list[LocalChild]:
@@ -446,7 +463,10 @@ class Orchestrator(Agent):
     async def _spawn(self, spawn: SpawnChild) -> None:
         if self.task_id is None:
             _log.warning(
-                "spawn_refused", child=spawn.name, reason="the orchestrator has no run id yet"
+                "spawn_refused",
+                decision=True,
+                child=spawn.name,
+                reason="the orchestrator has no run id yet",
             )
             return
         host_share = (
@@ -494,7 +514,7 @@ class Orchestrator(Agent):
                 await self._tell_child(run.task_id, InheritShare(source))
         self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))
 
-    async def _tell_child(self, task_id: str, message: object) -> None:
+    async def _tell_child(self, task_id: str, message: ChildCommand) -> None:
         record = self.children.get(task_id)
         if record is not None and record.actor is not None:
             await record.actor.ref.tell(message, sender=self.name)
@@ -503,7 +523,15 @@ class Orchestrator(Agent):
         return replace(super().describe(), children=tuple(self.children))
 
 
-class ChildAgent(Agent):
+#: A child agent's own commands.
+ChildCommand = (
+    _FirstResponse | InheritShare | StopInheritedShare | ShareByUser | StopSharing | Finish
+)
+#: Everything a child agent handles: what `ChildAgent.ref` accepts.
+ChildMessage = AgentMessage | ChildCommand
+
+
+class ChildAgent(Agent[ChildCommand]):
     """A direct child of an orchestrator; a leaf for sharing purposes."""
 
     role = "child"
@@ -535,7 +563,7 @@ class ChildAgent(Agent):
     async def _launch(self) -> None:
         await self.tell_self(_FirstResponse())
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: ChildCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._claim()
         elif isinstance(message, InheritShare):
@@ -548,11 +576,8 @@ class ChildAgent(Agent):
             )
         elif isinstance(message, StopSharing):
             await self.stop_share()
-        elif isinstance(message, Finish):
-            await self._finish(message.state)
         else:
-            return await super().handle_command(message, sender)
-        return None
+            await self._finish(message.state)
 
     async def _inherit(self, source: ShareSource) -> None:
         """Share as the host asks, unless already sharing on its own.
@@ -561,7 +586,12 @@ class ChildAgent(Agent):
         (`stop_only_inherited_shares`) it is the only one the host's stop may end.
         """
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
-            _log.info("inherit_skipped", reason="already sharing", session_id=self.share.session_id)
+            _log.info(
+                "inherit_skipped",
+                decision=True,
+                reason="already sharing",
+                session_id=self.share.session_id,
+            )
             return
         await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
         self._inherited = self.share
@@ -575,7 +605,7 @@ class ChildAgent(Agent):
 
     async def _claim(self) -> None:
         if self.launch_fails:
-            _log.warning("launch_failed", child=self.agent_name)
+            _log.warning("launch_failed", decision=True, child=self.agent_name)
             await self.transition(RunState.FAILED)
             return
         await self.transition(RunState.CLAIMED)

@@ -17,12 +17,13 @@ import structlog
 import trio
 
 from actors.rules.cascade import ShareSource
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Owner
 from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sharer
 from protocol.requests import Approved, Rejected, RoleRequestAnswer
 from protocol.roles import Role
+from protocol.routes import CREATE_ROUTE, join_route, resume_route
 from protocol.secrets import ReconnectToken, SessionSecret
 
 _log = structlog.get_logger("sharesim.share")
@@ -76,7 +77,7 @@ class Share:
 
     def __init__(
         self,
-        owner: Actor,
+        owner: Owner[ShareFrame | ShareLinkEnded],
         network: Network,
         source: ShareSource,
         *,
@@ -112,7 +113,7 @@ class Share:
     async def open(self) -> None:
         """Connect and send Initialize; `ShareEstablished` follows through `handle`."""
         initialize = self._initialize()
-        if await self._connect("/sessions/create", initialize):
+        if await self._connect(CREATE_ROUTE, initialize):
             return
         self.owner.spawn(self._open_later, initialize, name=f"{self.owner.name}:share-open")
 
@@ -130,7 +131,7 @@ class Share:
     async def _open_later(self, initialize: sharer.Initialize) -> None:
         """The server could not be reached: keep trying, as the client's share does."""
         opened = await retry(
-            lambda: self._connect("/sessions/create", initialize),
+            lambda: self._connect(CREATE_ROUTE, initialize),
             wanted=lambda: self.status is ShareStatus.PENDING,
         )
         if not opened and self.status is ShareStatus.PENDING:
@@ -213,9 +214,7 @@ class Share:
         if isinstance(message, sharer.SessionInitialized):
             self.session_id = message.session_id
             self._secret, self._token = message.session_secret, message.reconnect_token
-            self.join_route = (
-                f"/sessions/join/{message.session_id}?pwd={message.session_secret.reveal()}"
-            )
+            self.join_route = join_route(message.session_id, message.session_secret.reveal())
             self._go_live(after=None)
             return ShareEstablished(self.session_id, self.join_route)
         if isinstance(message, sharer.EventsProcessedAck):
@@ -277,6 +276,8 @@ class Share:
     async def _resume(self) -> None:
         assert self._secret is not None
         assert self._token is not None
+        assert self.session_id is not None
+        route = resume_route(self.session_id)
         payload = sharer.ReconnectPayload(
             session_secret=self._secret,
             reconnect_token=self._token,
@@ -284,7 +285,7 @@ class Share:
             session_id=self.session_id,
         )
         resumed = await retry(
-            lambda: self._connect(f"/sessions/{self.session_id}/resume", sharer.Reconnect(payload)),
+            lambda: self._connect(route, sharer.Reconnect(payload)),
             wanted=lambda: self.status is ShareStatus.RECONNECTING,
         )
         if not resumed and self.status is ShareStatus.RECONNECTING:

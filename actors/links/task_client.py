@@ -4,9 +4,11 @@ Replies are matched in a reader task of their own, never through the owning
 actor's mailbox, so an actor may await a reply inside `handle` without
 deadlocking on itself. The link is opened on first use and again after it
 breaks; a request lost with a broken link fails with `TaskCallFailed`, which
-callers treat like any other failed request. A push the server sends outside
-any request (`ChildRunChanged`, after a subscription) goes to `on_push`, and
-the end of a link to `on_lost`, so a subscriber knows to subscribe again.
+callers treat like any other failed request, and an error reply raises
+`TaskRefused`, the kind of `TaskCallFailed` that retrying cannot mend. A push
+the server sends outside any request (`ChildRunChanged`, after a
+subscription) goes to `on_push`, and the end of a link to `on_lost`, so a
+subscriber knows to subscribe again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Awaitable, Callable
+from typing import get_args
 
 import structlog
 import trio
@@ -21,20 +24,17 @@ import trio
 from actors.runtime.backoff import delays
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import tasks
+from protocol.routes import tasks_route
 from protocol.secrets import TaskToken
+from protocol.tasks import TaskCallFailed, TaskRefused
 
 _log = structlog.get_logger("sharesim.task_client")
 
 DEFAULT_TIMEOUT_S = 30.0
 
 
-class TaskCallFailed(Exception):
-    """A task-server request got an error reply, no reply, or no connection."""
-
-    def __init__(self, request: str, reason: str, kind: tasks.TaskErrorKind | None = None) -> None:
-        self.kind = kind
-        self.reason = reason
-        super().__init__(f"{request} failed: {reason}")
+#: Every reply the task server sends; each echoes its request's `request_id`.
+_REPLY_TYPES = get_args(tasks.TaskReply)
 
 
 class TaskClient:
@@ -66,7 +66,7 @@ class TaskClient:
         self._pending: dict[int, trio.MemorySendChannel[tasks.TaskReply | None]] = {}
 
     async def call(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
-        """Send `build(request_id)` and return its reply; error replies raise `TaskCallFailed`."""
+        """Send `build(request_id)` and return its reply; error replies raise `TaskRefused`."""
         request_id = next(self._ids)
         request = build(request_id)
         name = request.message_type
@@ -78,11 +78,11 @@ class TaskClient:
             with trio.move_on_after(self._timeout):
                 reply = await reply_receive.receive()
                 if reply is None:
-                    raise TaskCallFailed(name, "connection lost before the reply")
+                    raise TaskCallFailed("connection lost before the reply", request=name)
                 if isinstance(reply, tasks.TaskError):
-                    raise TaskCallFailed(name, reply.message, reply.kind)
+                    raise TaskRefused(reply.kind, reply.message, request=name)
                 return reply
-            raise TaskCallFailed(name, f"no reply within {self._timeout:g} s")
+            raise TaskCallFailed(f"no reply within {self._timeout:g} s", request=name)
         finally:
             self._pending.pop(request_id, None)
 
@@ -96,9 +96,9 @@ class TaskClient:
         for delay in delays():
             try:
                 return await self.call(build)
+            except TaskRefused:
+                raise
             except TaskCallFailed as failed:
-                if failed.kind is not None:
-                    raise
                 _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
             await trio.sleep(delay)
         return await self.call(build)
@@ -110,11 +110,11 @@ class TaskClient:
                     self._link = await self._network.connect(
                         self._owner,
                         self._server,
-                        f"/tasks?token={self._token.reveal()}",
+                        tasks_route(self._token.reveal()),
                         self._nursery,
                     )
                 except LinkRefused as refused:
-                    raise TaskCallFailed(request, str(refused)) from None
+                    raise TaskCallFailed(str(refused), request=request) from None
                 self._nursery.start_soon(
                     self._read_replies, self._link, name=f"{self._owner}:tasks"
                 )
@@ -128,12 +128,12 @@ class TaskClient:
                     if self._on_push is not None:
                         await self._on_push(message)
                     continue
-                request_id = getattr(message, "request_id", None)
-                waiter = self._pending.get(request_id) if isinstance(request_id, int) else None
-                if waiter is None:
+                reply = message if isinstance(message, _REPLY_TYPES) else None
+                waiter = self._pending.get(reply.request_id) if reply is not None else None
+                if reply is None or waiter is None:
                     _log.debug("unmatched_task_reply", type=type(message).__name__)
                     continue
-                waiter.send_nowait(message)  # type: ignore[arg-type]
+                waiter.send_nowait(reply)
         except LinkClosed:
             pass
         for waiter in list(self._pending.values()):

@@ -22,7 +22,6 @@ from actors.rules.children import (
     pill_status,
 )
 from actors.rules.discovery import (
-    CHILD_DISCOVERY_FETCH_LIMIT,
     STATUS_POLL_INTERVAL_IDLE_S,
     STATUS_POLL_INTERVAL_S,
     ArmTimer,
@@ -68,7 +67,6 @@ from actors.rules.view import ViewScope
 
 __all__ = [
     "AGENT_FALLBACK",
-    "CHILD_DISCOVERY_FETCH_LIMIT",
     "ORCHESTRATOR",
     "STATUS_POLL_INTERVAL_IDLE_S",
     "STATUS_POLL_INTERVAL_S",

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actors.rules.task_store import TaskRefused
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import TaskErrorKind, TaskRefused
 
 #: Parents one link may follow at once; a viewer pane follows one.
 MAX_SUBSCRIPTIONS_PER_LINK = 100

@@ -2,7 +2,8 @@
 
 The poller mirrors the merged client's model, including its defects (no error
 backoff, kicks only in the slow phase, the kick-guard race), because the
-simulation exists to measure them. Both hand the child rows they accept to the
+simulation exists to measure them; `fetch_error_backoff` gives the backoff the
+polling spec asks for instead. Both hand the child rows they accept to the
 viewer's `ChildRoster`, the one place children are kept. Time and I/O stay
 outside: every input returns the effects the owning actor must carry out.
 """
@@ -23,8 +24,13 @@ from protocol.source import AmbientAgent, SessionSourceType, resolve_orchestrato
 STATUS_POLL_INTERVAL_S: Final = 5.0
 #: Poll cadence once every known child is terminal; it never stops on its own.
 STATUS_POLL_INTERVAL_IDLE_S: Final = 30.0
-#: Page size of one children fetch; the client does not paginate.
-CHILD_DISCOVERY_FETCH_LIMIT: Final = 100
+#: With `fetch_error_backoff`, the waits of the client's later event driver: after
+#: a fetch that got no answer, 1, 2 and 5 s, then 10 s for as long as that goes on;
+ERROR_BACKOFF_S: Final = (1.0, 2.0, 5.0, 10.0)
+#: after a refused one, 30 s;
+REFUSAL_BACKOFF_S: Final = 30.0
+#: and after this many refusals since the last answer, it gives up for good.
+REFUSALS_BEFORE_GIVING_UP: Final = 3
 
 
 def discovery_task_id(
@@ -96,6 +102,9 @@ class DiscoveryPoller:
         self._idle = False
         self._started = False
         self._stopped = False
+        self._gave_up = False
+        self._errors = 0
+        self._refusals = 0
         self._fetches = 0
         self._redundant_fetches = 0
 
@@ -123,6 +132,11 @@ class DiscoveryPoller:
     @property
     def stopped(self) -> bool:
         return self._stopped
+
+    @property
+    def gave_up(self) -> bool:
+        """Stopped for good after repeated refusals (only with `fetch_error_backoff`)."""
+        return self._gave_up
 
     @property
     def fetches(self) -> int:
@@ -169,13 +183,31 @@ class DiscoveryPoller:
             return ()
         opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
         self._idle = not self._children and self._switches.stop_polling_when_empty
+        self._errors = self._refusals = 0
         return (*opened, *self._schedule_next_poll())
 
-    def fetch_failed(self, generation: int) -> tuple[DiscoveryEffect, ...]:
-        """A failed fetch only reschedules, at the same cadence: there is no backoff."""
+    def fetch_failed(
+        self, generation: int, *, refused: bool = False
+    ) -> tuple[DiscoveryEffect, ...]:
+        """A fetch that got no answer, or (`refused`) an error reply.
+
+        The shipped client only reschedules, at the same cadence, whatever the
+        error: there is no backoff, so a viewer refused its listings asks again
+        every 5 s for as long as it stays open. With `fetch_error_backoff` the
+        wait grows instead, and repeated refusals end the polling.
+        """
         if not self._accept(generation):
             return ()
-        return self._schedule_next_poll()
+        if not self._switches.fetch_error_backoff:
+            return self._schedule_next_poll()
+        if not refused:
+            self._errors += 1
+            return self._arm(ERROR_BACKOFF_S[min(self._errors, len(ERROR_BACKOFF_S)) - 1])
+        self._refusals += 1
+        if self._refusals < REFUSALS_BEFORE_GIVING_UP:
+            return self._arm(REFUSAL_BACKOFF_S)
+        self._gave_up = True
+        return self.stop()
 
     def exchange_appended(self, conversation: str) -> tuple[DiscoveryEffect, ...]:
         """An exchange landed on `conversation` (the orchestrator's or a child's task id)."""
@@ -238,9 +270,12 @@ class DiscoveryPoller:
         if self._idle:
             self._handle_present = False
             return ()
+        return self._arm(self.next_delay_s())
+
+    def _arm(self, delay_s: float) -> tuple[DiscoveryEffect, ...]:
         self._handle_present = True
         self._timer_pending = True
-        return (ArmTimer(self.next_delay_s()),)
+        return (ArmTimer(delay_s),)
 
 
 #: Reconnect delays of the event stream after a transient failure, then the last one again.

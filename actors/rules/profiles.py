@@ -12,8 +12,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from protocol.errors import SharesimError
 
-class SwitchError(ValueError):
+
+class SwitchError(SharesimError, ValueError):
     """A switch override names no known switch, or gives a switch a value that is not a bool."""
 
 
@@ -45,6 +47,10 @@ class Switches:
     #: An empty discovery result stops polling until the orchestrator appends an exchange.
     #: Off: a viewer of a childless share polls every 5 s forever.
     stop_polling_when_empty: bool
+    #: A failed children fetch is retried later and later, and repeated refusals stop the
+    #: polling (the polling spec's error backoff). Off, as shipped: the next poll comes at
+    #: the usual cadence whatever the error, so a refused viewer asks every 5 s forever.
+    fetch_error_backoff: bool
     #: The viewer registers a discovered child through `assign_run_id_for_conversation`,
     #: which puts its run id in the agent-id index, so transcript references resolve to its
     #: name (fix B1). Off: through `set_task_id`, which leaves the index alone, so
@@ -105,15 +111,6 @@ class Profile(enum.Enum):
     CURRENT = "current"
     FOLLOWUPS = "followups"
 
-    @classmethod
-    def named(cls, name: str) -> Profile:
-        """Look a profile up by name with an error that lists the valid names."""
-        try:
-            return cls(name)
-        except ValueError:
-            valid = ", ".join(p.value for p in cls)
-            raise ValueError(f"unknown profile {name!r}; valid profiles: {valid}") from None
-
     def switches(self) -> Switches:
         """The switch set that reproduces this design."""
         merged = self is not Profile.LEGACY
@@ -127,6 +124,7 @@ class Profile(enum.Enum):
             link_gate_accepts_claimed=merged,
             keep_finished_local_session_id=merged,
             stop_polling_when_empty=merged,
+            fetch_error_backoff=followups,
             index_child_run_ids=merged,
             backfill_parent_agent_id=merged,
             push_source_task_id=followups,

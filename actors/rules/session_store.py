@@ -20,11 +20,7 @@ and ended lingering sessions and seats without a link expire. Expiry needs no
 timers: the store reads an injected clock, treats anything expired as gone
 when it is asked for, and sweeps the rest out as links come and go.
 
-Routes: a sharer opens `/sessions/create` (then `Initialize`) or
-`/sessions/{id}/resume` (then `Reconnect`); a viewer opens
-`/sessions/join/{id}?pwd=SECRET` (then `Initialize`). A hidden child pane that
-reached the child through a parent share adds `via=PARENT_SESSION&as=VIEWER_ID`
-so its role is capped at the role it holds on the parent.
+The routes connections open are described, built and read in `protocol.routes`.
 """
 
 from __future__ import annotations
@@ -35,7 +31,7 @@ import hmac
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials
 from actors.rules.notes import SILENT, Notes
@@ -52,6 +48,7 @@ from protocol.requests import (
     conversation_token,
 )
 from protocol.roles import Role
+from protocol.routes import CREATE_ROUTE, JoinRoute, is_sharer_route, join_route, resumed_session
 from protocol.secrets import ReconnectToken, SeatToken, Secret, SessionSecret
 from protocol.source import LegacySessionSourceType, SessionSourceType, resolve_orchestrator_task_id
 
@@ -138,7 +135,7 @@ class Manifest:
     token: ReconnectToken
 
     def join_link(self) -> str:
-        return f"/sessions/join/{self.session_id}?pwd={self.secret.reveal()}"
+        return join_route(self.session_id, self.secret.reveal())
 
 
 @dataclass
@@ -185,41 +182,8 @@ class _Conn:
     viewer_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class JoinRoute:
-    """What a viewer's join resource says: which session, the secret, and any parent."""
-
-    session_id: str
-    pwd: str | None
-    via_session: str | None
-    via_viewer: str | None
-
-    @classmethod
-    def parse(cls, resource: str) -> JoinRoute | None:
-        parts = urlsplit(resource)
-        segments = parts.path.strip("/").split("/")
-        if len(segments) != 3 or segments[:2] != ["sessions", "join"]:
-            return None
-        query = parse_qs(parts.query)
-
-        def one(key: str) -> str | None:
-            values = query.get(key)
-            return values[0] if values else None
-
-        return cls(segments[2], one("pwd"), one("via"), one("as"))
-
-
-def sharer_route_session(resource: str) -> str | None:
-    """The session id in `/sessions/{id}/resume`, or None for `/sessions/create`."""
-    segments = urlsplit(resource).path.strip("/").split("/")
-    if len(segments) == 3 and segments[0] == "sessions" and segments[2] == "resume":
-        return segments[1]
-    return None
-
-
 def classify_route(resource: str) -> ConnKind | None:
-    path = urlsplit(resource).path
-    if path == "/sessions/create" or sharer_route_session(resource) is not None:
+    if is_sharer_route(resource):
         return ConnKind.SHARER
     if JoinRoute.parse(resource) is not None:
         return ConnKind.VIEWER
@@ -267,6 +231,11 @@ class SessionStore:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
         self._conns[conn] = _Conn(kind, resource)
         return []
+
+    def identified(self, conn: ConnId) -> bool:
+        """Whether a connection has said who it is: a session accepted its share or join."""
+        state = self._conns.get(conn)
+        return state is not None and state.session_id is not None
 
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
@@ -321,7 +290,7 @@ class SessionStore:
         if state is not None and state.session_id is None:
             if state.kind is ConnKind.VIEWER:
                 actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
-            elif sharer_route_session(state.resource) is not None:
+            elif resumed_session(state.resource) is not None:
                 invalid = sharer.ReconnectFailureReason.INVALID
                 actions.append(Send(conn, sharer.FailedToReconnect(invalid)))
         actions.append(Close(conn, CLOSE_UNSUPPORTED_DATA, f"malformed frame: {error}"))
@@ -370,8 +339,8 @@ class SessionStore:
         ]
 
     def _initialize(self, conn: ConnId, state: _Conn, payload: sharer.InitPayload) -> list[Action]:
-        if sharer_route_session(state.resource) is not None:
-            return [Close(conn, CLOSE_POLICY, "Initialize must be sent on /sessions/create")]
+        if resumed_session(state.resource) is not None:
+            return [Close(conn, CLOSE_POLICY, f"Initialize must be sent on {CREATE_ROUTE}")]
         if not self._room_for_a_session():
             limit = self.limits.max_sessions
             self._notes.warning("session_refused", reason="server full", max_sessions=limit)
@@ -401,6 +370,7 @@ class SessionStore:
         state.session_id = manifest.session_id
         self._notes.info(
             "session_created",
+            decision=True,
             session_id=manifest.session_id,
             sharer_id=manifest.sharer_id,
             source_task_id=manifest.source_task_id,
@@ -422,7 +392,7 @@ class SessionStore:
         self, conn: ConnId, state: _Conn, payload: sharer.ReconnectPayload
     ) -> list[Action]:
         """Resume a session; the reply names the last event held, so the sharer resends the rest."""
-        session_id = sharer_route_session(state.resource) or payload.session_id
+        session_id = resumed_session(state.resource) or payload.session_id
         session = self._held(session_id)
         why = None
         if session is None or session.ended is not None:
@@ -437,7 +407,11 @@ class SessionStore:
             # One answer for every failure, so a guess tells nothing about which ids exist.
             failure = sharer.ReconnectFailureReason.SESSION_NOT_FOUND
             self._notes.info(
-                "reconnect_refused", session_id=session_id, reason=failure.value, why=why
+                "reconnect_refused",
+                decision=True,
+                session_id=session_id,
+                reason=failure.value,
+                why=why,
             )
             return [
                 Send(conn, sharer.FailedToReconnect(failure)),
@@ -509,7 +483,10 @@ class SessionStore:
             return []
         session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
         self._notes.info(
-            "source_task_id_updated", session_id=session.session_id, source_task_id=source_task_id
+            "source_task_id_updated",
+            decision=True,
+            session_id=session.session_id,
+            source_task_id=source_task_id,
         )
         update = viewer.SourceTaskIdUpdated(source_task_id)
         return [Send(c, update) for c in _viewer_conns(session)]
@@ -523,7 +500,9 @@ class SessionStore:
                 Send(c, viewer.SessionEnded(reason)),
                 Close(c, CLOSE_NORMAL, "session ended"),
             ]
-        self._notes.info("session_ended", session_id=session.session_id, reason=reason.value)
+        self._notes.info(
+            "session_ended", decision=True, session_id=session.session_id, reason=reason.value
+        )
         if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
             self._forget(session, "ended")
         else:
@@ -829,7 +808,9 @@ class SessionStore:
         why: str | None = None,
     ) -> list[Action]:
         """Refuse a join; `why` is for the log only, never for the client."""
-        self._notes.info("join_refused", session_id=session_id, reason=reason.value, why=why)
+        self._notes.info(
+            "join_refused", decision=True, session_id=session_id, reason=reason.value, why=why
+        )
         return [
             Send(conn, viewer.FailedToJoin(reason)),
             Close(conn, CLOSE_POLICY, f"join refused: {reason.value}"),

@@ -6,6 +6,13 @@ error kind the wire reports and a sentence saying what was wrong.
 
 A principal is whoever holds the token the store issued to it: a client
 names no principal, it shows its token, and the store says whose it is.
+
+Access is by ownership, as on the real server: every run has an owner, a
+child run belongs to its parent's owner, and a run may be viewed by its owner
+and by the owner's team. Teams are set up by the server's operator; nothing a
+client sends changes who may view what. Holding a session's link opens the
+session, never its runs: a stranger learns nothing of them, not even that
+they exist, because an unknown run and a hidden one are refused alike.
 """
 
 from __future__ import annotations
@@ -19,12 +26,11 @@ from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials, SystemCredentials
 from actors.rules.names import display_name
+from protocol.routes import join_path
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.secrets import TaskToken
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
-#: Most rows one list call returns; the client asks for exactly this many.
-PAGE_LIMIT = 100
 #: A cursor is an offset into a run's children; no run has a billion of them.
 _CURSOR_DIGITS = 9
 #: Bytes of randomness in a task token.
@@ -49,15 +55,6 @@ _TRANSITIONS: dict[Execution, dict[RunState, frozenset[RunState]]] = {
         RunState.CLAIMED: _TERMINAL,
     },
 }
-
-
-class TaskRefused(Exception):
-    """A request the task server turns down, with the kind the wire reports."""
-
-    def __init__(self, kind: TaskErrorKind, message: str) -> None:
-        self.kind = kind
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +82,9 @@ class TaskStore:
     credentials: Credentials = field(default_factory=SystemCredentials)
     _rows: dict[str, _Row] = field(default_factory=dict)
     _children: dict[str, list[str]] = field(default_factory=dict)
-    _grants: dict[str, set[str]] = field(default_factory=dict)
-    #: Members of each owner's team, by owner.
-    _teams: dict[str, set[str]] = field(default_factory=dict)
+    #: Members by team, and each member's team: a principal is in one team at most.
+    _teams: dict[str, frozenset[str]] = field(default_factory=dict)
+    _team_of: dict[str, str] = field(default_factory=dict)
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     _created: dict[tuple[str, str], str] = field(default_factory=dict)
     _tokens: dict[str, TaskToken] = field(default_factory=dict)
@@ -135,43 +132,58 @@ class TaskStore:
 
     # -- access ------------------------------------------------------------
 
-    def grant(self, principal: str, task_id: str) -> None:
-        """Let `principal` view `task_id` and, through it, its direct children."""
-        self._row(task_id)
-        self._grants.setdefault(task_id, set()).add(principal)
+    def add_team(self, team: str, members: Iterable[str]) -> None:
+        """Make `members` one team: each may view every run any of them owns.
 
-    def join_team(self, owner: str, member: str) -> None:
-        """Let `member` view every run `owner` owns, now and later, as a teammate may."""
-        self._teams.setdefault(owner, set()).add(member)
+        Set up by the server's operator (a scenario's world, `serve --team`)
+        before clients act. A principal is in one team at most, so a run's
+        owner has one team, and a second team naming it is refused.
+        """
+        check_principal(team, what="team name")
+        if team in self._teams:
+            raise ValueError(f"team {team} is defined twice")
+        people = tuple(dict.fromkeys(members))
+        if not people:
+            raise ValueError(f"team {team} has no members")
+        for person in people:
+            check_principal(person)
+            if person in self._team_of:
+                raise ValueError(
+                    f"{person} is in team {self._team_of[person]} already; "
+                    f"a principal is in one team at most, so it cannot join {team}"
+                )
+        self._teams[team] = frozenset(people)
+        for person in people:
+            self._team_of[person] = team
+
+    def team_of(self, principal: str) -> str | None:
+        return self._team_of.get(principal)
 
     def can_view(self, principal: str, task_id: str) -> bool:
+        """Whether `principal` owns the run or is in its owner's team."""
         row = self._rows.get(task_id)
-        if row is None:
-            return False
-        if principal == row.owner or principal in self._grants.get(task_id, ()):
+        return row is not None and self._may_view(principal, row)
+
+    def _may_view(self, principal: str, row: _Row) -> bool:
+        if principal == row.owner:
             return True
-        if principal in self._teams.get(row.owner, ()):
-            return True
-        parent = row.record.parent_run_id
-        return parent is not None and principal in self._grants.get(parent, ())
+        team = self._team_of.get(row.owner)
+        return team is not None and self._team_of.get(principal) == team
 
     def _require_view(self, principal: str, task_id: str) -> _Row:
-        row = self._row(task_id)
-        if not self.can_view(principal, task_id):
-            raise TaskRefused(TaskErrorKind.FORBIDDEN, f"{principal} may not view run {task_id}")
+        """The run, for who may view it; to anyone else it does not exist."""
+        row = self._rows.get(task_id)
+        if row is None or not self._may_view(principal, row):
+            hidden = None if row is None else f"{principal} may not view run {task_id}"
+            raise TaskRefused(TaskErrorKind.NOT_FOUND, f"no run {task_id}", detail=hidden)
         return row
 
     def _require_owner(self, principal: str, task_id: str) -> _Row:
-        row = self._row(task_id)
+        """The run, for its owner; a teammate is refused, to a stranger it is not there."""
+        row = self._require_view(principal, task_id)
         if principal != row.owner:
             raise TaskRefused(TaskErrorKind.FORBIDDEN, f"{principal} does not own run {task_id}")
         return row
-
-    def _row(self, task_id: str) -> _Row:
-        try:
-            return self._rows[task_id]
-        except KeyError:
-            raise TaskRefused(TaskErrorKind.NOT_FOUND, f"no run {task_id}") from None
 
     # -- rows --------------------------------------------------------------
 
@@ -398,14 +410,14 @@ class TaskStore:
         return (row.record for row in self._rows.values())
 
 
-def check_principal(principal: str) -> None:
-    """A principal is a short printable name without spaces; say what is wrong otherwise."""
+def check_principal(principal: str, *, what: str = "principal") -> None:
+    """A principal (or a team) is a short printable name without spaces; say what is wrong."""
     if not 0 < len(principal) <= MAX_PRINCIPAL_CHARS:
         raise ValueError(
-            f"principal must be 1..{MAX_PRINCIPAL_CHARS} characters, got {len(principal)}"
+            f"{what} must be 1..{MAX_PRINCIPAL_CHARS} characters, got {len(principal)}"
         )
     if not principal.isprintable() or any(c.isspace() for c in principal):
-        raise ValueError(f"principal must be printable with no spaces, got {principal!r}")
+        raise ValueError(f"{what} must be printable with no spaces, got {principal!r}")
 
 
 def _unchanged(before: RunRecord, after: RunRecord) -> bool:
@@ -432,7 +444,7 @@ def _digest(token: str) -> bytes:
 def _check_link(task_id: str, link: str, session_id: str | None) -> None:
     """A session link is the join route of the run's session, and nothing else."""
     parts = urlsplit(link)
-    if session_id is None or parts.path != f"/sessions/join/{session_id}" or parts.netloc:
+    if session_id is None or parts.path != join_path(session_id) or parts.netloc:
         target = "a run without a session" if session_id is None else f"session {session_id}"
         shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."
         raise TaskRefused(

@@ -2,14 +2,12 @@
 
 An actor owns a bounded mailbox (a Trio memory channel) and handles one message
 at a time, so its state needs no locks. Senders feel backpressure: `tell`
-waits while the mailbox is full, `tell_nowait` raises `trio.WouldBlock`
-instead. Replies to `ask` travel on a one-slot channel of their own, so a reply
-can never be stuck behind a full mailbox.
+waits while the mailbox is full. Replies to `ask` travel on a one-slot channel
+of their own, so a reply can never be stuck behind a full mailbox.
 
 Cancellation: an actor's loop, its helper tasks and its connections all live in
 the actor's own nursery, which lives inside its supervisor's (see `stage.py`).
-Cancelling the supervisor cancels every actor; closing an actor's mailbox lets
-it finish the messages already queued and then stop.
+Cancelling the supervisor cancels every actor.
 """
 
 from __future__ import annotations
@@ -17,19 +15,58 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar, cast
 
 import structlog
 import trio
+
+from protocol.errors import SharesimError
 
 _log = structlog.get_logger("sharesim.runtime")
 
 DEFAULT_MAILBOX_SIZE = 256
 
 T = TypeVar("T")
+#: The messages one kind of actor handles (a union of message classes).
+M = TypeVar("M")
+#: What a request is answered with.
+R = TypeVar("R")
+#: The messages a helper object hands its actor.
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
-class AskTimeout(Exception):
+class Request(Generic[R]):
+    """Base of a message that is asked rather than told; its handler answers with an `R`.
+
+    Declare `class Describe(Request[AgentInfo])`: `ref.ask(Describe())` is then typed
+    `AgentInfo`, and the handler answers with `self.answer(message, info)`, which
+    mypy checks against `AgentInfo`. A request handled without an answer fails the
+    asker with `Unanswered` and crashes the actor: that is a bug, not a timeout.
+    """
+
+    __slots__ = ()
+
+
+class Owner(Protocol[T_contra]):
+    """The part of an actor that a helper object living inside it (a share, a view) uses.
+
+    An `Actor[M]` is an `Owner[T]` whenever every `T` is also an `M`, so a helper
+    names only the messages it hands back, whatever else its actor handles.
+    """
+
+    name: str
+
+    @property
+    def nursery(self) -> trio.Nursery: ...
+
+    def spawn(
+        self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
+    ) -> None: ...
+
+    async def tell_self(self, message: T_contra) -> None: ...
+
+
+class AskTimeout(SharesimError):
     """An `ask` got no reply in time; names both actors and the request."""
 
     def __init__(self, asker: str, target: str, request: object, timeout: float) -> None:
@@ -43,7 +80,7 @@ class AskTimeout(Exception):
         )
 
 
-class ActorCrashed(Exception):
+class ActorCrashed(SharesimError):
     """An actor raised while handling a message; the original error is the cause."""
 
     def __init__(self, actor: str, message: object, error: BaseException) -> None:
@@ -55,7 +92,15 @@ class ActorCrashed(Exception):
         )
 
 
-class ActorStopped(Exception):
+class Unanswered(SharesimError):
+    """An actor finished handling a request without answering it."""
+
+    def __init__(self, actor: str, request: object) -> None:
+        self.actor = actor
+        super().__init__(f"actor {actor!r} handled {type(request).__name__} without answering it")
+
+
+class ActorStopped(SharesimError):
     """A message was sent to an actor whose mailbox is already closed."""
 
     def __init__(self, target: str, request: object) -> None:
@@ -97,17 +142,19 @@ class Mailbox:
         return self._send.statistics()
 
     def close(self) -> None:
-        """Stop accepting messages; what is already queued is still handled."""
+        """Refuse further messages once the actor has ended: a `tell` raises `ActorStopped`."""
         self._send.close()
 
 
-class Actor:
-    """Base class for every participant: subclass it and implement `handle`.
+class Actor(Generic[M]):
+    """Base class for every participant: subclass `Actor[Messages]` and implement `handle`.
 
-    `handle` runs for one message at a time; whatever it returns is the reply to
-    an `ask`. Long-lived work (reading a connection, timers) goes in helper tasks
-    started from `on_start` in `self.nursery`; they report back to the actor by
-    telling it messages, so all state changes happen inside `handle`.
+    `Messages` is the union of the message classes the actor handles; refs to it
+    (`ActorRef[Messages]`) accept only those. `handle` runs for one message at a
+    time; a `Request` is answered with `answer` before `handle` returns.
+    Long-lived work (reading a connection, timers) goes in helper tasks started
+    from `on_start` in `self.nursery`; they report back to the actor by telling it
+    messages, so all state changes happen inside `handle`.
     """
 
     role: ClassVar[str] = "actor"
@@ -116,18 +163,29 @@ class Actor:
         self.name = name
         self.mailbox = Mailbox(mailbox_size)
         self._nursery: trio.Nursery | None = None
+        #: The envelope being handled, and whether `answer` was called for it.
+        self._current: Envelope | None = None
+        self._answered = False
 
     # -- to override -------------------------------------------------------
 
     async def on_start(self) -> None:
         """Open connections and start helper tasks; the actor counts as started after it."""
 
-    async def handle(self, message: object, sender: str) -> object:
-        """Handle one message; the return value answers an `ask`."""
+    async def handle(self, message: M, sender: str) -> None:
+        """Handle one message; answer it with `answer` if it is a `Request`."""
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 
-    async def on_stop(self) -> None:
-        """Release what `on_start` opened that the nursery does not close by itself."""
+    def answer(self, request: Request[R], value: R) -> None:
+        """Answer the request being handled (once); for a request that was told, a no-op."""
+        current = self._current
+        if current is None or current.message is not request or self._answered:
+            raise RuntimeError(
+                f"actor {self.name!r} answered {type(request).__name__} "
+                "outside its handling, or twice"
+            )
+        self._answered = True
+        _answer(current, _Reply(value=value))
 
     def log_context(self) -> dict[str, Any]:
         """Context bound to every log line of this actor's tasks."""
@@ -142,13 +200,13 @@ class Actor:
         return self._nursery
 
     @property
-    def ref(self) -> ActorRef:
+    def ref(self) -> ActorRef[M]:
         return ActorRef(self)
 
     async def run(
-        self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
+        self, *, task_status: trio.TaskStatus[ActorRef[M]] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Run until the mailbox is closed and drained, or until cancelled."""
+        """Run until cancelled (the stage cancels every actor as it closes) or crashed."""
         structlog.contextvars.bind_contextvars(**self.log_context())
         try:
             async with trio.open_nursery() as nursery:
@@ -156,41 +214,36 @@ class Actor:
                 await self.on_start()
                 task_status.started(self.ref)
                 await self._serve_mailbox()
-                nursery.cancel_scope.cancel()
         finally:
             self.mailbox.close()
             self._nursery = None
-            with trio.CancelScope(shield=True):
-                await self.on_stop()
 
-    async def _serve_mailbox(self) -> None:
-        """Handle messages until the mailbox is closed and empty.
+    async def _serve_mailbox(self) -> NoReturn:
+        """Handle messages one at a time, for as long as the actor runs.
 
         A queued message is taken without a trip through the scheduler (see
         `receive_eagerly`); the loop only waits when the mailbox is empty.
         """
         async with self.mailbox._receive as inbox:
             while True:
-                try:
-                    envelope = await receive_eagerly(inbox)
-                except trio.EndOfChannel:
-                    return
-                await self._dispatch(envelope)
+                await self._dispatch(await receive_eagerly(inbox))
 
     async def _dispatch(self, envelope: Envelope) -> None:
+        # Only the mailbox loop sets this, and only messages of type M reach it.
+        message = cast(M, envelope.message)
+        self._current, self._answered = envelope, False
         try:
-            result = await self.handle(envelope.message, envelope.sender)
+            await self.handle(message, envelope.sender)
+            if envelope.reply_to is not None and not self._answered:
+                raise Unanswered(self.name, message)
         except (trio.Cancelled, KeyboardInterrupt):
             raise
         except Exception as error:
-            _answer(envelope, _Reply(error=error))
-            raise ActorCrashed(self.name, envelope.message, error) from error
-        if envelope.reply_to is not None:
-            _answer(envelope, _Reply(value=result))
-
-    def stop(self) -> None:
-        """Ask the actor to finish: it handles what is queued, then its loop ends."""
-        self.mailbox.close()
+            if not self._answered:
+                _answer(envelope, _Reply(error=error))
+            raise ActorCrashed(self.name, message, error) from error
+        finally:
+            self._current = None
 
     def spawn(
         self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
@@ -200,7 +253,7 @@ class Actor:
             fn, *args, name=name or f"{self.name}:{getattr(fn, '__name__', 'task')}"
         )
 
-    async def tell_self(self, message: object) -> None:
+    async def tell_self(self, message: M) -> None:
         """Let a helper task hand a message to this actor's own loop."""
         await self.ref.tell(message, sender=self.name)
 
@@ -231,16 +284,16 @@ def _answer(envelope: Envelope, reply: _Reply) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class ActorRef:
+class ActorRef(Generic[M]):
     """A handle to send to an actor; cheap to copy, safe to keep after the actor stops."""
 
-    actor: Actor
+    actor: Actor[M]
 
     @property
     def name(self) -> str:
         return self.actor.name
 
-    async def tell(self, message: object, *, sender: str = "external") -> None:
+    async def tell(self, message: M, *, sender: str = "external") -> None:
         """Queue a message; waits while the mailbox is full (backpressure).
 
         With room in the mailbox it returns at once, without yielding to the
@@ -257,21 +310,14 @@ class ActorRef:
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorStopped(self.name, message) from None
 
-    def tell_nowait(self, message: object, *, sender: str = "external") -> None:
-        """Queue a message or raise `trio.WouldBlock` when the mailbox is full."""
-        try:
-            self.actor.mailbox._send.send_nowait(Envelope(sender, message))
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorStopped(self.name, message) from None
-
     async def ask(
         self,
-        message: object,
+        message: Request[R],
         *,
         sender: str = "external",
         timeout: float = 30.0,  # noqa: ASYNC109 - AskTimeout must name both actors
-    ) -> Any:
-        """Send a request and wait for the reply, or raise `AskTimeout` after `timeout`."""
+    ) -> R:
+        """Send a request and wait for its answer, or raise `AskTimeout` after `timeout`."""
         reply_send, reply_receive = trio.open_memory_channel[_Reply](1)
         with reply_send, reply_receive:
             try:
@@ -284,4 +330,5 @@ class ActorRef:
                 raise ActorStopped(self.name, message) from None
         if reply.error is not None:
             raise reply.error
-        return reply.value
+        # `answer` accepts only an R for a Request[R].
+        return cast(R, reply.value)

@@ -1,12 +1,17 @@
 """The fault injector: the one part of the network conditions that acts.
 
 It sits beside the transport because it cuts the transport's live links; the
-conditions themselves stay plain data that the transport reads.
+conditions themselves stay plain data that the transport reads. Every fault is
+an event: logged, and recorded in the trace on its `fault` channel (a drop, a
+partition's start and its end), so a failure it caused can be told from a
+protocol bug.
 """
 
 from __future__ import annotations
 
+import math
 import random
+from dataclasses import dataclass
 
 import structlog
 import trio
@@ -29,14 +34,17 @@ class FaultInjector:
         # Every random moment is drawn before the first fault, in declaration
         # order, so the schedule depends on the seed alone. The sort is stable:
         # faults due at the same moment keep their declared order.
-        schedule: list[tuple[float, Drop | Partition]] = [
+        schedule: list[tuple[float, Drop | Partition | _Healed]] = [
             (drop.moment(self._rng), drop) for drop in conditions.drops
         ]
         schedule += [(p.start, p) for p in conditions.partitions]
+        schedule += [(p.end, _Healed(p)) for p in conditions.partitions if math.isfinite(p.end)]
         for at, fault in sorted(schedule, key=lambda item: item[0]):
             await trio.sleep_until(at)
             if isinstance(fault, Partition):
-                await self._cut(fault.actor, fault.server)
+                await self._cut(fault)
+            elif isinstance(fault, _Healed):
+                self._heal(fault.partition)
             else:
                 await self._drop(fault)
 
@@ -54,10 +62,35 @@ class FaultInjector:
             return
         victim = self._rng.choice(candidates)
         _log.info("fault", kind="drop", actor=victim.local, server=victim.peer, link=repr(victim))
+        self._network.trace.fault(trio.current_time(), victim.local, victim.peer, "Drop")
         await victim.drop()
 
-    async def _cut(self, actor: str, server: str) -> None:
+    async def _cut(self, partition: Partition) -> None:
+        actor, server = partition.actor, partition.server
         links = self._network.links_between(actor, server)
-        _log.info("fault", kind="partition", actor=actor, server=server, links=len(links))
+        _log.info(
+            "fault",
+            kind="partition",
+            actor=actor,
+            server=server,
+            until=partition.end,
+            links=len(links),
+        )
+        self._network.trace.fault(
+            trio.current_time(), actor, server, "PartitionStarted", until=f"{partition.end:g}"
+        )
         for link in links:
             await link.drop()
+
+    def _heal(self, partition: Partition) -> None:
+        _log.info("fault_ended", kind="partition", actor=partition.actor, server=partition.server)
+        self._network.trace.fault(
+            trio.current_time(), partition.actor, partition.server, "PartitionEnded"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Healed:
+    """The end of a partition: connecting works again."""
+
+    partition: Partition

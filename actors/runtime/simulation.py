@@ -1,9 +1,12 @@
 """One simulation run: seed, clock, network, trace and the stage its actors live on.
 
-`memory` runs use a `MockClock` that jumps ahead whenever every task is blocked,
-so polls every 5 s or 30 s cost no wall time. `tcp` runs use real sockets, so
-time must pass for real; a `MockClock` running `time_scale` times faster than
-the wall clock keeps a 5 s poll down to 50 ms at the default scale of 100.
+Every run, `memory` or `tcp`, is on a virtual clock that stands still while any
+task can run and jumps to the next timer once every task is blocked, so polls
+every 5 s or 30 s cost no wall time and every deadline counts virtual time
+only. Over `tcp`, a task blocked on a socket may be owed bytes the kernel has
+not delivered yet; the network's `Wire` holds the clock until they arrive (see
+`actors.runtime.wire`), so a slow or loaded machine makes a run slower, never
+different.
 """
 
 from __future__ import annotations
@@ -11,22 +14,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TextIO, TypeVar
+from typing import TextIO, TypeVar, TypeVarTuple
 
 import structlog
 import trio
 import trio.testing
 
 from actors.runtime.conditions import NetworkConditions
-from actors.runtime.determinism import SeededRandom, seed_scheduler
+from actors.runtime.determinism import SeededRandom, seeded_scheduler
 from actors.runtime.faults import FaultInjector
+from actors.runtime.limits import ConnectionLimits
+from actors.runtime.logs import follow_trace
 from actors.runtime.stage import Stage, open_stage
 from actors.runtime.trace import Trace
 from actors.runtime.transport import Mode, Network
 
 T = TypeVar("T")
-
-DEFAULT_TIME_SCALE = 100.0
+Args = TypeVarTuple("Args")
 
 
 @dataclass
@@ -44,13 +48,9 @@ class Simulation:
         return self.network.mode
 
 
-def make_clock(mode: Mode, time_scale: float = DEFAULT_TIME_SCALE) -> trio.testing.MockClock:
-    """The clock a run of `mode` needs (see the module docstring)."""
-    if mode is Mode.MEMORY:
-        return trio.testing.MockClock(autojump_threshold=0)
-    if time_scale <= 0:
-        raise ValueError(f"time scale must be positive, got {time_scale}")
-    return trio.testing.MockClock(rate=time_scale)
+def virtual_clock() -> trio.testing.MockClock:
+    """The clock every run is on (see the module docstring)."""
+    return trio.testing.MockClock(autojump_threshold=0)
 
 
 @asynccontextmanager
@@ -60,23 +60,32 @@ async def open_simulation(
     mode: Mode = Mode.MEMORY,
     conditions: NetworkConditions | None = None,
     trace_sink: TextIO | None = None,
+    keep_trace: bool = True,
+    limits: ConnectionLimits | None = None,
     log_context: dict[str, object] | None = None,
 ) -> AsyncIterator[Simulation]:
-    """Build a run inside the current Trio run; every actor stops when the block ends."""
+    """Build a run inside the current Trio run; every actor stops when the block ends.
+
+    `keep_trace=False` only streams the trace to `trace_sink`, for a run with
+    no end; `limits` bounds what each connection may cost its server.
+    """
     rng = SeededRandom(seed)
     conditions = conditions or NetworkConditions()
     conditions.rng = rng.stream("latency")
-    trace = Trace(trace_sink)
-    network = Network(mode, trace, conditions)
+    trace = Trace(trace_sink, keep=keep_trace)
+    follow_trace(trace)
+    network = Network(mode, trace, conditions, limits or ConnectionLimits())
     structlog.contextvars.bind_contextvars(seed=seed, **(log_context or {}))
     async with open_stage() as stage:
         simulation = Simulation(seed, rng, network, trace, stage)
-        async with trio.open_nursery() as faults:
-            faults.start_soon(FaultInjector(network, rng.stream("faults")).run, name="faults")
+        async with trio.open_nursery() as background:
+            background.start_soon(FaultInjector(network, rng.stream("faults")).run, name="faults")
+            if mode is Mode.TCP:
+                background.start_soon(network.wire.hold_time, name="wire")
             try:
                 yield simulation
             finally:
-                faults.cancel_scope.cancel()
+                background.cancel_scope.cancel()
 
 
 def run_simulation(
@@ -86,7 +95,6 @@ def run_simulation(
     mode: Mode = Mode.MEMORY,
     conditions: NetworkConditions | None = None,
     trace_sink: TextIO | None = None,
-    time_scale: float = DEFAULT_TIME_SCALE,
     log_context: dict[str, object] | None = None,
 ) -> T:
     """Run `main` in a fresh, seeded Trio run and return its result."""
@@ -101,5 +109,15 @@ def run_simulation(
         ) as simulation:
             return await main(simulation)
 
-    seed_scheduler(seed)
-    return trio.run(body, clock=make_clock(mode, time_scale))
+    return run_seeded(body, seed=seed)
+
+
+def run_seeded(main: Callable[[*Args], Awaitable[T]], *args: *Args, seed: int) -> T:
+    """The one way into Trio: `main(*args)` in a fresh run on the virtual clock.
+
+    Every run that must replay goes through here, so Trio's scheduler is seeded
+    with `seed` for exactly that run and left as it was afterwards.
+    """
+    clock = virtual_clock()
+    with seeded_scheduler(seed):
+        return trio.run(main, *args, clock=clock)

@@ -12,13 +12,17 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
 
 import trio
 
 from actors.runtime.actor import Actor, ActorCrashed, ActorRef
+from protocol.errors import SharesimError
+
+M = TypeVar("M")
 
 
-class UnknownActor(LookupError):
+class UnknownActor(SharesimError, LookupError):
     """A lookup named an actor the stage does not have."""
 
     def __init__(self, name: str, known: list[str]) -> None:
@@ -28,12 +32,16 @@ class UnknownActor(LookupError):
 
 
 class Registry:
-    """Actors by name, in start order, for scenarios and tests to find."""
+    """Actors by name, in start order, for scenarios and tests to find.
+
+    It holds actors of every kind, so what a lookup by name returns is untyped:
+    keep the typed ref `Stage.start` returns where the kind matters.
+    """
 
     def __init__(self) -> None:
-        self._actors: dict[str, Actor] = {}
+        self._actors: dict[str, Actor[Any]] = {}
 
-    def add(self, actor: Actor) -> None:
+    def add(self, actor: Actor[Any]) -> None:
         if actor.name in self._actors:
             raise ValueError(f"an actor named {actor.name!r} is already on this stage")
         self._actors[actor.name] = actor
@@ -41,10 +49,10 @@ class Registry:
     def remove(self, name: str) -> None:
         self._actors.pop(name, None)
 
-    def lookup(self, name: str) -> ActorRef:
+    def lookup(self, name: str) -> ActorRef[Any]:
         return self.actor(name).ref
 
-    def actor(self, name: str) -> Actor:
+    def actor(self, name: str) -> Actor[Any]:
         try:
             return self._actors[name]
         except KeyError:
@@ -64,26 +72,23 @@ class Stage:
         self._nursery = nursery
         self.registry = Registry()
 
-    async def start(self, actor: Actor) -> ActorRef:
+    async def start(self, actor: Actor[M]) -> ActorRef[M]:
         """Start an actor and return once it is ready (its `on_start` has finished)."""
         self.registry.add(actor)
         try:
-            ref: ActorRef = await self._nursery.start(self._supervise, actor, name=actor.name)
+            ref: ActorRef[M] = await self._nursery.start(self._supervise, actor, name=actor.name)
         except BaseException:
             self.registry.remove(actor.name)
             raise
         return ref
 
-    async def _supervise(self, actor: Actor, *, task_status: trio.TaskStatus[ActorRef]) -> None:
+    async def _supervise(
+        self, actor: Actor[M], *, task_status: trio.TaskStatus[ActorRef[M]]
+    ) -> None:
         try:
             await actor.run(task_status=task_status)
         finally:
             self.registry.remove(actor.name)
-
-    def stop_all(self) -> None:
-        """Close every mailbox: actors finish what is queued, then stop."""
-        for name in reversed(self.registry.names()):
-            self.registry.actor(name).stop()
 
     def cancel(self) -> None:
         """Stop every actor at once, queued messages or not."""

@@ -12,6 +12,10 @@ keeps order too). Frames are decoded and traced where they are received.
 A connection has two `Link`s, one per end; the end that connected is the
 `dialled` one. Faults act on the dialled end: dropping it cuts the byte stream,
 and the other end sees the link end as a real server sees a vanished client.
+
+A server's connections are held to the network's `ConnectionLimits`: each
+runs in a nursery of its own from its first byte, so whatever goes wrong in
+it (a bad request, a reset, a bug) ends that connection and nothing else.
 """
 
 from __future__ import annotations
@@ -30,17 +34,54 @@ import trio_websocket
 
 from actors.runtime.actor import receive_eagerly
 from actors.runtime.conditions import NetworkConditions
-from actors.runtime.trace import Trace
+from actors.runtime.limits import MAX_REFUSING, ConnectionLimits
+from actors.runtime.server_side import (
+    HandshakeFailed,
+    ServerConnection,
+    accept_connections,
+    clip_reason,
+    is_resource,
+    open_handshake,
+    refuse_busy,
+)
+from actors.runtime.trace import Trace, deciding_fields
+from actors.runtime.wire import CountedStream, Wire
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
+from protocol.errors import SharesimError
 from protocol.message import tag_of
 
 _log = structlog.get_logger("sharesim.transport")
 
-#: WebSocket close code for a frame too large to accept (RFC 6455).
-CLOSE_TOO_BIG = 1009
-#: WebSocket close code for a policy violation, such as a message on the wrong channel.
-CLOSE_POLICY = 1008
 DEFAULT_MAX_FRAME_BYTES = 1 << 20
+
+
+class CloseCode(enum.IntEnum):
+    """The WebSocket close codes used here (RFC 6455, section 7.4; 1013 from IANA's registry)."""
+
+    #: The session ended, or the client said goodbye.
+    NORMAL = 1000
+    #: The server is shutting down.
+    GOING_AWAY = 1001
+    #: A frame broke the framing rules (reserved bits, unknown opcode, unmasked).
+    PROTOCOL_ERROR = 1002
+    #: Never sent: how a connection that ended without a close frame is reported.
+    ABNORMAL = 1006
+    #: A frame's data is not what it must be: invalid UTF-8, or not a message.
+    INVALID_DATA = 1007
+    #: A refusal, a message on the wrong channel, a link replaced by a newer one.
+    POLICY_VIOLATION = 1008
+    #: A frame larger than the server accepts.
+    TOO_BIG = 1009
+    #: The server failed (a bug), or the client stopped answering pings.
+    INTERNAL_ERROR = 1011
+    #: The client fell too far behind; it may come back and resume.
+    TRY_AGAIN_LATER = 1013
+
+
+#: The reason a link that fell behind is closed with; a client rejoins from its last event.
+FELL_BEHIND = "too far behind; rejoin from the last event received"
+#: The reason a client that stopped answering pings is closed with.
+NO_PONG = "no pong within the keepalive timeout"
 
 
 class Mode(enum.Enum):
@@ -48,7 +89,7 @@ class Mode(enum.Enum):
     TCP = "tcp"
 
 
-class LinkClosed(Exception):
+class LinkClosed(SharesimError):
     """The link is gone: closed by either side, dropped, or cut by a partition."""
 
     def __init__(self, link: str, code: int | None, reason: str | None) -> None:
@@ -57,7 +98,7 @@ class LinkClosed(Exception):
         super().__init__(f"{link} closed (code {code}, {reason or 'no reason'})")
 
 
-class LinkRefused(Exception):
+class LinkRefused(SharesimError):
     """A connection could not be made: no such server, or a partition is in force."""
 
 
@@ -70,9 +111,16 @@ class MalformedFrame:
 
 
 class Link:
-    """One WebSocket connection as seen from one end."""
+    """One WebSocket connection as seen from one end.
+
+    Frames wait in an outbox until the link's writer sends them. The outbox is
+    bounded by `ConnectionLimits.max_backlog_bytes`: a peer that reads too
+    slowly is closed with 1013 once it is that far behind, after what is
+    queued has drained, rather than growing its server without limit.
+    """
 
     __slots__ = (
+        "_backlog",
         "_close_request",
         "_ended",
         "_last_due",
@@ -119,6 +167,8 @@ class Link:
         self._outbox_send, self._outbox_receive = trio.open_memory_channel[tuple[float, str]](
             float("inf")
         )
+        #: Characters (frames are ASCII JSON, so bytes) of the frames waiting in the outbox.
+        self._backlog = 0
         self._last_due = 0.0
         self._close_request: tuple[int, str | None] | None = None
         self._writer_scope = trio.CancelScope()
@@ -154,6 +204,10 @@ class Link:
         self._enqueue(text)
 
     def _enqueue(self, text: str) -> None:
+        if self._backlog and self._backlog + len(text) > self._network.limits.max_backlog_bytes:
+            _log.warning("peer_fell_behind", peer=self.peer, backlog_bytes=self._backlog)
+            self._request_close(CloseCode.TRY_AGAIN_LATER, FELL_BEHIND)
+            return
         # A frame never overtakes the one before it, however the latency draws fall.
         due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
         self._last_due = due
@@ -161,6 +215,8 @@ class Link:
             self._outbox_send.send_nowait((due, text))
         except trio.BrokenResourceError:  # the writer has stopped: the connection is gone
             _log.debug("send_after_writer_stopped", link=repr(self))
+            return
+        self._backlog += len(text)
 
     async def _write_frames(self) -> None:
         try:
@@ -171,20 +227,37 @@ class Link:
                             due, text = await receive_eagerly(outbox)
                         except trio.EndOfChannel:
                             break
+                        self._backlog -= len(text)
                         if due > trio.current_time():
                             await trio.sleep_until(due)
                         await self._ws.send_message(text)
                 if self._close_request is not None:
                     await self._ws.aclose(*self._close_request)
+            if self._writer_scope.cancelled_caught and self.closed:
+                _log.debug("close_timed_out", peer=self.peer, link=repr(self))
         except _GONE:
             pass
         finally:
-            # However the writer ends (closed, dropped, or its actor stopped),
-            # the socket under it must not outlive it.
+            # However the writer ends (closed, dropped, timed out, or its actor
+            # stopped), the socket under it must not outlive it.
             await trio.aclose_forcefully(self._stream)
             self._writer_done.set()
             if self.closed:
                 self._end()
+
+    async def _keep_alive(self, interval: float, patience: float) -> None:
+        """Ping every `interval` s; a peer that leaves a ping unanswered `patience` s is closed."""
+        for number in itertools.count():
+            await trio.sleep(interval)
+            with trio.move_on_after(patience) as waiting:
+                try:
+                    await self._ws.ping(number.to_bytes(8, "big"))
+                except trio_websocket.ConnectionClosed:
+                    return
+            if waiting.cancelled_caught:
+                _log.warning("keepalive_timeout", peer=self.peer, timeout=patience)
+                await self.close(CloseCode.INTERNAL_ERROR, NO_PONG)
+                return
 
     async def receive(self) -> object:
         """The next decoded message, a `MalformedFrame`, or `LinkClosed` when it ends."""
@@ -193,6 +266,11 @@ class Link:
         except trio_websocket.ConnectionClosed as closed:
             self._mark_closed()
             self._end()
+            failure = self._ws.take_failure() if isinstance(self._ws, ServerConnection) else None
+            if failure is not None:
+                _log.warning(
+                    "frame_rejected", peer=self.peer, code=int(failure.code), reason=failure.reason
+                )
             reason = closed.reason
             code = int(reason.code) if reason else None  # wsproto may hand an IntEnum
             raise LinkClosed(repr(self), code, reason.reason if reason else None) from None
@@ -202,7 +280,7 @@ class Link:
             frame = self._network.frames.decode(self.receive_channel, text)
         except ProtocolError as error:
             self._network.trace_event(
-                self.peer, self.local, self.receive_channel.value, "MalformedFrame"
+                self.peer, self.local, self.receive_channel.value, "MalformedFrame", frame=text
             )
             return MalformedFrame(error, len(text))
         self._network.trace.record(
@@ -212,6 +290,7 @@ class Link:
             self.receive_channel.value,
             frame.kind,
             frame.ids,
+            frame=text,
         )
         return frame.message
 
@@ -222,15 +301,16 @@ class Link:
             except LinkClosed:
                 return
 
-    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+    async def close(self, code: int = CloseCode.NORMAL, reason: str | None = None) -> None:
         """Close with the WebSocket handshake once the queued frames have left.
 
         Until they have, the link still counts as open, so a fault can cut it.
+        Draining and the handshake together take at most the close timeout;
+        then the connection is cut. A reason too long for a close frame is clipped.
         """
         if self.closed:
             return
-        self._close_request = (code, reason)
-        self._mark_closed()
+        self._request_close(code, reason)
         await self._writer_done.wait()
 
     async def drop(self) -> None:
@@ -250,10 +330,19 @@ class Link:
         self._writer_scope.cancel()
         await self._stream.aclose()
 
+    def _request_close(self, code: int, reason: str | None) -> None:
+        """Close once what is queued has gone; nothing more is queued meanwhile."""
+        self._close_request = (code, clip_reason(reason))
+        self._mark_closed()
+
     def _mark_closed(self) -> None:
-        """Refuse further sends; the writer ends once what is queued has gone or failed."""
+        """Refuse further sends; the writer has the close timeout to send what is queued."""
         self.closed = True
         self._outbox_send.close()
+        timeout = self._network.limits.close_timeout
+        if timeout is not None:
+            deadline = trio.current_time() + timeout
+            self._writer_scope.deadline = min(self._writer_scope.deadline, deadline)
 
     def _end(self) -> None:
         """The connection is over: faults and `links_between` no longer see it."""
@@ -276,13 +365,18 @@ class FrameCodec:
     A server fanning an event out encodes the same message object once per
     viewer, and every viewer then decodes the same text. Messages are
     immutable, so one encoding, and one decoding with its traced ids, can serve
-    them all; the decodings of the latest `keep` distinct frames are kept.
+    them all. The decodings of the latest frames are kept: at most `keep` of
+    them, of at most `max_chars` characters of text together, so a server
+    whose clients each send their own large frames holds little.
     """
 
-    def __init__(self, keep: int = 256) -> None:
+    def __init__(self, keep: int = 256, max_chars: int = 1 << 20) -> None:
         self._keep = keep
+        self._max_chars = max_chars
         self._last_encoded: tuple[AnyMessage, str] | None = None
         self._decoded: OrderedDict[tuple[Channel, str], DecodedFrame] = OrderedDict()
+        #: Characters of text behind the kept decodings.
+        self.kept_chars = 0
 
     def encode(self, message: AnyMessage) -> str:
         last = self._last_encoded
@@ -296,12 +390,16 @@ class FrameCodec:
         """The frame decoded on `channel`; a ProtocolError is raised every time, never kept."""
         key = (channel, text)
         decoded = self._decoded.get(key)
-        if decoded is None:
-            message = decode(channel, text)
-            decoded = DecodedFrame(message, tag_of(message), _ids(message))
-            if len(self._decoded) >= self._keep:
-                self._decoded.popitem(last=False)
+        if decoded is not None:
+            return decoded
+        message = decode(channel, text)
+        decoded = DecodedFrame(message, tag_of(message), _ids(message))
+        if len(text) <= self._max_chars:
             self._decoded[key] = decoded
+            self.kept_chars += len(text)
+            while len(self._decoded) > self._keep or self.kept_chars > self._max_chars:
+                (_, oldest), _ = self._decoded.popitem(last=False)
+                self.kept_chars -= len(oldest)
         return decoded
 
 
@@ -322,6 +420,16 @@ class _Server:
     channels: ChannelsFor
     max_frame_bytes: int
     port: int | None = None
+    #: Connections open now, from accept to close, handshakes included.
+    connections: int = 0
+    #: At the connection cap: newcomers get HTTP 503.
+    full: bool = False
+    #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
+    refusing: int = 0
+
+
+#: Where a TCP connection comes from: host and port.
+Address = tuple[str, int]
 
 
 @dataclass
@@ -331,10 +439,15 @@ class Network:
     mode: Mode
     trace: Trace
     conditions: NetworkConditions = field(default_factory=NetworkConditions)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     _servers: dict[str, _Server] = field(default_factory=dict)
     _links: dict[int, Link] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: The actors of this simulation dialling a server over TCP, by their socket's address.
+    _dialling: dict[Address, str] = field(default_factory=dict)
     frames: FrameCodec = field(default_factory=FrameCodec)
+    #: What is in flight on loopback (`tcp` only), so virtual time can wait for it.
+    wire: Wire = field(default_factory=Wire)
 
     # -- servers -----------------------------------------------------------
 
@@ -356,24 +469,101 @@ class Network:
             return f"memory://{name}"
         listeners = await trio.open_tcp_listeners(port, host=host)
         server.port = listeners[0].socket.getsockname()[1]
-        nursery.start_soon(trio.serve_listeners, lambda s: self._accept(server, s, "?"), listeners)
+        for listener in listeners:
+            nursery.start_soon(
+                accept_connections,
+                name,
+                listener,
+                nursery,
+                lambda stream, address: self._accept(server, stream, _named(address), address),
+                self.wire,
+            )
         return f"ws://{host}:{server.port}"
 
-    async def _accept(self, server: _Server, stream: trio.abc.Stream, client: str) -> None:
-        request = await trio_websocket.wrap_server_stream(
-            server.nursery, stream, max_message_size=server.max_frame_bytes
+    def open_connections(self, name: str) -> int:
+        """How many connections the server `name` holds now, handshakes included."""
+        return self._servers[name].connections
+
+    async def _accept(
+        self, server: _Server, stream: trio.abc.Stream, peer: str, address: Address | None
+    ) -> None:
+        """One connection, from its first byte to its end; no failure in it goes further.
+
+        `peer` names an in-memory client; over TCP a connection is known by its
+        `address`, or by the name of the actor of this simulation that dialled it.
+        """
+        server.connections += 1
+        try:
+            async with trio.open_nursery() as tasks:
+                await self._serve_connection(server, stream, peer, address, tasks)
+                tasks.cancel_scope.cancel()
+        except Exception as error:
+            _log.error("connection_failed", peer=peer, error=_describe(error))
+        finally:
+            await trio.aclose_forcefully(stream)
+            server.connections -= 1
+            limit = self.limits.max_connections
+            if server.full and limit is not None and server.connections < limit:
+                server.full = False
+                _log.info("server_has_room", connections=server.connections)
+
+    async def _serve_connection(
+        self,
+        server: _Server,
+        stream: trio.abc.Stream,
+        peer: str,
+        address: Address | None,
+        tasks: trio.Nursery,
+    ) -> None:
+        limits = self.limits
+        if limits.max_connections is not None and server.connections > limits.max_connections:
+            if not server.full:
+                server.full = True
+                _log.warning("server_full", max_connections=limits.max_connections)
+            if server.refusing >= MAX_REFUSING:
+                _log.debug("connection_dropped", peer=peer, reason="server full")
+                return
+            _log.debug("connection_refused", peer=peer, reason="server full")
+            server.refusing += 1
+            try:
+                await refuse_busy(stream)
+            finally:
+                server.refusing -= 1
+            return
+        request = await open_handshake(
+            stream,
+            tasks,
+            within=limits.handshake_timeout,
+            max_message_size=server.max_frame_bytes,
         )
-        resource, named_client = _split_client(request.path)
-        channels = server.channels(resource)
-        if channels is None:
-            await request.reject(404, body=f"no route {resource}".encode())
+        if request is HandshakeFailed.TIMED_OUT:
+            _log.debug("handshake_timeout", peer=peer, timeout=limits.handshake_timeout)
+            return
+        if request is HandshakeFailed.PEER_GONE:
+            _log.debug("handshake_abandoned", peer=peer)
+            return
+        if address is not None:
+            peer = self._dialling.get(address, peer)
+        resource = request.path
+        try:
+            if not is_resource(resource):
+                # Up to the query, which may hold a secret even in a bad target.
+                _log.warning("bad_request_target", peer=peer, target=resource.partition("?")[0])
+                await request.reject(400, body=b"the request target must be a path\n")
+                return
+            channels = server.channels(resource)
+            if channels is None:
+                await request.reject(404, body=f"no route {resource}\n".encode())
+                return
+            ws = await request.accept()
+        except trio_websocket.ConnectionClosed:
+            _log.debug("handshake_abandoned", peer=peer)
             return
         receive_channel, send_channel = channels
-        ws = await request.accept()
         link = Link(
             link_id=next(self._ids),
             local=server.name,
-            peer=named_client or client,
+            peer=peer,
             resource=resource,
             send_channel=send_channel,
             receive_channel=receive_channel,
@@ -382,12 +572,15 @@ class Network:
             network=self,
             dialled=False,
         )
-        self._register(link, server.nursery)
+        self._register(link, tasks)
+        if limits.ping_interval is not None:
+            tasks.start_soon(link._keep_alive, limits.ping_interval, limits.ping_timeout)
         try:
             await server.handler(link)
         finally:
             link._mark_closed()
             link._end()
+        await link._writer_done.wait()
 
     # -- clients -----------------------------------------------------------
 
@@ -404,19 +597,30 @@ class Network:
         receive_channel, send_channel = channels
         self._refuse_if_partitioned(client, server_name, receive_channel)
         stream = await self._open_stream(server, client)
+        dialling = _socket_address(stream)
+        if dialling is not None:
+            self._dialling[dialling] = client
         try:
             ws = await trio_websocket.wrap_client_stream(
                 nursery,
                 cast(trio.SocketStream, stream),  # any trio stream works; the hint is narrower
                 server_name,
-                _with_client(resource, client),
+                resource,
                 max_message_size=server.max_frame_bytes,
             )
             # A partition that began during the handshake loses its last frames.
             self._refuse_if_partitioned(client, server_name, receive_channel)
+        except trio_websocket.HandshakeError as refused:
+            await trio.aclose_forcefully(stream)
+            raise LinkRefused(
+                f"{client}: {server_name} refused the connection ({refused})"
+            ) from None
         except BaseException:
             await trio.aclose_forcefully(stream)
             raise
+        finally:
+            if dialling is not None:
+                del self._dialling[dialling]
         link = Link(
             link_id=next(self._ids),
             local=client,
@@ -442,12 +646,12 @@ class Network:
         if self.mode is Mode.TCP:
             assert server.port is not None
             try:
-                return await trio.open_tcp_stream("127.0.0.1", server.port)
+                return await self.wire.connect("127.0.0.1", server.port)
             except OSError as error:
                 raise LinkRefused(f"{client}: {server.name} is not listening ({error})") from None
         client_end, server_end = trio.testing.memory_stream_pair()
         try:
-            server.nursery.start_soon(self._accept, server, server_end, client)
+            server.nursery.start_soon(self._accept, server, server_end, client, None)
         except RuntimeError:  # the server's nursery has closed: it has stopped
             raise LinkRefused(f"{client}: {server.name} is not listening") from None
         return client_end
@@ -472,32 +676,36 @@ class Network:
 
     # -- trace ---------------------------------------------------------------
 
-    def trace_event(self, src: str, dst: str, channel: str, kind: str) -> None:
-        self.trace.record(trio.current_time(), src, dst, channel, kind)
+    def trace_event(
+        self, src: str, dst: str, channel: str, kind: str, *, frame: str | None = None
+    ) -> None:
+        self.trace.record(trio.current_time(), src, dst, channel, kind, frame=frame)
 
 
 def _ids(message: object) -> Mapping[str, str]:
     key_ids = getattr(message, "key_ids", None)
-    return key_ids() if callable(key_ids) else {}
+    ids = key_ids() if callable(key_ids) else {}
+    deciding = deciding_fields(message)
+    return {**ids, **deciding} if deciding else ids
 
 
-_CLIENT_PARAM = "client="
+def _socket_address(stream: trio.abc.Stream, *, local: bool = True) -> Address | None:
+    """A TCP stream's own address (or its peer's); None for a stream with no socket."""
+    if isinstance(stream, CountedStream):
+        stream = stream.inner
+    if not isinstance(stream, trio.SocketStream):
+        return None
+    name = stream.socket.getsockname()
+    return (str(name[0]), int(name[1]))
 
 
-def _with_client(resource: str, client: str) -> str:
-    """Name the client in the resource so the server's trace can say who it is."""
-    separator = "&" if "?" in resource else "?"
-    return f"{resource}{separator}{_CLIENT_PARAM}{client}"
+def _named(address: Address) -> str:
+    """A client's address as logs and the trace name it: `host:port`."""
+    return f"{address[0]}:{address[1]}"
 
 
-def _split_client(path: str) -> tuple[str, str | None]:
-    """Separate the client's name from the resource it asked for."""
-    base, _, query = path.partition("?")
-    client = None
-    kept = []
-    for part in query.split("&") if query else []:
-        if part.startswith(_CLIENT_PARAM):
-            client = part[len(_CLIENT_PARAM) :]
-        else:
-            kept.append(part)
-    return (f"{base}?{'&'.join(kept)}" if kept else base), client
+def _describe(error: BaseException) -> str:
+    """An error in one line; a group as the errors it holds."""
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(_describe(leaf) for leaf in error.exceptions)
+    return f"{type(error).__name__}: {error}"

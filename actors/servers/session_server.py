@@ -20,7 +20,8 @@ from actors.rules.session_store import (
     StartGrace,
     classify_route,
 )
-from actors.runtime.transport import Link, MalformedFrame, Network
+from actors.runtime.actor import Request
+from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel
 
@@ -39,13 +40,22 @@ class _GraceExpired:
 
 
 @dataclass(frozen=True, slots=True)
-class JoinLink:
+class _IdentifyDeadline:
+    link_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinLink(Request[str | None]):
     """Ask the server for a session's join route (scenarios hand it to viewers)."""
 
     session_id: str
 
 
-class SessionServer(WebSocketServer):
+#: The session server's own commands.
+SessionCommand = _GraceExpired | _IdentifyDeadline | JoinLink
+
+
+class SessionServer(WebSocketServer[SessionCommand]):
     """Creates sessions for sharers, admits viewers, relays ordered events."""
 
     role = "session-server"
@@ -72,6 +82,13 @@ class SessionServer(WebSocketServer):
 
     async def link_opened(self, link: Link) -> None:
         self._apply(self.store.connected(link.id, link.resource))
+        timeout = self.network.limits.identify_timeout
+        if timeout is not None:
+            self.spawn(self._identify_deadline, link.id, timeout)
+
+    async def _identify_deadline(self, link_id: int, after: float) -> None:
+        await trio.sleep(after)
+        await self.tell_self(_IdentifyDeadline(link_id))
 
     async def frame_received(self, link: Link, message: object) -> None:
         if isinstance(message, MalformedFrame):
@@ -82,13 +99,19 @@ class SessionServer(WebSocketServer):
     async def link_ended(self, link: Link) -> None:
         self._apply(self.store.disconnected(link.id))
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: SessionCommand, sender: str) -> None:
         if isinstance(message, _GraceExpired):
             self._apply(self.store.grace_expired(message.session_id, message.epoch))
-            return None
-        if isinstance(message, JoinLink):
-            return self.store.join_link(message.session_id)
-        return await super().handle_command(message, sender)
+        elif isinstance(message, _IdentifyDeadline):
+            link = self.links.get(message.link_id)
+            if link is not None and not self.store.identified(link.id):
+                timeout = self.network.limits.identify_timeout
+                _log.info("not_identified", peer=link.peer, timeout=timeout)
+                self.close_link(
+                    link, CloseCode.POLICY_VIOLATION, f"not identified within {timeout:g} s"
+                )
+        else:
+            self.answer(message, self.store.join_link(message.session_id))
 
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:

@@ -5,26 +5,28 @@ to its principal, and sends requests, each with a `request_id` its reply
 echoes. A link whose token the server did not issue is closed (1008) before
 any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
-is what designers compare. A link may also subscribe to a parent's children
-(the follow-up design's push discovery): after every request that changed a
-child row, the server pushes the new row to each link following its parent.
+is what designers compare. Who may view which run is the store's ownership
+rule; teams are set up on the store before clients connect. A link may also
+subscribe to a parent's children (the follow-up design's push discovery):
+after every request that changed a child row, the server pushes the new row
+to each link following that parent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from typing import Never, get_args
 
 import structlog
 import trio
 
 from actors.rules.child_feed import ChildFeed
 from actors.rules.credentials import Credentials
-from actors.rules.task_store import TaskGates, TaskRefused, TaskStore
-from actors.runtime.transport import CLOSE_POLICY, Link, MalformedFrame, Network
+from actors.rules.task_store import TaskGates, TaskStore
+from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, RunRecord, UnknownMessage, tasks
 from protocol.message import tag_of
+from protocol.routes import is_tasks_route, task_token
 
 _log = structlog.get_logger("sharesim.task_server")
 
@@ -40,24 +42,12 @@ _ENDPOINTS: dict[type, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """Let `principal` view `task_id` and its direct children (a teammate, say)."""
-
-    principal: str
-    task_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class JoinTeam:
-    """Let `member` view every run `owner` owns, including runs created later."""
-
-    owner: str
-    member: str
-
-
 #: Why a link without a valid token is closed; the same whatever was wrong with it.
 UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator for one"
+
+
+#: Every task-channel message, requests and replies alike, carries a `request_id`.
+_ID_CARRIERS = get_args(tasks.TaskRequest | tasks.TaskReply)
 
 
 def _push(run: RunRecord) -> tasks.ChildRunChanged:
@@ -66,13 +56,8 @@ def _push(run: RunRecord) -> tasks.ChildRunChanged:
     return tasks.ChildRunChanged(run.parent_run_id, run.last_event_sequence, run)
 
 
-def token_of(resource: str) -> str | None:
-    """The `token` a `/tasks` resource presents, if any."""
-    tokens = parse_qs(urlsplit(resource).query).get("token")
-    return tokens[0] if tokens else None
-
-
-class TaskServer(WebSocketServer):
+class TaskServer(WebSocketServer[Never]):
+    # It takes no commands from other actors: everything comes over its links.
     """Owns the `ai_tasks` rows; see `task_store.py` for the rules."""
 
     role = "task-server"
@@ -94,14 +79,13 @@ class TaskServer(WebSocketServer):
         self._principals: dict[int, str] = {}
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
-        tasks_route = urlsplit(resource).path == "/tasks"
-        return (Channel.TASKS, Channel.TASKS) if tasks_route else None
+        return (Channel.TASKS, Channel.TASKS) if is_tasks_route(resource) else None
 
     async def link_opened(self, link: Link) -> None:
-        principal = self.store.authenticate(token_of(link.resource))
+        principal = self.store.authenticate(task_token(link.resource))
         if principal is None:
             _log.info("task_link_refused", peer=link.peer, reason="unknown token")
-            self.close_link(link, CLOSE_POLICY, UNKNOWN_TOKEN)
+            self.close_link(link, CloseCode.POLICY_VIOLATION, UNKNOWN_TOKEN)
             return
         self._principals[link.id] = principal
 
@@ -125,7 +109,8 @@ class TaskServer(WebSocketServer):
             _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
             return
         endpoint = _ENDPOINTS.get(type(message))
-        request_id = int(getattr(message, "request_id", 0))
+        # A frame without one (none decodes so today) is answered as request 0.
+        request_id = message.request_id if isinstance(message, _ID_CARRIERS) else 0
         replay: list[tasks.ChildRunChanged] = []
         if endpoint is None:
             reply: tasks.TaskReply = tasks.TaskError(
@@ -140,14 +125,15 @@ class TaskServer(WebSocketServer):
                     reply, replay = self._subscription(principal, link, message)
                 else:
                     reply = self._serve(principal, message)
-            except TaskRefused as refused:
+            except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
+                    decision=True,
                     principal=principal,
                     endpoint=endpoint,
-                    reason=refused.message,
+                    reason=refused.detail,
                 )
-                reply = tasks.TaskError(request_id, refused.kind, refused.message)
+                reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
         for push in replay:
             link.send(push)
@@ -226,12 +212,3 @@ class TaskServer(WebSocketServer):
             idempotency_key=request.idempotency_key,
         )
         return tasks.RunReply(request.request_id, run)
-
-    async def handle_command(self, message: object, sender: str) -> object:
-        if isinstance(message, Grant):
-            self.store.grant(message.principal, message.task_id)
-            return None
-        if isinstance(message, JoinTeam):
-            self.store.join_team(message.owner, message.member)
-            return None
-        return await super().handle_command(message, sender)

@@ -9,19 +9,16 @@ its own link: the reader never raises, and the actor answers and carries on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 import trio
 
-from actors.runtime.actor import Actor
-from actors.runtime.transport import CLOSE_TOO_BIG, Link, LinkClosed, MalformedFrame, Network
+from actors.runtime.actor import Actor, Request
+from actors.runtime.transport import CloseCode, Link, LinkClosed, MalformedFrame, Network
 from protocol import Channel
 
 _log = structlog.get_logger("sharesim.server")
-
-#: WebSocket close codes every server may use (RFC 6455).
-CLOSE_GOING_AWAY = 1001
-CLOSE_INTERNAL_ERROR = 1011
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +40,26 @@ class LinkEnded:
 
 
 @dataclass(frozen=True, slots=True)
-class CloseAll:
+class CloseAll(Request[None]):
     """Close every client link with a proper WebSocket close, e.g. before the process exits."""
 
-    code: int = CLOSE_GOING_AWAY
+    code: int = CloseCode.GOING_AWAY
     reason: str = "server shutting down"
     timeout: float = 5.0
 
 
-class WebSocketServer(Actor):
-    """A server actor reachable over the network under its own name."""
+#: What every server handles: its links' lifecycle and frames, and `CloseAll`.
+LinkMessage = LinkOpened | FrameReceived | LinkEnded | CloseAll
+
+#: The messages a concrete server handles: `LinkMessage` plus its own commands.
+M = TypeVar("M")
+
+
+class WebSocketServer(Actor[LinkMessage | M]):
+    """A server actor reachable over the network under its own name.
+
+    A subclass names its own commands as `M` and handles them in `handle_command`.
+    """
 
     role = "server"
 
@@ -91,39 +98,41 @@ class WebSocketServer(Actor):
                 await self.tell_self(FrameReceived(link, message))
         except LinkClosed as closed:
             code, reason = closed.code, closed.reason
-            if code == CLOSE_TOO_BIG:
+            if code == CloseCode.TOO_BIG:
                 _log.warning("frame_too_large", link=repr(link), peer=link.peer)
         except Exception as error:
             # Reading a frame should only ever fail as a MalformedFrame; anything
-            # else is a bug below us, so say so loudly and drop just this client.
+            # else is a bug below us, so say so loudly and drop just this client,
+            # closing before the link is given up so the client learns why.
             _log.error("frame_unreadable", peer=link.peer, error=f"{type(error).__name__}: {error}")
-            code, reason = CLOSE_INTERNAL_ERROR, "the server could not read a frame"
-            self.close_link(link, code, reason)
+            code, reason = CloseCode.INTERNAL_ERROR, "the server could not read a frame"
+            await link.close(code, reason)
         with trio.CancelScope(shield=True):
             await self.tell_self(LinkEnded(link, code, reason))
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: LinkMessage | M, sender: str) -> None:
         if isinstance(message, LinkOpened):
             self.links[message.link.id] = message.link
+            # The path only: a resource's query carries secrets (`pwd`, `token`).
+            path = message.link.resource.partition("?")[0]
+            _log.debug("link_opened", peer=message.link.peer, path=path)
             await self.link_opened(message.link)
-            return None
-        if isinstance(message, FrameReceived):
+        elif isinstance(message, FrameReceived):
             if isinstance(message.message, MalformedFrame):
                 _log.warning(
                     "malformed_frame", peer=message.link.peer, error=str(message.message.error)
                 )
             await self.frame_received(message.link, message.message)
-            return None
-        if isinstance(message, LinkEnded):
+        elif isinstance(message, LinkEnded):
             self.links.pop(message.link.id, None)
             code = None if message.code is None else int(message.code)  # wsproto hands an enum
             _log.debug("link_ended", peer=message.link.peer, code=code)
             await self.link_ended(message.link)
-            return None
-        if isinstance(message, CloseAll):
+        elif isinstance(message, CloseAll):
             await self._close_all(message)
-            return None
-        return await self.handle_command(message, sender)
+            self.answer(message, None)
+        else:
+            await self.handle_command(message, sender)
 
     async def _close_all(self, request: CloseAll) -> None:
         """Close links together, waiting at most `timeout` for clients that do not answer."""
@@ -132,7 +141,7 @@ class WebSocketServer(Actor):
         with trio.move_on_after(request.timeout):
             async with trio.open_nursery() as closing:
                 for link in links:
-                    closing.start_soon(link.close, request.code, _clip(request.reason))
+                    closing.start_soon(link.close, request.code, request.reason)
 
     async def link_opened(self, link: Link) -> None:
         """A client connected; nothing has been said yet."""
@@ -143,17 +152,10 @@ class WebSocketServer(Actor):
     async def link_ended(self, link: Link) -> None:
         """The client is gone, for whatever reason."""
 
-    async def handle_command(self, message: object, sender: str) -> object:
+    async def handle_command(self, message: M, sender: str) -> None:
         """Messages from other actors (scenario set-up, queries)."""
         raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
 
     def close_link(self, link: Link, code: int, reason: str) -> None:
-        """Close with a code and a reason; WebSocket limits the reason to 123 bytes."""
-        self.spawn(link.close, code, _clip(reason), name=f"{self.name}:close:{link.id}")
-
-
-def _clip(reason: str, limit: int = 123) -> str:
-    data = reason.encode("utf-8")
-    if len(data) <= limit:
-        return reason
-    return data[: limit - 3].decode("utf-8", errors="ignore") + "..."
+        """Close with a code and a reason (clipped to the 123 bytes a close frame allows)."""
+        self.spawn(link.close, code, reason, name=f"{self.name}:close:{link.id}")

@@ -2,7 +2,7 @@
 
 A viewer has one of these for the session its link opened and one per hidden
 child pane. Frames go back to the owning actor (as `ViewFrame`) and are applied
-with `handle_frame`, which turns them into outcomes the viewer acts on. After a
+with `handle_frame`, which turns them into the changes the viewer acts on. After a
 lost connection the view rejoins with its viewer id and the last event number
 it holds, backing off 1 s and growing 1.2 times like the client, so it receives
 exactly the events it missed. A first join that cannot connect is retried the
@@ -13,19 +13,19 @@ is back; a view that spends every attempt tells its owner it gave up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import structlog
 import trio
 
 from actors.rules.pill_bar import PaneState
 from actors.rules.viewer_client import Surface
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Owner
 from actors.runtime.backoff import ATTEMPTS, retry
 from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
 from protocol.requests import AgentPromptFailureReason, Approved, RoleRequestAnswer
 from protocol.roles import Role
+from protocol.routes import joined_session
 
 _log = structlog.get_logger("sharesim.session_view")
 
@@ -84,14 +84,14 @@ class RoleAnswered:
     response: RoleRequestAnswer
 
 
-Outcome = Joined | ExchangeReceived | SourceTaskIdPushed | Ended | PromptAnswered | RoleAnswered
+ViewChange = Joined | ExchangeReceived | SourceTaskIdPushed | Ended | PromptAnswered | RoleAnswered
 
 
 @dataclass
 class SessionView:
     """See the module docstring. `key` names the view for its owner ("root" or a task id)."""
 
-    owner: Actor
+    owner: Owner[ViewFrame | ViewLinkEnded]
     network: Network
     key: str
     route: str
@@ -119,7 +119,7 @@ class SessionView:
     @property
     def session_id(self) -> str:
         """The session this view's join route opens."""
-        return urlsplit(self.route).path.rstrip("/").rsplit("/", 1)[-1]
+        return joined_session(self.route)
 
     async def open(self) -> None:
         """First join; a refused connection is retried in the background."""
@@ -167,7 +167,7 @@ class SessionView:
         self._link.send(message)
         return True
 
-    def handle_frame(self, message: object) -> Outcome | None:
+    def handle_frame(self, message: object) -> ViewChange | None:
         if isinstance(message, viewer.JoinedSuccessfully):
             self.joined = message
             self.viewer_id, self.rejoin_token = message.viewer_id, message.rejoin_token
@@ -211,7 +211,7 @@ class SessionView:
             return Ended(f"gave up after {message.attempts} connection attempts")
         return None
 
-    def _event(self, event: OrderedTerminalEvent) -> Outcome | None:
+    def _event(self, event: OrderedTerminalEvent) -> ViewChange | None:
         """Events arrive exactly once and in order from 0; a repeat is dropped, a gap noted."""
         expected = 0 if self.last_event_no is None else self.last_event_no + 1
         if event.event_no < expected:
@@ -245,7 +245,7 @@ class SessionView:
 
         if await retry(join_again, wanted=lambda: not self.ended) or self.ended:
             return
-        _log.warning("view_gave_up", view=self.key, attempts=ATTEMPTS)
+        _log.warning("view_gave_up", decision=True, view=self.key, attempts=ATTEMPTS)
         await self.owner.tell_self(ViewFrame(self, GaveUp(ATTEMPTS)))
 
     async def close(self) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import structlog
 import trio
 
-from actors.links.task_client import TaskCallFailed, TaskClient
+from actors.links.task_client import TaskClient
 from actors.rules.children import ChildRoster, OpenPane, PaneState
 from actors.rules.discovery import (
     ArmTimer,
@@ -54,7 +54,7 @@ from actors.rules.viewer_client import (
     selectable,
     shareable_route,
 )
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
     Ended,
@@ -70,8 +70,9 @@ from actors.viewers.session_view import (
 from protocol import AgentExchange, RunRecord, TaskToken, tasks, viewer
 from protocol.requests import AgentPromptRequest, Approved, conversation_token
 from protocol.roles import Role
+from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
-from protocol.tasks import TaskPush
+from protocol.tasks import TaskCallFailed, TaskPush, TaskRefused
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -96,11 +97,6 @@ class ViewerLink:
     open_by: OpenBy
     route: str | None = None
     task_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Observe:
-    """Ask for what the viewer sees right now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +137,18 @@ class RequestAccess:
 
 
 @dataclass(frozen=True, slots=True)
-class CopyLink:
+class CopyLink(Request["CopiedLink | None"]):
     """The share action of the current view: answers the `CopiedLink`, or None."""
 
 
 @dataclass(frozen=True, slots=True)
-class HandoffLink:
+class HandoffLink(Request["ViewerLink"]):
     """ "Open in desktop": answers the link another client opens to show the same target."""
 
 
 @dataclass(frozen=True, slots=True)
 class Leave:
-    """The person closes this client: every view's link is closed, then the actor stops."""
+    """The person closes this client: every view's link is closed and the actor ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +177,11 @@ class Observation:
     snapshot: ViewerSnapshot
     stats: ViewerStats
     client: ClientObservation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observe(Request[Observation]):
+    """Ask for what the viewer sees right now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +232,29 @@ class _Discovery:
     timer: trio.CancelScope | None = None
 
 
-class Viewer(Actor):
+#: Everything a viewer handles: its views' frames and ends, its own helpers' results, `Observe`.
+ViewerMessage = (
+    ViewFrame
+    | ViewLinkEnded
+    | _RouteFound
+    | _FetchDone
+    | _SubscribeDone
+    | _Pushed
+    | _TasksLinkLost
+    | _TimerFired
+    | _NamesFound
+    | Observe
+    | SelectPill
+    | UsePill
+    | Prompt
+    | RequestAccess
+    | CopyLink
+    | HandoffLink
+    | Leave
+)
+
+
+class Viewer(Actor[ViewerMessage]):
     """See the module docstring."""
 
     role = "viewer"
@@ -320,7 +343,10 @@ class Viewer(Actor):
             try:
                 reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
             except TaskCallFailed as failed:
-                if failed.kind in (tasks.TaskErrorKind.FORBIDDEN, tasks.TaskErrorKind.NOT_FOUND):
+                if isinstance(failed, TaskRefused) and failed.kind in (
+                    tasks.TaskErrorKind.FORBIDDEN,
+                    tasks.TaskErrorKind.NOT_FOUND,
+                ):
                     await self.tell_self(_RouteFound(None))
                     return
             else:
@@ -339,7 +365,7 @@ class Viewer(Actor):
 
     # -- messages --------------------------------------------------------------------
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: ViewerMessage, sender: str) -> None:
         if isinstance(message, ViewFrame):
             await self._view_frame(message.view, message.message)
         elif isinstance(message, ViewLinkEnded):
@@ -357,20 +383,17 @@ class Viewer(Actor):
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
-        elif isinstance(message, Observe):
-            return self.observe()
         elif isinstance(message, SelectPill | UsePill | Prompt | RequestAccess):
             self._person(message)
         elif isinstance(message, CopyLink):
             self.copied = self._copy_link() or self.copied
-            return self.copied
+            self.answer(message, self.copied)
         elif isinstance(message, HandoffLink):
-            return self._handoff_link()
+            self.answer(message, self._handoff_link())
         elif isinstance(message, Leave):
             await self._leave()
         else:
-            raise NotImplementedError(f"Viewer does not handle {type(message).__name__}")
-        return None
+            self.answer(message, self.observe())
 
     async def _view_frame(self, view: SessionView, message: object) -> None:
         outcome = view.handle_frame(message)
@@ -384,7 +407,9 @@ class Viewer(Actor):
             self._exchange(view, is_root)
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
-                _log.info("source_task_id_pushed", source_task_id=outcome.source_task_id)
+                _log.info(
+                    "source_task_id_pushed", decision=True, source_task_id=outcome.source_task_id
+                )
                 self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
         elif isinstance(outcome, PromptAnswered):
@@ -392,7 +417,7 @@ class Viewer(Actor):
         elif isinstance(outcome, RoleAnswered):
             self._role_answered(view, outcome)
         elif isinstance(outcome, Ended):
-            _log.info("view_ended", view=view.key, reason=outcome.reason)
+            _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
                 self.children.pane_join_failed(view.key)
             if is_root:
@@ -409,6 +434,7 @@ class Viewer(Actor):
         structlog.contextvars.bind_contextvars(viewer_id=joined.viewer_id)
         _log.info(
             "joined",
+            decision=True,
             source_type=repr(joined.detailed_source_type),
             source_task_id=joined.source_task_id,
             granted_role=joined.role.value,
@@ -431,7 +457,7 @@ class Viewer(Actor):
             return
         task_id = discovery_task_id(source_type, source_task_id, self.switches)
         if task_id is None:
-            _log.info("no_discovery", reason="no orchestrator task id")
+            _log.info("no_discovery", decision=True, reason="no orchestrator task id")
             return
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
             self.spawn(self._find_names, task_id)
@@ -446,7 +472,7 @@ class Viewer(Actor):
         try:
             reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
         except TaskCallFailed as failed:
-            _log.info("names_unavailable", reason=failed.reason)
+            _log.info("names_unavailable", decision=True, reason=failed.reason)
             return
         assert isinstance(reply, tasks.AgentNames)
         await self.tell_self(_NamesFound(reply.names))
@@ -482,8 +508,9 @@ class Viewer(Actor):
         try:
             reply = await self.tasks.call(lambda rid: tasks.ListRuns(rid, parent_task_id))
         except TaskCallFailed as failed:
-            _log.info("fetch_failed", generation=generation, reason=failed.reason)
-            await self.tell_self(_FetchDone(generation, None, refused=failed.kind is not None))
+            _log.info("fetch_failed", decision=True, generation=generation, reason=failed.reason)
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_FetchDone(generation, None, refused=refused))
             return
         assert isinstance(reply, tasks.RunsListed)
         await self.tell_self(_FetchDone(generation, reply.runs))
@@ -492,13 +519,16 @@ class Viewer(Actor):
         poller, push = self.discovery.poller, self.discovery.push
         if done.runs is None:
             if poller is not None:
-                self._do(poller.fetch_failed(done.generation))
+                had_given_up = poller.gave_up
+                self._do(poller.fetch_failed(done.generation, refused=done.refused))
+                if poller.gave_up and not had_given_up:
+                    _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
             elif push is not None:
                 self._do(push.fetch_failed(done.generation, refused=done.refused))
                 self._log_if_gave_up()
             return
         if not self.parent_conversation and done.runs:
-            _log.info("children_skipped", reason="no active parent conversation")
+            _log.info("children_skipped", decision=True, reason="no active parent conversation")
         if poller is not None:
             self._do(
                 poller.fetch_succeeded(
@@ -529,8 +559,9 @@ class Viewer(Actor):
         try:
             await self.tasks.call(lambda rid: tasks.SubscribeChildren(rid, parent_task_id, since))
         except TaskCallFailed as failed:
-            _log.info("subscribe_failed", since=since, reason=failed.reason)
-            await self.tell_self(_SubscribeDone(ok=False, refused=failed.kind is not None))
+            _log.info("subscribe_failed", decision=True, since=since, reason=failed.reason)
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_SubscribeDone(ok=False, refused=refused))
             return
         await self.tell_self(_SubscribeDone(ok=True))
 
@@ -563,7 +594,9 @@ class Viewer(Actor):
 
     def _log_if_gave_up(self) -> None:
         if self.discovery.push is not None and self.discovery.push.gave_up:
-            _log.warning("child_stream_gave_up", parent=self.discovery.push.parent_task_id)
+            _log.warning(
+                "child_stream_gave_up", decision=True, parent=self.discovery.push.parent_task_id
+            )
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()
@@ -595,11 +628,11 @@ class Viewer(Actor):
         """Open the hidden pane that joins a child's session through the parent share."""
         task_id, route = effect.task_id, effect.session_link
         if route is None:
-            _log.info("pane_not_joinable", child=task_id)
+            _log.info("pane_not_joinable", decision=True, child=task_id)
             return
         root = self.root
         if root is not None and root.viewer_id is not None:
-            route = f"{route}&via={root.session_id}&as={root.viewer_id}"
+            route = via_parent(route, root.session_id, root.viewer_id)
         pane = SessionView(self, self.network, task_id, route, self.user, surface=Surface.HIDDEN)
         self.panes[task_id] = pane
         self.spawn(pane.open)
@@ -714,7 +747,7 @@ class Viewer(Actor):
         self._stop_polling()
         for view in [*([self.root] if self.root is not None else []), *self.panes.values()]:
             await view.close()
-        self.stop()
+        self.nursery.cancel_scope.cancel()
 
     # -- observation -----------------------------------------------------------------
 

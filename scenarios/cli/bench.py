@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from benchmarks.catalog import BENCHMARKS, defaults
-from benchmarks.harness import Figure, Outcome
+from benchmarks.harness import BenchResult, Figure
 from scenarios import report
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.run import logging_for_run
 from scenarios.usage import UsageError
 
@@ -50,35 +51,39 @@ def run_command(args: argparse.Namespace) -> int:
             f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}"
         )
     names = args.names or defaults()
-    outcomes: list[Outcome] = []
-    with logging_for_run(verbosity=0, json_stream=None):
+    results: list[BenchResult] = []
+    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
         for index, name in enumerate(names, 1):
             print(f"[{index}/{len(names)}] {name} ...", file=sys.stderr, flush=True)
-            outcome = BENCHMARKS[name].run(smoke=args.smoke)
-            outcomes.append(outcome)
+            result = BENCHMARKS[name].run(smoke=args.smoke)
+            results.append(result)
             if args.json:
-                print(outcome.to_json(), flush=True)
+                print(result.to_json(), flush=True)
     if not args.json:
-        print(_table(outcomes))
+        print(_table(results))
+    if interruption.happened:
+        where = sys.stderr if args.json else sys.stdout
+        print(f"interrupted: {len(results)} of {len(names)} benchmarks finished", file=where)
+        return EXIT_INTERRUPTED
     if args.smoke:
         print("smoke sizes: targets not judged", file=sys.stderr)
         return 0
-    missed = [check for outcome in outcomes for check in outcome.missed]
+    missed = [check for result in results for check in result.missed]
     for check in missed:
         print(f"target missed: {check.label}", file=sys.stderr)
     return 1 if missed else 0
 
 
-def _table(outcomes: list[Outcome]) -> str:
+def _table(results: list[BenchResult]) -> str:
     rows = [
-        (outcome.name, key, _show(value))
-        for outcome in outcomes
-        for key, value in outcome.figures.items()
+        (result.name, key, _show(value))
+        for result in results
+        for key, value in result.figures.items()
     ]
     rows += [
-        (outcome.name, "target", ("met: " if check.met else "MISSED: ") + check.label)
-        for outcome in outcomes
-        for check in outcome.checks
+        (result.name, "target", ("met: " if check.met else "MISSED: ") + check.label)
+        for result in results
+        for check in result.checks
     ]
     return report.table(("benchmark", "figure", "value"), rows)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Any, TextIO
 
 from actors.rules.profiles import Profile
 from scenarios import catalog
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
+from scenarios.cli.options import add_run_options, seed
 from scenarios.cli.run import logging_for_run
-from scenarios.explore import SeedOutcome, explore, replay_command
+from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
+from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
 from scenarios.usage import UsageError
 
@@ -25,17 +29,18 @@ def register(commands: Any) -> None:
             "Run a scenario under N seeds with seeded latency, dropped connections and "
             "partitions, checking the safety invariants after every delivered message and the "
             "scenario's expectations at their times. Prints each failing seed with what broke and "
-            "the exact 'sharesim run' command that replays it. Exits 1 if any seed failed."
+            "the exact 'sharesim run' command that replays it. Exits 1 if any seed failed. "
+            "Ctrl-C stops it and prints what was found so far (exit 130)."
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
-    parser.add_argument(
-        "--profile", choices=[p.value for p in Profile], default=Profile.CURRENT.value
-    )
+    add_run_options(parser, many=False)
     parser.add_argument(
         "--seeds", type=int, required=True, metavar="N", help="how many seeds to run"
     )
-    parser.add_argument("--start", type=int, default=0, metavar="S", help="first seed (default: 0)")
+    parser.add_argument(
+        "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
+    )
     parser.add_argument(
         "--faults",
         default=format_faults(FaultKind),
@@ -56,29 +61,77 @@ def run_command(args: argparse.Namespace) -> int:
         )
     scenario = catalog.load(args.scenario)
     profile = Profile(args.profile)
+    switches = switches_for(profile, parse_settings(args.set))
+    overrides = overrides_of(profile, switches)
     faults = parse_faults(args.faults)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
-    with logging_for_run(verbosity=0, json_stream=None):
-        outcomes = explore(
-            scenario.path, profile, seeds, faults, jobs=args.jobs, progress=bar.advance
+    outcomes: list[SeedOutcome] = []
+    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
+        stream = explore_outcomes(
+            scenario.path,
+            profile,
+            seeds,
+            faults,
+            jobs=args.jobs,
+            overrides=switches,
+            detail=args.json,
         )
+        with contextlib.closing(stream):
+            for outcome in stream:
+                outcomes.append(outcome)
+                bar.advance(outcome)
+                if args.json:
+                    print(outcome.json, flush=True)
     bar.finish()
+    outcomes.sort(key=lambda outcome: outcome.seed)
     failing = [o for o in outcomes if not o.passed]
-    print(
-        f"{scenario.name} [{profile.value}], faults {format_faults(faults) or 'none'}: "
-        f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
-    )
+    if not args.json:
+        _summary(
+            args,
+            scenario.name,
+            profile,
+            overrides,
+            faults,
+            outcomes,
+            interrupted=interruption.happened,
+        )
+    if interruption.happened:
+        return EXIT_INTERRUPTED
+    return 1 if failing else 0
+
+
+def _summary(
+    args: argparse.Namespace,
+    name: str,
+    profile: Profile,
+    overrides: dict[str, bool],
+    faults: frozenset[FaultKind],
+    outcomes: list[SeedOutcome],
+    *,
+    interrupted: bool,
+) -> None:
+    failing = [o for o in outcomes if not o.passed]
+    ran = f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
+    if interrupted:
+        ran += f" (interrupted: {len(outcomes)} of {args.seeds} seeds ran)"
+    design = design_name(profile, overrides)
+    print(f"{name} [{design}], faults {format_faults(faults) or 'none'}: {ran}")
+    settings = settings_of(overrides)
     for outcome in failing:
         print(f"\nseed {outcome.seed}:")
         for problem in outcome.problems:
             print(f"  - {problem}")
-        print(f"  replay: {replay_command(args.scenario, profile, outcome.seed, faults)}")
-    return 1 if failing else 0
+        replay = replay_command(args.scenario, profile, outcome.seed, faults, settings)
+        print(f"  replay: {replay}")
 
 
 class _ProgressBar:
-    """A bar redrawn in place on a terminal; a line per tenth of the work otherwise."""
+    """A bar redrawn in place on a terminal; a line per tenth of the work otherwise.
+
+    A failing seed gets a line of its own as soon as it is known, so a long
+    exploration shows what it found while it goes on.
+    """
 
     def __init__(self, total: int, stream: TextIO) -> None:
         self._total = total
@@ -89,7 +142,9 @@ class _ProgressBar:
 
     def advance(self, outcome: SeedOutcome) -> None:
         self._done += 1
-        self._failed += not outcome.passed
+        if not outcome.passed:
+            self._failed += 1
+            self._stream.write(("\r\x1b[K" if self._tty else "") + f"seed {outcome.seed} failed\n")
         tenth = max(1, self._total // 10)
         if self._tty or self._done % tenth == 0 or self._done == self._total:
             filled = BAR_WIDTH * self._done // self._total
@@ -98,8 +153,8 @@ class _ProgressBar:
                 f"{self._done}/{self._total} seeds, {self._failed} failing"
             )
             self._stream.write(("\r" + line) if self._tty else line + "\n")
-            self._stream.flush()
+        self._stream.flush()
 
     def finish(self) -> None:
-        if self._tty:
+        if self._tty and self._done:
             self._stream.write("\n")

@@ -12,14 +12,24 @@ from typing import Any, TextIO
 
 import structlog
 
-from actors.rules.profiles import Profile, SwitchError, Switches
+from actors.rules.profiles import Profile
 from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, coverage, report
-from scenarios.diagram import mermaid
-from scenarios.faults import parse_faults
+from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
+from scenarios.cli.options import add_run_options, designs_from, output, seed
+from scenarios.designs import design_name, overrides_of, switches_for
+from scenarios.diagram import run_diagram
+from scenarios.faults import actor_names, format_faults, parse_faults
+from scenarios.html import RecordedRun, run_page
+from scenarios.recording import LogCapture
+from scenarios.results import to_json as results_json
 from scenarios.runner import RunResult, run_scenario
+from scenarios.schema import Scenario
 from scenarios.usage import UsageError
+
+#: The widest line `sharesim list` prints.
+LIST_WIDTH = 100
 
 
 def register(commands: Any) -> None:
@@ -27,27 +37,28 @@ def register(commands: Any) -> None:
         "run",
         help="run scenarios and check what every viewer saw",
         description=(
-            "Run scenarios (all bundled ones by default) under one profile and check every "
-            "expectation. Prints a summary table and, for each failed expectation, what was "
+            "Run scenarios (all bundled ones by default) under one profile or several and check "
+            "every expectation. Prints a summary table and, for each failed expectation, what was "
             "expected, what the viewer showed and the messages around it. Exits 0 only when "
             "every expectation holds."
         ),
     )
     run.add_argument("scenarios", nargs="*", metavar="NAME|PATH", help="scenario names or files")
     run.add_argument("--all", action="store_true", help="run every bundled scenario (the default)")
+    add_run_options(run, many=True)
     run.add_argument(
-        "--profile",
-        choices=[p.value for p in Profile],
-        default=Profile.CURRENT.value,
-        help="before the change, as merged, or with the follow-ups (default: current)",
+        "--seed",
+        type=seed,
+        default=0,
+        help="the seed every random choice derives from (default: 0)",
     )
     run.add_argument(
-        "--set", action="append", default=[], metavar="SWITCH=BOOL", help="override one switch"
+        "--transport",
+        choices=[m.value for m in Mode],
+        default=Mode.MEMORY.value,
+        help="in-memory streams under virtual time, or real WebSocket on 127.0.0.1 "
+        "(default: memory)",
     )
-    run.add_argument(
-        "--seed", type=int, default=0, help="the seed every random choice derives from (default: 0)"
-    )
-    run.add_argument("--transport", choices=[m.value for m in Mode], default=Mode.MEMORY.value)
     run.add_argument(
         "--faults",
         default="",
@@ -55,16 +66,49 @@ def register(commands: Any) -> None:
         help="seeded faults from latency, drop, partition (comma-separated), as explore uses them",
     )
     run.add_argument(
-        "--log-json", type=Path, metavar="FILE", help="write every log event as JSON lines"
+        "--log-json",
+        type=Path,
+        metavar="FILE",
+        help="write every log event as JSON lines (- for standard output)",
     )
     run.add_argument(
-        "--trace", type=Path, metavar="FILE", help="write the message trace as JSON lines"
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="write the message trace as JSON lines (- for standard output)",
+    )
+    run.add_argument(
+        "--frames",
+        type=Path,
+        metavar="FILE",
+        help="write every received frame whole, as JSON lines 'sharesim decode' reads back "
+        "(- for standard output)",
     )
     run.add_argument(
         "--diagram",
         type=Path,
         metavar="FILE",
-        help="write a Mermaid sequence diagram (one scenario)",
+        help="write a Mermaid sequence diagram (one run)",
+    )
+    run.add_argument(
+        "--show",
+        action="store_true",
+        help="print what every viewer showed at the end of each run, written as "
+        "expectations that hold, even when the run passes",
+    )
+    run.add_argument(
+        "--hide-polling",
+        action="store_true",
+        help="in --diagram, fold each run of repeated polls or retries into one note",
+    )
+    run.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "write a self-contained HTML page of the run: scenario, expectations, sequence "
+            "diagram and each viewer's pill bar over time (one run)"
+        ),
     )
     run.add_argument(
         "-v",
@@ -73,10 +117,19 @@ def register(commands: Any) -> None:
         default=0,
         help="more console logging (-v info, -vv debug)",
     )
+    run.add_argument(
+        "--actor",
+        metavar="NAME",
+        help="console logging of this actor only (a viewer, an agent, a server); "
+        "implies -v; --log-json still gets every actor",
+    )
     run.set_defaults(run=run_command)
 
     listing = commands.add_parser(
-        "list", help="list the bundled scenarios", description="List every scenario."
+        "list",
+        help="list the bundled scenarios",
+        description="List every bundled scenario, the profiles it has expectations for "
+        "(all: legacy, current and followups) and what it checks.",
     )
     listing.add_argument(
         "--behaviours",
@@ -92,10 +145,9 @@ def list_command(args: argparse.Namespace) -> int:
         return behaviours_command()
     scenarios = catalog.load_all()
     rows = [
-        (s.path.parent.name + "/" + s.name, ",".join(p.value for p in s.profiles), s.description)
-        for s in scenarios
+        (s.path.parent.name + "/" + s.name, _profiles(s.profiles), s.description) for s in scenarios
     ]
-    print(report.table(("scenario", "profiles", "description"), rows))
+    print(report.table(("scenario", "profiles", "description"), rows, width=LIST_WIDTH))
     return 0
 
 
@@ -110,33 +162,65 @@ def behaviours_command() -> int:
     return 0
 
 
+def _profiles(profiles: tuple[Profile, ...]) -> str:
+    return "all" if set(profiles) == set(Profile) else ",".join(p.value for p in profiles)
+
+
 def run_command(args: argparse.Namespace) -> int:
     scenarios = (
         [catalog.load(name) for name in args.scenarios] if args.scenarios else catalog.load_all()
     )
-    if args.diagram and len(scenarios) != 1:
-        raise UsageError(f"--diagram draws one scenario; {len(scenarios)} were selected")
-    profile = Profile(args.profile)
-    switches = _switches(profile, args.set)
+    profiles, overrides = designs_from(args)
+    runs = [(scenario, profile) for scenario in scenarios for profile in profiles]
+    if args.actor is not None:
+        _check_actor(args.actor, scenarios)
+    if args.diagram and len(runs) != 1:
+        raise UsageError(f"--diagram draws one run; {len(runs)} were selected")
+    if args.report and len(runs) != 1:
+        raise UsageError(f"--report draws one run; {len(runs)} were selected")
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
+    verbosity = max(args.verbose, 1) if args.actor else args.verbose
     results: list[RunResult] = []
+    # A picture of a run needs its log too, so the JSON log passes through a capture.
+    capture = LogCapture() if args.diagram or args.report else None
     with (
-        _open(args.log_json) as log_json,
-        _open(args.trace) as trace_file,
-        logging_for_run(args.verbose, log_json),
+        output(args.log_json, "--log-json") as log_json,
+        output(args.trace, "--trace") as trace_file,
+        output(args.frames, "--frames") as frames_file,
+        output(args.diagram, "--diagram") as diagram_file,
+        output(args.report, "--report") as report_file,
+        logging_for_run(
+            verbosity,
+            capture.passing_to(log_json) if capture else log_json,
+            actor=args.actor,
+        ),
+        catching_interrupts() as interruption,
     ):
-        for index, scenario in enumerate(scenarios, 1):
+        if verbosity:
+            faults_text = format_faults(faults) or "none"
             print(
-                f"[{index}/{len(scenarios)}] {scenario.name} ({profile.value}) ...",
-                file=sys.stderr,
-                flush=True,
+                f"seed {args.seed}, transport {mode.value}, faults {faults_text}", file=sys.stderr
             )
-            if trace_file is not None and len(scenarios) > 1:
-                header = {
-                    "run": {"scenario": scenario.name, "profile": profile.value, "seed": args.seed}
+        for index, (scenario, profile) in enumerate(runs, 1):
+            switches = switches_for(profile, overrides)
+            design = design_name(profile, overrides_of(profile, switches))
+            print(
+                f"[{index}/{len(runs)}] {scenario.name} ({design}) ...", file=sys.stderr, flush=True
+            )
+            header = {
+                "run": {
+                    "scenario": scenario.name,
+                    "profile": profile.value,
+                    "overrides": overrides_of(profile, switches),
+                    "seed": args.seed,
+                    "faults": format_faults(faults),
                 }
-                trace_file.write(json.dumps(header) + "\n")
+            }
+            for stream in (trace_file, frames_file):
+                if stream is not None:
+                    stream.write(json.dumps(header) + "\n")
+            recording = capture.record() if capture else None
             result = run_scenario(
                 scenario,
                 profile,
@@ -145,47 +229,51 @@ def run_command(args: argparse.Namespace) -> int:
                 overrides=switches,
                 faults=faults,
                 trace_sink=trace_file,
+                frames_sink=frames_file,
+                recording=recording,
             )
             results.append(result)
-            if args.diagram and result.trace is not None:
-                args.diagram.write_text(
-                    mermaid(result.trace, title=f"{scenario.name} ({profile.value})")
-                )
-    print(report.summary(results))
+            if args.json:
+                print(results_json(result), flush=True)
+            if diagram_file is not None and recording is not None:
+                diagram_file.write(run_diagram(result, recording, fold=args.hide_polling))
+            if report_file is not None and recording is not None:
+                report_file.write(run_page(RecordedRun(result, recording)))
     failed = [r for r in results if not r.passed]
-    for result in failed:
-        print()
-        print(report.failures(result))
+    if not args.json:
+        print(report.summary(results))
+        if interruption.happened:
+            print(f"interrupted: {len(results)} of {len(runs)} runs finished")
+        for result in failed:
+            print()
+            print(report.failures(result))
+        if args.show:
+            for result in results:
+                print()
+                print(report.shown(result))
+    if interruption.happened:
+        return EXIT_INTERRUPTED
     return 1 if failed else 0
 
 
-def _switches(profile: Profile, settings: list[str]) -> Switches:
-    overrides: dict[str, object] = {}
-    for setting in settings:
-        name, sep, value = setting.partition("=")
-        if not sep or value.lower() not in ("true", "false"):
-            raise UsageError(f"--set expects SWITCH=true or SWITCH=false, got {setting!r}")
-        overrides[name.strip()] = value.lower() == "true"
-    try:
-        return profile.switches().with_overrides(overrides)
-    except SwitchError as error:
-        raise UsageError(str(error)) from None
+def _check_actor(name: str, scenarios: list[Scenario]) -> None:
+    """`--actor` must name an actor of some selected scenario: a typo would just hide every line."""
+    known = {"session-server", "task-server"}
+    for scenario in scenarios:
+        known |= set(actor_names(scenario)) | {child.name for child in scenario.children}
+    if name not in known:
+        raise UsageError(
+            f"--actor {name!r} is no actor of these runs; actors: {', '.join(sorted(known))}"
+        )
 
 
 @contextlib.contextmanager
-def logging_for_run(verbosity: int, json_stream: TextIO | None) -> Iterator[None]:
+def logging_for_run(
+    verbosity: int, json_stream: TextIO | None, *, actor: str | None = None
+) -> Iterator[None]:
     """Log for the duration of the runs only, so no sink outlives its file."""
-    configure_logging(verbosity=verbosity, json_stream=json_stream)
+    configure_logging(verbosity=verbosity, json_stream=json_stream, actor=actor)
     try:
         yield
     finally:
         structlog.reset_defaults()
-
-
-@contextlib.contextmanager
-def _open(path: Path | None) -> Iterator[TextIO | None]:
-    if path is None:
-        yield None
-        return
-    with path.open("w", encoding="utf-8") as stream:
-        yield stream

@@ -2,22 +2,30 @@
 
 The two address lines come first on stdout, before any log line, so a script
 can start the command and read where to connect; a line per `--principal`
-with its task-server token follows. Logs go to stderr. Ctrl-C (or SIGTERM)
-closes every client link with 1001 and exits 0.
+(and per `--team` member) with its task-server token follows. Logs go to
+stderr. Ctrl-C (or SIGTERM) closes every client link with 1001 and exits 0.
 
 Ids, secrets and tokens come from the operating system's randomness, so
 nothing a client or a log line shows predicts them. `--seed` derives them
 from a seed instead, for reproducible fixtures: anyone who knows the seed can
 compute every secret, so the server says so when it starts.
+
+The servers face clients they do not control, so every connection is held to
+`ConnectionLimits` (see `serve_connections`), and the trace is streamed to a
+file or dropped rather than kept for the life of the process.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import signal
+import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import structlog
@@ -27,6 +35,7 @@ import trio.testing
 from actors.rules.credentials import Credentials, SeededCredentials, SystemCredentials
 from actors.rules.profiles import Profile
 from actors.rules.session_limits import SessionLimits
+from actors.runtime.limits import ConnectionLimits
 from actors.runtime.logs import configure_logging
 from actors.runtime.simulation import open_simulation
 from actors.runtime.transport import Mode
@@ -34,7 +43,10 @@ from actors.servers.session_server import SessionServer
 from actors.servers.task_server import TaskServer
 from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
-from scenarios.cli.serve_limits import add_options, session_limits
+from protocol.routes import CREATE_ROUTE, tasks_route
+from scenarios.cli import serve_connections
+from scenarios.cli.options import seed
+from scenarios.cli.serve_limits import Team, add_options, session_limits, task_teams
 from scenarios.usage import UsageError
 
 __all__ = ["HeldConsole", "register", "run", "session_limits"]
@@ -52,7 +64,8 @@ def register(commands: Any) -> None:
             "Run both servers on real sockets until Ctrl-C. The first two lines on stdout "
             "are 'session server: ws://HOST:PORT/sessions/create' and "
             "'task server: ws://HOST:PORT/tasks?token=TOKEN', then one "
-            "'task token for NAME: TOKEN' line per --principal; logs follow on stderr. "
+            "'task token for NAME: TOKEN' line per --principal and --team member; logs "
+            "follow on stderr. "
             "The README's 'Talking to the servers' lists every route and message."
         ),
     )
@@ -76,7 +89,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=None,
         help=(
             "derive ids, secrets and tokens from this seed, for reproducible test fixtures. "
@@ -84,7 +97,14 @@ def register(commands: Any) -> None:
             "the operating system's randomness"
         ),
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="stream every frame the servers receive to FILE as JSON lines (default: none kept)",
+    )
     add_options(parser)
+    serve_connections.add_options(parser)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log debug events too (info by default)"
     )
@@ -108,29 +128,37 @@ class _Setup:
     profile: Profile
     credentials: Credentials
     limits: SessionLimits
+    connections: ConnectionLimits
     principals: tuple[str, ...]
+    teams: tuple[Team, ...]
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         limits = session_limits(args)
+        teams = task_teams(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
     credentials = SeededCredentials.from_seed(args.seed) if args.seed is not None else None
+    members = [member for _, team in teams for member in team]
     setup = _Setup(
         args.host,
         args.port,
         Profile(args.profile),
         credentials or SystemCredentials(),
         limits,
-        tuple(dict.fromkeys(args.principal)),
+        serve_connections.connection_limits(args),
+        tuple(dict.fromkeys([*args.principal, *members])),
+        teams,
     )
     console = HeldConsole(sys.stderr)
     configure_logging(verbosity=1 + args.verbose, console=console)
     try:
-        # Virtual time that runs at wall-clock speed: log lines and run rows count
-        # seconds from the start of the server, not from the machine's boot.
-        trio.run(_serve, setup, console, clock=trio.testing.MockClock(rate=1.0))
+        with _trace_file(args.trace) as trace:
+            serve_connections.make_room_for(setup.connections)
+            # Virtual time that runs at wall-clock speed: log lines and run rows count
+            # seconds from the start of the server, not from the machine's boot.
+            trio.run(_serve, setup, trace, console, clock=trio.testing.MockClock(rate=1.0))
     except KeyboardInterrupt:
         pass  # a second Ctrl-C during shutdown, or one before the handler was in place
     except BaseExceptionGroup as group:
@@ -139,11 +167,24 @@ def run(args: argparse.Namespace) -> int:
             failed = _only(group, OSError)
             if failed is None:
                 raise
-            raise UsageError(f"cannot listen on {args.host}: {failed}") from None
+            raise UsageError(
+                f"cannot listen on {args.host}: {_busy_port(args.host, args.port)}{failed}"
+            ) from None
     finally:
         console.release()
         structlog.reset_defaults()
     return 0
+
+
+def _busy_port(host: str, port: int) -> str:
+    """`port N: ` for the first of the two ports that cannot be bound now, else nothing."""
+    for candidate in (port, port + 1) if port else ():
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                return f"port {candidate}: "
+    return ""
 
 
 E = TypeVar("E", bound=BaseException)
@@ -160,10 +201,30 @@ def _only(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
     return leaf if isinstance(leaf, kind) else None
 
 
-async def _serve(setup: _Setup, console: HeldConsole) -> None:
+@contextlib.contextmanager
+def _trace_file(path: Path | None) -> Iterator[TextIO | None]:
+    """The trace's file, line-buffered so each record is on disk as soon as it is made."""
+    if path is None:
+        yield None
+        return
+    try:
+        sink = path.open("w", encoding="utf-8", buffering=1)
+    except OSError as error:
+        raise UsageError(f"cannot write the trace to {path}: {error.strerror}") from None
+    with sink:
+        yield sink
+
+
+async def _serve(setup: _Setup, trace: TextIO | None, console: HeldConsole) -> None:
     switches = setup.profile.switches()
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with open_simulation(mode=Mode.TCP, log_context={"command": "serve"}) as simulation:
+        async with open_simulation(
+            mode=Mode.TCP,
+            trace_sink=trace,
+            keep_trace=False,
+            limits=setup.connections,
+            log_context={"command": "serve"},
+        ) as simulation:
             # The run's seed picks nothing here (no faults, no latency, no secrets):
             # on every log line it would only suggest otherwise.
             structlog.contextvars.unbind_contextvars("seed")
@@ -187,10 +248,12 @@ async def _serve(setup: _Setup, console: HeldConsole) -> None:
                 host=setup.host,
                 port=setup.port + 1 if setup.port else 0,
             )
+            for name, team in setup.teams:
+                tasks.store.add_team(name, team)
             await simulation.stage.start(sessions)
             await simulation.stage.start(tasks)
-            print(f"session server: {sessions.address}/sessions/create", flush=True)
-            print(f"task server: {tasks.address}/tasks?token=TOKEN", flush=True)
+            print(f"session server: {sessions.address}{CREATE_ROUTE}", flush=True)
+            print(f"task server: {tasks.address}{tasks_route('TOKEN')}", flush=True)
             for principal in setup.principals:
                 token = tasks.store.issue_token(principal).reveal()
                 print(f"task token for {principal}: {token}", flush=True)

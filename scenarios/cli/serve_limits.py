@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from actors.rules.session_limits import MIB, SessionLimits
-from actors.rules.task_store import check_principal
+from actors.rules.task_store import TaskStore, check_principal
+
+#: A team as `--team` gives it: its name and its members, in the order given.
+Team = tuple[str, tuple[str, ...]]
 
 _DEFAULTS = SessionLimits()
 
@@ -20,6 +23,19 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help=(
             "a task-server principal to issue a token for; repeat for more. Each token is "
             "printed on stdout as 'task token for NAME: TOKEN' after the address lines"
+        ),
+    )
+    parser.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        type=_team,
+        metavar="NAME=MEMBER,...",
+        help=(
+            "a team on the task server: each member may view the runs any member owns "
+            "(children belong to their parent's owner); anyone else is told such a run does "
+            "not exist. Members get tokens as --principal does; one team per principal. "
+            "Repeat for more teams"
         ),
     )
     limits = parser.add_argument_group(
@@ -61,7 +77,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--seat-idle-minutes",
-        type=_positive,
+        type=_seat_idle_minutes,
         default=_DEFAULTS.seat_idle_s / 60,
         metavar="MIN",
         help="how long a viewer's seat waits for it to rejoin after its link goes "
@@ -93,6 +109,36 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
     )
 
 
+def task_teams(args: argparse.Namespace) -> tuple[Team, ...]:
+    """The teams the options ask for, each checked by the task store's own rules.
+
+    They are tried on a scratch store, so a team defined twice or a principal
+    in two teams is a usage error here, before any server starts.
+    """
+    teams: tuple[Team, ...] = tuple(args.team)
+    scratch = TaskStore()
+    for name, members in teams:
+        try:
+            scratch.add_team(name, members)
+        except ValueError as error:
+            raise ValueError(f"--team {name}: {error}") from None
+    return teams
+
+
+def _team(text: str) -> Team:
+    name, equals, listed = text.partition("=")
+    members = tuple(m for m in listed.split(",") if m)
+    if not equals or not members:
+        raise argparse.ArgumentTypeError(f"expected NAME=MEMBER,MEMBER..., got {text!r}")
+    try:
+        check_principal(name, what="team name")
+        for member in members:
+            check_principal(member)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name, members
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -110,6 +156,19 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+#: Shorter than this, a seat would be gone before its viewer could rejoin it.
+MIN_SEAT_IDLE_MINUTES = 0.1
+
+
+def _seat_idle_minutes(text: str) -> float:
+    value = _positive(text)
+    if value < MIN_SEAT_IDLE_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_SEAT_IDLE_MINUTES:g} minutes (6 s), got {text}"
+        )
     return value
 
 

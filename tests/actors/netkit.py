@@ -15,6 +15,7 @@ from actors.rules.credentials import SeededCredentials
 from actors.rules.session_store import ServerSwitches, SessionLimits, SessionStore
 from actors.rules.task_store import TaskGates, TaskStore
 from actors.runtime.conditions import NetworkConditions
+from actors.runtime.limits import ConnectionLimits
 from actors.runtime.simulation import Simulation, open_simulation
 from actors.runtime.transport import Link, LinkClosed, Mode
 from actors.servers.session_server import SessionServer
@@ -222,8 +223,11 @@ async def running_servers(
     gates: TaskGates | None = None,
     limits: SessionLimits | None = None,
     conditions: NetworkConditions | None = None,
+    connection_limits: ConnectionLimits | None = None,
 ) -> AsyncIterator[Servers]:
-    async with open_simulation(seed=seed, mode=mode, conditions=conditions) as simulation:
+    async with open_simulation(
+        seed=seed, mode=mode, conditions=conditions, limits=connection_limits
+    ) as simulation:
         credentials = SeededCredentials(simulation.random.stream)
         sessions = SessionServer(simulation.network, credentials, switches=switches, limits=limits)
         tasks = TaskServer(simulation.network, gates=gates, credentials=credentials)

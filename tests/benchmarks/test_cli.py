@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import catalog
 from benchmarks.catalog import Benchmark
-from benchmarks.harness import Check, Outcome
+from benchmarks.harness import BenchResult, Check
 from scenarios.cli import main
 
 
@@ -33,8 +33,8 @@ def test_a_named_benchmark_prints_a_table(capsys: pytest.CaptureFixture[str]) ->
 
 
 def _fake(met: bool) -> Benchmark:
-    def run(*, smoke: bool = False) -> Outcome:
-        return Outcome("fake", {"figure": 1.5}, [Check("figure is fine", met)])
+    def run(*, smoke: bool = False) -> BenchResult:
+        return BenchResult("fake", {"figure": 1.5}, [Check("figure is fine", met)])
 
     return Benchmark("fake", "a stand-in", run)
 

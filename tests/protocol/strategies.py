@@ -68,13 +68,14 @@ def _register_refined_fields() -> None:
     for channel in Channel:
         for cls in message_types(channel):
             _dataclasses_in(cls, found)
-    for cls in found:
-        hints = typing.get_type_hints(cls, include_extras=True)
+    held: type
+    for held in found:
+        hints = typing.get_type_hints(held, include_extras=True)
         refined = {name: s for name, hint in hints.items() if (s := _refined(hint)) is not None}
         if refined:
-            inferred = {f.name: ... for f in dataclasses.fields(cls)}
-            finite = _timestamps if cls is RunRecord else {}
-            st.register_type_strategy(cls, st.builds(cls, **(inferred | refined | finite)))
+            inferred = {f.name: ... for f in dataclasses.fields(held)}
+            finite = _timestamps if held is RunRecord else {}
+            st.register_type_strategy(held, st.builds(held, **(inferred | refined | finite)))
 
 
 _register_refined_fields()

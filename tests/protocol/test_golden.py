@@ -20,9 +20,6 @@ from protocol import (
     SessionReconnected,
     UserId,
     decode,
-    decode_sharer_down,
-    decode_sharer_up,
-    decode_viewer_down,
     encode,
     events,
     sharer,
@@ -32,7 +29,7 @@ from tests.protocol.frames import joined_successfully, sharer_initialize
 
 
 def test_a_current_sharer_initialize_decodes() -> None:
-    message = decode_sharer_up(json.dumps(sharer_initialize()))
+    message = decode(Channel.SHARER_UP, json.dumps(sharer_initialize()))
     assert message == sharer.Initialize(
         InitPayload(
             user_id=UserId("anon-1", None),
@@ -50,7 +47,7 @@ def test_an_old_sharer_initialize_takes_defaults() -> None:
     frame = sharer_initialize(
         lifetime=..., source_type=..., source_task_id=..., feature_support=...
     )
-    message = decode_sharer_up(json.dumps(frame))
+    message = decode(Channel.SHARER_UP, json.dumps(frame))
     assert message == sharer.Initialize(InitPayload(user_id=UserId("anon-1")))
 
 
@@ -70,7 +67,7 @@ def test_firebase_token_travels_under_its_wire_name() -> None:
 
 
 def test_a_real_joined_successfully_decodes_and_its_extra_fields_are_ignored() -> None:
-    message = decode_viewer_down(json.dumps(joined_successfully()))
+    message = decode(Channel.VIEWER_DOWN, json.dumps(joined_successfully()))
     assert message == JoinedSuccessfully(
         viewer_id="viewer-7",
         viewer_firebase_uid="uid-viewer",
@@ -99,7 +96,7 @@ def test_a_real_session_reconnected_decodes() -> None:
     frame = {
         "SessionReconnected": {"last_received_event_no": 12, "participant_list": participant_list}
     }
-    assert decode_sharer_down(json.dumps(frame)) == SessionReconnected(12)
+    assert decode(Channel.SHARER_DOWN, json.dumps(frame)) == SessionReconnected(12)
 
 
 def test_a_real_viewer_rejoin_decodes() -> None:
@@ -269,7 +266,7 @@ def _without_defaults(value: object) -> object:
 def test_empty_struct_variants_keep_their_braces(message: object, wire: object) -> None:
     assert isinstance(message, sharer.FailedToInitializeSession | sharer.SessionTerminated)
     assert json.loads(encode(message)) == wire
-    assert decode_sharer_down(json.dumps(wire)) == message
+    assert decode(Channel.SHARER_DOWN, json.dumps(wire)) == message
 
 
 def test_bytes_travel_as_integer_arrays() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from protocol import (
     AmbientAgent,
+    Channel,
     InitPayload,
     JoinedSuccessfully,
     LegacySessionSourceType,
@@ -15,8 +16,7 @@ from protocol import (
     SessionSourceType,
     User,
     UserId,
-    decode_sharer_up,
-    decode_viewer_down,
+    decode,
     encode,
     sharer,
 )
@@ -35,7 +35,7 @@ ACCEPTED = [
 def test_sharer_initialize_accepts_every_documented_shape(
     wire: object, expected: SessionSourceType
 ) -> None:
-    message = decode_sharer_up(json.dumps(sharer_initialize(source_type=wire)))
+    message = decode(Channel.SHARER_UP, json.dumps(sharer_initialize(source_type=wire)))
     assert isinstance(message, sharer.Initialize)
     assert message.payload.source_type == expected
 
@@ -44,7 +44,9 @@ def test_sharer_initialize_accepts_every_documented_shape(
 def test_joined_successfully_accepts_every_documented_shape(
     wire: object, expected: SessionSourceType
 ) -> None:
-    message = decode_viewer_down(json.dumps(joined_successfully(detailed_source_type=wire)))
+    message = decode(
+        Channel.VIEWER_DOWN, json.dumps(joined_successfully(detailed_source_type=wire))
+    )
     assert isinstance(message, JoinedSuccessfully)
     assert message.detailed_source_type == expected
 
@@ -56,14 +58,15 @@ def test_joined_successfully_accepts_every_documented_shape(
 )
 def test_other_shapes_are_errors_naming_the_field(wire: object) -> None:
     with pytest.raises(ProtocolError) as caught:
-        decode_sharer_up(json.dumps(sharer_initialize(source_type=wire)))
+        decode(Channel.SHARER_UP, json.dumps(sharer_initialize(source_type=wire)))
     assert caught.value.path.startswith("$.Initialize.source_type")
 
 
 def test_a_task_id_of_the_wrong_type_names_the_nested_path() -> None:
     with pytest.raises(ProtocolError) as caught:
-        decode_sharer_up(
-            json.dumps(sharer_initialize(source_type={"AmbientAgent": {"task_id": 7}}))
+        decode(
+            Channel.SHARER_UP,
+            json.dumps(sharer_initialize(source_type={"AmbientAgent": {"task_id": 7}})),
         )
     assert caught.value.path == "$.Initialize.source_type.AmbientAgent.task_id"
 
@@ -87,7 +90,9 @@ def test_canonical_encodings(source_type: SessionSourceType, wire: object) -> No
 
 
 def test_missing_source_fields_default_to_user_and_none() -> None:
-    message = decode_sharer_up(json.dumps(sharer_initialize(source_type=..., source_task_id=...)))
+    message = decode(
+        Channel.SHARER_UP, json.dumps(sharer_initialize(source_type=..., source_task_id=...))
+    )
     assert isinstance(message, sharer.Initialize)
     assert message.payload.source_type == User()
     assert message.payload.source_task_id is None
@@ -95,7 +100,7 @@ def test_missing_source_fields_default_to_user_and_none() -> None:
 
 def test_an_old_server_join_without_source_fields_defaults() -> None:
     frame = joined_successfully(source_type=..., detailed_source_type=..., source_task_id=...)
-    message = decode_viewer_down(json.dumps(frame))
+    message = decode(Channel.VIEWER_DOWN, json.dumps(frame))
     assert isinstance(message, JoinedSuccessfully)
     assert message.source_type is LegacySessionSourceType.USER
     assert message.detailed_source_type == User()
@@ -138,5 +143,5 @@ def test_joined_carries_the_legacy_projection_next_to_the_detailed_type(
 def test_legacy_source_type_rejects_the_detailed_shape() -> None:
     frame = joined_successfully(source_type={"AmbientAgent": {"task_id": "T1"}})
     with pytest.raises(ProtocolError) as caught:
-        decode_viewer_down(json.dumps(frame))
+        decode(Channel.VIEWER_DOWN, json.dumps(frame))
     assert caught.value.path == "$.JoinedSuccessfully.source_type"

@@ -8,6 +8,7 @@ import pytest
 
 from protocol import (
     AgentConfigSnapshot,
+    Channel,
     Execution,
     ListRuns,
     ProtocolError,
@@ -18,7 +19,7 @@ from protocol import (
     TaskError,
     TaskErrorKind,
     UpdateAgentTask,
-    decode_tasks,
+    decode,
     encode,
 )
 
@@ -42,7 +43,7 @@ ROW: dict[str, object] = {
 
 
 def test_a_run_reply_decodes_with_its_field_names() -> None:
-    message = decode_tasks(json.dumps({"RunReply": {"request_id": 4, "run": ROW}}))
+    message = decode(Channel.TASKS, json.dumps({"RunReply": {"request_id": 4, "run": ROW}}))
     assert message == RunReply(
         4,
         RunRecord(
@@ -65,15 +66,17 @@ def test_a_run_reply_decodes_with_its_field_names() -> None:
 def test_an_unknown_state_names_its_path() -> None:
     frame = {"RunsListed": {"request_id": 1, "runs": [ROW, {**ROW, "state": "DREAMING"}]}}
     with pytest.raises(ProtocolError) as caught:
-        decode_tasks(json.dumps(frame))
+        decode(Channel.TASKS, json.dumps(frame))
     assert caught.value.path == "$.RunsListed.runs[1].state"
     assert '"RUNNING"' in caught.value.expected
 
 
 def test_request_defaults() -> None:
-    message = decode_tasks('{"ListRuns":{"request_id":2,"parent_run_id":"T1"}}')
+    message = decode(Channel.TASKS, '{"ListRuns":{"request_id":2,"parent_run_id":"T1"}}')
     assert message == ListRuns(request_id=2, parent_run_id="T1", limit=100, cursor=None)
-    update = decode_tasks('{"UpdateAgentTask":{"request_id":3,"task_id":"T2","session_id":"s"}}')
+    update = decode(
+        Channel.TASKS, '{"UpdateAgentTask":{"request_id":3,"task_id":"T2","session_id":"s"}}'
+    )
     assert update == UpdateAgentTask(3, "T2", session_id="s")
 
 

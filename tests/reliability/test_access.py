@@ -18,7 +18,6 @@ import trio.testing
 
 from actors.rules.session_store import ServerSwitches
 from actors.servers.session_server import JoinLink
-from actors.servers.task_server import Grant
 from protocol import (
     CreateRun,
     Execution,
@@ -33,7 +32,7 @@ from protocol import (
     viewer,
 )
 from protocol.message import Message
-from protocol.tasks import AgentName, AgentNames, GetAgentNames
+from protocol.tasks import GetAgentNames
 from tests.actors.netkit import (
     Servers,
     event_numbers,
@@ -171,38 +170,40 @@ async def test_a_viewer_cannot_rejoin_as_another_viewer(
 async def test_children_of_a_run_stay_hidden_from_who_cannot_view_it(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    """Extends `test_who_may_view_a_run_may_view_its_direct_children_and_nobody_else`.
+    """Extends `test_the_owner_and_her_team_view_her_runs_and_a_stranger_finds_none`.
 
-    A stranger, and a principal granted only on one child, are refused the
-    parent's children with a reason naming them; each refusal is counted
-    and changes nothing else.
+    A stranger, and a member of another team, are refused the parent's
+    children as if the parent did not exist; each refusal is counted and
+    changes nothing else.
     """
     async with running_servers() as servers:
+        servers.tasks.store.add_team("owners", ["alice", "bob"])
+        servers.tasks.store.add_team("others", ["carol"])
         alice = await open_tasks(servers, "alice")
         parent = await alice.create("Plan", Execution.LOCAL)
-        child = await alice.create("Research", Execution.CLOUD, parent.task_id)
-        await servers.tasks.ref.ask(Grant("link", child.task_id))
-        for principal in ("stranger", "link"):
+        await alice.create("Research", Execution.CLOUD, parent.task_id)
+        for principal in ("stranger", "carol"):
             who = await open_tasks(servers, principal)
             _, before = await settled(servers)
             refused = await who.error(ListRuns(who.request_id(), parent.task_id))
-            assert refused.kind is TaskErrorKind.FORBIDDEN
-            assert refused.message == f"{principal} may not view run {parent.task_id}"
+            assert (refused.kind, refused.message) == (
+                TaskErrorKind.NOT_FOUND,
+                f"no run {parent.task_id}",
+            )
             _, after = await settled(servers)
             assert after == counted(before, principal, "list_runs")
 
 
-async def test_a_child_link_learns_nothing_of_its_siblings_sessions(
+async def test_a_child_links_holder_learns_nothing_over_the_task_api(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    """Extends the store's `test_agent_names_give_the_group_names_but_no_sessions`.
+    """Extends the store's `test_a_stranger_is_told_a_hidden_run_does_not_exist`.
 
-    Every run of an orchestration has a live shared session. A principal
-    granted on one child reads that child, session and all, and the names
-    of its group, but is refused the parent and the sibling; and no frame
-    it receives holds another run's session id or join secret. (That the
-    child's own secret opens no other session is the store's
-    `test_a_child_link_opens_that_child_only`.)
+    Every run of an orchestration has a live shared session, and Mallory
+    holds the child's link: the session opens for her (the session server's
+    business), but every task-server request about the child, its parent,
+    its sibling or its group's names is refused exactly as a run that does
+    not exist is, and no frame she receives holds a session id or a secret.
     """
     async with running_servers() as servers:
         alice = await open_tasks(servers, "alice")
@@ -223,28 +224,23 @@ async def test_a_child_link_learns_nothing_of_its_siblings_sessions(
                     session_link=link,
                 )
             )
-        await servers.tasks.ref.ask(Grant("link", child.task_id))
-        reader = await open_tasks(servers, "link")
-        own = await reader.call(GetRun(reader.request_id(), child.task_id))
-        names = await reader.call(GetAgentNames(reader.request_id(), child.task_id))
-        assert isinstance(names, AgentNames)
-        assert names.names == (
-            AgentName(parent.task_id, "Plan"),
-            AgentName(sibling.task_id, "Write"),
-        )
-        replies = [own, names]
-        for request in (
-            GetRun(reader.request_id(), sibling.task_id),
-            GetRun(reader.request_id(), parent.task_id),
-            ListRuns(reader.request_id(), parent.task_id),
-            GetAgentNames(reader.request_id(), sibling.task_id),
-        ):
-            refused = await reader.error(request)
-            assert refused.kind is TaskErrorKind.FORBIDDEN
-            replies.append(refused)
+        await joined(servers, "mallory", shares[child.task_id])
+        mallory = await open_tasks(servers, "mallory")
+        replies = []
+        for task_id in (child.task_id, parent.task_id, sibling.task_id, "t-99"):
+            for request in (
+                GetRun(mallory.request_id(), task_id),
+                ListRuns(mallory.request_id(), task_id),
+                GetAgentNames(mallory.request_id(), task_id),
+            ):
+                refused = await mallory.error(request)
+                assert (refused.kind, refused.message) == (
+                    TaskErrorKind.NOT_FOUND,
+                    f"no run {task_id}",
+                )
+                replies.append(refused)
         wire = "".join(encode(reply) for reply in replies)
-        assert shares[child.task_id].session_id in wire
-        for run in (parent, sibling):
+        for run in (parent, child, sibling):
             assert shares[run.task_id].session_id not in wire
             assert shares[run.task_id].session_secret.reveal() not in wire
 
@@ -252,7 +248,8 @@ async def test_a_child_link_learns_nothing_of_its_siblings_sessions(
 async def test_a_refused_create_leaves_its_key_unused(autojump_clock: trio.abc.Clock) -> None:
     """A create refused for want of access must not claim its idempotency key.
 
-    Bob's create under Alice's run is refused and changes nothing; his next
+    Bob's create under Alice's run is refused (to him it does not exist) and
+    changes nothing; his next
     create with the same key then makes a new run of his own, and a create
     with no key is never taken for one with the empty key. (A refused create
     used to record the key, and the retry crashed the task server.)
@@ -263,7 +260,7 @@ async def test_a_refused_create_leaves_its_key_unused(autojump_clock: trio.abc.C
         bob = await open_tasks(servers, "bob")
         _, before = await settled(servers)
         forged = CreateRun(bob.request_id(), "Mine", Execution.LOCAL, parent.task_id, None, "k")
-        assert (await bob.error(forged)).kind is TaskErrorKind.FORBIDDEN
+        assert (await bob.error(forged)).kind is TaskErrorKind.NOT_FOUND
         _, after = await settled(servers)
         assert after == counted(before, "bob", "create_run")
         own = await bob.run(CreateRun(bob.request_id(), "Mine", Execution.LOCAL, None, None, "k"))

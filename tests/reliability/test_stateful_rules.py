@@ -41,7 +41,7 @@ from actors.rules.session_store import (
     Send,
     StartGrace,
 )
-from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskStore
+from actors.rules.task_store import TaskGates, TaskStore
 from protocol import (
     Channel,
     ReconnectToken,
@@ -56,7 +56,7 @@ from protocol import (
 )
 from protocol.message import Message
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind
 from tests.actors.netkit import exchange_event, store_state
 from tests.actors.rules.test_session_store import Harness, closes, sent_to
 from tests.actors.rules.test_task_store import refusal
@@ -310,7 +310,7 @@ class SessionRules(RuleBasedStateMachine):
     @rule(share=shares, forged=st.sampled_from(["token", "secret", "user"]))
     def impostor_reconnects(self, share: Share, forged: str) -> None:
         """Someone with all but one of the sharer's proofs tries to take the session over."""
-        forgeries: dict[str, tuple[dict[str, object], str]] = {
+        forgeries: dict[str, dict[str, object]] = {
             "token": {"reconnect_token": ReconnectToken("forged")},
             "secret": {"session_secret": SessionSecret("forged")},
             "user": {"user_id": UserId("mallory")},
@@ -549,10 +549,17 @@ EXECUTIONS = st.sampled_from(Execution)
 KEYS = st.sampled_from([None, "", "k1", "k2"])
 #: Which of the two principals that do not own a run acts on it.
 STRANGER = st.integers(0, 1)
+#: Each user's team, if any: one per user, in `USERS` order.
+TEAMS = st.lists(st.sampled_from([None, "red", "blue"]), min_size=len(USERS), max_size=len(USERS))
 
 
 class TaskRules(RuleBasedStateMachine):
-    """Owners, teammates and strangers against one `TaskStore`."""
+    """Owners, teammates and strangers against one `TaskStore`.
+
+    Who may view a run is written here apart from the store: its owner (a
+    child's is its parent's) and the owner's team. Anyone else is told the run
+    does not exist; a teammate may read but is refused any change.
+    """
 
     runs = Bundle("runs")
 
@@ -561,24 +568,30 @@ class TaskRules(RuleBasedStateMachine):
         self.store = TaskStore()
         self.all_runs: dict[str, Run] = {}
         self.children: dict[str, list[Run]] = {}
-        self.grants: dict[str, set[str]] = {}
+        self.team: dict[str, str | None] = {}
         #: The run each accepted create with an idempotency key made, by (principal, key).
         self.keyed: dict[tuple[str, str], Run] = {}
         self.numbers = itertools.count(1)
         #: The state each run was in when its session link was written.
         self.linked_while: dict[str, RunState] = {}
 
-    @initialize(accepts_claimed=st.booleans(), keeps_local=st.booleans())
-    def gates(self, accepts_claimed: bool, keeps_local: bool) -> None:
+    @initialize(accepts_claimed=st.booleans(), keeps_local=st.booleans(), teams=TEAMS)
+    def set_up(self, accepts_claimed: bool, keeps_local: bool, teams: list[str | None]) -> None:
+        """The operator's choices: the gates, and who is in which team."""
         self.store = TaskStore(TaskGates(accepts_claimed, keeps_local))
+        self.team = dict(zip(USERS, teams, strict=True))
+        for name in sorted({t for t in teams if t is not None}):
+            self.store.add_team(name, [u for u in USERS if self.team[u] == name])
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def can_view(self, principal: str, run: Run) -> bool:
-        granted = self.grants.get(run.task_id, set())
-        if run.parent is not None:
-            granted = granted | self.grants.get(run.parent.task_id, set())
-        return principal == run.owner or principal in granted
+        team = self.team.get(run.owner)
+        return principal == run.owner or (team is not None and self.team.get(principal) == team)
+
+    def not_owners_refusal(self, principal: str, run: Run) -> TaskErrorKind:
+        """A teammate may not change the run; to anyone else it is not there."""
+        return TaskErrorKind.FORBIDDEN if self.can_view(principal, run) else TaskErrorKind.NOT_FOUND
 
     @staticmethod
     def stranger(run: Run, pick: int) -> str:
@@ -671,7 +684,8 @@ class TaskRules(RuleBasedStateMachine):
         self, parent: Run, pick: int, execution: Execution, key: str | None
     ) -> object:
         principal = self.stranger(parent, pick)
-        return self.attempt_create(principal, parent, execution, key, TaskErrorKind.FORBIDDEN)
+        refusal = self.not_owners_refusal(principal, parent)
+        return self.attempt_create(principal, parent, execution, key, refusal)
 
     @rule(run=runs, state=STATES)
     def owner_moves_run(self, run: Run, state: RunState) -> None:
@@ -693,7 +707,7 @@ class TaskRules(RuleBasedStateMachine):
     def stranger_moves_run(self, run: Run, pick: int, state: RunState) -> None:
         principal = self.stranger(run, pick)
         move = partial(self.store.transition, principal, run.task_id, state, now=1.0)
-        self.refused(move, TaskErrorKind.FORBIDDEN)
+        self.refused(move, self.not_owners_refusal(principal, run))
 
     @rule(run=runs, state=st.none() | STATES)
     def owner_writes_session_link(self, run: Run, state: RunState | None) -> None:
@@ -725,7 +739,7 @@ class TaskRules(RuleBasedStateMachine):
         link = partial(
             self.store.update_agent_task, principal, run.task_id, session_id="s-forged", now=2.0
         )
-        self.refused(link, TaskErrorKind.FORBIDDEN)
+        self.refused(link, self.not_owners_refusal(principal, run))
 
     @rule(run=runs)
     def agent_starts(self, run: Run) -> None:
@@ -735,20 +749,13 @@ class TaskRules(RuleBasedStateMachine):
             self.owner_advances_run(run)
         self.owner_writes_session_link(run, None)
 
-    @rule(run=runs, pick=STRANGER)
-    def grant(self, run: Run, pick: int) -> None:
-        """Someone other than the owner may now view the run (a teammate, or a child link)."""
-        principal = self.stranger(run, pick)
-        self.store.grant(principal, run.task_id)
-        self.grants.setdefault(run.task_id, set()).add(principal)
-
     # -- reads -------------------------------------------------------------------------------
 
     @rule(principal=st.sampled_from(USERS), run=runs, limit=st.integers(1, 3))
     def list_children(self, principal: str, run: Run, limit: int) -> None:
         listing = partial(self.store.list_children, principal, run.task_id, limit=limit)
         if not self.can_view(principal, run):
-            self.refused(listing, TaskErrorKind.FORBIDDEN)
+            self.refused(listing, TaskErrorKind.NOT_FOUND)
             return
         before = store_state(self.store)
         listed: list[RunRecord] = []
@@ -770,7 +777,7 @@ class TaskRules(RuleBasedStateMachine):
     def get_run(self, principal: str, run: Run) -> None:
         get = partial(self.store.get_run, principal, run.task_id)
         if not self.can_view(principal, run):
-            self.refused(get, TaskErrorKind.FORBIDDEN)
+            self.refused(get, TaskErrorKind.NOT_FOUND)
             return
         record = get()
         assert (record.task_id, record.state) == (run.task_id, run.state)
@@ -780,7 +787,7 @@ class TaskRules(RuleBasedStateMachine):
     def agent_names(self, principal: str, run: Run) -> None:
         names = partial(self.store.agent_names, principal, run.task_id)
         if not self.can_view(principal, run):
-            self.refused(names, TaskErrorKind.FORBIDDEN)
+            self.refused(names, TaskErrorKind.NOT_FOUND)
             return
         head = run.parent or run
         group = {head.task_id, *(c.task_id for c in self.children.get(head.task_id, []))}
@@ -789,22 +796,13 @@ class TaskRules(RuleBasedStateMachine):
         sessions = {r.session_id for r in self.all_runs.values() if r.session_id}
         assert not any(s in name for s in sessions for name in found.values())
 
-    def child_links(self) -> list[tuple[str, Run]]:
-        """Every (principal, child) grant: what a child link holds."""
-        return [
-            (principal, run)
-            for run in self.all_runs.values()
-            if run.parent is not None
-            for principal in sorted(self.grants.get(run.task_id, set()))
-        ]
-
-    @precondition(lambda self: self.child_links())
-    @rule(data=st.data())
-    def child_link_reads_its_group(self, data: st.DataObject) -> None:
-        """Someone granted a child, as a child link is, tries every run of the child's group."""
-        principal, run = data.draw(st.sampled_from(self.child_links()))
-        assert run.parent is not None
-        for member in [run.parent, *self.children[run.parent.task_id]]:
+    @rule(principal=st.sampled_from(USERS), run=runs)
+    def reads_the_whole_group(self, principal: str, run: Run) -> None:
+        """Anyone tries every run of a run's group: all of it is visible, or none of it."""
+        head = run.parent or run
+        group = [head, *self.children.get(head.task_id, [])]
+        assert len({self.can_view(principal, member) for member in group}) == 1
+        for member in group:
             self.get_run(principal, member)
             self.list_children(principal, member, PAGE_LIMIT)
             self.agent_names(principal, member)

@@ -15,7 +15,15 @@ from typing import Any
 import structlog
 import trio
 
-from actors.hosts.agents import Location, Orchestrator, ShareByUser, SpawnChild
+from actors.hosts.agents import (
+    AgentMessage,
+    Finish,
+    Location,
+    Orchestrator,
+    ShareByUser,
+    SpawnChild,
+    StopSharing,
+)
 from actors.rules.pill_bar import ViewerSnapshot
 from actors.runtime.trace import TraceRecord
 from actors.world import World
@@ -51,7 +59,9 @@ async def spawn(orchestrator: Orchestrator, *children: tuple[str, Location]) -> 
     await settle()
 
 
-async def tell(world: World, agent: str, message: object) -> None:
+async def tell(
+    world: World, agent: str, message: AgentMessage | ShareByUser | StopSharing | Finish
+) -> None:
     await world.agent(agent).ref.tell(message)
     await settle()
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import trio
-
 from actors.hosts.agents import AppendExchange, Finish, ShareByUser
 from actors.rules.profiles import Profile
 from actors.runtime.conditions import Latency, NetworkConditions
-from actors.runtime.determinism import seed_scheduler
-from actors.runtime.simulation import make_clock
-from actors.runtime.transport import Mode
+from actors.runtime.simulation import run_seeded
 from actors.world import open_world
 
 from .kit import LOCAL, REMOTE, settle, spawn, start_orchestrator, task_id
@@ -33,9 +29,7 @@ async def busy_topology(seed: int) -> str:
 
 
 def run(seed: int) -> str:
-    seed_scheduler(seed)
-    trace: str = trio.run(busy_topology, seed, clock=make_clock(Mode.MEMORY))
-    return trace
+    return run_seeded(busy_topology, seed, seed=seed)
 
 
 def test_the_same_seed_gives_the_same_trace() -> None:

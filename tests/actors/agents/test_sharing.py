@@ -31,8 +31,6 @@ from .kit import (
     tell,
 )
 
-MERGED = (Profile.CURRENT, Profile.FOLLOWUPS)
-
 
 def source_of(world: World, agent: str) -> ShareSource:
     share = world.agent(agent).share

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actors.rules.child_feed import MAX_SUBSCRIPTIONS_PER_LINK, ChildFeed
-from actors.rules.task_store import TaskRefused
-from protocol.tasks import TaskErrorKind
+from protocol.tasks import TaskErrorKind, TaskRefused
 
 
 def test_subscribers_are_listed_per_parent_in_link_order() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
+import secrets
 import uuid
 
 import pytest
 
-import actors.rules.credentials as credentials
 from actors.rules.credentials import SeededCredentials, SystemCredentials
 
 
@@ -46,7 +46,7 @@ def test_the_system_source_draws_from_the_secrets_module(monkeypatch: pytest.Mon
         drawn.append(nbytes)
         return bytes(range(nbytes))
 
-    monkeypatch.setattr(credentials.secrets, "token_bytes", token_bytes)
+    monkeypatch.setattr(secrets, "token_bytes", token_bytes)
     source = SystemCredentials()
     assert source.secret("sessions", 4) == "00010203"
     assert source.session_id() == str(uuid.UUID(bytes=bytes(range(16)), version=4))

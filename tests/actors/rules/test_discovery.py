@@ -22,6 +22,7 @@ from actors.rules import (
     Profile,
     discovery_task_id,
 )
+from actors.rules.discovery import ERROR_BACKOFF_S, REFUSAL_BACKOFF_S, REFUSALS_BEFORE_GIVING_UP
 from protocol.runs import RunRecord, RunState
 from protocol.source import AmbientAgent, SessionSourceType, User
 
@@ -202,6 +203,68 @@ def test_error_reschedules_at_the_same_cadence() -> None:
     assert poller.fetch_failed(3) == (ArmTimer(STATUS_POLL_INTERVAL_IDLE_S),)
     poller.timer_fired()
     assert poller.fetch_failed(4) == (ArmTimer(STATUS_POLL_INTERVAL_IDLE_S),)
+
+
+def test_as_shipped_a_refused_fetch_is_asked_again_every_5_s_forever() -> None:
+    """No backoff and no giving up: a viewer refused its listings costs 12 requests a minute."""
+    poller, _ = _poller()
+    poller.start()
+    for generation in range(1, 101):
+        assert poller.fetch_failed(generation, refused=True) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
+        assert poller.timer_fired() == (Fetch(generation + 1),)
+    assert not poller.gave_up
+    assert poller.fetches == 101
+
+
+def _backing_off() -> DiscoveryPoller:
+    switches = CURRENT.with_overrides({"fetch_error_backoff": True})
+    poller = DiscoveryPoller(ORCH, switches, ChildRoster(AgentDirectory()))
+    poller.start()
+    return poller
+
+
+def test_with_error_backoff_a_fetch_without_answer_waits_longer_each_time() -> None:
+    poller = _backing_off()
+    waits = []
+    for generation in range(1, 7):
+        (armed,) = poller.fetch_failed(generation)
+        assert isinstance(armed, ArmTimer)
+        waits.append(armed.delay_s)
+        poller.timer_fired()
+    assert waits == [*ERROR_BACKOFF_S, ERROR_BACKOFF_S[-1], ERROR_BACKOFF_S[-1]]
+    assert poller.fetch_succeeded(7, [make_run("c1")]) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
+    poller.timer_fired()
+    assert poller.fetch_failed(8) == (ArmTimer(ERROR_BACKOFF_S[0]),), "an answer starts afresh"
+
+
+def test_with_error_backoff_refusals_wait_30_s_and_the_third_ends_polling() -> None:
+    poller = _backing_off()
+    assert poller.fetch_failed(1, refused=True) == (ArmTimer(REFUSAL_BACKOFF_S),)
+    poller.timer_fired()
+    assert poller.fetch_failed(2) == (ArmTimer(ERROR_BACKOFF_S[0]),)
+    poller.timer_fired()
+    assert poller.fetch_failed(3, refused=True) == (ArmTimer(REFUSAL_BACKOFF_S),)
+    poller.timer_fired()
+    assert REFUSALS_BEFORE_GIVING_UP == 3
+    assert poller.fetch_failed(4, refused=True) == ()
+    assert (poller.gave_up, poller.stopped, poller.timer_pending) == (True, True, False)
+    assert poller.exchange_appended(ORCH) == ()
+    assert poller.timer_fired() == ()
+    assert poller.fetches == 4
+
+
+def test_with_error_backoff_an_answer_between_refusals_keeps_polling() -> None:
+    poller = _backing_off()
+    generation = 0
+    for _ in range(3):
+        for _ in range(REFUSALS_BEFORE_GIVING_UP - 1):
+            generation += 1
+            assert poller.fetch_failed(generation, refused=True) == (ArmTimer(REFUSAL_BACKOFF_S),)
+            poller.timer_fired()
+        generation += 1
+        poller.fetch_succeeded(generation, [make_run("c1")])
+        poller.timer_fired()
+    assert not poller.gave_up
 
 
 # --- kicks and the kick-guard race -------------------------------------------------------------
@@ -430,6 +493,7 @@ _action = st.one_of(
     st.tuples(st.just("exchange"), st.sampled_from([ORCH, "c1", "c2", "x"])),
     st.tuples(st.just("ok"), st.integers(0, 3), st.lists(_row, max_size=4)),
     st.tuples(st.just("fail"), st.integers(0, 3)),
+    st.tuples(st.just("refused"), st.integers(0, 3)),
 )
 
 
@@ -464,7 +528,7 @@ def test_any_input_sequence_keeps_the_invariants(
                 assert isinstance(rows, list)
                 out = poller.fetch_succeeded(in_flight[index], rows)
             else:
-                out = poller.fetch_failed(in_flight[index])
+                out = poller.fetch_failed(in_flight[index], refused=action[0] == "refused")
         for effect in out:
             if isinstance(effect, ArmTimer):
                 assert not timer_pending, "armed a second timer without cancelling"
@@ -491,8 +555,11 @@ def test_any_input_sequence_keeps_the_invariants(
         assert ORCH not in current
         states = [c.state for c in children]
         assert children.all_terminal == (bool(states) and all(s.is_terminal for s in states))
-        if poller.idle:
+        if poller.idle or poller.gave_up:
             assert not poller.timer_pending
+        if poller.gave_up:
+            assert poller.stopped
+            assert profile.switches().fetch_error_backoff
     opened = [e.task_id for e in effects if isinstance(e, OpenPane)]
     assert len(opened) == len(set(opened))
     assert set(opened) == set(sessions)

@@ -16,6 +16,7 @@ EXPECTED = {
     "link_gate_accepts_claimed": (False, True, True),
     "keep_finished_local_session_id": (False, True, True),
     "stop_polling_when_empty": (False, True, True),
+    "fetch_error_backoff": (False, False, True),
     "index_child_run_ids": (False, True, True),
     "backfill_parent_agent_id": (False, True, True),
     "push_source_task_id": (False, False, True),
@@ -63,9 +64,3 @@ def test_unknown_switch_is_rejected_with_the_valid_names() -> None:
 def test_non_bool_override_is_rejected() -> None:
     with pytest.raises(SwitchError, match="index_child_run_ids must be true or false"):
         Profile.CURRENT.switches().with_overrides({"index_child_run_ids": "yes"})
-
-
-def test_profile_lookup_by_name() -> None:
-    assert Profile.named("followups") is Profile.FOLLOWUPS
-    with pytest.raises(ValueError, match="legacy, current, followups"):
-        Profile.named("newest")

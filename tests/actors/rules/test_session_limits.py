@@ -12,7 +12,7 @@ from actors.rules.session_store import (
     Send,
     SessionLimits,
 )
-from protocol import encode, sharer, viewer
+from protocol import UserId, encode, sharer, viewer
 from tests.actors.rules.test_session_store import Harness, closes, event, event_numbers, sent_to
 
 #: Every test event here encodes to this many bytes (single-digit event numbers).
@@ -177,9 +177,7 @@ def test_a_full_server_forgets_its_oldest_ended_session_or_refuses_a_new_one() -
     assert harness.store.manifest(first.session_id) is None
     assert harness.store.manifest(third.session_id) is not None
     conn = harness.open("/sessions/create")
-    actions = harness.store.received(
-        conn, sharer.Initialize(sharer.InitPayload(sharer.UserId("alice")))
-    )
+    actions = harness.store.received(conn, sharer.Initialize(sharer.InitPayload(UserId("alice"))))
     refused = sharer.FailedToInitializeSession(
         sharer.InternalServerError("the server holds its limit of 2 sessions; try again later")
     )

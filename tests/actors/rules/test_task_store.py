@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from actors.rules.task_store import PAGE_LIMIT, TaskGates, TaskRefused, TaskStore
-from protocol.runs import AgentConfigSnapshot, Execution, RunState
-from protocol.tasks import TaskErrorKind
+from actors.rules.task_store import TaskGates, TaskStore
+from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
+from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
 
 OWNER = "user:alice"
 
@@ -67,7 +69,7 @@ def test_local_runs_end_from_claimed_and_never_run() -> None:
     store.transition(OWNER, "t-1", RunState.CLAIMED, now=2.0)
     error = refusal(lambda: store.transition(OWNER, "t-1", RunState.RUNNING, now=3.0))
     assert error.kind is TaskErrorKind.INVALID
-    assert "cannot go from CLAIMED to RUNNING" in error.message
+    assert "cannot go from CLAIMED to RUNNING" in error.reason
     assert store.transition(OWNER, "t-1", RunState.SUCCEEDED, now=3.0).state is RunState.SUCCEEDED
 
 
@@ -103,13 +105,16 @@ def test_session_link_gate(accepts_claimed: bool, state: RunState, accepted: boo
     }[state]
     for step in path:
         store.transition(OWNER, "t-1", step, now=2.0)
-    update = lambda: store.update_agent_task(OWNER, "t-1", session_id="s-1", now=3.0)  # noqa: E731
+
+    def update() -> RunRecord:
+        return store.update_agent_task(OWNER, "t-1", session_id="s-1", now=3.0)
+
     if accepted:
         assert update().session_id == "s-1"
     else:
         error = refusal(update)
         assert error.kind is TaskErrorKind.REJECTED_BY_GATE
-        assert f"it is {state.value}" in error.message
+        assert f"it is {state.value}" in error.reason
         assert store.get_run(OWNER, "t-1").session_id is None
 
 
@@ -142,6 +147,7 @@ def test_a_finished_cloud_run_without_transcript_hides_its_session_id() -> None:
     assert store.get_run(OWNER, "t-never").session_id is None
 
 
+@pytest.mark.behaviour(38)
 def test_list_children_returns_direct_children_in_pages() -> None:
     store = make_store()
     for i in range(PAGE_LIMIT + 5):
@@ -170,41 +176,134 @@ def test_grandchildren_are_refused() -> None:
             now=1.0,
         )
     )
-    assert "only one level" in error.message
+    assert "only one level" in error.reason
 
 
-@pytest.mark.behaviour(37, 38)
-def test_who_can_view_the_parent_can_view_its_direct_children_only() -> None:
+TEAMMATE = "user:bob"
+STRANGER = "user:mallory"
+
+
+def team_store() -> TaskStore:
+    """Alice's orchestration with two children; Bob is in her team, Mallory is not."""
     store = make_store()
+    store.add_team("owners", [OWNER, TEAMMATE])
     add_child(store, "t-1", Execution.LOCAL)
-    add_child(store, "t-2", Execution.LOCAL)
-    store.grant("viewer:team", "t-orch")
-    store.grant("viewer:child-only", "t-1")
-    assert [r.task_id for r in store.list_children("viewer:team", "t-orch")[0]] == ["t-1", "t-2"]
-    assert store.get_run("viewer:child-only", "t-1").task_id == "t-1"
+    add_child(store, "t-2", Execution.CLOUD)
+    return store
+
+
+@pytest.mark.behaviour(37)
+def test_the_owner_and_her_team_view_the_run_and_its_children() -> None:
+    store = team_store()
+    for principal in (OWNER, TEAMMATE):
+        listed, _ = store.list_children(principal, "t-orch")
+        assert [r.task_id for r in listed] == ["t-1", "t-2"]
+        assert store.get_run(principal, "t-2").title == "title t-2"
+        assert store.agent_names(principal, "t-1") == {"t-orch": "Plan", "t-2": "title t-2"}
+
+
+def test_children_belong_to_the_parents_owner_whoever_creates_them() -> None:
+    """A child's row is the parent owner's: her teammates view it, nobody else does."""
+    store = team_store()
+    assert store.can_view(TEAMMATE, "t-1")
+    assert not store.can_view(STRANGER, "t-1")
+    store.add_team("others", [STRANGER])
+    assert not store.can_view(STRANGER, "t-1"), "a team of one's own opens nothing of hers"
+
+
+def test_a_stranger_is_told_a_hidden_run_does_not_exist() -> None:
+    """Unknown and hidden runs get the same kind and the same words."""
+    store = team_store()
+    for task_id in ("t-orch", "t-1", "t-missing"):
+        for read in (store.get_run, store.list_children, store.agent_names):
+            error = refusal(partial(read, STRANGER, task_id))
+            assert (error.kind, error.reason) == (TaskErrorKind.NOT_FOUND, f"no run {task_id}")
+
+
+def test_only_the_server_log_learns_why_a_run_is_hidden() -> None:
+    store = team_store()
+    assert (
+        refusal(lambda: store.get_run(STRANGER, "t-1")).detail
+        == "user:mallory may not view run t-1"
+    )
+    assert refusal(lambda: store.get_run(STRANGER, "t-9")).detail == "no run t-9"
+
+
+def test_a_stranger_hears_nothing_from_the_gates_behind_the_owner_check() -> None:
+    """What a write would have run into (the link gate, a bad move, a bad page) stays hidden.
+
+    The run is QUEUED, so the owner's own link is refused by the gate, and
+    a move to RUNNING is invalid for a local run; a stranger's attempts at
+    either, and a listing with an impossible limit, are all just NOT_FOUND.
+    """
+    store = team_store()
+    assert (
+        refusal(lambda: store.update_agent_task(OWNER, "t-1", session_id="s", now=2.0)).kind
+        is TaskErrorKind.REJECTED_BY_GATE
+    )
     for call in (
-        lambda: store.list_children("viewer:child-only", "t-orch"),
-        lambda: store.get_run("viewer:child-only", "t-2"),
-        lambda: store.get_run("viewer:stranger", "t-orch"),
+        lambda: store.update_agent_task(STRANGER, "t-1", session_id="s", now=2.0),
+        lambda: store.transition(STRANGER, "t-1", RunState.RUNNING, now=2.0),
+        lambda: store.list_children(STRANGER, "t-orch", limit=0),
+        lambda: store.create_run(
+            STRANGER,
+            "t-3",
+            title="x",
+            execution=Execution.LOCAL,
+            parent_run_id="t-orch",
+            agent_config_snapshot=None,
+            now=2.0,
+        ),
     ):
-        assert refusal(call).kind is TaskErrorKind.FORBIDDEN
+        assert refusal(call).kind is TaskErrorKind.NOT_FOUND
+    assert store.get_run(OWNER, "t-1").session_id is None
+    assert [r.task_id for r in store.rows()] == ["t-orch", "t-1", "t-2"]
 
 
-def test_only_the_owner_may_update_a_run() -> None:
+def test_only_the_owner_may_change_a_run_her_team_may_only_view() -> None:
+    store = team_store()
+    for call in (
+        lambda: store.update_agent_task(TEAMMATE, "t-1", session_id="s", now=1.0),
+        lambda: store.transition(TEAMMATE, "t-1", RunState.CLAIMED, now=1.0),
+    ):
+        error = refusal(call)
+        assert (error.kind, error.reason) == (
+            TaskErrorKind.FORBIDDEN,
+            "user:bob does not own run t-1",
+        )
+    assert store.get_run(TEAMMATE, "t-1").state is RunState.QUEUED
+
+
+def test_without_a_team_only_the_owner_views_her_runs() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL)
-    store.grant("viewer:team", "t-orch")
-    error = refusal(lambda: store.update_agent_task("viewer:team", "t-1", session_id="s", now=1.0))
-    assert error.kind is TaskErrorKind.FORBIDDEN
-    assert refusal(lambda: store.get_run(OWNER, "t-missing")).kind is TaskErrorKind.NOT_FOUND
+    assert store.can_view(OWNER, "t-1")
+    assert not store.can_view(TEAMMATE, "t-1")
+    assert store.team_of(OWNER) is None
+
+
+@pytest.mark.parametrize(
+    ("team", "members", "message"),
+    [
+        ("owners", [OWNER], "team owners is defined twice"),
+        ("others", [STRANGER, TEAMMATE], "user:bob is in team owners already"),
+        ("empty", [], "team empty has no members"),
+        ("two words", [STRANGER], "team name must be printable with no spaces"),
+        ("others", ["mal lory"], "principal must be printable with no spaces"),
+    ],
+)
+def test_a_team_that_cannot_be_set_up_says_why(team: str, members: list[str], message: str) -> None:
+    store = team_store()
+    with pytest.raises(ValueError, match=message):
+        store.add_team(team, members)
+    assert store.team_of(STRANGER) is None
 
 
 def test_agent_names_give_the_group_names_but_no_sessions() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL, name="  Researcher ")
     add_child(store, "t-2", Execution.CLOUD)
-    store.grant("viewer:child-only", "t-1")
-    assert store.agent_names("viewer:child-only", "t-1") == {"t-orch": "Plan", "t-2": "title t-2"}
+    assert store.agent_names(OWNER, "t-1") == {"t-orch": "Plan", "t-2": "title t-2"}
 
 
 def test_requests_are_counted_per_principal_and_endpoint() -> None:
@@ -223,14 +322,14 @@ def test_a_cursor_the_server_did_not_issue_is_refused(cursor: str) -> None:
     store = make_store()
     error = refusal(lambda: store.list_children(OWNER, "t-orch", cursor=cursor))
     assert error.kind is TaskErrorKind.INVALID
-    assert "is not one this server issued" in error.message
+    assert "is not one this server issued" in error.reason
 
 
 @pytest.mark.parametrize("limit", [0, PAGE_LIMIT + 1, -5])
 def test_a_page_limit_outside_1_to_100_is_refused(limit: int) -> None:
     store = make_store()
     error = refusal(lambda: store.list_children(OWNER, "t-orch", limit=limit))
-    assert error.message == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
+    assert error.reason == f"limit must be 1..{PAGE_LIMIT}, got {limit}"
 
 
 def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
@@ -242,6 +341,81 @@ def test_an_update_can_move_a_run_and_link_its_session_at_once() -> None:
     error = refusal(lambda: store.update_agent_task(OWNER, "t-1", state=RunState.QUEUED, now=4.0))
     assert error.kind is TaskErrorKind.INVALID
     assert store.get_run(OWNER, "t-1").state is RunState.RUNNING
+
+
+def listed_ids(store: TaskStore, *, rows: int, limit: int = PAGE_LIMIT) -> list[list[str]]:
+    """Every page of t-orch's `rows` children, following cursors until the store gives none.
+
+    One page more than `rows` needs is allowed, so a cursor to an empty page shows as [].
+    """
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    for _ in range(-(-rows // limit) + 1):
+        page, cursor = store.list_children(OWNER, "t-orch", limit=limit, cursor=cursor)
+        pages.append([run.task_id for run in page])
+        if cursor is None:
+            return pages
+    raise AssertionError(f"the cursors never ended: {pages}")
+
+
+def test_an_exactly_full_last_page_ends_the_listing() -> None:
+    store = make_store()
+    ids = [f"t-{i:03}" for i in range(2 * PAGE_LIMIT)]
+    for task_id in ids:
+        add_child(store, task_id, Execution.LOCAL)
+    assert listed_ids(store, rows=len(ids)) == [ids[:PAGE_LIMIT], ids[PAGE_LIMIT:]]
+    assert listed_ids(store, rows=len(ids), limit=8)[-1] == ids[-8:]
+
+
+def test_a_page_of_exactly_page_limit_rows_comes_whole_and_alone() -> None:
+    store = make_store()
+    ids = [f"t-{i:03}" for i in range(PAGE_LIMIT)]
+    for task_id in ids:
+        add_child(store, task_id, Execution.LOCAL)
+    page, cursor = store.list_children(OWNER, "t-orch", limit=PAGE_LIMIT)
+    assert [run.task_id for run in page] == ids
+    assert cursor is None
+
+
+def create_keyed(store: TaskStore, task_id: str, key: str, principal: str = OWNER) -> None:
+    store.create_run(
+        principal,
+        task_id,
+        title="Plan",
+        execution=Execution.LOCAL,
+        parent_run_id=None,
+        agent_config_snapshot=None,
+        now=1.0,
+        idempotency_key=key,
+    )
+
+
+def test_a_create_with_a_key_is_found_again_by_that_key_only() -> None:
+    store = make_store()
+    create_keyed(store, "t-1", "orch/run")
+    found = store.created_for(OWNER, "orch/run")
+    assert found is not None
+    assert found == store.get_run(OWNER, "t-1")
+    assert store.created_for(OWNER, "orch/other") is None
+    assert store.created_for("user:bob", "orch/run") is None
+    assert store.created_for(OWNER, None) is None
+
+
+def test_a_refused_create_leaves_no_key_behind() -> None:
+    store = make_store()
+    add_child(store, "t-1", Execution.LOCAL)
+    with pytest.raises(TaskRefused):
+        store.create_run(
+            OWNER,
+            "t-2",
+            title="x",
+            execution=Execution.LOCAL,
+            parent_run_id="t-1",
+            agent_config_snapshot=None,
+            now=1.0,
+            idempotency_key="orch/grandchild",
+        )
+    assert store.created_for(OWNER, "orch/grandchild") is None
 
 
 # --- event sequences, child changes and the replay of a subscription -----------------------------
@@ -295,15 +469,6 @@ def test_children_since_replays_each_child_changed_after_the_cursor_oldest_first
     assert [r.task_id for r in store.children_since(OWNER, "t-orch", None)] == ["c2", "c1"]
     assert [r.task_id for r in store.children_since(OWNER, "t-orch", 3)] == ["c1"]
     assert store.children_since(OWNER, "t-orch", 4) == []
-    assert refusal(lambda: store.children_since("user:eve", "t-orch", None)).kind is (
-        TaskErrorKind.FORBIDDEN
+    assert refusal(lambda: store.children_since(STRANGER, "t-orch", None)).kind is (
+        TaskErrorKind.NOT_FOUND
     )
-
-
-def test_a_teammate_sees_every_run_of_the_owner_including_later_ones() -> None:
-    store = make_store()
-    store.join_team(OWNER, "user:bob")
-    add_child(store, "c1", Execution.LOCAL)
-    assert store.can_view("user:bob", "t-orch")
-    assert store.can_view("user:bob", "c1")
-    assert not store.can_view("user:eve", "c1")

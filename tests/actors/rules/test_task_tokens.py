@@ -66,7 +66,15 @@ def test_a_finished_run_takes_no_link_write_of_any_kind(fields: dict[str, str]) 
     store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=LINK, now=1.0)
     store.transition(OWNER, "t-1", RunState.CANCELLED, now=2.0)
     rewrite = {k: v.replace("s-1", "s-2") for k, v in fields.items()}
-    error = refusal(lambda: store.update_agent_task(OWNER, "t-1", now=3.0, **rewrite))
+    error = refusal(
+        lambda: store.update_agent_task(
+            OWNER,
+            "t-1",
+            session_id=rewrite.get("session_id"),
+            session_link=rewrite.get("session_link"),
+            now=3.0,
+        )
+    )
     assert error.kind is TaskErrorKind.REJECTED_BY_GATE
     run = store.get_run(OWNER, "t-1")
     assert (run.session_id, run.session_link) == ("s-1", LINK)
@@ -82,8 +90,16 @@ def test_a_link_must_open_the_runs_own_session() -> None:
         {"session_id": "s-1", "session_link": elsewhere},
         {"session_id": "s-1", "session_link": "https://example.invalid/s-1"},
     ):
-        error = refusal(lambda f=fields: store.update_agent_task(OWNER, "t-1", now=2.0, **f))  # type: ignore[misc]
+        error = refusal(
+            lambda f=fields: store.update_agent_task(
+                OWNER,
+                "t-1",
+                session_id=f.get("session_id"),
+                session_link=f.get("session_link"),
+                now=2.0,
+            )
+        )
         assert error.kind is TaskErrorKind.INVALID
-        assert "session_link" in error.message
+        assert "session_link" in error.reason
     run = store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=LINK, now=2.0)
     assert run.session_link == LINK

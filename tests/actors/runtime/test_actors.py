@@ -2,28 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 import structlog
 import trio
 import trio.testing
 
-from actors.runtime import Actor, ActorCrashed, ActorStopped, AskTimeout, UnknownActor, open_stage
+from actors.runtime import (
+    Actor,
+    ActorCrashed,
+    ActorStopped,
+    AskTimeout,
+    Request,
+    Unanswered,
+    UnknownActor,
+    open_stage,
+)
 
 
-class Recorder(Actor):
+@dataclass(frozen=True)
+class Echo(Request[tuple[str, object]]):
+    """Asks the recorder to handle `payload` and answer with an acknowledgement."""
+
+    payload: object
+
+
+class Recorder(Actor[object]):
     role = "recorder"
 
     def __init__(self, name: str = "recorder", **kwargs: int) -> None:
         super().__init__(name, **kwargs)
         self.seen: list[tuple[str, object]] = []
 
-    async def handle(self, message: object, sender: str) -> object:
-        self.seen.append((sender, message))
-        if message == "boom":
+    async def handle(self, message: object, sender: str) -> None:
+        payload = message.payload if isinstance(message, Echo) else message
+        self.seen.append((sender, payload))
+        if payload == "boom":
             raise ValueError("no good")
-        if message == "slow":
+        if payload == "slow":
             await trio.sleep(100)
-        return ("ack", message)
+        if isinstance(message, Echo):
+            self.answer(message, ("ack", payload))
 
 
 async def test_messages_from_one_sender_arrive_in_order(autojump_clock: trio.abc.Clock) -> None:
@@ -38,7 +58,7 @@ async def test_messages_from_one_sender_arrive_in_order(autojump_clock: trio.abc
         async with trio.open_nursery() as nursery:
             for name in ("a", "b", "c"):
                 nursery.start_soon(sender, name)
-        await ref.ask("sync")
+        await ref.ask(Echo("sync"))
         for name in ("a", "b", "c"):
             assert [m for s, m in recorder.seen if s == name] == list(range(20))
 
@@ -49,10 +69,8 @@ async def test_a_full_mailbox_makes_tell_wait(autojump_clock: trio.abc.Clock) ->
         ref = await stage.start(recorder)
         await ref.tell("slow")  # the actor is now busy for 100 s
         await trio.testing.wait_all_tasks_blocked()
-        ref.tell_nowait(1)
-        ref.tell_nowait(2)
-        with pytest.raises(trio.WouldBlock):
-            ref.tell_nowait(3)
+        await ref.tell(1)
+        await ref.tell(2)
         assert recorder.mailbox.statistics().current_buffer_used == 2
         with trio.move_on_after(50) as waited:
             await ref.tell(3)
@@ -64,7 +82,64 @@ async def test_a_full_mailbox_makes_tell_wait(autojump_clock: trio.abc.Clock) ->
 async def test_ask_returns_the_reply(autojump_clock: trio.abc.Clock) -> None:
     async with open_stage() as stage:
         ref = await stage.start(Recorder())
-        assert await ref.ask("hello", sender="test") == ("ack", "hello")
+        assert await ref.ask(Echo("hello"), sender="test") == ("ack", "hello")
+
+
+async def test_a_request_handled_without_an_answer_fails_the_asker_and_the_actor(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    @dataclass(frozen=True)
+    class Question(Request[int]):
+        pass
+
+    class Forgetful(Actor[Question]):
+        async def handle(self, message: Question, sender: str) -> None:
+            pass
+
+    async def ask_and_wait() -> None:
+        async with open_stage() as stage:
+            ref = await stage.start(Forgetful("forgetful"))
+            with pytest.raises(Unanswered, match="'forgetful' handled Question without answering"):
+                await ref.ask(Question())
+            await trio.sleep_forever()
+
+    with pytest.raises(ActorCrashed) as crashed:
+        await ask_and_wait()
+    assert isinstance(crashed.value.error, Unanswered)
+
+
+async def test_an_answer_outside_the_request_or_twice_is_refused(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    @dataclass(frozen=True)
+    class Question(Request[int]):
+        pass
+
+    class Eager(Actor[Question]):
+        async def handle(self, message: Question, sender: str) -> None:
+            self.answer(message, 1)
+            self.answer(message, 2)
+
+    async def ask_and_wait() -> None:
+        async with open_stage() as stage:
+            ref = await stage.start(Eager("eager"))
+            assert await ref.ask(Question()) == 1
+            await trio.sleep_forever()
+
+    with pytest.raises(ActorCrashed) as crashed:
+        await ask_and_wait()
+    assert "answered Question outside its handling, or twice" in str(crashed.value)
+    with pytest.raises(RuntimeError, match="outside its handling"):
+        Eager("idle").answer(Question(), 3)
+
+
+async def test_a_request_that_is_told_needs_no_answer(autojump_clock: trio.abc.Clock) -> None:
+    async with open_stage() as stage:
+        recorder = Recorder()
+        ref = await stage.start(recorder)
+        await ref.tell(Echo("told"))
+        assert await ref.ask(Echo("asked")) == ("ack", "asked")
+        assert [m for _, m in recorder.seen] == ["told", "asked"]
 
 
 async def test_ask_timeout_names_both_actors_and_the_request(
@@ -73,10 +148,10 @@ async def test_ask_timeout_names_both_actors_and_the_request(
     async with open_stage() as stage:
         ref = await stage.start(Recorder())
         with pytest.raises(AskTimeout) as caught:
-            await ref.ask("slow", sender="viewer-1", timeout=5)
+            await ref.ask(Echo("slow"), sender="viewer-1", timeout=5)
         assert (
             str(caught.value)
-            == "viewer-1 asked recorder for str: no reply within 5 s of virtual time"
+            == "viewer-1 asked recorder for Echo: no reply within 5 s of virtual time"
         )
         assert trio.current_time() == pytest.approx(5)
 
@@ -86,7 +161,7 @@ async def test_a_crash_cancels_the_stage_and_names_actor_and_message(
 ) -> None:
     bystander_cancelled = False
 
-    class Bystander(Actor):
+    class Bystander(Actor[object]):
         async def on_start(self) -> None:
             self.spawn(self.wait_forever)
 
@@ -144,18 +219,6 @@ async def test_leaving_the_stage_stops_every_actor_and_task(autojump_clock: trio
             await recorder.ref.tell("late")
 
 
-async def test_stop_handles_queued_messages_then_ends(autojump_clock: trio.abc.Clock) -> None:
-    async with open_stage() as stage:
-        recorder = Recorder()
-        ref = await stage.start(recorder)
-        for i in range(5):
-            ref.tell_nowait(i)
-        stage.stop_all()
-        await trio.testing.wait_all_tasks_blocked()
-        assert [m for _, m in recorder.seen] == [0, 1, 2, 3, 4]
-        assert "recorder" not in stage.registry
-
-
 async def test_registry_finds_actors_and_explains_a_miss(autojump_clock: trio.abc.Clock) -> None:
     async with open_stage() as stage:
         await stage.start(Recorder("viewer-1"))
@@ -170,19 +233,19 @@ async def test_registry_finds_actors_and_explains_a_miss(autojump_clock: trio.ab
 
 
 async def test_actor_tasks_log_with_their_actor_context(autojump_clock: trio.abc.Clock) -> None:
-    class Talker(Actor):
+    class Talker(Actor[Echo]):
         role = "talker"
 
-        async def handle(self, message: object, sender: str) -> object:
-            structlog.get_logger().info("heard", what=message)
-            return None
+        async def handle(self, message: Echo, sender: str) -> None:
+            structlog.get_logger().info("heard", what=message.payload)
+            self.answer(message, ("ack", message.payload))
 
     with structlog.testing.capture_logs(
         processors=[structlog.contextvars.merge_contextvars]
     ) as logs:
         async with open_stage() as stage:
             ref = await stage.start(Talker("talker-1"))
-            await ref.ask("hi")
+            await ref.ask(Echo("hi"))
     assert {
         "event": "heard",
         "what": "hi",

@@ -12,14 +12,13 @@ from actors.runtime.actor import receive_eagerly
 from actors.runtime.stage import STAGE_GC_THRESHOLDS
 
 
-class Sink(Actor):
+class Sink(Actor[object]):
     def __init__(self) -> None:
         super().__init__("sink")
         self.seen: list[object] = []
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: object, sender: str) -> None:
         self.seen.append(message)
-        return None
 
 
 async def test_a_cancelled_sender_still_stops_at_tell(autojump_clock: trio.abc.Clock) -> None:

@@ -147,9 +147,9 @@ def _edit(value: Any, path: tuple[str | int, ...], new: object) -> Any:
     if isinstance(value, dict):
         copy = dict(value)
         if not rest and new is _DELETE:
-            del copy[head]  # type: ignore[arg-type]
+            del copy[head]
         else:
-            copy[head] = _edit(value[head], rest, new)  # type: ignore[index]
+            copy[head] = _edit(value[head], rest, new)
         return copy
     items = list(value)
     if not rest and new is _DELETE:
@@ -165,7 +165,8 @@ def mutated_frames(draw: st.DrawFn) -> str:
     value = json.loads(draw(st.sampled_from(TEMPLATES)))
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(list(_paths(value))))
-        new = _DELETE if path and draw(st.booleans()) else draw(json_values)
+        delete = bool(path) and draw(st.booleans())
+        new: object = _DELETE if delete else draw(json_values)
         value = _edit(value, path, new)
     return json.dumps(value)
 

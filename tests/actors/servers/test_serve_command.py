@@ -22,17 +22,22 @@ import trio_websocket
 
 from actors.rules.session_store import SessionLimits
 from protocol import (
+    Channel,
+    CreateRun,
+    Execution,
+    GetRun,
     ListRuns,
+    RunReply,
+    RunsListed,
     TaskError,
     TaskErrorKind,
     UserId,
-    decode_sharer_down,
-    decode_tasks,
-    decode_viewer_down,
+    decode,
     encode,
     sharer,
     viewer,
 )
+from protocol.tasks import TaskRequest
 from scenarios.cli import build_parser, main
 from scenarios.cli.serve import HeldConsole, session_limits
 
@@ -45,6 +50,13 @@ TOKEN = re.compile(r"^task token for (\S+): ([0-9a-f]{32,})$")
 def real_clock() -> trio.testing.MockClock:
     """Wall-clock time: a child process and real sockets do not follow a virtual clock."""
     return trio.testing.MockClock(rate=1.0)
+
+
+async def text(ws: trio_websocket.WebSocketConnection) -> str:
+    """The next message, which the servers always send as text."""
+    message = await ws.get_message()
+    assert isinstance(message, str), message
+    return message
 
 
 async def first_lines(stream: trio.abc.ReceiveStream, count: int) -> list[str]:
@@ -73,8 +85,11 @@ async def connect(
 
 
 @asynccontextmanager
-async def serving(tmp_path: Path, *options: str) -> AsyncIterator[Serve]:
-    """`sharesim serve` in a child process; yields once its first lines are read."""
+async def serving(tmp_path: Path, *options: str, tokens: int | None = None) -> AsyncIterator[Serve]:
+    """`sharesim serve` in a child process; yields once its first lines are read.
+
+    `tokens` is how many token lines to wait for: one per `--principal` unless said.
+    """
     command = [sys.executable, "-m", "scenarios.cli", "serve", "--port", "0", *options]
     log = tmp_path / f"stderr-{next(_RUNS)}.log"
     with log.open("wb") as stderr:
@@ -82,7 +97,9 @@ async def serving(tmp_path: Path, *options: str) -> AsyncIterator[Serve]:
         try:
             assert process.stdout is not None
             with trio.fail_after(30):
-                lines = await first_lines(process.stdout, 2 + options.count("--principal"))
+                if tokens is None:
+                    tokens = options.count("--principal")
+                lines = await first_lines(process.stdout, 2 + tokens)
             yield Serve(process, lines, log)
         finally:
             if process.returncode is None:
@@ -124,7 +141,7 @@ async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
                     sharer_ws = await connect(nursery, urls["session"], streams)
                     init = sharer.Initialize(sharer.InitPayload(UserId("outside")))
                     await sharer_ws.send_message(encode(init))
-                    created = decode_sharer_down(await sharer_ws.get_message())
+                    created = decode(Channel.SHARER_DOWN, await text(sharer_ws))
                     assert isinstance(created, sharer.SessionInitialized)
                     join = urls["session"].replace(
                         "/sessions/create",
@@ -133,26 +150,28 @@ async def test_serve_prints_its_addresses_serves_clients_and_stops_on_ctrl_c(
                     viewer_ws = await connect(nursery, join, streams)
                     hello = viewer.Initialize(viewer.ViewerInitPayload(UserId("bob")))
                     await viewer_ws.send_message(encode(hello))
-                    joined = decode_viewer_down(await viewer_ws.get_message())
+                    joined = decode(Channel.VIEWER_DOWN, await text(viewer_ws))
                     assert isinstance(joined, viewer.JoinedSuccessfully)
                     assert joined.rejoin_token is not None
 
                     task_url = urls["task"].replace("TOKEN", tokens["outside"])
                     tasks_ws = await connect(nursery, task_url, streams)
                     await tasks_ws.send_message(encode(ListRuns(1, "t-none")))
-                    answer = decode_tasks(await tasks_ws.get_message())
+                    answer = decode(Channel.TASKS, await text(tasks_ws))
                     assert answer == TaskError(1, TaskErrorKind.NOT_FOUND, "no run t-none")
 
                     claimed = urls["task"].replace("token=TOKEN", "principal=outside")
                     impostor = await connect(nursery, claimed, streams)
                     with pytest.raises(trio_websocket.ConnectionClosed) as refused:
                         await impostor.get_message()
+                    assert refused.value.reason is not None
                     assert refused.value.reason.code == 1008
 
                     serve.process.send_signal(signal.SIGINT)
                     for ws in (sharer_ws, viewer_ws, tasks_ws):
                         with pytest.raises(trio_websocket.ConnectionClosed) as closed:
                             await ws.get_message()
+                        assert closed.value.reason is not None
                         assert closed.value.reason.code == 1001
                 finally:
                     for stream in streams:
@@ -192,6 +211,47 @@ async def test_serve_secrets_differ_every_run_unless_a_seed_is_asked_for(
             assert "predictable" in serve.log.read_text()
     assert seen["fresh"][0] != seen["fresh"][1]
     assert seen["seeded"][0] == seen["seeded"][1]
+
+
+async def test_serve_teams_share_their_runs_and_hide_them_from_anyone_else(
+    real_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Alice's child run is read by her teammate; to Mallory it is a run that does not exist."""
+    options = ("--team", "owners=alice,bob", "--principal", "mallory", "--principal", "alice")
+    async with serving(tmp_path, *options, tokens=3) as serve:
+        urls, tokens = serve.urls(), serve.tokens()
+        assert list(tokens) == ["mallory", "alice", "bob"]
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                streams: list[trio.SocketStream] = []
+                try:
+                    ws = {
+                        who: await connect(
+                            nursery, urls["task"].replace("TOKEN", tokens[who]), streams
+                        )
+                        for who in ("alice", "bob", "mallory")
+                    }
+
+                    async def ask(who: str, request: TaskRequest) -> object:
+                        await ws[who].send_message(encode(request))
+                        return decode(Channel.TASKS, await text(ws[who]))
+
+                    parent = await ask("alice", CreateRun(1, "Plan", Execution.LOCAL))
+                    assert isinstance(parent, RunReply)
+                    plan = parent.run.task_id
+                    child = await ask("alice", CreateRun(2, "Research", Execution.CLOUD, plan))
+                    assert isinstance(child, RunReply)
+                    listed = await ask("bob", ListRuns(1, plan))
+                    assert isinstance(listed, RunsListed)
+                    assert [r.task_id for r in listed.runs] == [child.run.task_id]
+                    for task_id in (plan, child.run.task_id, "t-none"):
+                        refused = await ask("mallory", GetRun(1, task_id))
+                        assert refused == TaskError(1, TaskErrorKind.NOT_FOUND, f"no run {task_id}")
+                    serve.process.send_signal(signal.SIGINT)
+                finally:
+                    for stream in streams:
+                        await stream.aclose()
+            assert await serve.process.wait() == 0
 
 
 @pytest.mark.parametrize("port", ["65535", "-1", "http"])
@@ -264,8 +324,16 @@ def test_serve_limits_come_from_its_options() -> None:
         ["--max-viewers", "0"],
         ["--seat-idle-minutes", "0"],
         ["--linger-hours", "-2"],
+        ["--linger-hours", "inf"],
+        ["--linger-hours", "nan"],
+        ["--seat-idle-minutes", "0.0001"],
         ["--max-history-mb", "8", "--max-session-history-mb", "16"],
         ["--principal", "two words"],
+        ["--team", "owners"],
+        ["--team", "owners=", "--principal", "p"],
+        ["--team", "two words=alice"],
+        ["--team", "a=x", "--team", "a=y"],
+        ["--team", "a=x,y", "--team", "b=y"],
     ],
 )
 def test_serve_refuses_limits_that_cannot_work(

@@ -8,7 +8,7 @@ import trio
 from structlog.testing import capture_logs
 
 from actors.rules.session_store import ServerSwitches
-from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES, LinkClosed
+from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, CloseCode, LinkClosed
 from actors.servers.websocket_server import CloseAll
 from protocol import (
     Ping,
@@ -281,7 +281,7 @@ async def test_an_oversized_frame_closes_that_link_with_1009(
         rogue = await servers.connect("rogue", "session-server", "/sessions/create")
         with capture_logs() as logs:
             rogue.send_raw('"' + "x" * DEFAULT_MAX_FRAME_BYTES + '"')
-            assert (await rogue.closed()).code == CLOSE_TOO_BIG
+            assert (await rogue.closed()).code == CloseCode.TOO_BIG
             await send_events(owner, 0)
         assert "frame_too_large" in [e["event"] for e in logs]
         assert await event_numbers(watcher, 1) == [0]

@@ -6,9 +6,8 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
-from actors.rules.task_store import PAGE_LIMIT, TaskGates
-from actors.runtime.transport import CLOSE_TOO_BIG, DEFAULT_MAX_FRAME_BYTES
-from actors.servers.task_server import Grant
+from actors.rules.task_store import TaskGates
+from actors.runtime.transport import DEFAULT_MAX_FRAME_BYTES, CloseCode
 from protocol import (
     Execution,
     GetRun,
@@ -21,6 +20,7 @@ from protocol import (
     TransitionRun,
     UpdateAgentTask,
 )
+from protocol.tasks import PAGE_LIMIT
 from tests.actors.netkit import open_tasks, running_servers
 
 
@@ -94,32 +94,36 @@ async def test_finished_runs_show_or_hide_their_session(
         }
 
 
-async def test_who_may_view_a_run_may_view_its_direct_children_and_nobody_else(
+async def test_the_owner_and_her_team_view_her_runs_and_a_stranger_finds_none(
     autojump_clock: trio.abc.Clock,
 ) -> None:
+    """Ownership over the wire: children are the parent owner's, a teammate may only read.
+
+    The stranger's refusals are NOT_FOUND, word for word what a run that
+    does not exist gets, so a guess learns nothing.
+    """
     async with running_servers() as servers:
+        servers.tasks.store.add_team("owners", ["alice", "team"])
         alice = await open_tasks(servers, "alice")
         parent = await alice.create("Plan", Execution.LOCAL)
         child = await alice.create("Research", Execution.CLOUD, parent.task_id)
         sibling = await alice.create("Write", Execution.LOCAL, parent.task_id)
-        await servers.tasks.ref.ask(Grant("team", parent.task_id))
-        await servers.tasks.ref.ask(Grant("link", child.task_id))
         team = await open_tasks(servers, "team")
         listed = await team.call(ListRuns(team.request_id(), parent.task_id))
         assert isinstance(listed, RunsListed)
         assert [r.task_id for r in listed.runs] == [child.task_id, sibling.task_id]
         assert (await team.run(GetRun(team.request_id(), sibling.task_id))).title == "Write"
-        link = await open_tasks(servers, "link")
-        assert (await link.run(GetRun(link.request_id(), child.task_id))).title == "Research"
+        update = UpdateAgentTask(team.request_id(), child.task_id, session_id="s")
+        assert (await team.error(update)).kind is TaskErrorKind.FORBIDDEN
         stranger = await open_tasks(servers, "stranger")
-        for who, request in (
-            (link, ListRuns(link.request_id(), parent.task_id)),
-            (link, GetRun(link.request_id(), sibling.task_id)),
-            (stranger, GetRun(stranger.request_id(), parent.task_id)),
-            (stranger, ListRuns(stranger.request_id(), parent.task_id)),
-            (team, UpdateAgentTask(team.request_id(), child.task_id, session_id="s")),
+        for task_id, request in (
+            (parent.task_id, GetRun(stranger.request_id(), parent.task_id)),
+            (parent.task_id, ListRuns(stranger.request_id(), parent.task_id)),
+            (child.task_id, GetRun(stranger.request_id(), child.task_id)),
+            ("t-99", GetRun(stranger.request_id(), "t-99")),
         ):
-            assert (await who.error(request)).kind is TaskErrorKind.FORBIDDEN
+            refused = await stranger.error(request)
+            assert (refused.kind, refused.message) == (TaskErrorKind.NOT_FOUND, f"no run {task_id}")
 
 
 async def test_children_come_a_page_at_a_time(autojump_clock: trio.abc.Clock) -> None:
@@ -220,5 +224,5 @@ async def test_an_oversized_request_closes_that_link_only(autojump_clock: trio.a
         alice = await open_tasks(servers, "alice")
         rogue = await open_tasks(servers, "rogue")
         rogue.client.send_raw("[" + "0," * DEFAULT_MAX_FRAME_BYTES + "0]")
-        assert (await rogue.client.closed()).code == CLOSE_TOO_BIG
+        assert (await rogue.client.closed()).code == CloseCode.TOO_BIG
         assert (await alice.create("Plan", Execution.LOCAL)).title == "Plan"

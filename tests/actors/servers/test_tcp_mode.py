@@ -6,6 +6,7 @@ import pytest
 import trio
 import trio.testing
 
+from actors.runtime.simulation import virtual_clock
 from actors.runtime.transport import Mode
 from protocol import (
     CreateRun,
@@ -21,8 +22,8 @@ from tests.actors.netkit import exchange_event, join_route, running_servers
 
 @pytest.fixture
 def tcp_clock() -> trio.testing.MockClock:
-    """Real sockets need real time to pass; ten times faster keeps timers short but roomy."""
-    return trio.testing.MockClock(rate=10.0)
+    """The clock every run is on: over real sockets it also waits for what is in flight."""
+    return virtual_clock()
 
 
 async def test_a_share_join_and_relay_over_tcp(tcp_clock: trio.testing.MockClock) -> None:

@@ -13,7 +13,7 @@ from scenarios.cli import main
 def test_run_passes_and_prints_a_summary_row(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "local-local-share-parent"]) == 0
     out, err = capsys.readouterr()
-    header, rule, row = out.splitlines()
+    header, rule, row, legend = out.splitlines()
     assert header.split() == [
         "scenario",
         "profile",
@@ -26,6 +26,7 @@ def test_run_passes_and_prints_a_summary_row(capsys: pytest.CaptureFixture[str])
     ]
     assert set(rule) <= {"-", " "}
     assert row.split()[:3] == ["local-local-share-parent", "current", "pass"]
+    assert legend.startswith("pass (N): ")
     assert "[1/1] local-local-share-parent (current) ..." in err
 
 
@@ -45,7 +46,7 @@ def test_bad_options_are_one_line_errors(capsys: pytest.CaptureFixture[str]) -> 
     err = capsys.readouterr().err
     assert "no scenario of that name" in err
     assert "--set expects SWITCH=true or SWITCH=false" in err
-    assert "--diagram draws one scenario" in err
+    assert "--diagram draws one run" in err
     assert "Traceback" not in err
 
 
@@ -75,8 +76,9 @@ def test_trace_and_diagram_files(tmp_path: Path) -> None:
     trace, diagram = tmp_path / "trace.jsonl", tmp_path / "flow.mmd"
     args = ["run", "remote-local-share-parent", "--trace", str(trace), "--diagram", str(diagram)]
     assert main(args) == 0
-    records = [json.loads(line) for line in trace.read_text().splitlines()]
-    assert {"t", "from", "to", "channel", "type", "ids"} == set(records[0])
+    header, *records = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert header["run"]["scenario"] == "remote-local-share-parent"
+    assert {"seq", "t", "from", "to", "channel", "type", "ids"} == set(records[0])
     assert any(r["type"] == "UpdateAgentTask" for r in records)
     text = diagram.read_text()
     assert text.startswith("sequenceDiagram\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from actors.rules.profiles import Profile
-from scenarios.schema import ScenarioError, StepKind, load_scenario
+from scenarios.schema import Access, ScenarioError, StepKind, load_scenario
 
 GOOD = """\
 name = "{name}"
@@ -141,3 +141,38 @@ def test_names_must_be_distinct(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "absent.toml")
+
+
+def test_access_is_team_unless_the_file_says_link(tmp_path: Path) -> None:
+    second = (
+        '\n[[viewers]]\nname = "outsider"\nopens = "orchestrator"\njoin_at = 20\naccess = "link"\n'
+    )
+    scenario = load_scenario(write(tmp_path, GOOD + second))
+    assert [v.access for v in scenario.viewers] == [Access.TEAM, Access.LINK]
+    assert scenario.teammates() == ("viewer",)
+
+
+def test_a_bad_access_lists_the_options(tmp_path: Path) -> None:
+    error = error_for(tmp_path, GOOD.replace("join_at = 20", 'join_at = 20\naccess = "guest"'))
+    assert error.field == "viewers[0].access"
+    assert error.message == "expected one of team, link, got 'guest'"
+
+
+def test_one_user_is_in_the_team_or_not_for_all_its_viewers(tmp_path: Path) -> None:
+    second = (
+        '\n[[viewers]]\nname = "again"\nopens = "researcher"\njoin_at = 30\n'
+        'user = "viewer"\naccess = "link"\n'
+    )
+    error = error_for(tmp_path, GOOD + second)
+    assert error.field == "viewers[1].access"
+    assert error.message == (
+        "user 'viewer' is link here but team in viewer 'viewer'; "
+        "a user is in the owner's team or not, for all its viewers"
+    )
+
+
+def test_the_owner_is_never_a_link_only_viewer(tmp_path: Path) -> None:
+    text = GOOD.replace("join_at = 20", 'join_at = 20\nuser = "alice"\naccess = "link"')
+    error = error_for(tmp_path, text)
+    assert error.field == "viewers[0].access"
+    assert "alice runs the agents and owns every run" in error.message

@@ -28,6 +28,7 @@ def test_the_bundle_has_the_core_eight_and_the_edge_set() -> None:
         "reconnect-while-children-change",
         "viewer-joins-before-first-response",
         "non-orchestrator-share",
+        "link-only-viewer",
     } <= names
 
 

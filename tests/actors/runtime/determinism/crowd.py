@@ -26,7 +26,7 @@ EVENTS = 25
 LATENCY = Latency(base=0.01, jitter=0.05)
 
 
-class Streamer(Actor):
+class Streamer(Actor[object]):
     """Creates a session, then sends numbered events at seeded random intervals."""
 
     role = "sharer"
@@ -50,7 +50,7 @@ class Streamer(Actor):
         )
         self._link.send(sharer.Initialize(payload))
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: object, sender: str) -> None:
         if isinstance(message, sharer.SessionInitialized):
             self.created = message
             self.ready.set()
@@ -60,7 +60,6 @@ class Streamer(Actor):
             and message.latest_processed_event_no == EVENTS - 1
         ):
             self.acked.set()
-        return None
 
     async def _stream(self) -> None:
         assert self._link is not None
@@ -70,7 +69,7 @@ class Streamer(Actor):
             self._link.send(OrderedTerminalEvent(n, exchange.to_event()))
 
 
-class Watcher(Actor):
+class Watcher(Actor[object]):
     """Joins one session and reads until it has seen the last event."""
 
     role = "viewer"
@@ -86,13 +85,12 @@ class Watcher(Actor):
         self.spawn(_forward, self, link)
         link.send(viewer.Initialize(viewer.ViewerInitPayload(UserId(self.name))))
 
-    async def handle(self, message: object, sender: str) -> object:
+    async def handle(self, message: object, sender: str) -> None:
         if isinstance(message, OrderedTerminalEvent) and message.event_no == EVENTS - 1:
             self.done.set()
-        return None
 
 
-async def _forward(actor: Actor, link: Link) -> None:
+async def _forward(actor: Actor[object], link: Link) -> None:
     """Hand every frame of a link to its actor, in order."""
     async for message in link:
         await actor.tell_self(message)

@@ -7,13 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import trio
-
 from actors.runtime.conditions import NetworkConditions
-from actors.runtime.determinism import SeededRandom, seed_scheduler
-from actors.runtime.simulation import make_clock, open_simulation
+from actors.runtime.determinism import SeededRandom
+from actors.runtime.simulation import open_simulation, run_seeded
 from actors.runtime.trace import Trace
-from actors.runtime.transport import Mode
 
 from .crowd import EVENTS, LATENCY, SHARERS, VIEWERS, crowd, run_crowd
 
@@ -64,8 +61,7 @@ def run_with_scheduler_seed(app_seed: int, scheduler_seed: int) -> Trace:
         async with open_simulation(seed=app_seed, conditions=conditions) as simulation:
             return await crowd(simulation)
 
-    seed_scheduler(scheduler_seed)
-    return trio.run(body, clock=make_clock(Mode.MEMORY))
+    return run_seeded(body, seed=scheduler_seed)
 
 
 def test_the_order_of_ready_tasks_is_part_of_what_the_seed_fixes() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import structlog
 import trio
 
-from actors.runtime import Actor
+from actors.runtime import Actor, Request
 from actors.runtime.logs import configure_logging
 from actors.runtime.simulation import open_simulation
 
@@ -29,12 +30,17 @@ def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-class Talker(Actor):
+@dataclass(frozen=True)
+class Say(Request[None]):
+    what: str
+
+
+class Talker(Actor[Say]):
     role = "talker"
 
-    async def handle(self, message: object, sender: str) -> object:
-        structlog.get_logger("test").info("heard", what=message)
-        return None
+    async def handle(self, message: Say, sender: str) -> None:
+        structlog.get_logger("test").info("heard", what=message.what)
+        self.answer(message, None)
 
 
 async def test_json_lines_carry_virtual_time_and_the_bound_context(
@@ -45,7 +51,7 @@ async def test_json_lines_carry_virtual_time_and_the_bound_context(
     async with open_simulation(seed=7, log_context={"scenario": "demo"}) as simulation:
         talker = await simulation.stage.start(Talker("talker-1"))
         await trio.sleep_until(2.5)
-        await talker.ask("hi")
+        await talker.ask(Say("hi"))
     entries = json_lines(machine)
     # The whole entry is known, so nothing else (a wall-clock timestamp, say) slipped in.
     assert {
@@ -57,6 +63,7 @@ async def test_json_lines_carry_virtual_time_and_the_bound_context(
         "scenario": "demo",
         "actor": "talker-1",
         "role": "talker",
+        "seq": 0,
     } in entries
     assert all("t" in entry and "timestamp" not in entry for entry in entries)
 
@@ -101,3 +108,16 @@ def test_outside_a_trio_run_lines_have_no_time() -> None:
     configure_logging(json_stream=machine, console=io.StringIO())
     structlog.get_logger("test").info("before the run")
     assert json_lines(machine) == [{"event": "before the run", "level": "info"}]
+
+
+def test_a_huge_value_is_clipped_in_every_output() -> None:
+    machine, people = io.StringIO(), io.StringIO()
+    configure_logging(verbosity=1, json_stream=machine, console=people)
+    structlog.get_logger("test").info("heard", tag="X" * 1_000_000, count=3)
+    [entry] = json_lines(machine)
+    assert entry["tag"].startswith("XXXX")
+    assert entry["tag"].endswith("... (999,800 more characters)")
+    assert len(entry["tag"]) < 300
+    assert entry["count"] == 3
+    [line] = people.getvalue().splitlines()
+    assert len(line) < 400

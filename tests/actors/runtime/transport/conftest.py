@@ -1,11 +1,11 @@
-"""Transport tests run in both modes, each on the clock its mode needs."""
+"""Transport tests run in both modes, on the virtual clock every run uses."""
 
 from __future__ import annotations
 
 import pytest
 import trio.testing
 
-from actors.runtime.simulation import make_clock
+from actors.runtime.simulation import virtual_clock
 from actors.runtime.transport import Mode
 
 
@@ -16,6 +16,6 @@ def mode(request: pytest.FixtureRequest) -> Mode:
 
 
 @pytest.fixture
-def clock(mode: Mode) -> trio.testing.MockClock:
-    """Autojumping virtual time in memory; virtual time 100x faster than real over tcp."""
-    return make_clock(mode)
+def clock() -> trio.testing.MockClock:
+    """The same in both modes: over tcp, time also waits for what is in flight."""
+    return virtual_clock()

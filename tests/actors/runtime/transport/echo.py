@@ -15,8 +15,8 @@ from protocol import Channel, Ping, Pong
 
 ECHO = "echo"
 
-#: Virtual seconds any single wait in these tests may take; at the tcp clock's
-#: rate that is a few wall seconds, far above what loopback needs.
+#: Virtual seconds any single wait in these tests may take. Virtual time passes
+#: only while every task waits on a timer, so a wait that reaches it is stuck.
 BOUND = 300
 
 

@@ -50,3 +50,27 @@ def test_only_the_latest_frames_are_kept() -> None:
     fresh = frames.decode(Channel.SHARER_UP, encode(Ping(b"a")))
     assert fresh is not oldest
     assert fresh == oldest
+
+
+def test_the_kept_decodings_are_bounded_by_size_as_well_as_count() -> None:
+    frames = FrameCodec(keep=256, max_chars=10_000)
+    texts = [encode(Ping(bytes([10 + n]) * 1000)) for n in range(50)]  # equal lengths
+    for text in texts:
+        frames.decode(Channel.SHARER_UP, text)
+    assert frames.kept_chars <= 10_000
+    assert frames.kept_chars >= 10_000 - len(texts[0])
+    # The newest is kept, the oldest is not.
+    assert frames.decode(Channel.SHARER_UP, texts[-1]) is frames.decode(
+        Channel.SHARER_UP, texts[-1]
+    )
+    oldest = frames.decode(Channel.SHARER_UP, texts[0])
+    assert frames.decode(Channel.SHARER_UP, texts[0]) is oldest
+
+
+def test_a_frame_larger_than_the_whole_cache_is_decoded_but_not_kept() -> None:
+    frames = FrameCodec(max_chars=100)
+    text = encode(Ping(bytes(200)))
+    first = frames.decode(Channel.SHARER_UP, text)
+    assert first.message == Ping(bytes(200))
+    assert frames.decode(Channel.SHARER_UP, text) is not first
+    assert frames.kept_chars == 0

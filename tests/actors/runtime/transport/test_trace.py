@@ -29,6 +29,7 @@ async def test_the_trace_streams_each_delivery_and_tells_its_observers(
     assert all(record.t == now for record, now in observed), "observers run at delivery"
     assert [json.loads(line) for line in sink.getvalue().splitlines()] == [
         {
+            "seq": 1,
             "t": 3.0,
             "from": "client",
             "to": "echo",
@@ -37,6 +38,7 @@ async def test_the_trace_streams_each_delivery_and_tells_its_observers(
             "ids": {},
         },
         {
+            "seq": 2,
             "t": 3.0,
             "from": "echo",
             "to": "client",

@@ -1,0 +1,91 @@
+"""Options and output files shared by the commands, so each takes and refuses input alike."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from actors.rules.profiles import Profile
+from scenarios.designs import parse_profiles, parse_settings
+from scenarios.usage import UsageError
+
+#: The output path that means standard output.
+STDOUT = "-"
+
+
+def seed(text: str) -> int:
+    """A seed: any whole number from 0 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0, got {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def output(path: Path | None, option: str) -> Iterator[TextIO | None]:
+    """The file an output option names, open for writing; `-` is standard output.
+
+    A path that cannot be written is a usage error naming the option, raised
+    before any run starts.
+    """
+    if path is None:
+        yield None
+        return
+    if str(path) == STDOUT:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory")
+    try:
+        stream = path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{option} {path}: cannot write ({error.strerror})") from None
+    with stream:
+        yield stream
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, many: bool) -> None:
+    """What every command that runs scenarios takes: `--profile` (one, or with `many` a list
+    or `all`), repeatable `--set SWITCH=BOOL`, and `--json`.
+    """
+    names = ", ".join(p.value for p in Profile)
+    if many:
+        parser.add_argument(
+            "--profile",
+            default=Profile.CURRENT.value,
+            metavar="P[,P...]|all",
+            help=f"profiles to run, from {names}, separated by commas, or all (default: current)",
+        )
+    else:
+        parser.add_argument(
+            "--profile",
+            choices=[p.value for p in Profile],
+            default=Profile.CURRENT.value,
+            help="before the change, as merged, or with the follow-ups (default: current)",
+        )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SWITCH=BOOL",
+        help="flip one behaviour switch of every profile run, e.g. report_session_link=false; "
+        "repeatable ('sharesim profiles' lists them)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per run on standard output instead of the tables",
+    )
+
+
+def designs_from(args: argparse.Namespace) -> tuple[tuple[Profile, ...], dict[str, bool]]:
+    """The profiles and the switch overrides the design options chose."""
+    return parse_profiles(args.profile), parse_settings(args.set)

@@ -1,0 +1,100 @@
+"""Designs as commands name them: profiles, profile lists and `--set SWITCH=BOOL` overrides.
+
+Every output names the design a run had, profile and overrides both, so a
+result is never read as the profile's when a switch was flipped. The one-line
+meanings of the switches live here, beside the words commands use for them;
+the switches themselves, and their longer reasons, are in `actors.rules.profiles`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from actors.rules.profiles import Profile, SwitchError, Switches
+from scenarios.usage import UsageError
+
+#: What each switch turns on, in one line (`sharesim profiles` shows them).
+MEANINGS: dict[str, str] = {
+    "sidecar_source_task_id": "User shares carry the conversation's task id in source_task_id",
+    "discover_user_shares": "root viewers discover the children of User shares, "
+    "not only of AmbientAgent ones",
+    "cascade_user_shares": "local children inherit a User host's share, "
+    "not only an AmbientAgent host's",
+    "catch_up_existing_children": "children spawned before the host's share are shared "
+    "once it is established",
+    "report_session_link": "a host reports a local share's session id on its run's task row",
+    "link_gate_accepts_claimed": "the task server takes a session link while CLAIMED, "
+    "not only RUNNING",
+    "keep_finished_local_session_id": "a finished local run keeps its session id in listings",
+    "stop_polling_when_empty": "an empty child list stops polling until the orchestrator "
+    "speaks again",
+    "fetch_error_backoff": "a failed child fetch is retried later and later, and repeated "
+    "refusals stop polling",
+    "index_child_run_ids": "viewers index child run ids, so transcript mentions resolve to names",
+    "backfill_parent_agent_id": "children registered before the root's run id was known get it "
+    "as their parent id",
+    "push_source_task_id": "the sharer pushes a late source_task_id to viewers already joined",
+    "sibling_name_resolution": "child-link viewers resolve parent and sibling names, without pills",
+    "push_child_discovery": "root viewers take one snapshot, then a task-server stream of child "
+    "changes, not polls",
+    "stop_only_inherited_shares": "a host's stop ends only the shares its cascade started (spec)",
+    "dedupe_session_link": "a session link is reported once per (task_id, session_id) (spec)",
+}
+
+ALL_PROFILES = "all"
+
+
+def parse_profiles(text: str) -> tuple[Profile, ...]:
+    """`all`, or profile names separated by commas, in the order given."""
+    if text.strip() == ALL_PROFILES:
+        return tuple(Profile)
+    profiles: list[Profile] = []
+    for word in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            profile = Profile(word)
+        except ValueError:
+            valid = ", ".join(p.value for p in Profile)
+            raise UsageError(
+                f"unknown profile {word!r}; valid profiles: {valid}, or {ALL_PROFILES}"
+            ) from None
+        if profile not in profiles:
+            profiles.append(profile)
+    if not profiles:
+        raise UsageError(f"--profile needs a profile name or {ALL_PROFILES}")
+    return tuple(profiles)
+
+
+def parse_settings(settings: Iterable[str]) -> dict[str, bool]:
+    """`SWITCH=true|false` settings as a mapping; unknown switches are refused."""
+    overrides: dict[str, bool] = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or value.strip().lower() not in ("true", "false"):
+            raise UsageError(f"--set expects SWITCH=true or SWITCH=false, got {setting!r}")
+        overrides[name.strip()] = value.strip().lower() == "true"
+    try:
+        Profile.CURRENT.switches().with_overrides(overrides)
+    except SwitchError as error:
+        raise UsageError(str(error)) from None
+    return overrides
+
+
+def switches_for(profile: Profile, overrides: Mapping[str, bool]) -> Switches:
+    return profile.switches().with_overrides(overrides)
+
+
+def overrides_of(profile: Profile, switches: Switches) -> dict[str, bool]:
+    """The switches that differ from the profile's own values, in declaration order."""
+    defaults = profile.switches().to_dict()
+    return {name: on for name, on in switches.to_dict().items() if defaults[name] != on}
+
+
+def settings_of(overrides: Mapping[str, bool]) -> list[str]:
+    """Overrides as the `SWITCH=BOOL` words `--set` takes."""
+    return [f"{name}={str(on).lower()}" for name, on in overrides.items()]
+
+
+def design_name(profile: Profile, overrides: Mapping[str, bool]) -> str:
+    """`current`, or `current with report_session_link=false` when switches were flipped."""
+    settings = settings_of(overrides)
+    return profile.value + (f" with {', '.join(settings)}" if settings else "")

@@ -1,0 +1,73 @@
+"""Ctrl-C or SIGTERM: pending work stops, workers go, what was found is printed, exit 130."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from scenarios.cli.interrupt import is_interrupt
+from tests.scenarios.cli.processes import Command, children_of, still_running
+
+RACE = "share-around-first-response"
+#: More seeds than any test waits for, so a command is always interrupted mid-way.
+ENDLESS = "100000"
+INTERRUPTED = 130
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_explore_with_workers_stops_them_and_keeps_the_failures(signum: signal.Signals) -> None:
+    command = Command(["explore", RACE, "--seeds", ENDLESS, "--jobs", "2"])
+    failed = command.wait_for_stderr(r"^seed (\d+) failed")
+    workers = children_of(command.process.pid)
+    assert len(workers) >= 2, "the pool's workers must be running before the signal"
+    command.signal(signum)
+    assert command.wait() == INTERRUPTED
+    assert still_running(workers) == [], "no worker may outlive the command"
+    out = "\n".join(command.stdout)
+    assert "interrupted" in out
+    assert f"seed {failed[1]}:" in out
+    assert f"replay: sharesim run {RACE} --profile current --seed {failed[1]} " in out
+    assert "Traceback" not in "\n".join(command.stderr)
+
+
+def test_explore_in_one_process_prints_the_partial_summary() -> None:
+    command = Command(["explore", RACE, "--seeds", ENDLESS])
+    failed = command.wait_for_stderr(r"^seed (\d+) failed")
+    command.signal(signal.SIGINT)
+    assert command.wait() == INTERRUPTED
+    out = "\n".join(command.stdout)
+    assert f"replay: sharesim run {RACE} --profile current --seed {failed[1]} " in out
+    assert "interrupted" in out
+    assert "Traceback" not in "\n".join(command.stderr)
+
+
+def test_run_prints_the_rows_it_finished() -> None:
+    command = Command(["run", "--all"])
+    command.wait_for_stderr(r"^\[3/\d+\]")
+    command.signal(signal.SIGTERM)
+    assert command.wait() == INTERRUPTED
+    rows = [line for line in command.stdout if line.startswith("local-local-share-child ")]
+    assert rows, "the runs finished before the signal are in the summary"
+    assert any("interrupted" in line for line in command.stdout)
+    assert "Traceback" not in "\n".join(command.stderr)
+
+
+def test_matrix_prints_the_rows_it_finished() -> None:
+    command = Command(["matrix"])
+    command.wait_for_stderr(r"^\[2/8\]")
+    command.signal(signal.SIGINT)
+    assert command.wait() == INTERRUPTED
+    assert any(line.startswith("1  local-local-share-parent") for line in command.stdout)
+    assert any("interrupted" in line for line in command.stdout)
+    assert "Traceback" not in "\n".join(command.stderr)
+
+
+def test_an_interrupt_is_recognised_inside_nested_groups() -> None:
+    nested = BaseExceptionGroup(
+        "run", [ValueError("x"), BaseExceptionGroup("inner", [KeyboardInterrupt()])]
+    )
+    assert is_interrupt(nested)
+    assert is_interrupt(KeyboardInterrupt())
+    assert not is_interrupt(BaseExceptionGroup("run", [ValueError("x")]))
+    assert not is_interrupt(ValueError("x"))
