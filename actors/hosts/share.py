@@ -249,11 +249,11 @@ class Share:
 
     def answer_role_requests(self, approve: bool) -> None:
         """Answer every waiting role request, as the sharer's access dialog does."""
-        if self._link is None or self.status is not ShareStatus.ACTIVE:
+        if not self._connection.is_open or self.status is not ShareStatus.ACTIVE:
             return
         for request in self.role_requests:
             answer: RoleRequestAnswer = Approved(request.role) if approve else Rejected()
-            self._link.send(
+            self._connection.send(
                 sharer.RespondToRoleRequest(request.participant_id, request.request_id, answer)
             )
         self.role_requests = []

@@ -155,11 +155,11 @@ class SessionView:
 
     def send(self, message: viewer.Upstream) -> bool:
         """Send on the live link; False when the view has none (not joined, or between links)."""
-        if self._link is None or self._link.closed or self.joined is None or self.ended:
+        if not self._connection.is_open or self.joined is None or self.ended:
             return False
         if isinstance(message, viewer.SendAgentPrompt):
             self.pending_prompts.append(message.request.id)
-        self._link.send(message)
+        self._connection.send(message)
         return True
 
     def handle_frame(self, message: object) -> ViewChange | None:
