@@ -186,6 +186,8 @@ class SessionView:
             return None
         if isinstance(message, viewer.RejoinedSuccessfully):
             _log.info("view_rejoined", view=self.key, after=self.last_event_no)
+            # Answers to prompts sent on the lost link went with it; none will come now.
+            self.pending_prompts.clear()
             return None
         if isinstance(message, OrderedTerminalEvent):
             return self._event(message)
