@@ -25,7 +25,7 @@ from actors.runtime.conditions import Partition
 from actors.runtime.simulation import run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
-from actors.viewers.viewer import CopyLink, Prompt, RequestAccess, SelectPill, UsePill
+from actors.viewers.person import CopyLink, Prompt, RequestAccess, SelectPill, UsePill
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import overrides_of

@@ -39,23 +39,22 @@ from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewScope
 from actors.rules.viewer_client import (
-    DONE,
-    IN_FLIGHT,
-    NEW_TAB,
-    NO_SUCH_PILL,
-    ActionOutcome,
     ClientKind,
-    CopiedLink,
     Surface,
-    copy_link,
-    pill_action_refusal,
-    pill_actions,
-    refused,
-    selectable,
     shareable_route,
 )
 from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
+from actors.viewers.person import (
+    ClientObservation,
+    CopyLink,
+    Person,
+    Prompt,
+    RequestAccess,
+    SelectPill,
+    UsePill,
+    Views,
+)
 from actors.viewers.session_view import (
     Ended,
     ExchangeReceived,
@@ -67,9 +66,7 @@ from actors.viewers.session_view import (
     ViewFrame,
     ViewLinkEnded,
 )
-from protocol import AgentExchange, RunRecord, TaskToken, tasks, viewer
-from protocol.requests import AgentPromptRequest, Approved, conversation_token
-from protocol.roles import Role
+from protocol import AgentExchange, RunRecord, TaskToken, tasks
 from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
 from protocol.tasks import TaskCallFailed, TaskPush, TaskRefused
@@ -107,69 +104,13 @@ class ViewerStats:
 
 
 @dataclass(frozen=True, slots=True)
-class SelectPill:
-    """The person selects a pill: the child `task_id`, or None for the orchestrator's."""
-
-    task_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UsePill:
-    """The person picks `action` from the menu of `task_id`'s pill."""
-
-    action: str
-    task_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    """An executor prompts an agent from the active pill: `target` None means that pill's."""
-
-    text: str
-    target: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestAccess:
-    """The person asks the sharer of the active pill's session for `role`."""
-
-    role: Role
-
-
-@dataclass(frozen=True, slots=True)
-class CopyLink(Request["CopiedLink | None"]):
-    """The share action of the current view: answers the `CopiedLink`, or None."""
-
-
-@dataclass(frozen=True, slots=True)
 class HandoffLink(Request["ViewerLink"]):
-    """ "Open in desktop": answers the link another client opens to show the same target."""
+    """Open in desktop: answers the link another client opens to show the same target."""
 
 
 @dataclass(frozen=True, slots=True)
 class Leave:
     """The person closes this client: every view's link is closed and the actor ends."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClientObservation:
-    """What the person sees of the client itself: task ids stand for agents."""
-
-    client: ClientKind
-    scope: ViewScope
-    #: The run of the session the link opened (None until the share names it).
-    own_run: str | None
-    #: The selected pill's task id; None for the view's own session (the orchestrator's
-    #: pill in a parent view).
-    selected: str | None
-    #: The exchanges the selected pill shows, as their texts.
-    shows: tuple[str, ...]
-    visible_surfaces: int
-    pill_actions: tuple[str, ...]
-    copied: CopiedLink | None
-    actions: tuple[ActionOutcome, ...]
-    #: The role of each joined view, keyed by its run id ("root" while unknown).
-    roles: dict[str, Role]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,14 +213,7 @@ class Viewer(Actor[ViewerMessage]):
     ) -> None:
         super().__init__(name)
         self.client = client
-        self.selected: str | None = None
-        self.outcomes: list[ActionOutcome] = []
-        #: What each prompt sent is aimed at, by request id: (action, target task id).
-        self._prompts: dict[str, str] = {}
-        self._prompt_numbers = 0
-        self.copied: CopiedLink | None = None
-        #: Tabs the person opened from pill menus: the only surfaces besides the view itself.
-        self.opened_tabs = 0
+        self.person = Person(name, client, link.scope)
         self.network = network
         self.link = link
         self.switches = switches
@@ -384,10 +318,13 @@ class Viewer(Actor[ViewerMessage]):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
         elif isinstance(message, SelectPill | UsePill | Prompt | RequestAccess):
-            self._person(message)
+            children = frozenset(child.task_id for child in self.children)
+            self.person.act(message, self._views(), children)
         elif isinstance(message, CopyLink):
-            self.copied = self._copy_link() or self.copied
-            self.answer(message, self.copied)
+            selected = self.person.selected
+            child = self.children.get(selected) if selected is not None else None
+            link = child.row.session_link if child is not None else None
+            self.answer(message, self.person.copy_link(self._views(), link))
         elif isinstance(message, HandoffLink):
             self.answer(message, self._handoff_link())
         elif isinstance(message, Leave):
@@ -413,9 +350,9 @@ class Viewer(Actor[ViewerMessage]):
                 self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
         elif isinstance(outcome, PromptAnswered):
-            self._prompt_answered(outcome)
+            self.person.prompt_answered(outcome)
         elif isinstance(outcome, RoleAnswered):
-            self._role_answered(view, outcome)
+            self.person.role_answered(self._views().key_of(view), outcome)
         elif isinstance(outcome, Ended):
             _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
@@ -639,101 +576,14 @@ class Viewer(Actor[ViewerMessage]):
 
     # -- what the person does --------------------------------------------------------
 
-    def _person(self, message: SelectPill | UsePill | Prompt | RequestAccess) -> None:
-        if isinstance(message, SelectPill):
-            self._select(message.task_id)
-        elif isinstance(message, UsePill):
-            self._use_pill(message)
-        elif isinstance(message, Prompt):
-            self._prompt(message)
-        else:
-            self._request_access(message.role)
-
-    def _select(self, task_id: str | None) -> None:
-        """Selection is this viewer's alone: nothing goes to the sharer or other viewers."""
-        children = frozenset(child.task_id for child in self.children)
-        if task_id is not None and not selectable(self.link.scope, children, task_id):
-            self.outcomes.append(ActionOutcome("select", task_id, refused(NO_SUCH_PILL)))
-            return
-        self.selected = task_id
-        self.outcomes.append(ActionOutcome("select", task_id or self._root_key(), DONE))
-        _log.info("pill_selected", selected=task_id)
-
-    def _use_pill(self, message: UsePill) -> None:
-        reason = pill_action_refusal(self.client, message.action)
-        if reason is None and message.action == NEW_TAB:
-            self.opened_tabs += 1
-        result = DONE if reason is None else refused(reason)
-        self.outcomes.append(ActionOutcome(message.action, message.task_id, result))
-        _log.info("pill_action", action=message.action, child=message.task_id, result=result)
-
-    def _active_view(self) -> SessionView | None:
-        """The session of the active pill: the view itself, or the selected child's pane."""
-        return self.root if self.selected is None else self.panes.get(self.selected)
-
-    def _prompt(self, message: Prompt) -> None:
-        """Send a prompt on the active pill's session, aimed at `target`'s conversation."""
-        view = self._active_view()
-        target = message.target or self._active_run_id()
-        if target is None or view is None:
-            self.outcomes.append(
-                ActionOutcome("prompt", target or "?", refused("nothing to act on"))
-            )
-            return
-        self._prompt_numbers += 1
-        request_id = f"{self.name}-prompt-{self._prompt_numbers}"
-        request = AgentPromptRequest(request_id, conversation_token(target), message.text)
-        if not view.send(viewer.SendAgentPrompt(request)):
-            self.outcomes.append(ActionOutcome("prompt", target, refused("not connected")))
-            return
-        self._prompts[request_id] = target
-
-    def _prompt_answered(self, answer: PromptAnswered) -> None:
-        target = self._prompts.pop(answer.request_id or "", "?")
-        failure = answer.failure
-        result = IN_FLIGHT if failure is None else refused(failure.value)
-        self.outcomes.append(ActionOutcome("prompt", target, result))
-        _log.info("prompt_answered", target=target, result=result)
-
-    def _request_access(self, role: Role) -> None:
-        view = self._active_view()
-        target = self._active_run_id() or "?"
-        if view is None or not view.send(viewer.RequestRole(role)):
-            self.outcomes.append(ActionOutcome("request-role", target, refused("not connected")))
-            return
-        self.outcomes.append(ActionOutcome("request-role", target, IN_FLIGHT))
-
-    def _role_answered(self, view: SessionView, answer: RoleAnswered) -> None:
-        response = answer.response
-        result = (
-            f"approved: {response.new_role.value.lower()}"
-            if isinstance(response, Approved)
-            else "rejected"
-        )
-        run = self._root_key() if view is self.root else view.key
-        self.outcomes.append(ActionOutcome("role answer", run, result))
-        _log.info("role_answered", view=view.key, result=result)
-
-    def _active_run_id(self) -> str | None:
-        return self.selected if self.selected is not None else self._root_run_id()
+    def _views(self) -> Views:
+        return Views(self.root, self.panes, self._root_run_id())
 
     def _root_run_id(self) -> str | None:
         joined = self.root.joined if self.root else None
         if joined is None:
             return None
         return resolve_orchestrator_task_id(joined.detailed_source_type, joined.source_task_id)
-
-    def _root_key(self) -> str:
-        return self._root_run_id() or "root"
-
-    def _copy_link(self) -> CopiedLink | None:
-        child = self.children.get(self.selected) if self.selected is not None else None
-        return copy_link(
-            self.link.scope,
-            self.root.route if self.root is not None else None,
-            child_selected=self.selected is not None,
-            child_route=child.row.session_link if child is not None else None,
-        )
 
     def _handoff_link(self) -> ViewerLink:
         """The same target for another client: the joined share's own link when there is one."""
@@ -774,29 +624,7 @@ class Viewer(Actor[ViewerMessage]):
             redundant_fetches=poller.redundant_fetches if poller else 0,
             pushes=push.pushes if push else 0,
         )
-        return Observation(snapshot, stats, self._client_observation())
-
-    def _client_observation(self) -> ClientObservation:
-        active = self._active_view()
-        views = ([self.root] if self.root is not None else []) + list(self.panes.values())
-        roles = {
-            (self._root_key() if view is self.root else view.key): view.role
-            for view in views
-            if view.joined is not None
-        }
-        return ClientObservation(
-            client=self.client,
-            scope=self.link.scope,
-            own_run=self._root_run_id(),
-            selected=self.selected,
-            shows=tuple(e.text for e in active.transcript) if active is not None else (),
-            visible_surfaces=self.opened_tabs
-            + sum(1 for view in views if view.surface is Surface.VISIBLE and not view.ended),
-            pill_actions=pill_actions(self.client),
-            copied=self.copied,
-            actions=tuple(self.outcomes),
-            roles=roles,
-        )
+        return Observation(snapshot, stats, self.person.observation(self._views()))
 
     def _transcripts(self) -> list[list[AgentExchange]]:
         views = [self.root] if self.root is not None else []
