@@ -713,6 +713,7 @@ class SessionStore:
             reason, why = refusal
             self._notes.info(
                 "prompt_refused",
+                decision=True,
                 session_id=session.session_id,
                 viewer_id=seat.viewer_id,
                 reason=reason.value,
@@ -737,6 +738,7 @@ class SessionStore:
         seat.role_request = (request_id, role)
         self._notes.info(
             "role_requested",
+            decision=True,
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             role=role.value,
@@ -774,6 +776,7 @@ class SessionStore:
                 actions.append(Send(session.sharer_conn, told))
         self._notes.info(
             "role_answered",
+            decision=True,
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             answer=tag_of(response),
