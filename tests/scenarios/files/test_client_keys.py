@@ -113,7 +113,7 @@ def test_the_client_keys_load_into_plain_data(tmp_path: Path) -> None:
             'actor = "viewer"\npill',
             'actor = "orchestrator"\npill',
             "steps[1].actor",
-            "expected one of",
+            "only a viewer can select",
         ),
         ('pill = "researcher"\n\n', 'pill = "ghost"\n\n', "steps[1].pill", "an agent name"),
         ('role = "executor"', 'role = "boss"', "steps[5].role", "reader, executor or full"),
