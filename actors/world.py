@@ -13,7 +13,7 @@ shared with them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -70,6 +70,8 @@ class World:
     setup: AgentSetup
     orchestrators: dict[str, Orchestrator] = field(default_factory=dict)
     viewers: dict[str, Viewer] = field(default_factory=dict)
+    #: The agent whose link each viewer opened, by viewer name.
+    opened: dict[str, str] = field(default_factory=dict)
 
     async def start_orchestrator(
         self, name: str, location: Location, *, title: str = "", first_response_after: float = 1.0
@@ -86,17 +88,25 @@ class World:
         return agent
 
     def agent(self, name: str) -> Orchestrator | ChildAgent:
-        """An orchestrator by name, or a child as `orchestrator/child` or by its bare name."""
+        """An orchestrator by name, or a child, at any depth, by its bare or full name."""
         if name in self.orchestrators:
             return self.orchestrators[name]
-        for orchestrator in self.orchestrators.values():
-            for record in orchestrator.children.values():
-                if record.actor is not None and name in (record.name, record.actor.name):
-                    return record.actor
-        known = list(self.orchestrators) + [
-            r.name for o in self.orchestrators.values() for r in o.children.values()
-        ]
+        children = list(self.children())
+        for child in children:
+            if name in (child.agent_name, child.name):
+                return child
+        known = list(self.orchestrators) + [child.agent_name for child in children]
         raise WorldError(f"no agent named {name!r}; known agents: {', '.join(known) or 'none'}")
+
+    def children(self) -> Iterator[ChildAgent]:
+        """Every running child, parents before their own children."""
+        hosts: list[Orchestrator | ChildAgent] = list(self.orchestrators.values())
+        while hosts:
+            host = hosts.pop(0)
+            for record in host.children.values():
+                if record.actor is not None:
+                    yield record.actor
+                    hosts.append(record.actor)
 
     async def describe(self, name: str) -> AgentInfo:
         info: AgentInfo = await self.agent(name).ref.ask(Describe(), sender="world")
@@ -140,13 +150,17 @@ class World:
             task_token=self.task_token(user_principal(user)),
         )
         self.viewers[name] = viewer
+        self.opened[name] = target
         await self.simulation.stage.start(viewer)
         return viewer
 
     def _host_location(self, agent: Orchestrator | ChildAgent) -> Location:
-        """Where the agent's host runs: a child local to a cloud driver is remote to the user."""
-        if isinstance(agent, ChildAgent):
-            return agent.host.location if agent.location is Location.LOCAL else Location.REMOTE
+        """Where the agent's host runs: a child local to a cloud driver is remote to the user,
+        and a child local to a local child runs where that child runs."""
+        while isinstance(agent, ChildAgent) and agent.location is Location.LOCAL:
+            host = agent.host
+            assert isinstance(host, Orchestrator | ChildAgent)
+            agent = host
         return agent.location
 
     def in_owners_team(self, user: str) -> bool:
