@@ -29,6 +29,7 @@ import structlog
 import trio
 
 from actors.hosts.share import (
+    AnswerRoleRequests,
     Share,
     ShareEstablished,
     ShareFrame,
@@ -225,6 +226,7 @@ AgentMessage = (
     | _LinkReported
     | AppendExchange
     | Describe
+    | AnswerRoleRequests
     | SpawnChild
     | _ChildRunCreated
 )
@@ -552,6 +554,9 @@ class Agent(Actor[AgentMessage | C]):
             self.append_exchange(message.text, message.mentions)
         elif isinstance(message, Describe):
             self.answer(message, self.describe())
+        elif isinstance(message, AnswerRoleRequests):
+            if self.share is not None:
+                self.share.answer_role_requests(message.approve)
         elif isinstance(message, SpawnChild):
             await self.spawn_child(message)
         elif isinstance(message, _ChildRunCreated):

@@ -96,6 +96,7 @@ def test_the_right_model_keeps_every_link_in_scope(profile: Profile) -> None:
     assert _violations(profile) == {}
 
 
+@pytest.mark.behaviour(38)
 @pytest.mark.parametrize("profile", Profile)
 @pytest.mark.usefixtures("lists_all_descendants")
 def test_a_parent_link_that_lists_grandchildren_breaks_behaviour_38(profile: Profile) -> None:
@@ -104,6 +105,7 @@ def test_a_parent_link_that_lists_grandchildren_breaks_behaviour_38(profile: Pro
     assert "child-link-scope" not in broken  # lead's children have no children
 
 
+@pytest.mark.behaviour(17, 39)
 @pytest.mark.parametrize("profile", Profile)
 @pytest.mark.usefixtures("lists_the_whole_group")
 def test_a_child_link_that_lists_its_siblings_breaks_behaviour_39(profile: Profile) -> None:
