@@ -16,8 +16,11 @@ INTERRUPTED = 130
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_explore_with_workers_stops_them_and_keeps_the_failures(signum: signal.Signals) -> None:
-    command = Command(["explore", RACE, "--seeds", ENDLESS, "--jobs", "2"])
+@pytest.mark.parametrize("where", [["--jobs", "2"], ["--scheduler", "local:2"]])
+def test_explore_with_workers_stops_them_and_keeps_the_failures(
+    signum: signal.Signals, where: list[str]
+) -> None:
+    command = Command(["explore", RACE, "--seeds", ENDLESS, *where])
     failed = command.wait_for_stderr(r"^seed (\d+) failed")
     workers = children_of(command.process.pid)
     assert len(workers) >= 2, "the pool's workers must be running before the signal"
