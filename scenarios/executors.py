@@ -157,6 +157,8 @@ class Dask(Executor):
         self._quiet = _QuietDask()
 
     def __enter__(self) -> Self:
+        import distributed  # noqa: F401 (its logging is set up on import, then quietened)
+
         self._quiet.__enter__()
         try:
             if self.address is None:
@@ -318,10 +320,12 @@ class _QuietDask:
         self._levels: dict[str, int] = {}
 
     def __enter__(self) -> None:
-        for name in ("distributed", "tornado"):
-            logger = logging.getLogger(name)
-            self._levels[name] = logger.level
-            logger.setLevel(_SILENT)
+        known = list(logging.root.manager.loggerDict)
+        for name in ["distributed", "tornado", *known]:
+            if name.split(".")[0] in ("distributed", "tornado") and name not in self._levels:
+                logger = logging.getLogger(name)
+                self._levels[name] = logger.level
+                logger.setLevel(_SILENT)
 
     def __exit__(self, *_: object) -> None:
         for name, level in self._levels.items():

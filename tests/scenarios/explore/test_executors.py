@@ -7,6 +7,7 @@ tests slower, never wrong.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -27,7 +28,10 @@ SEEDS = range(10)
 COMMAND_BOUND_S = 300.0
 
 
-def test_an_embedded_cluster_gives_the_outcomes_of_one_process() -> None:
+def test_an_embedded_cluster_gives_the_outcomes_of_one_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
     alone = explore(catalog.resolve(RACE), Profile.CURRENT, SEEDS, ALL_FAULTS)
     with Dask(local_workers=2) as cluster:
         spread = explore(
@@ -36,6 +40,7 @@ def test_an_embedded_cluster_gives_the_outcomes_of_one_process() -> None:
     assert [o for o in alone if not o.passed], "the comparison must include failing seeds"
     assert [o for o in alone if o.passed], "the comparison must include passing seeds"
     assert spread == alone
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("distributed")] == []
 
 
 def test_the_command_prints_the_same_on_dask_and_nothing_of_dask_itself(
