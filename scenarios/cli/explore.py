@@ -10,7 +10,13 @@ from typing import Any, TextIO
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_executor_options, add_run_options, executor_from, seed
+from scenarios.cli.options import (
+    add_executor_options,
+    add_faults_option,
+    add_run_options,
+    executor_from,
+    seed,
+)
 from scenarios.cli.run import logging_for_run
 from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
 from scenarios.explore import InSeedOrder, SeedOutcome, explore_outcomes, replay_command
@@ -40,11 +46,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
     )
-    parser.add_argument(
-        "--faults",
-        default=format_faults(FaultKind),
-        help="comma-separated faults from latency, drop, partition; empty for none (default: all)",
-    )
+    add_faults_option(parser, default=frozenset(FaultKind))
     add_executor_options(parser)
     parser.set_defaults(run=run_command)
 
