@@ -257,8 +257,16 @@ def test_explore_reports_each_executor_and_its_scaling_from_the_same_timings() -
             off=(_half(3), _half(2), explore.WORKERS * _half(2)),
         )
     _positive(figures["dask_start_s"])
-    # A process cannot use more than one core's time on seeds run one after another.
-    assert _positive(figures["seeds_per_cpu_s"]) >= one - _half(2)
+    # Seeds run one after another on one thread cannot take more CPU time than wall time.
+    per_cpu = figures["seeds_per_cpu_s"]
+    assert _positive(per_cpu["jobs_1"]) >= one - _half(2)
+    for name in ("jobs_2", "local_2"):
+        _quotient(
+            figures["cpu_efficiency"][name],
+            _positive(per_cpu[name]),
+            per_cpu["jobs_1"],
+            off=(_half(3), _half(2), _half(2)),
+        )
     assert _labels(result) == [
         f"explore seeds per CPU second in one process >= {explore.TARGET_SEEDS_PER_CPU_S:g}",
         f"explore scaling efficiency --jobs 2 >= {explore.TARGET_EFFICIENCY:g}",
