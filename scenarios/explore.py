@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from actors.rules.profiles import Profile, Switches
+from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.executors import Executor, InProcess, LocalProcesses
 from scenarios.faults import FaultKind, format_faults
@@ -51,7 +51,7 @@ class SeedWork:
     shown_as: str
     profile: Profile
     faults: frozenset[FaultKind]
-    overrides: Switches | None
+    settings: Mapping[str, bool] | None
     detail: bool
 
     @classmethod
@@ -60,13 +60,13 @@ class SeedWork:
         path: Path,
         profile: Profile,
         faults: frozenset[FaultKind],
-        overrides: Switches | None,
+        settings: Mapping[str, bool] | None,
         detail: bool,
     ) -> SeedWork:
         absolute = path.resolve()
         bundled = absolute.is_relative_to(catalog.HERE)
         scenario = str(absolute.relative_to(catalog.HERE) if bundled else absolute)
-        return cls(scenario, str(path), profile, faults, overrides, detail)
+        return cls(scenario, str(path), profile, faults, settings, detail)
 
     def load(self) -> Scenario:
         """The scenario, read from where this process finds it."""
@@ -79,12 +79,16 @@ def explore_seed(
     profile: Profile,
     seed: int,
     faults: frozenset[FaultKind],
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     *,
     detail: bool = False,
 ) -> SeedOutcome:
-    """Run one seed and summarise what broke; with `detail`, keep the whole result as JSON."""
-    return _outcome(load_scenario(path), profile, seed, faults, overrides, detail=detail)
+    """Run one seed and summarise what broke; with `detail`, keep the whole result as JSON.
+
+    A race-marked profile is judged like any other here: finding its failing seeds is
+    what exploring is for.
+    """
+    return _outcome(load_scenario(path), profile, seed, faults, settings, detail=detail)
 
 
 def _outcome(
@@ -92,11 +96,11 @@ def _outcome(
     profile: Profile,
     seed: int,
     faults: frozenset[FaultKind],
-    overrides: Switches | None,
+    settings: Mapping[str, bool] | None,
     *,
     detail: bool,
 ) -> SeedOutcome:
-    result = run_scenario(scenario, profile, seed=seed, faults=faults, overrides=overrides)
+    result = run_scenario(scenario, profile, seed=seed, faults=faults, settings=settings)
     problems = [str(v) for v in result.violations]
     for failure in result.failures:
         mismatched = "; ".join(
@@ -111,7 +115,7 @@ def run_seeds(work: SeedWork, seeds: tuple[int, ...]) -> list[SeedOutcome]:
     """One batch of seeds, wherever it runs: the scenario is read once for the batch."""
     scenario = work.load()
     return [
-        _outcome(scenario, work.profile, seed, work.faults, work.overrides, detail=work.detail)
+        _outcome(scenario, work.profile, seed, work.faults, work.settings, detail=work.detail)
         for seed in seeds
     ]
 
@@ -124,7 +128,7 @@ def explore_outcomes(
     *,
     jobs: int = 1,
     executor: Executor | None = None,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     detail: bool = False,
 ) -> Generator[SeedOutcome, None, None]:
     """Each seed's outcome as soon as it is known: in seed order in this process, else as done.
@@ -133,7 +137,7 @@ def explore_outcomes(
     local processes. Closing the iterator, or an exception while it waits
     (Ctrl-C), stops every seed still pending before it returns.
     """
-    work = SeedWork.of(path, profile, faults, overrides, detail)
+    work = SeedWork.of(path, profile, faults, settings, detail)
     if executor is None:
         executor = InProcess() if jobs <= 1 else LocalProcesses(jobs)
     yield from executor.run(run_seeds, work, list(seeds))
@@ -175,13 +179,13 @@ def explore(
     *,
     jobs: int = 1,
     executor: Executor | None = None,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     progress: Callable[[SeedOutcome], None] = lambda outcome: None,
 ) -> list[SeedOutcome]:
     """Every seed's outcome, in seed order."""
     outcomes: list[SeedOutcome] = []
     stream = explore_outcomes(
-        path, profile, seeds, faults, jobs=jobs, executor=executor, overrides=overrides
+        path, profile, seeds, faults, jobs=jobs, executor=executor, settings=settings
     )
     with contextlib.closing(stream):
         for outcome in stream:

@@ -2,13 +2,15 @@
 
 Everything happens in virtual time on one seeded simulation, so a run is a
 function of (scenario, profile, seed, switches) and replays exactly. A step
-that cannot be carried out (a viewer opening a share that is not live, an
-exchange mentioning an agent not yet spawned) fails the run with a reason; it
-does not crash it.
+that cannot be carried out (a viewer opening a share that is not live) fails
+the run with a reason; it does not crash it. A step its actor cannot take when
+it comes (a `finish` before the run exists, an exchange mentioning an agent not
+yet created) does nothing, as the person or agent would, and is logged.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,21 +19,39 @@ from typing import TextIO
 import structlog
 import trio
 
-from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
-from actors.rules.profiles import Profile, Switches
+from actors.hosts.agents import (
+    AppendExchange,
+    ChildAgent,
+    Finish,
+    Orchestrator,
+    ShareByUser,
+    SpawnChild,
+    StopSharing,
+)
+from actors.hosts.share import AnswerRoleRequests
+from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
 from actors.runtime.simulation import run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
+from actors.viewers.person import CopyLink, Prompt, RequestAccess, SelectPill, UsePill
 from actors.world import World, WorldError, open_world
 from protocol import RunState
-from scenarios.designs import overrides_of
+from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
 from scenarios.faults import FaultKind, format_faults, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
-from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
+from scenarios.schema import (
+    VIEWER_STEPS,
+    Expectation,
+    RunEnding,
+    Scenario,
+    Step,
+    StepKind,
+    ViewerSpec,
+)
 
 _log = structlog.get_logger("sharesim.runner")
 
@@ -67,6 +87,21 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedStep:
+    """A step whose actor could not take it when it came (a `finish` before the run
+    exists, a `share` while sharing): the person or agent does nothing, as they would."""
+
+    at: float
+    step: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.at:g} s: {self.step}{where} did nothing: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ExpectationResult:
     """One expectation as checked: every comparison it made, held or not."""
 
@@ -78,6 +113,19 @@ class ExpectationResult:
     @property
     def held(self) -> bool:
         return all(c.held for c in self.comparisons)
+
+
+class Verdict(enum.Enum):
+    """What a run says about its scenario under its design."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    #: Nothing was checked and nothing broke.
+    NO_CHECKS = "no checks"
+    #: The file marks this profile's outcome as depending on the interleaving: one seed's
+    #: expectations decide nothing, `sharesim explore` does. Broken invariants and steps
+    #: that could not be carried out still fail it.
+    RACE = "race"
 
 
 @dataclass
@@ -96,6 +144,17 @@ class RunResult:
     trace: Trace | None = None
     #: The switches that differed from the profile's own values.
     overrides: dict[str, bool] = field(default_factory=dict)
+    #: The switches the scenario file set for this run (see `Design.pinned`).
+    pinned: dict[str, bool] = field(default_factory=dict)
+    #: The file's settings that `--set` replaced, with the file's values.
+    overruled: dict[str, bool] = field(default_factory=dict)
+    #: What the command line's `--set` asked for: with the file, it rebuilds the design.
+    settings: dict[str, bool] = field(default_factory=dict)
+    #: Whether someone chose this seed (`--seed`): a race is then judged by this interleaving,
+    #: as a replay of a seed `explore` found must be; otherwise one seed decides nothing.
+    seed_chosen: bool = False
+    #: Steps the actor could not take when they came, modelled as doing nothing.
+    skipped: list[SkippedStep] = field(default_factory=list)
     faults: frozenset[FaultKind] = frozenset()
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
@@ -105,7 +164,28 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
+        """Whether everything held in this very run (this seed)."""
         return not self.failures and not self.violations
+
+    @property
+    def race(self) -> bool:
+        """Whether the scenario marks this profile's outcome as depending on the interleaving."""
+        return self.profile in self.scenario.races
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.violations or any(not f.mismatches for f in self.failures):
+            return Verdict.FAIL
+        if self.race and not self.seed_chosen:
+            return Verdict.RACE
+        if self.failures:
+            return Verdict.FAIL
+        return Verdict.PASS if self.checked else Verdict.NO_CHECKS
+
+    @property
+    def failed(self) -> bool:
+        """Whether this run makes a command exit 1."""
+        return self.verdict is Verdict.FAIL
 
 
 Action = Callable[[], Awaitable[None]]
@@ -184,21 +264,39 @@ class _Play:
         spec = next(v for v in self.scenario.viewers if v.name == name)
 
         async def join() -> None:
+            if spec.link_from is not None:
+                await self._open_copied_link(spec)
+                return
             await self.world.open_viewer(
-                spec.name, spec.opens, user=spec.user, open_by=spec.open_by
+                spec.name,
+                spec.opens,
+                user=spec.user,
+                open_by=spec.open_by,
+                client=spec.client,
             )
 
         return join
 
     def _stepper(self, step: Step) -> Action:
         async def act() -> None:
+            unable = self._cannot_take(step)
+            if unable is not None:
+                self._skip(step, unable)
+                return
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
                 await self._connectivity(step)
+                return
+            if step.kind in VIEWER_STEPS:
+                await self._viewer_step(step)
+                return
+            if step.kind is StepKind.ANSWER_ROLE:
+                answer = AnswerRoleRequests(step.client.approve)
+                await self.world.agent(step.actor).ref.tell(answer, sender="scenario")
                 return
             agent = self.world.agent(step.actor)
             message: object
             if step.kind is StepKind.SHARE:
-                message = ShareByUser()
+                message = ShareByUser(link_role=step.client.role)
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
@@ -209,10 +307,90 @@ class _Play:
 
         return act
 
+    # -- what a person does in a viewer ------------------------------------------------
+
+    async def _viewer_step(self, step: Step) -> None:
+        if step.kind is StepKind.HANDOFF:
+            await self.world.handoff(step.actor, step.client.to)
+            return
+        viewer = self.world.viewers[step.actor].ref
+        if step.kind is StepKind.COPY_LINK:
+            await viewer.ask(CopyLink(), sender="scenario")
+            return
+        await viewer.tell(self._person_message(step), sender="scenario")
+
+    def _person_message(self, step: Step) -> SelectPill | UsePill | Prompt | RequestAccess:
+        details = step.client
+        if step.kind is StepKind.SELECT:
+            assert details.pill is not None
+            return SelectPill(self._pill_task_id(details.pill))
+        if step.kind is StepKind.PILL_ACTION:
+            assert details.pill is not None
+            return UsePill(details.action, self._task_id(details.pill))
+        if step.kind is StepKind.PROMPT:
+            target = self._task_id(details.target) if details.target is not None else None
+            return Prompt(step.text, target)
+        return RequestAccess(details.role)
+
+    def _pill_task_id(self, agent_name: str) -> str | None:
+        """The orchestrator's pill is the view's own session; a child's pill is its run."""
+        if agent_name == self.scenario.orchestrator.name:
+            return None
+        return self._task_id(agent_name)
+
+    async def _open_copied_link(self, spec: ViewerSpec) -> None:
+        assert spec.link_from is not None
+        source = self.world.viewers.get(spec.link_from)
+        observation = await self.world.observe(spec.link_from) if source else None
+        copied = observation.client.copied if observation and observation.client else None
+        if copied is None:
+            raise WorldError(f"{spec.link_from} has copied no link for {spec.name} to open")
+        await self.world.open_link(spec.name, copied.route, user=spec.user, client=spec.client)
+
+    def _cannot_take(self, step: Step) -> str | None:
+        """Why the actor cannot take `step` now, or None when it can.
+
+        What a file's timeline rules out is refused when the file is read; what is left
+        depends on timing (a run not created yet, a share a child inherited meanwhile).
+        """
+        if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
+            if step.actor in self.world.viewers or self._maybe_agent(step.actor) is not None:
+                return None
+            return f"{step.actor} is not there yet"
+        if step.kind in VIEWER_STEPS:
+            if step.actor in self.world.viewers:
+                return None
+            return f"{step.actor} has not opened its link yet"
+        agent = self._maybe_agent(step.actor)
+        if agent is None:
+            return f"{step.actor} does not exist yet: its run has not been created"
+        if step.kind is StepKind.FINISH and agent.task_id is None:
+            return f"{step.actor} has no run yet (its first response has not come), so none ends"
+        sharing = agent.describe().sharing
+        if step.kind is StepKind.SHARE and sharing:
+            return f"{step.actor} is already sharing"
+        if step.kind is StepKind.STOP_SHARING and not sharing:
+            return f"{step.actor} is not sharing"
+        unknown = [m for m in step.mentions if self._maybe_task_id(m) is None]
+        if unknown:
+            return f"{', '.join(unknown)} has no run yet, so it cannot be mentioned"
+        return None
+
+    def _skip(self, step: Step, reason: str) -> None:
+        now = trio.current_time()
+        label = f"{step.kind.value} {step.actor}"
+        _log.info("step_skipped", decision=True, step=label, reason=reason, line=step.line)
+        self.result.skipped.append(SkippedStep(now, label, reason, step.line))
+
+    def _maybe_agent(self, name: str) -> Orchestrator | ChildAgent | None:
+        try:
+            return self.world.agent(name)
+        except WorldError:
+            return None
+
     def _task_id(self, agent_name: str) -> str:
         task_id = self.world.agent(agent_name).task_id
-        if task_id is None:
-            raise WorldError(f"{agent_name} has no run yet, so it cannot be mentioned")
+        assert task_id is not None, "_cannot_take checked every mention"
         return task_id
 
     async def _connectivity(self, step: Step) -> None:
@@ -244,7 +422,7 @@ class _Play:
 
     def _actor_name(self, name: str) -> str:
         if name in self.world.viewers:
-            return name
+            return self.world.viewers[name].name
         return self.world.agent(name).name
 
     def _checker(self, expectation: Expectation) -> Action:
@@ -273,13 +451,14 @@ class _Play:
             )
             if mismatches:
                 trace = self.world.simulation.trace
+                actor = self.world.viewers[expectation.viewer].name
                 where = f" (line {expectation.line})" if expectation.line else ""
                 self.result.failures.append(
                     Failure(
                         f"{expectation.viewer} at {now:g} s{where}",
                         now,
                         tuple(mismatches),
-                        tuple(trace.involving([expectation.viewer])[-TRACE_SLICE:]),
+                        tuple(trace.involving([actor])[-TRACE_SLICE:]),
                         self._decisions_behind(expectation.viewer),
                         tuple(trace.fault_records()),
                     )
@@ -325,7 +504,7 @@ async def play_scenario(
     *,
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
@@ -333,17 +512,20 @@ async def play_scenario(
 ) -> RunResult:
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
+    The switches are the profile's, then those the file pins, then `settings` (the command
+    line's `--set`), each winning over the one before.
     `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
     With a `recording`, the viewers, the partitions and the log are kept for a report.
     """
-    switches = overrides or profile.switches()
-    result = RunResult(scenario, profile, seed, faults=faults)
-    result.overrides = overrides_of(profile, switches)
+    design = Design.of(profile, scenario.pinned(profile), settings or {})
+    result = _result(scenario, design, seed, faults)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
     if result.overrides:
         structlog.contextvars.bind_contextvars(overrides=result.overrides)
+    if result.pinned:
+        structlog.contextvars.bind_contextvars(pinned=result.pinned)
     async with open_world(
-        switches,
+        design.switches,
         seed=seed,
         mode=mode,
         conditions=plan_faults(faults, seed, scenario),
@@ -386,13 +568,28 @@ async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKi
         recording.partitions = tuple(play.conditions.partitions)
 
 
+def _result(
+    scenario: Scenario, design: Design, seed: int, faults: frozenset[FaultKind]
+) -> RunResult:
+    return RunResult(
+        scenario,
+        design.profile,
+        seed,
+        faults=faults,
+        overrides=design.overrides,
+        pinned=design.pinned,
+        overruled=design.overruled,
+        settings=design.settings,
+    )
+
+
 def run_scenario(
     scenario: Scenario,
     profile: Profile,
     *,
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
@@ -406,7 +603,7 @@ def run_scenario(
             profile,
             seed=seed,
             mode=mode,
-            overrides=overrides,
+            settings=settings,
             faults=faults,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
@@ -416,11 +613,8 @@ def run_scenario(
     try:
         return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
-        return RunResult(
-            scenario,
-            profile,
-            seed,
-            failures=[Failure(f"simulation error: {crash}", 0.0)],
-            overrides=overrides_of(profile, overrides or profile.switches()),
-            faults=faults,
+        result = _result(
+            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, faults
         )
+        result.failures.append(Failure(f"simulation error: {crash}", 0.0))
+        return result

@@ -7,6 +7,7 @@ was expected. Unknown keys are errors: a typo must never pass silently.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import re
@@ -18,10 +19,12 @@ from typing import Any, TypeVar
 
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
-from actors.rules.profiles import Profile
+from actors.rules.profiles import Profile, Switches
+from actors.rules.viewer_client import ClientKind
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
 from protocol.errors import SharesimError
+from protocol.roles import Role
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -81,6 +84,27 @@ class StepKind(enum.Enum):
     FINISH = "finish"
     DISCONNECT = "disconnect"
     RECONNECT = "reconnect"
+    # What a person does in a viewer (see `ClientStep`), and the sharer's answer to it.
+    SELECT = "select"
+    COPY_LINK = "copy-link"
+    HANDOFF = "handoff"
+    PROMPT = "prompt"
+    PILL_ACTION = "pill-action"
+    REQUEST_ROLE = "request-role"
+    ANSWER_ROLE = "answer-role"
+
+
+#: Steps a viewer takes; every other step is taken by an agent (or, for connectivity, either).
+VIEWER_STEPS = frozenset(
+    {
+        StepKind.SELECT,
+        StepKind.COPY_LINK,
+        StepKind.HANDOFF,
+        StepKind.PROMPT,
+        StepKind.PILL_ACTION,
+        StepKind.REQUEST_ROLE,
+    }
+)
 
 
 class Access(enum.Enum):
@@ -127,6 +151,25 @@ class ViewerSpec:
     user: str
     open_by: OpenBy | None
     access: Access
+    client: ClientKind = ClientKind.NATIVE
+    #: Open the link this viewer copied last, instead of an agent's link (`opens` is "").
+    link_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStep:
+    """The details of a viewer step or a share's roles, by the step kind that uses each.
+
+    `pill` names the agent whose pill is selected or used (the orchestrator's name
+    for its pill); `target` the agent a prompt is aimed at (None: the active pill's).
+    """
+
+    pill: str | None = None
+    action: str = ""
+    target: str | None = None
+    to: ClientKind = ClientKind.NATIVE
+    role: Role = Role.READER
+    approve: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +181,7 @@ class Step:
     mentions: tuple[str, ...] = ()
     outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
+    client: ClientStep = ClientStep()
 
 
 #: The statuses a child pill can show, as `statuses` checks name them.
@@ -159,6 +203,20 @@ CHECK_KEYS: dict[str, str] = {
     "redundant_fetches": "a whole number",
     "max_task_requests": "a whole number",
 }
+
+#: Checks of the viewer as a client (kind, selection, surfaces, links, actions, roles).
+CLIENT_CHECK_KEYS: dict[str, str] = {
+    "client": "native or web",
+    "scope": "parent or child",
+    "selected": "the name of the agent whose pill is selected",
+    "shows": "a list of the exchange texts the selected pill shows",
+    "visible_surfaces": "a whole number",
+    "pill_actions": "a list of pill menu actions",
+    "copied": "parent or child (the scope of the link copied last)",
+    "actions": 'a list of "ACTION AGENT: RESULT" lines',
+    "roles": "a table of agent name = reader, executor or full",
+}
+CHECK_KEYS.update(CLIENT_CHECK_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +243,14 @@ class Scenario:
     viewers: tuple[ViewerSpec, ...]
     steps: tuple[Step, ...]
     expectations: tuple[Expectation, ...]
+    #: Per profile, the switches the file sets (`[switches]` and `[switches.PROFILE]`).
+    pins: Mapping[Profile, Mapping[str, bool]] = dataclasses.field(default_factory=dict)
+    #: The profiles under which the outcome depends on the interleaving (`races`).
+    races: tuple[Profile, ...] = ()
+
+    def pinned(self, profile: Profile) -> dict[str, bool]:
+        """The switches this file sets under `profile`, in the order the file gives them."""
+        return dict(self.pins.get(profile, {}))
 
     @property
     def profiles(self) -> tuple[Profile, ...]:
@@ -244,6 +310,9 @@ class _Table:
 
     def has(self, key: str) -> bool:
         return key in self._data
+
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(self._data)
 
     def skip(self, *keys: str) -> None:
         """Neither read nor refuse these keys: whether they belong here cannot be known."""
@@ -373,13 +442,16 @@ class _File:
         lines = self._lines
         found: int | None = None
         start, end = 0, _table_end(lines, -1)
+        path: list[str] = []  # a header names its table from the top: [switches.followups]
         for part in field.split("."):
             match = re.fullmatch(r"(\w+)(?:\[(\d+)\])?", part)
             if match is None:
                 break
             key, index = match.group(1), match.group(2)
+            path.append(key)
+            dotted = r"\s*\.\s*".join(re.escape(name) for name in path)
             if index is not None:
-                headers = _headers(lines, rf"\[\[\s*{re.escape(key)}\s*\]\]", start)
+                headers = _headers(lines, rf"\[\[\s*{dotted}\s*\]\]", start)
                 if int(index) >= len(headers):
                     return None
                 found = headers[int(index)]
@@ -388,9 +460,9 @@ class _File:
                 line = next((n for n in range(start, end) if setting.match(lines[n])), None)
                 if line is not None:
                     return line + 1  # deeper keys sit in this line's inline table
-                headers = _headers(lines, rf"\[\s*{re.escape(key)}\s*\]", start)
+                headers = _headers(lines, rf"\[\s*{dotted}\s*\]", start)
                 if not headers:
-                    break
+                    continue  # a table with no header of its own may have one deeper
                 found = headers[0]
             start, end = found + 1, _table_end(lines, found)
         return None if found is None else found + 1
@@ -470,16 +542,18 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     viewer_tables = top.tables("viewers")
     viewers = tuple(_viewer(t, agents) for t in viewer_tables)
     viewer_names = _Names.of(viewer_tables, complete=top.ok("viewers"))
+    _check_link_sources(viewer_tables, viewers, viewer_names)
     _unique([orchestrator_table, *child_tables, *viewer_tables])
     _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
-    steps = tuple(
-        sorted(
-            (_step(t, agents, actors) for t in top.tables("steps", required=False)),
-            key=lambda s: s.at,
-        )
-    )
+    read_steps = [
+        (t, _step(t, agents, actors, viewer_names)) for t in top.tables("steps", required=False)
+    ]
+    steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
+    _timeline(read_steps, orchestrator_table, orchestrator, child_tables, children, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
+    pins = _switch_pins(top)
+    races = _races(top, expectations)
     top.finish()
     last = max(
         [s.at for s in steps]
@@ -501,6 +575,8 @@ def _scenario(top: _Table, path: Path) -> Scenario:
         viewers=viewers,
         steps=steps,
         expectations=expectations,
+        pins=pins,
+        races=races,
     )
 
 
@@ -553,7 +629,11 @@ def _child(t: _Table) -> ChildSpec:
 
 def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
     name = t.text("name")
-    opens = t.text("opens")
+    if t.has("link_from") and t.has("opens"):
+        t.report("link_from", "give opens or link_from, not both")
+    if t.has("link_from"):
+        t.skip("opens")
+    opens = "" if t.has("link_from") else t.text("opens")
     if t.ok("opens") and agents.refuses(opens):
         t.report("opens", f"expected the name of an agent ({agents}), got {opens!r}")
     user = t.text("user", name)
@@ -571,6 +651,7 @@ def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
         user=user,
         open_by=t.choice("open_by", OpenBy) if t.has("open_by") else None,
         access=access,
+        **_viewer_client(t),
     )
     t.finish()
     return spec
@@ -595,17 +676,50 @@ def _one_access_per_user(tables: Sequence[_Table]) -> None:
         first.setdefault(user, (str(name), access))
 
 
-def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
+def _viewer_client(t: _Table) -> dict[str, Any]:
+    """A viewer's client kind and copied-link source (names checked once all are known)."""
+    client = t.choice("client", ClientKind, ClientKind.NATIVE)
+    open_by = t.good("open_by")
+    if t.ok("client") and client is ClientKind.WEB and open_by == OpenBy.CLOUD_AGENT.value:
+        t.report("open_by", "the /cloud-agent flow is native only; a web viewer opens by run")
+    link_from = t.text("link_from") if t.has("link_from") else None
+    return {"client": client, "link_from": link_from}
+
+
+def _check_link_sources(
+    tables: Sequence[_Table], viewers: Sequence[ViewerSpec], names: _Names
+) -> None:
+    """A copied link comes from another viewer declared in the file."""
+    for table, spec in zip(tables, viewers, strict=True):
+        source = spec.link_from
+        if source is not None and (names.refuses(source) or source == spec.name):
+            table.report("link_from", f"expected the name of another viewer ({names})")
+
+
+def _step(t: _Table, agents: _Names, actors: _Names, viewers: _Names) -> Step:
     at = t.number("at")
     kind = t.choice("do", StepKind)
     actor = t.text("actor")
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
+    if kind in VIEWER_STEPS:
+        allowed = viewers
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
-        t.report("actor", f"expected one of {allowed}, got {actor!r}")
+        if actor in actors.known and kind in VIEWER_STEPS:
+            t.report("actor", f"{actor!r} is an agent; only a viewer can {kind.value} ({allowed})")
+        elif actor in actors.known:
+            t.report("actor", f"{actor!r} is a viewer; only an agent can {kind.value} ({allowed})")
+        else:
+            t.report("actor", f"expected one of {allowed}, got {actor!r}")
     text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
+    client = ClientStep()
     if not t.ok("do"):
-        t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
+        # Which keys belong depends on the kind.
+        t.skip("text", "mentions", "outcome", *_CLIENT_STEP_KEYS)
+    elif kind in VIEWER_STEPS or kind in (StepKind.SHARE, StepKind.ANSWER_ROLE):
+        client = _client_step(t, kind, agents)
+        if kind is StepKind.PROMPT:
+            text = t.text("text", "")
     elif kind is StepKind.EXCHANGE:
         text = t.text("text")
         mentions = t.names("mentions", ())
@@ -614,9 +728,48 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
         outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
-    step = Step(at, kind, actor, text, mentions, outcome, t.line())
+    step = Step(at, kind, actor, text, mentions, outcome, t.line(), client)
     t.finish()
     return step
+
+
+_CLIENT_STEP_KEYS = ("pill", "action", "target", "to", "role", "link_role", "approve")
+
+
+def _client_step(t: _Table, kind: StepKind, agents: _Names) -> ClientStep:
+    """The keys of a viewer step, a share's `link_role` or the sharer's answer to a request."""
+    if kind is StepKind.SHARE:
+        return ClientStep(role=_role(t, "link_role") if t.has("link_role") else Role.READER)
+    if kind in (StepKind.SELECT, StepKind.PILL_ACTION):
+        pill = t.text("pill")
+        if t.ok("pill") and agents.refuses(pill):
+            t.report("pill", f"expected an agent name ({agents}), got {pill!r}")
+        action = t.text("action") if kind is StepKind.PILL_ACTION else ""
+        return ClientStep(pill=pill, action=action)
+    if kind is StepKind.HANDOFF:
+        return ClientStep(to=t.choice("to", ClientKind))
+    if kind is StepKind.PROMPT:
+        target = t.text("target") if t.has("target") else None
+        if target is not None and t.ok("target") and agents.refuses(target):
+            t.report("target", f"expected an agent name ({agents}), got {target!r}")
+        return ClientStep(target=target)
+    if kind is StepKind.REQUEST_ROLE:
+        return ClientStep(role=_role(t, "role"))
+    if kind is StepKind.ANSWER_ROLE:
+        return ClientStep(approve=t.flag("approve", True))
+    return ClientStep()
+
+
+_ROLES = {role.value.lower(): role for role in Role}
+
+
+def _role(t: _Table, key: str) -> Role:
+    value = t.raw(key, expected="reader, executor or full")
+    if value not in _ROLES:
+        if value is not None:
+            t.report(key, f"expected reader, executor or full, got {value!r}")
+        return Role.READER
+    return _ROLES[value]
 
 
 def _expectation(t: _Table, viewers: _Names, agents: _Names) -> Expectation:
@@ -646,6 +799,8 @@ def _profiles(t: _Table) -> tuple[Profile, ...]:
 
 
 def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
+    if key in CLIENT_CHECK_KEYS:
+        return _client_check_value(t, key, expected, agents)
     if key == "pill_bar":
         return t.flag(key, False)
     if key in ("pills", "loaded", "loading", "unavailable"):
@@ -668,3 +823,258 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")
     return value
+
+
+_CHOICES = {
+    "client": tuple(kind.value for kind in ClientKind),
+    "scope": ("parent", "child"),
+    "copied": ("parent", "child"),
+}
+
+
+def _client_check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
+    """A check of the viewer as a client, read and validated like the other checks."""
+    if key in ("shows", "pill_actions", "actions"):
+        return t.names(key)
+    value = t.raw(key, expected=expected)
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            t.report(key, f"expected {expected}, got {value!r}")
+        return value
+    if key == "selected":
+        if not isinstance(value, str) or agents.refuses(value):
+            t.report(key, f"expected an agent name ({agents}), got {value!r}")
+        return value
+    if key == "roles":
+        if not isinstance(value, dict) or not all(v in _ROLES for v in value.values()):
+            t.report(key, f"expected {expected}, got {value!r}")
+            return {}
+        for agent in value:
+            if agents.refuses(agent):
+                t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
+        return dict(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        t.report(key, f"expected {expected}, got {value!r}")
+    return value
+
+
+# -- switches the file pins, and races -----------------------------------------------------------
+
+
+def _switch_pins(top: _Table) -> dict[Profile, dict[str, bool]]:
+    """`[switches]` sets switches under every profile, `[switches.PROFILE]` under one.
+
+    A profile's own table wins over `[switches]` for that profile. The command line's
+    `--set` wins over both; that is the runner's business, not the file's.
+    """
+    pins: dict[Profile, dict[str, bool]] = {profile: {} for profile in Profile}
+    if not top.has("switches"):
+        return pins
+    table = top.table("switches")
+    every = _switch_settings(table, profile_tables=True)
+    for profile in Profile:
+        pins[profile].update(every)
+        if table.has(profile.value):
+            pins[profile].update(_switch_settings(table.table(profile.value), profile_tables=False))
+    table.finish()
+    return pins
+
+
+def _switch_settings(table: _Table, *, profile_tables: bool) -> dict[str, bool]:
+    """The `SWITCH = true|false` lines of one switches table, each checked by name."""
+    valid = Switches.names()
+    profiles = tuple(p.value for p in Profile)
+    settings: dict[str, bool] = {}
+    for key in table.key_names():
+        if profile_tables and key in profiles:
+            continue  # read by the caller as [switches.PROFILE]
+        if key not in valid:
+            table.skip(key)
+            tables = f"; or a table per profile: [switches.{'], [switches.'.join(profiles)}]"
+            table.report(
+                key,
+                f"unknown switch {key!r}; valid switches: {', '.join(valid)}"
+                + (tables if profile_tables else ""),
+            )
+            continue
+        value = table.raw(key, expected="true or false")
+        if isinstance(value, bool):
+            settings[key] = value
+        else:
+            table.report(key, f"expected true or false, got {value!r}")
+    return settings
+
+
+def _races(top: _Table, expectations: Sequence[Expectation]) -> tuple[Profile, ...]:
+    """The profiles whose outcome depends on the interleaving: `run` reports them as races
+    to explore. Each must have expectations, since exploring checks those."""
+    valid = tuple(p.value for p in Profile)
+    names = top.names("races", ())
+    checked = {p for e in expectations for p in e.profiles}
+    races: list[Profile] = []
+    for name in names:
+        if name not in valid:
+            top.report("races", f"expected profiles from {', '.join(valid)}, got {name!r}")
+        elif Profile(name) not in checked:
+            top.report(
+                "races",
+                f"{name!r} has no expectations in this file, so there is no outcome to explore",
+            )
+        elif Profile(name) not in races:
+            races.append(Profile(name))
+    return tuple(races)
+
+
+# -- steps the file's own timeline rules out --------------------------------------------------
+
+
+def _timeline(
+    steps: Sequence[tuple[_Table, Step]],
+    orchestrator_table: _Table,
+    orchestrator: OrchestratorSpec,
+    child_tables: Sequence[_Table],
+    children: Sequence[ChildSpec],
+    viewers: Sequence[ViewerSpec],
+) -> None:
+    """Refuse what the file itself says cannot happen: a step its actor cannot take yet
+    (a child before its spawn, a `finish` before the first response, a `share` of a share
+    still on, a `reconnect` with no `disconnect`), or a spawn before the first response.
+
+    Only what the file decides is checked here; what depends on timing is left to the
+    run, which logs such a step as doing nothing (`step_skipped`).
+    """
+    if orchestrator_table.ok("first_response_after"):
+        for table, child in zip(child_tables, children, strict=True):
+            if table.ok("spawn_at") and _before_first_response(orchestrator, child.spawn_at):
+                table.report(
+                    "spawn_at",
+                    f"{orchestrator.name} spawns children from its responses and its first "
+                    f"response is at {orchestrator.first_response_after:g} s, so {child.name} "
+                    f"cannot be spawned at {child.spawn_at:g} s",
+                )
+    state = _StepState(orchestrator, {c.name: c for c in children}, viewers)
+    for table, step in sorted(steps, key=lambda pair: pair[1].at):
+        if all(table.ok(key) for key in ("at", "do", "actor")):
+            problem = state.take(step)
+            if problem is not None:
+                table.report(*problem)
+
+
+def _before_first_response(orchestrator: OrchestratorSpec, at: float) -> bool:
+    """Whether `at` comes before a local orchestrator's first response (a cloud one answers
+    at once)."""
+    local = orchestrator.location is Location.LOCAL
+    return local and at < orchestrator.first_response_after
+
+
+class _StepState:
+    """What the steps read so far say about each actor: shared, finished, disconnected."""
+
+    def __init__(
+        self,
+        orchestrator: OrchestratorSpec,
+        children: Mapping[str, ChildSpec],
+        viewers: Sequence[ViewerSpec],
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.children = children
+        self.joins = {v.name: v.join_at for v in viewers}
+        self.shared: dict[str, Step] = {}
+        self.finished: dict[str, Step] = {}
+        self.disconnected: dict[str, Step] = {}
+
+    def take(self, step: Step) -> tuple[str, str] | None:
+        """(field, why) when the actor cannot take `step`; else note what it changed."""
+        return self._present(step) or self._able(step)
+
+    def _present(self, step: Step) -> tuple[str, str] | None:
+        """Whether the actor is there at all when the step comes."""
+        name, at, verb = step.actor, step.at, _VERBS[step.kind]
+        child = self.children.get(name)
+        if child is not None and child.launch_fails:
+            return "actor", f"{name}'s launch fails (launch_fails = true): it never runs to {verb}"
+        if child is not None and at <= child.spawn_at:
+            return "at", (
+                f"{name} is spawned at {child.spawn_at:g} s and exists once its run is created, "
+                f"so it cannot {verb} at {at:g} s"
+            )
+        join = self.joins.get(name)
+        if join is not None and at <= join:
+            return "at", (
+                f"{name} opens its link at {join:g} s (a step at the same time comes first), "
+                f"so it cannot {verb} at {at:g} s"
+            )
+        for mention in step.mentions:
+            spawned = self.children.get(mention)
+            if spawned is not None and at <= spawned.spawn_at:
+                return "mentions", (
+                    f"{mention} is spawned at {spawned.spawn_at:g} s, so at {at:g} s it has "
+                    "no run to mention"
+                )
+        return None
+
+    def _able(self, step: Step) -> tuple[str, str] | None:
+        """Whether the actor's own state, as the earlier steps left it, allows the step."""
+        name, kind = step.actor, step.kind
+        if kind is StepKind.SHARE:
+            if self._location(name) is Location.REMOTE:
+                return "actor", (
+                    f"{name} runs in the cloud, where it is shared (as AmbientAgent) as soon as "
+                    "it runs; there is no share for the user to start"
+                )
+            return self._once(self.shared, step, "is already shared", "stop-sharing it first")
+        if kind is StepKind.STOP_SHARING:
+            started = self.shared.pop(name, None)
+            local_orchestrator = (
+                self._location(name) is Location.LOCAL and name not in self.children
+            )
+            if started is None and local_orchestrator:
+                return "do", f"{name} is not sharing at {step.at:g} s: no share step started one"
+        elif kind is StepKind.FINISH:
+            if name not in self.children and _before_first_response(self.orchestrator, step.at):
+                return "at", (
+                    f"{name} has no run before its first response at "
+                    f"{self.orchestrator.first_response_after:g} s, so it cannot finish at "
+                    f"{step.at:g} s"
+                )
+            return self._once(self.finished, step, "already finished", "a run ends once")
+        elif kind is StepKind.DISCONNECT:
+            return self._once(
+                self.disconnected, step, "is already disconnected", "reconnect it first"
+            )
+        elif kind is StepKind.RECONNECT and self.disconnected.pop(name, None) is None:
+            return "do", f"{name} is not disconnected at {step.at:g} s: no disconnect step before"
+        return None
+
+    @staticmethod
+    def _once(
+        taken: dict[str, Step], step: Step, state: str, advice: str
+    ) -> tuple[str, str] | None:
+        earlier = taken.get(step.actor)
+        if earlier is not None:
+            where = f"the step at line {earlier.line}" if earlier.line else "an earlier step"
+            return "do", f"{step.actor} {state} by {where}; {advice}"
+        taken[step.actor] = step
+        return None
+
+    def _location(self, name: str) -> Location:
+        child = self.children.get(name)
+        return child.location if child is not None else self.orchestrator.location
+
+
+#: What each kind of step has its actor do, for messages.
+_VERBS = {
+    StepKind.SHARE: "share",
+    StepKind.STOP_SHARING: "stop sharing",
+    StepKind.EXCHANGE: "take part in an exchange",
+    StepKind.FINISH: "finish",
+    StepKind.DISCONNECT: "be disconnected",
+    StepKind.RECONNECT: "be reconnected",
+    StepKind.SELECT: "select a pill",
+    StepKind.COPY_LINK: "copy a link",
+    StepKind.HANDOFF: "hand its view over",
+    StepKind.PROMPT: "prompt",
+    StepKind.PILL_ACTION: "use a pill's menu",
+    StepKind.REQUEST_ROLE: "request a role",
+    StepKind.ANSWER_ROLE: "answer role requests",
+}

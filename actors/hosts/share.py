@@ -2,7 +2,8 @@
 
 `Share` belongs to an agent actor. Its `ReconnectingLink` hands every frame
 back to that actor (as `ShareFrame`), so the share's state only changes inside
-the actor's `handle`. Events are numbered from 0 and kept until the server
+the actor's `handle`. Connecting and closing run as tasks of the actor's own,
+so its mailbox never waits on the network. Events are numbered from 0 and kept until the server
 acknowledges them; after a dropped link the share reconnects with its token
 (backing off 1 s, growing 1.2 times, as the client does) and re-sends whatever
 the server says it is missing.
@@ -20,6 +21,7 @@ from actors.rules.cascade import ShareSource
 from actors.runtime.actor import Owner
 from actors.runtime.transport import Link, Network
 from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sharer
+from protocol.requests import Approved, Rejected, RoleRequestAnswer
 from protocol.roles import Role
 from protocol.routes import CREATE_ROUTE, join_route, resume_route
 from protocol.secrets import ReconnectToken, SessionSecret
@@ -63,6 +65,13 @@ class ShareLost:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerRoleRequests:
+    """The sharer answers every role request waiting on its share: approve or reject."""
+
+    approve: bool
+
+
 class Share:
     """One sharer connection; see the module docstring."""
 
@@ -103,18 +112,23 @@ class Share:
         self._next_no = 0
         self._unacked: list[OrderedTerminalEvent] = []
         self._source_update_pending = False
+        #: Role requests waiting for the sharer, in arrival order.
+        self.role_requests: list[sharer.RoleRequested] = []
 
     def __repr__(self) -> str:
         return f"Share({self.owner.name}, {self.session_id or 'pending'}, {self.status.value})"
 
     # -- lifecycle ---------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Connect and send Initialize, retrying in the background while the server is away.
+    def open(self) -> None:
+        """Connect and send Initialize in the background, retrying while the server is away.
 
+        The Initialize carries the source as it is now, when the user asked to share;
         `ShareEstablished` follows through `handle`.
         """
-        await self._connection.open(self._create())
+        self.owner.spawn(
+            self._connection.open, self._create(), name=f"{self.owner.name}:share-open"
+        )
 
     def _create(self) -> Dial:
         """Create the session; every retry sends this same Initialize (updates follow it)."""
@@ -152,18 +166,18 @@ class Share:
             _log.warning("share_gave_up", session_id=self.session_id, attempts=attempts)
         self.status = ShareStatus.ENDED
 
-    async def stop(self) -> None:
-        """End the session for every viewer and close the link.
+    def stop(self) -> None:
+        """End the session for every viewer and close the link, in the background.
 
-        EndSession leaves after every event already sent; the call returns once
-        it has. Cancelled while waiting, the link still closes behind the caller,
-        unless the agent itself is being cancelled, which drops what is queued
-        (see `ReconnectingLink.close`).
+        EndSession leaves after every event already sent; a share stopped while
+        its first dial is under way sends nothing (see `ReconnectingLink`). The
+        agent being cancelled drops what is queued (see `ReconnectingLink.close`).
         """
         if self.status is ShareStatus.ENDED:
             return
         self.status = ShareStatus.ENDED
-        await self._connection.close(sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
+        farewell = sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER)
+        self.owner.spawn(self._connection.close, farewell, name=f"{self.owner.name}:share-close")
 
     # -- events --------------------------------------------------------------------
 
@@ -230,7 +244,23 @@ class Share:
         elif isinstance(message, sharer.SessionTerminated):
             self.status = ShareStatus.ENDED
             return ShareLost(f"terminated: {message.reason!r}")
+        elif isinstance(message, sharer.RoleRequested):
+            self.role_requests.append(message)
+        elif isinstance(message, sharer.AgentPromptRequested | sharer.ParticipantRoleChanged):
+            # What the agent does with a prompt is outside the model; it is logged.
+            _log.info(message.message_type, participant_id=message.participant_id)
         return None
+
+    def answer_role_requests(self, approve: bool) -> None:
+        """Answer every waiting role request, as the sharer's access dialog does."""
+        if not self._connection.is_open or self.status is not ShareStatus.ACTIVE:
+            return
+        for request in self.role_requests:
+            answer: RoleRequestAnswer = Approved(request.role) if approve else Rejected()
+            self._connection.send(
+                sharer.RespondToRoleRequest(request.participant_id, request.request_id, answer)
+            )
+        self.role_requests = []
 
     def _go_live(self, *, after: int | None) -> None:
         self.status = ShareStatus.ACTIVE

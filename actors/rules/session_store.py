@@ -16,7 +16,11 @@ way whatever was wrong, so a guesser learns nothing about which ids exist.
 
 What it holds is bounded by `SessionLimits`: each event is encoded once when
 it arrives and kept as that frame, history is capped per session and in all,
-and ended lingering sessions and seats without a link expire. Expiry needs no
+and ended lingering sessions and seats without a link expire. When the
+server is full, room is made from the client (the host a connection comes
+from) holding the most, never from one holding less than the client that
+needs it, so no client can end or crowd out another's sessions by filling
+the server. Expiry needs no
 timers: the store reads an injected clock, treats anything expired as gone
 when it is asked for, and sweeps the rest out as links come and go.
 
@@ -34,12 +38,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials
+from actors.rules.field_sizes import oversized_field
 from actors.rules.notes import SILENT, Notes
+from actors.rules.repeats import Repeats
 from actors.rules.session_limits import SessionLimits as SessionLimits
 from protocol import Channel, encode, message_types, sharer, viewer
 from protocol.common import Ping, Pong
 from protocol.events import OrderedTerminalEvent
 from protocol.message import Message, UnknownMessage, tag_of
+from protocol.requests import (
+    AgentPromptFailureReason,
+    AgentPromptRequest,
+    Approved,
+    RoleUpdatedReason,
+    conversation_token,
+)
 from protocol.roles import Role
 from protocol.routes import CREATE_ROUTE, JoinRoute, is_sharer_route, join_route, resumed_session
 from protocol.secrets import ReconnectToken, SeatToken, Secret, SessionSecret
@@ -51,9 +64,13 @@ ConnId = int
 CLOSE_NORMAL = 1000
 CLOSE_UNSUPPORTED_DATA = 1007
 CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
 
 #: How long a session waits for its sharer to reconnect before it ends.
 DEFAULT_SHARER_GRACE_S = 60.0
+
+#: Messages whose strings a session keeps (in its manifest or a seat), so each is measured.
+_KEPT = (sharer.Initialize, sharer.Reconnect, sharer.UpdateSourceTaskId, viewer.Initialize)
 
 _SHARER_ONLY_TAGS = frozenset(t.message_type for t in message_types(Channel.SHARER_UP)) - {"Ping"}
 
@@ -140,11 +157,17 @@ class _Seat:
     token: SeatToken
     #: When the seat's link went; None while it has one.
     idle_since: float | None = None
+    #: The parent session and seat a child pane joined through; its role never exceeds theirs.
+    via: tuple[str, str] | None = None
+    #: The role request waiting for the sharer's answer: (request id, role asked for).
+    role_request: tuple[str, Role] | None = None
 
 
 @dataclass
 class _Session:
     manifest: Manifest
+    #: Who made it, as `client_of` names a connection: what it holds counts against them.
+    client: str = ""
     #: Event `n` is at index `n`: numbers start at 0 and leave no gaps.
     events: list[EventFrame] = field(default_factory=list)
     history_bytes: int = 0
@@ -167,6 +190,8 @@ class _Session:
 class _Conn:
     kind: ConnKind
     resource: str
+    #: Who the connection is in notes: its address, or a simulated actor's name.
+    peer: str = ""
     session_id: str | None = None
     viewer_id: str | None = None
 
@@ -177,6 +202,17 @@ def classify_route(resource: str) -> ConnKind | None:
     if JoinRoute.parse(resource) is not None:
         return ConnKind.VIEWER
     return None
+
+
+def client_of(peer: str) -> str:
+    """The client a connection belongs to: its host, whatever port it comes from.
+
+    The server authenticates nobody (a user id is only what a client says),
+    so what one client holds is counted by the address it connects from; a
+    simulated actor, named rather than addressed, is its name.
+    """
+    host, colon, port = peer.rpartition(":")
+    return host if colon and host and port.isdigit() else peer
 
 
 def _no_clock() -> float:
@@ -204,20 +240,22 @@ class SessionStore:
         self.sessions: dict[str, _Session] = {}
         self._conns: dict[ConnId, _Conn] = {}
         self._viewer_numbers = 0
+        self._role_requests = 0
         self._sharer_numbers = 0
         #: Ended lingering sessions, oldest end first: the first to go when room is needed.
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._history_bytes = 0
         self._next_sweep = 0.0
+        self._repeats = Repeats()
 
     # -- connections -----------------------------------------------------------
 
-    def connected(self, conn: ConnId, resource: str) -> list[Action]:
+    def connected(self, conn: ConnId, resource: str, *, peer: str = "") -> list[Action]:
         self._sweep()
         kind = classify_route(resource)
         if kind is None:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
-        self._conns[conn] = _Conn(kind, resource)
+        self._conns[conn] = _Conn(kind, resource, peer)
         return []
 
     def identified(self, conn: ConnId) -> bool:
@@ -227,6 +265,9 @@ class SessionStore:
 
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
+        for kind, count in self._repeats.forget(conn).items():
+            peer = "" if state is None else state.peer
+            self._notes.info("repeats_not_logged", peer=peer, repeated=kind, count=count)
         if state is None or state.session_id is None:
             return []
         session = self.sessions.get(state.session_id)
@@ -263,6 +304,10 @@ class SessionStore:
             return []
         if isinstance(message, UnknownMessage):
             return self._unknown(conn, state, message)
+        if isinstance(message, _KEPT):
+            oversized = oversized_field(message, self.limits.max_field_chars)
+            if oversized is not None:
+                return self._too_long(conn, state, *oversized)
         if state.kind is ConnKind.SHARER:
             return self._from_sharer(conn, state, message)
         return self._from_viewer(conn, state, message)
@@ -274,15 +319,39 @@ class SessionStore:
         own refusal, so it fails the way it would on any other bad request.
         """
         state = self._conns.get(conn)
-        actions: list[Action] = []
-        if state is not None and state.session_id is None:
-            if state.kind is ConnKind.VIEWER:
-                actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
-            elif resumed_session(state.resource) is not None:
-                invalid = sharer.ReconnectFailureReason.INVALID
-                actions.append(Send(conn, sharer.FailedToReconnect(invalid)))
+        actions = [] if state is None else self._first_answer_refusal(conn, state)
         actions.append(Close(conn, CLOSE_UNSUPPORTED_DATA, f"malformed frame: {error}"))
         return actions
+
+    def _too_long(self, conn: ConnId, state: _Conn, field: str, chars: int) -> list[Action]:
+        """Refuse a message with a string longer than the store keeps, saying which."""
+        limit = self.limits.max_field_chars
+        self._notes.warning(
+            "field_too_long", peer=state.peer, field=field, chars=chars, limit=limit
+        )
+        reason = f"{field} is {chars} characters; at most {limit}"
+        actions = self._first_answer_refusal(conn, state, reason)
+        actions.append(Close(conn, CLOSE_TOO_BIG, reason))
+        return actions
+
+    def _first_answer_refusal(
+        self, conn: ConnId, state: _Conn, details: str | None = None
+    ) -> list[Action]:
+        """The protocol's own refusal for a client still waiting for its first answer.
+
+        A new share gets one only when there is something to say (`details`).
+        """
+        if state.session_id is not None:
+            return []
+        if state.kind is ConnKind.VIEWER:
+            return [Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID))]
+        if resumed_session(state.resource) is not None:
+            invalid = sharer.ReconnectFailureReason.INVALID
+            return [Send(conn, sharer.FailedToReconnect(invalid))]
+        if details is not None:
+            failed = sharer.FailedToInitializeSession(sharer.InternalServerError(details))
+            return [Send(conn, failed)]
+        return []
 
     def _unknown(self, conn: ConnId, state: _Conn, message: UnknownMessage) -> list[Action]:
         if state.kind is ConnKind.VIEWER and message.tag in _SHARER_ONLY_TAGS:
@@ -290,8 +359,15 @@ class SessionStore:
             reason = f"{message.tag} is a sharer message; a viewer may not send it"
             return [Close(conn, CLOSE_POLICY, reason)]
         # A newer peer's message: ignored, the connection stays.
-        self._notes.info("unknown_message_ignored", tag=message.tag, kind=state.kind.value)
+        self._ignored(conn, state, message.tag)
         return []
+
+    def _ignored(self, conn: ConnId, state: _Conn, tag: str) -> None:
+        """Note an ignored message; a client repeating it gets a few lines, then a count."""
+        if self._repeats.show(conn, "unknown_message_ignored"):
+            self._notes.info(
+                "unknown_message_ignored", tag=tag, kind=state.kind.value, peer=state.peer
+            )
 
     # -- sharer ------------------------------------------------------------------
 
@@ -319,7 +395,13 @@ class SessionStore:
                 Close(conn, CLOSE_NORMAL, "session ended"),
             ]
         if isinstance(message, sharer.UpdateSourceTaskId):
+            if not self.switches.push_source_task_id:
+                # A server without the follow-up does not know this message.
+                self._ignored(conn, state, "UpdateSourceTaskId")
+                return []
             return self._update_source_task_id(session, message.source_task_id)
+        if isinstance(message, sharer.RespondToRoleRequest):
+            return self._role_answered(session, message)
         return [
             Close(conn, CLOSE_POLICY, f"{tag_of(message)} is not expected once the session is live")
         ]
@@ -327,7 +409,9 @@ class SessionStore:
     def _initialize(self, conn: ConnId, state: _Conn, payload: sharer.InitPayload) -> list[Action]:
         if resumed_session(state.resource) is not None:
             return [Close(conn, CLOSE_POLICY, f"Initialize must be sent on {CREATE_ROUTE}")]
-        if not self._room_for_a_session():
+        client = client_of(state.peer)
+        fits, evicted = self._room_for_a_session(client)
+        if not fits:
             limit = self.limits.max_sessions
             self._notes.warning("session_refused", reason="server full", max_sessions=limit)
             details = f"the server holds its limit of {limit} sessions; try again later"
@@ -351,7 +435,7 @@ class SessionStore:
             secret=SessionSecret(credentials.secret("sessions", _SECRET_BYTES)),
             token=ReconnectToken(credentials.secret("sessions", _TOKEN_BYTES)),
         )
-        session = _Session(manifest, sharer_conn=conn)
+        session = _Session(manifest, client, sharer_conn=conn)
         self.sessions[manifest.session_id] = session
         state.session_id = manifest.session_id
         self._notes.info(
@@ -363,6 +447,7 @@ class SessionStore:
             lifetime=manifest.lifetime.value,
         )
         return [
+            *evicted,
             Send(
                 conn,
                 sharer.SessionInitialized(
@@ -371,7 +456,7 @@ class SessionStore:
                     reconnect_token=manifest.token,
                     sharer_id=manifest.sharer_id,
                 ),
-            )
+            ),
         ]
 
     def _reconnect(
@@ -431,27 +516,92 @@ class SessionStore:
             reason = f"event {event.event_no} out of order; expected {expected}"
             return [Close(conn, CLOSE_POLICY, reason)]
         frame = EventFrame(event.event_no, encode(event))
-        refused = self._make_room_for(session, len(frame.text))
+        refused, actions = self._make_room_for(session, len(frame.text))
         if refused is not None:
-            return self._terminate(conn, session, refused)
+            return [*actions, *self._terminate(conn, session, refused)]
         session.events.append(frame)
         session.history_bytes += len(frame.text)
         self._history_bytes += len(frame.text)
-        actions: list[Action] = [Send(conn, sharer.EventsProcessedAck(event.event_no))]
+        actions.append(Send(conn, sharer.EventsProcessedAck(event.event_no)))
         actions += [Send(c, frame) for c in _viewer_conns(session)]
         return actions
 
-    def _make_room_for(self, session: _Session, size: int) -> str | None:
-        """Room for `size` more bytes of history, forgetting ended sessions oldest first;
-        or why there is none."""
+    def _make_room_for(self, session: _Session, size: int) -> tuple[str | None, list[Action]]:
+        """Room for `size` more bytes of history, or why there is none.
+
+        When the server's budget is full, history is taken from the clients
+        holding more than this session's client, the most first: their ended
+        sessions oldest first, then their live ones largest first. Past that,
+        only this client's own ended sessions go; a client never makes room
+        from one holding as much as it or less.
+        """
         limits = self.limits
         if session.history_bytes + size > limits.max_session_history_bytes:
-            return f"session history would pass {limits.max_session_history_bytes} bytes"
-        while self._history_bytes + size > limits.max_history_bytes and self._ended:
-            self._forget(self.sessions[next(iter(self._ended))], "history budget")
-        if self._history_bytes + size > limits.max_history_bytes:
-            return f"the server's history would pass {limits.max_history_bytes} bytes"
-        return None
+            return f"session history would pass {limits.max_session_history_bytes} bytes", []
+        actions: list[Action] = []
+        while self._history_bytes + size > limits.max_history_bytes:
+            held = self._held_by(lambda s: s.history_bytes)
+            victim = None
+            for holder in self._bigger_first(held, session.client):
+                victim = self._oldest_ended(holder)
+                if victim is None and holder != session.client:
+                    live = [
+                        s for s in self.sessions.values() if s.client == holder and s.ended is None
+                    ]
+                    victim = max(live, key=lambda s: s.history_bytes, default=None)
+                if victim is not None:
+                    break
+            if victim is None:
+                return f"the server's history would pass {limits.max_history_bytes} bytes", actions
+            actions += self._evict(
+                victim,
+                "history budget",
+                viewer.SessionEndedReason.EXCEEDED_SIZE_LIMIT,
+                session.client,
+            )
+        return None, actions
+
+    def _held_by(self, measure: Callable[[_Session], int]) -> dict[str, int]:
+        """What each client holds, by `measure` summed over its sessions."""
+        held: dict[str, int] = {}
+        for session in self.sessions.values():
+            held[session.client] = held.get(session.client, 0) + measure(session)
+        return held
+
+    @staticmethod
+    def _bigger_first(held: dict[str, int], client: str) -> list[str]:
+        """The clients that hold more than `client`, the most first, then `client` itself."""
+        mine = held.get(client, 0)
+        bigger = [c for c, n in held.items() if n > mine and c != client]
+        return [*sorted(bigger, key=lambda c: (-held[c], c)), client]
+
+    def _oldest_ended(self, client: str) -> _Session | None:
+        return next(
+            (self.sessions[i] for i in self._ended if self.sessions[i].client == client), None
+        )
+
+    def _evict(
+        self, session: _Session, why: str, reason: viewer.SessionEndedReason, for_client: str
+    ) -> list[Action]:
+        """Forget a session to make room for `for_client`; its sharer and viewers are told."""
+        actions: list[Action] = []
+        if session.ended is None:
+            self._notes.warning(
+                "session_terminated",
+                decision=True,
+                session_id=session.session_id,
+                client=session.client,
+                reason=f"{why}: room for a session of {for_client}",
+            )
+            if session.sharer_conn is not None:
+                actions += [
+                    Send(session.sharer_conn, sharer.SessionTerminated(sharer.ExceededSizeLimit())),
+                    Close(session.sharer_conn, CLOSE_POLICY, f"session terminated: {why}"),
+                ]
+            actions += self._end(session, reason)
+        if session.session_id in self.sessions:
+            self._forget(session, why)
+        return actions
 
     def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
         """End a session the server cannot hold any more of, telling the sharer why."""
@@ -463,10 +613,6 @@ class SessionStore:
         ]
 
     def _update_source_task_id(self, session: _Session, source_task_id: str) -> list[Action]:
-        if not self.switches.push_source_task_id:
-            # A server without the follow-up does not know this message.
-            self._notes.info("unknown_message_ignored", tag="UpdateSourceTaskId", kind="sharer")
-            return []
         session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
         self._notes.info(
             "source_task_id_updated",
@@ -528,15 +674,36 @@ class SessionStore:
         if why != "ended":
             self._notes.info("session_forgotten", session_id=session.session_id, why=why)
 
-    def _room_for_a_session(self) -> bool:
-        """Whether a new session fits, forgetting the oldest ended one if that makes room."""
+    def _room_for_a_session(self, client: str) -> tuple[bool, list[Action]]:
+        """Whether a new session of `client` fits, and what was forgotten to make room.
+
+        At the cap, a session nobody is sharing any more goes: one that has
+        ended (oldest first), else one whose sharer left and which waits out
+        its grace. It is taken from the clients holding more sessions than
+        `client`, the most first, and then from `client` itself, so a client
+        that opens and abandons sessions recycles its own places and cannot
+        take those of a client holding fewer.
+        """
         self._sweep()
         if len(self.sessions) < self.limits.max_sessions:
-            return True
-        if not self._ended:
-            return False
-        self._forget(self.sessions[next(iter(self._ended))], "session limit")
-        return True
+            return True, []
+        for holder in self._bigger_first(self._held_by(lambda _: 1), client):
+            victim = self._oldest_ended(holder) or self._oldest_abandoned(holder)
+            if victim is not None:
+                reason = viewer.SessionEndedReason.INACTIVITY_LIMIT_REACHED
+                return True, self._evict(victim, "session limit", reason, client)
+        return False, []
+
+    def _oldest_abandoned(self, client: str) -> _Session | None:
+        """The oldest of `client`'s live sessions whose sharer has gone."""
+        return next(
+            (
+                s
+                for s in self.sessions.values()
+                if s.client == client and s.ended is None and s.sharer_conn is None
+            ),
+            None,
+        )
 
     def _sweep(self) -> None:
         """Drop expired sessions and seats, at most once every `limits.sweep_every_s`."""
@@ -557,7 +724,7 @@ class SessionStore:
         if isinstance(message, Ping):
             return [Send(conn, Pong(message.data))]
         if state.session_id is not None:
-            return [Close(conn, CLOSE_POLICY, f"{tag_of(message)} after joining")]
+            return self._from_joined_viewer(conn, state, message)
         if not isinstance(message, viewer.Initialize):
             return self._refuse(conn, None, viewer.JoinFailureReason.INVALID)
         route = JoinRoute.parse(state.resource)
@@ -578,7 +745,11 @@ class SessionStore:
             )
         if payload.viewer_id is not None:
             return self._rejoin(conn, state, session, payload, user)
-        return self._join(conn, state, session, user, session.manifest.link_role.at_most(cap))
+        actions = self._join(conn, state, session, user, session.manifest.link_role.at_most(cap))
+        seat = session.seats.get(state.viewer_id or "")
+        if seat is not None and route.via_session is not None and route.via_viewer is not None:
+            seat.via = (route.via_session, route.via_viewer)
+        return actions
 
     def _parent_role(self, route: JoinRoute, user: str) -> Role | None:
         """The cap a parent share puts on a child join; Full when there is no parent.
@@ -668,6 +839,112 @@ class SessionStore:
             *self._catch_up(conn, session, payload.last_received_event_no),
         ]
 
+    # -- a joined viewer's requests: prompts and role requests --------------------------
+
+    def _from_joined_viewer(self, conn: ConnId, state: _Conn, message: object) -> list[Action]:
+        session = self._held(state.session_id)
+        seat = session.seats.get(state.viewer_id or "") if session else None
+        if session is None or seat is None or seat.conn != conn:
+            gone = f"{tag_of(message)} on a link the seat no longer has"
+            return [Close(conn, CLOSE_POLICY, gone)]
+        if isinstance(message, viewer.SendAgentPrompt):
+            return self._prompt(conn, session, seat, message.request)
+        if isinstance(message, viewer.RequestRole):
+            return self._role_requested(conn, session, seat, message.role)
+        return [Close(conn, CLOSE_POLICY, f"{tag_of(message)} after joining")]
+
+    def _prompt(
+        self, conn: ConnId, session: _Session, seat: _Seat, request: AgentPromptRequest
+    ) -> list[Action]:
+        """Relay an executor's prompt to the sharer, if it is aimed at this session's agent.
+
+        A viewer acts only on the session it has open (the active pill's): a token
+        for any other conversation is refused as the crate's `InvalidConversation`.
+        """
+        refusal = prompt_refusal(seat.role, request, session.manifest.source_task_id)
+        if refusal is not None:
+            reason, why = refusal
+            self._notes.info(
+                "prompt_refused",
+                decision=True,
+                session_id=session.session_id,
+                viewer_id=seat.viewer_id,
+                reason=reason.value,
+                why=why,
+            )
+            return [Send(conn, viewer.AgentPromptRequestFailed(reason))]
+        actions: list[Action] = [Send(conn, viewer.AgentPromptRequestInFlight(request.id))]
+        if session.sharer_conn is not None and session.ended is None:
+            requested = sharer.AgentPromptRequested(request.id, seat.viewer_id, request)
+            actions.append(Send(session.sharer_conn, requested))
+        self._notes.info("prompt_relayed", session_id=session.session_id, viewer_id=seat.viewer_id)
+        return actions
+
+    def _role_requested(
+        self, conn: ConnId, session: _Session, seat: _Seat, role: Role
+    ) -> list[Action]:
+        """Request access: the viewer learns its request is pending, the sharer is asked."""
+        if seat.role_request is not None:
+            return [Send(conn, viewer.RoleRequestInFlight(seat.role_request[0]))]
+        self._role_requests += 1
+        request_id = f"role-request-{self._role_requests}"
+        seat.role_request = (request_id, role)
+        self._notes.info(
+            "role_requested",
+            decision=True,
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+            role=role.value,
+        )
+        actions: list[Action] = [Send(conn, viewer.RoleRequestInFlight(request_id))]
+        if session.sharer_conn is not None:
+            asked = sharer.RoleRequested(seat.viewer_id, request_id, role)
+            actions.append(Send(session.sharer_conn, asked))
+        return actions
+
+    def _role_answered(
+        self, session: _Session, answer: sharer.RespondToRoleRequest
+    ) -> list[Action]:
+        """The sharer's answer; an approved role is capped at the seat's parent role."""
+        seat = session.seats.get(answer.participant_id)
+        if seat is None or seat.role_request is None or seat.role_request[0] != answer.request_id:
+            self._notes.info("role_answer_ignored", request_id=answer.request_id)
+            return []
+        seat.role_request = None
+        response = answer.response
+        actions: list[Action] = []
+        if isinstance(response, Approved):
+            granted = response.new_role.at_most(self._seat_cap(seat))
+            response = Approved(granted)
+            seat.role = granted
+        if seat.conn is not None:
+            actions.append(Send(seat.conn, viewer.RoleRequestResponse(response)))
+        if isinstance(response, Approved):
+            changed = viewer.ParticipantRoleChanged(
+                seat.viewer_id, RoleUpdatedReason.UPDATED_BY_SHARER, response.new_role
+            )
+            actions += [Send(c, changed) for c in _viewer_conns(session)]
+            if session.sharer_conn is not None:
+                told = sharer.ParticipantRoleChanged(seat.viewer_id, response.new_role)
+                actions.append(Send(session.sharer_conn, told))
+        self._notes.info(
+            "role_answered",
+            decision=True,
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+            answer=tag_of(response),
+            role=seat.role.value,
+        )
+        return actions
+
+    def _seat_cap(self, seat: _Seat) -> Role:
+        """The most a seat may hold: its parent seat's role for a pane reached through one."""
+        if seat.via is None:
+            return Role.FULL
+        parent = self._held(seat.via[0])
+        parent_seat = self._seat(parent, seat.via[1]) if parent else None
+        return parent_seat.role if parent_seat is not None else Role.READER
+
     def _catch_up(self, conn: ConnId, session: _Session, after: int | None) -> list[Action]:
         """Every event numbered above `after`, as the frames encoded when they arrived."""
         start = 0 if after is None else max(after + 1, 0)
@@ -712,6 +989,23 @@ def _matches(given: str | None, expected: Secret) -> bool:
     if given is None:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.reveal().encode("utf-8"))
+
+
+def prompt_refusal(
+    role: Role, request: AgentPromptRequest, source_task_id: str | None
+) -> tuple[AgentPromptFailureReason, str] | None:
+    """Why a seat's prompt is refused, in the crate's terms and in words; None to relay it."""
+    if not role.can_execute:
+        return AgentPromptFailureReason.INSUFFICIENT_PERMISSIONS, f"a {role.value} cannot prompt"
+    token = request.server_conversation_token
+    own = conversation_token(source_task_id) if source_task_id is not None else None
+    if token is not None and token != own:
+        return (
+            AgentPromptFailureReason.INVALID_CONVERSATION,
+            "the prompt names a conversation of another session; "
+            "a viewer acts only on the session of its active pill",
+        )
+    return None
 
 
 def _viewer_conns(session: _Session) -> list[ConnId]:

@@ -18,7 +18,7 @@ from scenarios.cli.options import (
     seed,
 )
 from scenarios.cli.run import logging_for_run
-from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
+from scenarios.designs import Design, parse_settings, settings_of
 from scenarios.explore import InSeedOrder, SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
 from scenarios.usage import UsageError
@@ -57,8 +57,8 @@ def run_command(args: argparse.Namespace) -> int:
     executor = executor_from(args)
     scenario = catalog.load(args.scenario)
     profile = Profile(args.profile)
-    switches = switches_for(profile, parse_settings(args.set))
-    overrides = overrides_of(profile, switches)
+    settings = parse_settings(args.set)
+    design = Design.of(profile, scenario.pinned(profile), settings)
     faults = parse_faults(args.faults)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
@@ -75,7 +75,7 @@ def run_command(args: argparse.Namespace) -> int:
             seeds,
             faults,
             executor=executor,
-            overrides=switches,
+            settings=settings,
             detail=args.json,
         )
         with contextlib.closing(stream):
@@ -93,8 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
         _summary(
             args,
             scenario.name,
-            profile,
-            overrides,
+            design,
             faults,
             outcomes,
             interrupted=interruption.happened,
@@ -112,8 +111,7 @@ def _print_json(outcomes: list[SeedOutcome]) -> None:
 def _summary(
     args: argparse.Namespace,
     name: str,
-    profile: Profile,
-    overrides: dict[str, bool],
+    design: Design,
     faults: frozenset[FaultKind],
     outcomes: list[SeedOutcome],
     *,
@@ -123,14 +121,13 @@ def _summary(
     ran = f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
     if interrupted:
         ran += f" (interrupted: {len(outcomes)} of {args.seeds} seeds ran)"
-    design = design_name(profile, overrides)
-    print(f"{name} [{design}], faults {format_faults(faults) or 'none'}: {ran}")
-    settings = settings_of(overrides)
+    print(f"{name} [{design.name}], faults {format_faults(faults) or 'none'}: {ran}")
+    settings = settings_of(design.settings)
     for outcome in failing:
         print(f"\nseed {outcome.seed}:")
         for problem in outcome.problems:
             print(f"  - {problem}")
-        replay = replay_command(args.scenario, profile, outcome.seed, faults, settings)
+        replay = replay_command(args.scenario, design.profile, outcome.seed, faults, settings)
         print(f"  replay: {replay}")
 
 
