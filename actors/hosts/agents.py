@@ -276,6 +276,11 @@ class Agent(Actor[AgentMessage | C]):
     def log_context(self) -> dict[str, object]:
         return {**super().log_context(), "location": self.location.value}
 
+    @property
+    def claimed(self) -> bool:
+        """Whether the task server has answered this agent's claim: its run has started."""
+        return self._claimed
+
     # -- task rows -------------------------------------------------------------------
 
     async def call_task(
