@@ -208,8 +208,9 @@ class _Play:
         self.world = world
         self.result = result
         self.conditions = world.simulation.network.conditions
-        #: Under faults, the steps and joins waiting their turn, in script order.
-        self._waiting: list[tuple[str, Action]] = []
+        #: Under faults, the steps and joins waiting their turn, in script order, each
+        #: with the time the script gave it.
+        self._waiting: list[tuple[float, str, Action]] = []
 
     def timeline(self) -> list[tuple[float, int, str, Action]]:
         scenario = self.scenario
@@ -248,7 +249,7 @@ class _Play:
                 await trio.sleep_until(at)
                 _log.debug("timeline", step=label)
                 if order in _WAITING_STEPS and self.conditions.faulty:
-                    await self._now_or_in_turn(waiting, label, action)
+                    await self._now_or_in_turn(waiting, at, label, action)
                     continue
                 try:
                     await action()
@@ -256,19 +257,22 @@ class _Play:
                     self.result.failures.append(Failure(f"{label}: {error}", at))
             await trio.sleep_until(self.scenario.duration)
 
-    async def _now_or_in_turn(self, waiting: trio.Nursery, label: str, action: Action) -> None:
+    async def _now_or_in_turn(
+        self, waiting: trio.Nursery, at: float, label: str, action: Action
+    ) -> None:
         """Under faults, a step that needs what an earlier one made (a share to open, an
-        agent to mention, a cloud agent that has started) is carried out once that exists:
-        a person opens a link when it reaches them, not before. The script keeps its order,
-        so every later step and join waits its turn behind one that is waiting."""
+        agent to mention, a run that has started) is carried out once that exists: a
+        person opens a link when it reaches them, not before. The script keeps its order
+        and its spacing, so every later step and join waits its turn behind one that is
+        waiting and comes as long after it as the script says."""
         if self._waiting:
-            self._waiting.append((label, action))
+            self._waiting.append((at, label, action))
             return
         try:
             await action()
         except WorldError as error:
             _log.info("step_waits", decision=True, step=label, reason=str(error))
-            self._waiting.append((label, action))
+            self._waiting.append((at, label, action))
             waiting.start_soon(self._in_turn, error)
 
     async def _in_turn(self, error: WorldError) -> None:
@@ -276,24 +280,27 @@ class _Play:
         still waiting when the run ends fails."""
         queue = self._waiting
         while queue:
-            label, action = queue[0]
+            at, label, _ = queue[0]
             if trio.current_time() + STEP_RETRY_S > self.scenario.duration:
                 now = trio.current_time()
                 self.result.failures.append(Failure(f"{label}: {error}", now))
                 self.result.failures += [
-                    Failure(f"{later}: still waiting behind {label}", now) for later, _ in queue[1:]
+                    Failure(f"{later}: still waiting behind {label}", now)
+                    for _, later, _ in queue[1:]
                 ]
                 queue.clear()
                 return
             await trio.sleep(STEP_RETRY_S)
             while queue:
-                label, action = queue[0]
+                at, label, action = queue[0]
                 try:
                     await action()
                 except WorldError as again:
                     error = again
                     break
                 queue.pop(0)
+                if queue:  # the next one comes as long after this one as the script says
+                    await trio.sleep(queue[0][0] - at)
 
     async def _start(self) -> None:
         spec = self.scenario.orchestrator
