@@ -1,10 +1,10 @@
 """Running a scenario: build the world, play the timeline, check every expectation.
 
 Everything happens in virtual time on one seeded simulation, so a run is a
-function of (scenario, profile, seed, switches) and replays exactly. A step
-that cannot be carried out (a viewer opening a share that is not live, an
-exchange mentioning an agent not yet spawned) fails the run with a reason; it
-does not crash it.
+function of (scenario, profile, seed, switches, fault plan) and replays
+exactly. A step that cannot be carried out (a viewer opening a share that is
+not live, an exchange mentioning an agent not yet spawned) fails the run with
+a reason; it does not crash it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import overrides_of
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
-from scenarios.faults import FaultKind, format_faults, plan_faults
+from scenarios.fault_plan import FaultPlan
+from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
 from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
@@ -97,6 +98,8 @@ class RunResult:
     #: The switches that differed from the profile's own values.
     overrides: dict[str, bool] = field(default_factory=dict)
     faults: frozenset[FaultKind] = frozenset()
+    #: Every fault of the run, with its times and targets (`--fault-plan` replays it).
+    fault_plan: FaultPlan = field(default_factory=FaultPlan)
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
     views: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -327,17 +330,21 @@ async def play_scenario(
     mode: Mode = Mode.MEMORY,
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
+    fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
     recording: Recording | None = None,
 ) -> RunResult:
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
-    `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
-    With a `recording`, the viewers, the partitions and the log are kept for a report.
+    The faults are `fault_plan` when given, else those the seed plans for the
+    kinds in `faults`. `frames_sink` gets every received frame whole, in the
+    form `sharesim decode` reads. With a `recording`, the viewers, the
+    partitions and the log are kept for a report.
     """
     switches = overrides or profile.switches()
-    result = RunResult(scenario, profile, seed, faults=faults)
+    plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
+    result = RunResult(scenario, profile, seed, faults=kinds_of(plan), fault_plan=plan)
     result.overrides = overrides_of(profile, switches)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
     if result.overrides:
@@ -346,7 +353,7 @@ async def play_scenario(
         switches,
         seed=seed,
         mode=mode,
-        conditions=plan_faults(faults, seed, scenario),
+        conditions=plan.conditions(),
         trace_sink=trace_sink,
         log_context={"scenario": scenario.name},
         teammates=scenario.teammates(),
@@ -358,7 +365,7 @@ async def play_scenario(
         if recording is None:
             await play.play()
         else:
-            await _recorded(play, recording, faults)
+            await _recorded(play, recording, result.faults)
         play.note_final_views()
         result.violations = monitor.violations
         result.end_time = trio.current_time()
@@ -394,11 +401,13 @@ def run_scenario(
     mode: Mode = Mode.MEMORY,
     overrides: Switches | None = None,
     faults: frozenset[FaultKind] = frozenset(),
+    fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
     recording: Recording | None = None,
 ) -> RunResult:
-    """Run one scenario in a fresh, seeded Trio run."""
+    """Run one scenario in a fresh, seeded Trio run (faults as for `play_scenario`)."""
+    plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
 
     async def play() -> RunResult:
         return await play_scenario(
@@ -407,7 +416,7 @@ def run_scenario(
             seed=seed,
             mode=mode,
             overrides=overrides,
-            faults=faults,
+            fault_plan=plan,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
             recording=recording,
@@ -422,5 +431,6 @@ def run_scenario(
             seed,
             failures=[Failure(f"simulation error: {crash}", 0.0)],
             overrides=overrides_of(profile, overrides or profile.switches()),
-            faults=faults,
+            faults=kinds_of(plan),
+            fault_plan=plan,
         )

@@ -20,7 +20,15 @@ from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.options import add_run_options, designs_from, output, seed
 from scenarios.designs import design_name, overrides_of, switches_for
 from scenarios.diagram import run_diagram
-from scenarios.faults import actor_names, format_faults, parse_faults
+from scenarios.fault_plan import FaultPlan, read_plan
+from scenarios.faults import (
+    actor_names,
+    check_plan,
+    format_faults,
+    kinds_of,
+    parse_faults,
+    plan_faults,
+)
 from scenarios.html import RecordedRun, run_page
 from scenarios.recording import LogCapture
 from scenarios.results import to_json as results_json
@@ -64,6 +72,17 @@ def register(commands: Any) -> None:
         default="",
         metavar="KINDS",
         help="seeded faults from latency, drop, partition (comma-separated), as explore uses them",
+    )
+    run.add_argument(
+        "--fault-plan",
+        metavar="PLAN|FILE",
+        help=(
+            "exactly these faults instead of seeded ones: a TOML or JSON file, or inline items "
+            "separated by ';': latency:BASE[+exp(MEAN)|+uniform(MAX)], drop@T, drop:ACTOR@T, "
+            "drop:ACTOR>SERVER@T, partition:ACTOR>SERVER@START..END, or none (times in virtual "
+            "seconds). The seed still picks each frame's delay and which of several matching "
+            "connections a drop takes. 'sharesim explore' prints the plan of each failure"
+        ),
     )
     run.add_argument(
         "--log-json",
@@ -161,6 +180,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--report draws one run; {len(runs)} were selected")
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
+    explicit = _explicit_plan(args, scenarios)
     verbosity = max(args.verbose, 1) if args.actor else args.verbose
     results: list[RunResult] = []
     # A picture of a run needs its log too, so the JSON log passes through a capture.
@@ -179,12 +199,13 @@ def run_command(args: argparse.Namespace) -> int:
         catching_interrupts() as interruption,
     ):
         if verbosity:
-            faults_text = format_faults(faults) or "none"
+            faults_text = str(explicit) if explicit is not None else format_faults(faults) or "none"
             print(
                 f"seed {args.seed}, transport {mode.value}, faults {faults_text}", file=sys.stderr
             )
         for index, (scenario, profile) in enumerate(runs, 1):
             switches = switches_for(profile, overrides)
+            plan = explicit if explicit is not None else plan_faults(faults, args.seed, scenario)
             design = design_name(profile, overrides_of(profile, switches))
             print(
                 f"[{index}/{len(runs)}] {scenario.name} ({design}) ...", file=sys.stderr, flush=True
@@ -195,7 +216,8 @@ def run_command(args: argparse.Namespace) -> int:
                     "profile": profile.value,
                     "overrides": overrides_of(profile, switches),
                     "seed": args.seed,
-                    "faults": format_faults(faults),
+                    "faults": format_faults(kinds_of(plan)),
+                    "fault_plan": str(plan),
                 }
             }
             for stream in (trace_file, frames_file):
@@ -208,7 +230,7 @@ def run_command(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 mode=mode,
                 overrides=switches,
-                faults=faults,
+                fault_plan=plan,
                 trace_sink=trace_file,
                 frames_sink=frames_file,
                 recording=recording,
@@ -235,6 +257,18 @@ def run_command(args: argparse.Namespace) -> int:
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if failed else 0
+
+
+def _explicit_plan(args: argparse.Namespace, scenarios: list[Scenario]) -> FaultPlan | None:
+    """The plan `--fault-plan` gives, checked against every selected scenario, if any."""
+    if args.fault_plan is None:
+        return None
+    if args.faults:
+        raise UsageError("--faults and --fault-plan both choose the faults; give one")
+    plan = read_plan(args.fault_plan)
+    for scenario in scenarios:
+        check_plan(plan, scenario)
+    return plan
 
 
 def _check_actor(name: str, scenarios: list[Scenario]) -> None:

@@ -155,6 +155,7 @@ def test_trace_header_and_json_log_name_the_design(tmp_path: Path) -> None:
             "overrides": {"index_child_run_ids": False},
             "seed": 0,
             "faults": "",
+            "fault_plan": "none",
         }
     }
     joined = next(json.loads(line) for line in log.read_text().splitlines() if '"joined"' in line)
