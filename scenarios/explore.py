@@ -20,6 +20,7 @@ from pathlib import Path
 
 from actors.rules.profiles import Profile, Switches
 from scenarios.faults import FaultKind, format_faults
+from scenarios.problems import Problem, problems_of
 from scenarios.results import to_json
 from scenarios.runner import run_scenario
 from scenarios.schema import load_scenario
@@ -35,6 +36,8 @@ class SeedOutcome:
     digest: str
     #: The run's result as a JSON line (`scenarios.results`), when it was asked for.
     json: str = ""
+    #: What broke, as a shrunk plan must still break it and findings group it.
+    broke: tuple[Problem, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -71,7 +74,8 @@ def explore_seed(
         )
         problems.append(f"expectation {failure.what}" + (f": {mismatched}" if mismatched else ""))
     digest = result.trace.digest() if result.trace is not None else ""
-    return SeedOutcome(seed, tuple(problems), digest, to_json(result) if detail else "")
+    json = to_json(result) if detail else ""
+    return SeedOutcome(seed, tuple(problems), digest, json, problems_of(result))
 
 
 def _run_task(task: _SeedTask) -> SeedOutcome:

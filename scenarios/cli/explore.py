@@ -13,6 +13,7 @@ from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.options import add_run_options, seed
 from scenarios.cli.run import logging_for_run
+from scenarios.cli.shrinking import Shrinker, add_shrink_option
 from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
 from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
@@ -29,8 +30,10 @@ def register(commands: Any) -> None:
             "Run a scenario under N seeds with seeded latency, dropped connections and "
             "partitions, checking the safety invariants after every delivered message and the "
             "scenario's expectations at their times. Prints each failing seed with what broke and "
-            "the exact 'sharesim run' command that replays it. Exits 1 if any seed failed. "
-            "Ctrl-C stops it and prints what was found so far (exit 130)."
+            "the exact 'sharesim run' command that replays it, then shrinks its faults to the "
+            "fewest that still break the same thing: a line 'minimal faults: PLAN' and the "
+            "command that replays exactly that plan. Exits 0 if every seed passed, 1 if any "
+            "failed, 2 on bad input. Ctrl-C stops it and prints what was found so far (exit 130)."
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
@@ -49,6 +52,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
     )
+    add_shrink_option(parser)
     parser.set_defaults(run=run_command)
 
 
@@ -64,9 +68,11 @@ def run_command(args: argparse.Namespace) -> int:
     switches = switches_for(profile, parse_settings(args.set))
     overrides = overrides_of(profile, switches)
     faults = parse_faults(args.faults)
+    settings = settings_of(overrides)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
     outcomes: list[SeedOutcome] = []
+    shrinker = Shrinker(scenario, profile, faults, switches, args.shrink_runs)
     with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
         stream = explore_outcomes(
             scenario.path,
@@ -81,8 +87,11 @@ def run_command(args: argparse.Namespace) -> int:
             for outcome in stream:
                 outcomes.append(outcome)
                 bar.advance(outcome)
-                if args.json:
-                    print(outcome.json, flush=True)
+                try:
+                    shrinker.shrink(outcome)
+                finally:  # an interrupted shrink still leaves the seed's line
+                    if args.json:
+                        print(shrinker.json(args.scenario, outcome, settings), flush=True)
     bar.finish()
     outcomes.sort(key=lambda outcome: outcome.seed)
     failing = [o for o in outcomes if not o.passed]
@@ -94,6 +103,7 @@ def run_command(args: argparse.Namespace) -> int:
             overrides,
             faults,
             outcomes,
+            shrinker,
             interrupted=interruption.happened,
         )
     if interruption.happened:
@@ -108,6 +118,7 @@ def _summary(
     overrides: dict[str, bool],
     faults: frozenset[FaultKind],
     outcomes: list[SeedOutcome],
+    shrinker: Shrinker,
     *,
     interrupted: bool,
 ) -> None:
@@ -124,6 +135,8 @@ def _summary(
             print(f"  - {problem}")
         replay = replay_command(args.scenario, profile, outcome.seed, faults, settings)
         print(f"  replay: {replay}")
+        for line in shrinker.lines(args.scenario, outcome, settings):
+            print(line)
 
 
 class _ProgressBar:
