@@ -44,7 +44,8 @@ class Problem:
 
 
 def problems_of(result: RunResult) -> tuple[Problem, ...]:
-    """Every problem of a run, once each: broken invariants first, then failures in order."""
+    """A problem per broken invariant, then per failure, in order: one per line of
+    `SeedOutcome.problems` (a step may fail more than once)."""
     found = [Problem(ProblemKind.INVARIANT, v.invariant, v.actor) for v in result.violations]
     unheld = iter([e for e in result.expectations if not e.held])
     for failure in result.failures:
@@ -58,4 +59,4 @@ def problems_of(result: RunResult) -> tuple[Problem, ...]:
         else:
             step = failure.what.split(": ", 1)[0]
             found.append(Problem(ProblemKind.STEP, step))
-    return tuple(dict.fromkeys(found))
+    return tuple(found)
