@@ -134,7 +134,7 @@ class Findings:
                 scenario, profile, seed, self.faults, hole.problem, budget=budget
             )
             hole.plan = hole.shrunk.minimal
-        plan = hole.plan or plan_faults(self.faults, seed, scenario)
+        plan = hole.plan if hole.plan is not None else plan_faults(self.faults, seed, scenario)
         closing = []
         for switch, value in self.candidates.items():
             switches = profile.switches()

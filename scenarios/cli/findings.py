@@ -31,14 +31,15 @@ def register(commands: Any) -> None:
         help="explore every scenario under each profile and report each distinct hole",
         description=(
             "Explore every bundled scenario (or those named) under each profile with faults, "
-            "group the failing seeds by what broke (invariant and actor, expectation and viewer, "
-            "or step, in one scenario) and report each distinct hole once: the profiles it "
-            "affects, how many seeds hit it, its first failure shrunk to a minimal fault plan, "
-            "the command that replays that plan, and the switches that close it (each switch "
-            f"the '{HARDENED}' profile sets apart from followups, turned on alone in the shrunk "
-            "case; 'none known' while there is none). Markdown on standard output, or one JSON "
-            "object with --json; progress on stderr. Exit codes: 0 no hole found, 1 holes "
-            "found, 2 bad input, 130 stopped by Ctrl-C (the holes found so far are reported)."
+            "group the failing seeds by what they broke first (invariant and actor, "
+            "expectation and viewer, or step, in one scenario) and report each distinct hole "
+            "once: the profiles it affects, how many seeds hit it, its first failure shrunk to "
+            "a minimal fault plan, the command that replays that plan, and the switches that "
+            f"close it (each switch the '{HARDENED}' profile sets apart from followups, turned "
+            "on alone in the shrunk case; 'none known' while there is none). Markdown on "
+            "standard output, or one JSON object with --json; progress on stderr. Exit codes: "
+            "0 no hole found, 1 holes found, 2 bad input, 130 stopped by Ctrl-C (the holes "
+            "found so far are reported)."
         ),
     )
     parser.add_argument(
@@ -118,9 +119,7 @@ def run_command(args: argparse.Namespace) -> int:
         args.seeds,
         interrupted=interruption.happened,
     )
-    print(to_json(campaign, findings) if args.json else markdown(campaign, findings), end="")
-    if args.json:
-        print()
+    print(to_json(campaign, findings) if args.json else markdown(campaign, findings).rstrip("\n"))
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if findings.holes() else 0

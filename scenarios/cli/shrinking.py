@@ -38,8 +38,9 @@ def add_shrink_option(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SHRINK_RUNS,
         metavar="N",
         help=(
-            "most reruns spent shrinking each failure's faults to the fewest that still break "
-            f"the same invariant or expectation (default: {DEFAULT_SHRINK_RUNS}); 0 does not shrink"
+            "at most N runs spent shrinking each failure's faults to the fewest that still break "
+            f"the same invariant, expectation or step (default: {DEFAULT_SHRINK_RUNS}); "
+            "0 does not shrink"
         ),
     )
 
