@@ -1,7 +1,7 @@
 """`virtual-time`: what a quiet day costs once an orchestration is over.
 
 Under `followups` a finished orchestration has nothing left to say: viewers
-were pushed their children and poll nothing. Virtual time should then jump
+hold a subscription to the children that stays quiet and poll nothing. Virtual time should then jump
 straight to the end, so a simulated day costs next to no wall time.
 """
 

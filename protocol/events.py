@@ -19,7 +19,6 @@ from ._refined import Usize
 from .common import WindowSize
 from .errors import ProtocolError
 from .message import Message
-from .runs import RunRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +88,6 @@ class CloudModeSetupPhaseEnded:
     """The same marker under the name other crate versions use; both must decode."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChildRunUpdated:
-    """Not in the real crate: the proposed push of a child's row over the parent's share.
-
-    The orchestrator's host appends one whenever a direct child appears,
-    changes state or gets its session, so parent viewers learn of children in
-    order with the transcript instead of polling the task server.
-    """
-
-    run: RunRecord
-
-
 OrderedTerminalEventType: TypeAlias = (
     PtyBytesRead
     | CommandExecutionStarted
@@ -111,7 +98,6 @@ OrderedTerminalEventType: TypeAlias = (
     | AgentConversationReplayEnded
     | AmbientSetupPhaseEnded
     | CloudModeSetupPhaseEnded
-    | ChildRunUpdated
 )
 
 

@@ -37,6 +37,8 @@ TRACE_KEYS = frozenset(
         "last_sent_event_no",
         "latest_event_no",
         "latest_processed_event_no",
+        "sequence",
+        "since",
     }
 )
 """Field names whose values tie a message to a flow; `key_ids` reports these and only these."""

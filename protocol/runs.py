@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ._refined import Usize
+
 
 class RunState(enum.Enum):
     """Lifecycle of a run, as the task server spells it on the wire."""
@@ -75,5 +77,11 @@ class RunRecord:
     conversation_id: str | None = None
     status_message: str | None = None
     created_at: float = 0.0
+    started_at: float | None = None
+    """When the run was first claimed (began executing); None while it never has been,
+    as for a launch that failed before any worker or client took it up."""
     updated_at: float = 0.0
     children: tuple[str, ...] = ()
+    last_event_sequence: Usize | None = None
+    """The server's event sequence of the row's latest change; a subscriber seeds its
+    cursor from the highest one in a listing (orch-viewer-polling, cold-start seeding)."""

@@ -1,7 +1,8 @@
 """Request and reply traffic with the task server, which owns the `ai_tasks` rows.
 
-Every message carries the `request_id` of the request it belongs to, so a
-client can match replies and drop stale ones.
+Every request and reply carries the `request_id` of the request it belongs
+to, so a client can match replies and drop stale ones. The one push,
+`ChildRunChanged`, belongs to no request: it follows a `SubscribeChildren`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
+from ._refined import Usize
 from .errors import SharesimError
 from .message import Message
 from .runs import AgentConfigSnapshot, Execution, RunRecord, RunState
@@ -94,8 +96,41 @@ class GetAgentNames(Message):
     task_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class SubscribeChildren(Message):
+    """Not in the real API: the proposed ancestor event stream as a subscription on this link.
+
+    The follow-up spec (orch-viewer-polling) has the server stream every change
+    of a direct child of `parent_run_id` to whoever may view the parent, from
+    a cursor: the server pushes a `ChildRunChanged` for every child whose last
+    change has a sequence above `since` (every child when None), in sequence
+    order, then one for each later change, until the link closes or the
+    subscription is dropped. Subscribing again on the same link replays from
+    the new `since`.
+    """
+
+    request_id: int
+    parent_run_id: str
+    since: Usize | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeChildren(Message):
+    """Not in the real API: stop the pushes a `SubscribeChildren` started on this link."""
+
+    request_id: int
+    parent_run_id: str
+
+
 TaskRequest: TypeAlias = (
-    CreateRun | ListRuns | GetRun | UpdateAgentTask | TransitionRun | GetAgentNames
+    CreateRun
+    | ListRuns
+    | GetRun
+    | UpdateAgentTask
+    | TransitionRun
+    | GetAgentNames
+    | SubscribeChildren
+    | UnsubscribeChildren
 )
 
 # -- replies -----------------------------------------------------------------------------------
@@ -194,6 +229,47 @@ class AgentNames(Message):
     names: tuple[AgentName, ...]
 
 
-TaskReply: TypeAlias = RunReply | RunsListed | AgentTaskUpdated | TaskError | AgentNames
+@dataclass(frozen=True, slots=True)
+class ChildrenSubscribed(Message):
+    """The answer to SubscribeChildren; the replayed changes follow it."""
 
-TaskMessage: TypeAlias = TaskRequest | TaskReply
+    request_id: int
+    parent_run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildrenUnsubscribed(Message):
+    """The answer to UnsubscribeChildren; no further change of that parent follows."""
+
+    request_id: int
+    parent_run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRunChanged(Message):
+    """Not in the real API, and no reply: a direct child of a subscribed parent changed.
+
+    `run` is the child's row after the change and `sequence` the server's event
+    sequence of that change (the row's `last_event_sequence`); sequences only
+    grow, so a subscriber resumes with the highest one it has applied.
+    """
+
+    parent_run_id: str
+    sequence: Usize
+    run: RunRecord
+
+
+TaskReply: TypeAlias = (
+    RunReply
+    | RunsListed
+    | AgentTaskUpdated
+    | TaskError
+    | AgentNames
+    | ChildrenSubscribed
+    | ChildrenUnsubscribed
+)
+
+TaskPush: TypeAlias = ChildRunChanged
+"""What the server sends on its own, outside any request."""
+
+TaskMessage: TypeAlias = TaskRequest | TaskReply | TaskPush

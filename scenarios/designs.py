@@ -31,11 +31,14 @@ MEANINGS: dict[str, str] = {
     "fetch_error_backoff": "a failed child fetch is retried later and later, and repeated "
     "refusals stop polling",
     "index_child_run_ids": "viewers index child run ids, so transcript mentions resolve to names",
-    "parent_placeholder_names": "unresolved mentions in a child link of a User share show "
-    '"Orchestrator"',
+    "backfill_parent_agent_id": "children registered before the root's run id was known get it "
+    "as their parent id",
     "push_source_task_id": "the sharer pushes a late source_task_id to viewers already joined",
     "sibling_name_resolution": "child-link viewers resolve parent and sibling names, without pills",
-    "push_child_discovery": "children reach root viewers as pushes in the share, not by polling",
+    "push_child_discovery": "root viewers take one snapshot, then a task-server stream of child "
+    "changes, not polls",
+    "stop_only_inherited_shares": "a host's stop ends only the shares its cascade started (spec)",
+    "dedupe_session_link": "a session link is reported once per (task_id, session_id) (spec)",
 }
 
 ALL_PROFILES = "all"

@@ -6,6 +6,7 @@ import pytest
 
 from actors.rules.profiles import SwitchError
 from actors.runtime.actor import ActorCrashed, ActorStopped, AskTimeout
+from actors.runtime.determinism import SchedulerHookMissing
 from actors.runtime.stage import UnknownActor
 from actors.runtime.transport import LinkClosed, LinkRefused
 from actors.world import WorldError
@@ -28,6 +29,7 @@ from scenarios.usage import UsageError
         (ActorStopped, Exception),
         (UnknownActor, LookupError),
         (SwitchError, ValueError),
+        (SchedulerHookMissing, RuntimeError),
         (WorldError, Exception),
         (ScenarioError, Exception),
         (UsageError, Exception),

@@ -35,6 +35,7 @@ from actors.rules.cascade import (
     ShareKind,
     ShareSource,
     share_source,
+    stops_with_host,
     upgrade_sidecar,
 )
 from actors.rules.profiles import Switches
@@ -43,7 +44,6 @@ from actors.runtime.actor import Actor, Request
 from actors.runtime.stage import Stage
 from actors.runtime.transport import Network
 from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
-from protocol.events import ChildRunUpdated
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
 from protocol.tasks import TaskCallFailed
@@ -137,14 +137,7 @@ class InheritShare:
 
 @dataclass(frozen=True, slots=True)
 class StopInheritedShare:
-    """Host to local child: the host's share stopped, so the inherited one stops too."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChildChanged:
-    """Child to host: its row changed (state or session), as the owner's event stream says."""
-
-    run: RunRecord
+    """Host to a child of its cascade set: the host's share stopped (see `stops_with_host`)."""
 
 
 @dataclass
@@ -163,7 +156,6 @@ class AgentSetup:
 class _ChildRecord:
     name: str
     location: Location
-    run: RunRecord
     actor: ChildAgent | None = None
 
     @property
@@ -293,7 +285,6 @@ class Agent(Actor[AgentMessage | C]):
         )
         for exchange in self.transcript:
             self.share.append(exchange.to_event())  # history streams to viewers first
-        self.append_history_extras(self.share)
         await self.share.open()
         _log.info(
             "share_requested",
@@ -301,9 +292,6 @@ class Agent(Actor[AgentMessage | C]):
             source=repr(source.source_type),
             source_task_id=source.source_task_id,
         )
-
-    def append_history_extras(self, share: Share) -> None:
-        """Anything beyond the transcript that a new share must carry (orchestrators: children)."""
 
     async def stop_share(self) -> None:
         if self.share is not None:
@@ -355,9 +343,7 @@ class Agent(Actor[AgentMessage | C]):
 
 
 #: The orchestrator's own commands.
-OrchestratorCommand = (
-    _FirstResponse | ShareByUser | StopSharing | SpawnChild | ChildChanged | Finish
-)
+OrchestratorCommand = _FirstResponse | ShareByUser | StopSharing | SpawnChild | Finish
 
 
 class Orchestrator(Agent[OrchestratorCommand]):
@@ -403,8 +389,6 @@ class Orchestrator(Agent[OrchestratorCommand]):
             await self._stop_sharing()
         elif isinstance(message, SpawnChild):
             await self._spawn(message)
-        elif isinstance(message, ChildChanged):
-            self._child_changed(message.run)
         else:
             await self.transition(message.state)
 
@@ -501,7 +485,7 @@ class Orchestrator(Agent[OrchestratorCommand]):
             return
         assert isinstance(reply, tasks.RunReply)
         run = reply.run
-        record = _ChildRecord(spawn.name, spawn.location, run)
+        record = _ChildRecord(spawn.name, spawn.location)
         self.children[run.task_id] = record
         child = ChildAgent(
             spawn.name,
@@ -524,25 +508,7 @@ class Orchestrator(Agent[OrchestratorCommand]):
             source = self.ledger.share_new_child(host_share, run.task_id, self.switches)
             if source is not None:
                 await self._tell_child(run.task_id, InheritShare(source))
-        self._push_child(run)
         self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))
-
-    def _child_changed(self, run: RunRecord) -> None:
-        record = self.children.get(run.task_id)
-        if record is None:
-            return
-        record.run = run
-        self._push_child(run)
-
-    def _push_child(self, run: RunRecord) -> None:
-        """Follow-up design: children travel in the parent's share instead of being polled."""
-        if self.switches.push_child_discovery and self.share is not None:
-            self.share.append(ChildRunUpdated(run))
-
-    def append_history_extras(self, share: Share) -> None:
-        if self.switches.push_child_discovery:
-            for record in self.children.values():
-                share.append(ChildRunUpdated(record.run))
 
     async def _tell_child(self, task_id: str, message: ChildCommand) -> None:
         record = self.children.get(task_id)
@@ -599,8 +565,7 @@ class ChildAgent(Agent[ChildCommand]):
         elif isinstance(message, InheritShare):
             await self._inherit(message.source)
         elif isinstance(message, StopInheritedShare):
-            if self.share is not None and self.share is self._inherited:
-                await self.stop_share()
+            await self._host_stopped()
         elif isinstance(message, ShareByUser):
             await self.start_share(
                 ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
@@ -613,8 +578,8 @@ class ChildAgent(Agent[ChildCommand]):
     async def _inherit(self, source: ShareSource) -> None:
         """Share as the host asks, unless already sharing on its own.
 
-        Only a share opened here counts as inherited, so the host's stop never ends one
-        the user started on this child.
+        Only a share opened here counts as inherited: under the spec's stop cascade
+        (`stop_only_inherited_shares`) it is the only one the host's stop may end.
         """
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
             _log.info(
@@ -627,28 +592,30 @@ class ChildAgent(Agent[ChildCommand]):
         await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
         self._inherited = self.share
 
+    async def _host_stopped(self) -> None:
+        share = self.share
+        sharing = share is not None and share.status is not ShareStatus.ENDED
+        inherited = share is not None and share is self._inherited
+        if stops_with_host(sharing=sharing, inherited=inherited, switches=self.switches):
+            await self.stop_share()
+
     async def _claim(self) -> None:
         if self.launch_fails:
             _log.warning("launch_failed", decision=True, child=self.agent_name)
-            await self._report(await self.transition(RunState.FAILED))
+            await self.transition(RunState.FAILED)
             return
-        await self._report(await self.transition(RunState.CLAIMED))
+        await self.transition(RunState.CLAIMED)
         if self.location is Location.REMOTE:
-            await self._report(await self.transition(RunState.RUNNING))
+            await self.transition(RunState.RUNNING)
             await self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
 
     async def share_established(self, event: ShareEstablished) -> None:
         if self.location is Location.REMOTE:
-            run = await self._write_link(event.session_id, event.join_route)
+            await self._write_link(event.session_id, event.join_route)
         else:
-            run = await self.link_session(event.session_id, event.join_route, is_remote_child=False)
-        await self._report(run)
+            await self.link_session(event.session_id, event.join_route, is_remote_child=False)
 
     async def _finish(self, state: RunState) -> None:
-        await self._report(await self.transition(state))
+        await self.transition(state)
         if self.location is Location.REMOTE:
             await self.stop_share()  # the cloud sandbox shuts down; its session lingers
-
-    async def _report(self, run: RunRecord | None) -> None:
-        if run is not None:
-            await self.host.ref.tell(ChildChanged(run), sender=self.name)

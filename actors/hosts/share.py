@@ -1,8 +1,8 @@
 """The sharer side of one shared session: create it, stream events, resume, end.
 
-`Share` belongs to an agent actor. Its reader task hands every frame back to
-that actor (as `ShareFrame`), so the share's state only changes inside the
-actor's `handle`. Events are numbered from 0 and kept until the server
+`Share` belongs to an agent actor. Its `ReconnectingLink` hands every frame
+back to that actor (as `ShareFrame`), so the share's state only changes inside
+the actor's `handle`. Events are numbered from 0 and kept until the server
 acknowledges them; after a dropped link the share reconnects with its token
 (backing off 1 s, growing 1.2 times, as the client does) and re-sends whatever
 the server says it is missing.
@@ -14,12 +14,11 @@ import enum
 from dataclasses import dataclass
 
 import structlog
-import trio
 
+from actors.links.reconnecting import Dial, LinkOwner, ReconnectingLink
 from actors.rules.cascade import ShareSource
 from actors.runtime.actor import Owner
-from actors.runtime.backoff import ATTEMPTS, retry
-from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
+from actors.runtime.transport import Link, Network
 from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sharer
 from protocol.roles import Role
 from protocol.routes import CREATE_ROUTE, join_route, resume_route
@@ -80,17 +79,27 @@ class Share:
     ) -> None:
         self.owner = owner
         self.source = source
-        self._network = network
         self._user = UserId(user)
         self._lifetime = lifetime
         self._link_role = link_role
-        self._server = server
         self.status = ShareStatus.PENDING
         self.session_id: str | None = None
         self.join_route: str | None = None
         self._secret: SessionSecret | None = None
         self._token: ReconnectToken | None = None
-        self._link: Link | None = None
+        self._connection = ReconnectingLink(
+            LinkOwner(
+                actor=owner,
+                wanted=lambda: self.status is not ShareStatus.ENDED,
+                frame=lambda message: ShareFrame(self, message),
+                ended=lambda link: ShareLinkEnded(self, link),
+                gave_up=self._gave_up,
+            ),
+            network,
+            server=server,
+            name="share",
+            log=_log,
+        )
         self._next_no = 0
         self._unacked: list[OrderedTerminalEvent] = []
         self._source_update_pending = False
@@ -101,14 +110,15 @@ class Share:
     # -- lifecycle ---------------------------------------------------------------
 
     async def open(self) -> None:
-        """Connect and send Initialize; `ShareEstablished` follows through `handle`."""
-        initialize = self._initialize()
-        if await self._connect(CREATE_ROUTE, initialize):
-            return
-        self.owner.spawn(self._open_later, initialize, name=f"{self.owner.name}:share-open")
+        """Connect and send Initialize, retrying in the background while the server is away.
 
-    def _initialize(self) -> sharer.Initialize:
-        return sharer.Initialize(
+        `ShareEstablished` follows through `handle`.
+        """
+        await self._connection.open(self._create())
+
+    def _create(self) -> Dial:
+        """Create the session; every retry sends this same Initialize (updates follow it)."""
+        initialize = sharer.Initialize(
             sharer.InitPayload(
                 user_id=self._user,
                 lifetime=self._lifetime,
@@ -117,47 +127,43 @@ class Share:
                 link_role=self._link_role,
             )
         )
+        return Dial(CREATE_ROUTE, lambda: initialize)
 
-    async def _open_later(self, initialize: sharer.Initialize) -> None:
-        """The server could not be reached: keep trying, as the client's share does."""
-        opened = await retry(
-            lambda: self._connect(CREATE_ROUTE, initialize),
-            wanted=lambda: self.status is ShareStatus.PENDING,
-        )
-        if not opened and self.status is ShareStatus.PENDING:
-            _log.warning("share_gave_up", attempts=ATTEMPTS)
-            self.status = ShareStatus.ENDED
-
-    async def _connect(self, resource: str, first: sharer.Upstream) -> bool:
-        """Open a link and send `first` on it; False when the server cannot be reached."""
-        try:
-            self._link = await self._network.connect(
-                self.owner.name, self._server, resource, self.owner.nursery
+    def _resume(self) -> Dial:
+        """Resume the session with its token; the server then says which events it has."""
+        assert self._secret is not None
+        assert self._token is not None
+        assert self.session_id is not None
+        reconnect = sharer.Reconnect(
+            sharer.ReconnectPayload(
+                session_secret=self._secret,
+                reconnect_token=self._token,
+                user_id=self._user,
+                session_id=self.session_id,
             )
-        except LinkRefused as refused:
-            _log.info("share_connect_refused", reason=str(refused))
-            return False
-        self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:share-reader")
-        self._link.send(first)
-        return True
+        )
+        return Dial(resume_route(self.session_id), lambda: reconnect)
 
-    async def _read(self, link: Link) -> None:
-        try:
-            while True:
-                await self.owner.tell_self(ShareFrame(self, await link.receive()))
-        except LinkClosed:
-            pass
-        with trio.CancelScope(shield=True):
-            await self.owner.tell_self(ShareLinkEnded(self, link))
+    async def _gave_up(self, attempts: int) -> None:
+        """Every try failed: the share is over, as the client's is."""
+        if self.session_id is None:
+            _log.warning("share_gave_up", attempts=attempts)
+        else:
+            _log.warning("share_gave_up", session_id=self.session_id, attempts=attempts)
+        self.status = ShareStatus.ENDED
 
     async def stop(self) -> None:
-        """End the session for every viewer and close the link."""
+        """End the session for every viewer and close the link.
+
+        EndSession leaves after every event already sent; the call returns once
+        it has. Cancelled while waiting, the link still closes behind the caller,
+        unless the agent itself is being cancelled, which drops what is queued
+        (see `ReconnectingLink.close`).
+        """
         if self.status is ShareStatus.ENDED:
             return
         self.status = ShareStatus.ENDED
-        if self._link is not None and not self._link.closed:
-            self._link.send(sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
-            await self._link.close()
+        await self._connection.close(sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
 
     # -- events --------------------------------------------------------------------
 
@@ -168,8 +174,8 @@ class Share:
         event = OrderedTerminalEvent(self._next_no, event_type)
         self._next_no += 1
         self._unacked.append(event)
-        if self.status is ShareStatus.ACTIVE and self._link is not None:
-            self._link.send(event)
+        if self.status is ShareStatus.ACTIVE:
+            self._connection.send(event)
 
     def push_source_task_id(self, task_id: str) -> None:
         """The follow-up: tell the server (and so every viewer) the upgraded task id.
@@ -186,9 +192,9 @@ class Share:
         task_id = self.source.source_task_id
         if not self._source_update_pending or task_id is None:
             return
-        if self._link is None or self._link.closed:
+        if not self._connection.is_open:
             return  # sent again once the share is back
-        self._link.send(sharer.UpdateSourceTaskId(task_id))
+        self._connection.send(sharer.UpdateSourceTaskId(task_id))
         self._source_update_pending = False
 
     # -- frames --------------------------------------------------------------------
@@ -228,40 +234,18 @@ class Share:
 
     def _go_live(self, *, after: int | None) -> None:
         self.status = ShareStatus.ACTIVE
-        assert self._link is not None
         for event in self._unacked:
             if after is None or event.event_no > after:
-                self._link.send(event)
+                self._connection.send(event)
         self._send_source_update()
 
     def link_ended(self, link: Link) -> None:
         """The link went away; unless we ended it, try to resume in the background."""
-        if link is not self._link or self.status is ShareStatus.ENDED:
+        if not self._connection.needs_redial(link):
             return
         if self.session_id is None:
             # Lost before the session existed: create it again, as a new share would.
-            self.owner.spawn(
-                self._open_later, self._initialize(), name=f"{self.owner.name}:share-open"
-            )
+            self._connection.redial(self._create())
             return
         self.status = ShareStatus.RECONNECTING
-        self.owner.spawn(self._resume, name=f"{self.owner.name}:share-resume")
-
-    async def _resume(self) -> None:
-        assert self._secret is not None
-        assert self._token is not None
-        assert self.session_id is not None
-        route = resume_route(self.session_id)
-        payload = sharer.ReconnectPayload(
-            session_secret=self._secret,
-            reconnect_token=self._token,
-            user_id=self._user,
-            session_id=self.session_id,
-        )
-        resumed = await retry(
-            lambda: self._connect(route, sharer.Reconnect(payload)),
-            wanted=lambda: self.status is ShareStatus.RECONNECTING,
-        )
-        if not resumed and self.status is ShareStatus.RECONNECTING:
-            _log.warning("share_gave_up", session_id=self.session_id, attempts=ATTEMPTS)
-            self.status = ShareStatus.ENDED
+        self._connection.redial(self._resume())

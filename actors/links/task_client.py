@@ -5,14 +5,17 @@ actor's mailbox, so an actor may await a reply inside `handle` without
 deadlocking on itself. The link is opened on first use and again after it
 breaks; a request lost with a broken link fails with `TaskCallFailed`, which
 callers treat like any other failed request, and an error reply raises
-`TaskRefused`, the kind of `TaskCallFailed` that retrying cannot mend.
+`TaskRefused`, the kind of `TaskCallFailed` that retrying cannot mend. A push
+the server sends outside any request (`ChildRunChanged`, after a
+subscription) goes to `on_push`, and the end of a link to `on_lost`, so a
+subscriber knows to subscribe again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import get_args
 
 import structlog
@@ -46,6 +49,8 @@ class TaskClient:
         *,
         server: str = "task-server",
         timeout: float = DEFAULT_TIMEOUT_S,
+        on_push: Callable[[tasks.TaskPush], Awaitable[None]] | None = None,
+        on_lost: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._owner = owner
         self._token = token
@@ -53,6 +58,8 @@ class TaskClient:
         self._nursery = nursery
         self._server = server
         self._timeout = timeout
+        self._on_push = on_push
+        self._on_lost = on_lost
         self._ids = itertools.count(1)
         self._link: Link | None = None
         self._connecting = trio.Lock()
@@ -117,6 +124,10 @@ class TaskClient:
         try:
             while True:
                 message = await link.receive()
+                if isinstance(message, tasks.ChildRunChanged):
+                    if self._on_push is not None:
+                        await self._on_push(message)
+                    continue
                 reply = message if isinstance(message, _REPLY_TYPES) else None
                 waiter = self._pending.get(reply.request_id) if reply is not None else None
                 if reply is None or waiter is None:
@@ -128,6 +139,9 @@ class TaskClient:
         for waiter in list(self._pending.values()):
             with contextlib.suppress(trio.WouldBlock):
                 waiter.send_nowait(None)
+        if self._on_lost is not None:
+            with trio.CancelScope(shield=True):
+                await self._on_lost()
 
     async def aclose(self) -> None:
         if self._link is not None:

@@ -10,6 +10,7 @@ from actors.rules.cascade import (
     catch_up_candidates,
     inherit_share_for_local_child,
     share_source,
+    stops_with_host,
     upgrade_sidecar,
 )
 from actors.rules.children import (
@@ -29,6 +30,8 @@ from actors.rules.discovery import (
     DiscoveryPoller,
     Fetch,
     PushDiscovery,
+    Subscribe,
+    Unsubscribe,
     discovery_task_id,
 )
 from actors.rules.names import (
@@ -60,7 +63,7 @@ from actors.rules.session_link import (
     LinkReason,
     SessionLinkReporter,
 )
-from actors.rules.view import ViewContext, ViewScope
+from actors.rules.view import ViewScope
 
 __all__ = [
     "AGENT_FALLBACK",
@@ -98,9 +101,10 @@ __all__ = [
     "SessionLinkReporter",
     "ShareKind",
     "ShareSource",
+    "Subscribe",
     "SwitchError",
     "Switches",
-    "ViewContext",
+    "Unsubscribe",
     "ViewScope",
     "ViewerSnapshot",
     "catch_up_candidates",
@@ -110,5 +114,6 @@ __all__ = [
     "pill_status",
     "resolve_reference",
     "share_source",
+    "stops_with_host",
     "upgrade_sidecar",
 ]

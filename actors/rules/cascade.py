@@ -2,7 +2,9 @@
 
 A child that is local to its host inherits the host's share with the same
 variant kind but its own task id; the ledger remembers who inherited from whom
-so stopping a host stops exactly those shares and nothing shared on its own.
+(the host's cascade set), so stopping a host reaches exactly those children and
+never one that only ever shared on its own. What a reached child stops is
+`stops_with_host`'s call.
 """
 
 from __future__ import annotations
@@ -80,6 +82,18 @@ def upgrade_sidecar(host: ShareSource, task_id: str, switches: Switches) -> Shar
     return ShareSource(host.source_type, task_id)
 
 
+def stops_with_host(*, sharing: bool, inherited: bool, switches: Switches) -> bool:
+    """Whether a child in the host's cascade set stops sharing when the host's share stops.
+
+    The shipped client stops every pane of the set that is still a sharer,
+    whatever share it holds by then; the spec stops only the share the cascade
+    started (`inherited`), so a share the user opened on the child stays up.
+    """
+    if not sharing:
+        return False
+    return inherited or not switches.stop_only_inherited_shares
+
+
 class PaneShareState(enum.Enum):
     """Whether a child's pane on the host is already part of a share."""
 
@@ -135,8 +149,9 @@ def catch_up_candidates(
 class CascadeLedger:
     """Which shares were inherited from which host, and which catch-ups already ran.
 
-    Keys are task ids. A share started independently (a cloud child, a manual
-    child share) is never recorded, so stopping a host never touches it.
+    Keys are task ids. A child whose only share was started independently (a
+    cloud child, a child the user shared before the host) is never recorded, so
+    stopping a host never touches it.
     """
 
     def __init__(self) -> None:

@@ -57,7 +57,7 @@ class PaneState(enum.Enum):
     UNAVAILABLE = "unavailable"
 
 
-#: Row states that, without a session, mean the child never launched.
+#: Row states that, for a run never started and without a session, mean its launch failed.
 _LAUNCH_FAILURES: Final = frozenset({RunState.FAILED, RunState.ERROR})
 
 
@@ -122,19 +122,25 @@ class ChildRoster:
         """True when there are children and none of them works any more."""
         return bool(self._children) and self._working == 0
 
-    def merge(self, runs: Iterable[RunRecord]) -> tuple[OpenPane, ...]:
+    def merge(
+        self, runs: Iterable[RunRecord], *, has_parent_conversation: bool = True
+    ) -> tuple[OpenPane, ...]:
         """Take in rows discovery accepted (the parent's own row already left out).
 
-        A new child is registered with its display name; a known one keeps its
-        place and first name, and its status changes only when its state does.
-        The first session id opens the pane; openings come after all pill
-        changes, in pill order, as in the client.
+        A new child is registered with its display name, but only under the
+        viewer's active (orchestrator) conversation: without one, the client
+        skips it, and only a later answer that lists it again can register it.
+        A known child keeps its place and first name, and its status changes
+        only when its state does. The first session id opens the pane; openings
+        come after all pill changes, in pill order, as in the client.
         """
         touched: list[Child] = []
         opened: list[Child] = []
         for run in runs:
             child = self._children.get(run.task_id)
             if child is None:
+                if not has_parent_conversation:
+                    continue
                 child = self._register(run)
             else:
                 child.row = run
@@ -159,6 +165,11 @@ class ChildRoster:
                 child.row = run
                 touched.append(child)
         self._check_launches(touched)
+
+    def parent_name(self, task_id: str) -> str | None:
+        """The name of the child's parent as the client resolves it (its breadcrumb), if any."""
+        parent = self._directory.parent_of(task_id)
+        return parent.name if parent is not None else None
 
     def pane_joined(self, task_id: str) -> None:
         """The child's pane joined its session: a loading pane has loaded."""
@@ -200,15 +211,19 @@ class ChildRoster:
 
     @staticmethod
     def _check_launches(children: Iterable[Child]) -> None:
-        """A child whose newest row failed without a session can only be shown unavailable.
+        """A child whose launch failed (behaviour 48) can only be shown unavailable.
 
-        Only children whose rows just changed can newly qualify, so only they are looked at.
+        Its newest row failed without ever starting and without a session. A run
+        that failed after it started keeps its status and, without a session,
+        stays loading, as in the client. Only children whose rows just changed
+        can newly qualify, so only they are looked at.
         """
         for child in children:
             row = child.row
             if (
                 child.pane is PaneState.LOADING
                 and row.state in _LAUNCH_FAILURES
+                and row.started_at is None
                 and row.session_id is None
             ):
                 child.status = PillStatus.ERROR

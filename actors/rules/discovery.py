@@ -10,6 +10,7 @@ outside: every input returns the effects the owning actor must carry out.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -65,8 +66,20 @@ class CancelTimer:
     """Cancel the pending poll timer."""
 
 
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Follow the parent's direct children from `since` (from the start when None)."""
+
+    since: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    """Stop following the parent's children."""
+
+
 #: The I/O discovery asks of its viewer; child rows themselves go to the `ChildRoster`.
-DiscoveryEffect = Fetch | ArmTimer | CancelTimer | OpenPane
+DiscoveryEffect = Fetch | ArmTimer | CancelTimer | OpenPane | Subscribe | Unsubscribe
 
 
 class DiscoveryPoller:
@@ -155,17 +168,20 @@ class DiscoveryPoller:
         return self._dispatch()
 
     def fetch_succeeded(
-        self, generation: int, runs: Iterable[RunRecord]
+        self, generation: int, runs: Iterable[RunRecord], *, has_parent_conversation: bool = True
     ) -> tuple[DiscoveryEffect, ...]:
         """Merge the children; an empty result idles the poller when the design allows it.
 
-        A dropped answer (stale, or after `stop`) still refreshes the rows of known children.
+        Without an active parent conversation new children are skipped, so an
+        answer that lists only new ones leaves the roster empty and idles the
+        poller until the orchestrator's next exchange, as in the client. A
+        dropped answer (stale, or after `stop`) still refreshes known children.
         """
         rows = _children_of(self._parent_task_id, runs)
         if not self._accept(generation):
             self._children.refresh(rows)
             return ()
-        opened = self._children.merge(rows)
+        opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
         self._idle = not self._children and self._switches.stop_polling_when_empty
         self._errors = self._refusals = 0
         return (*opened, *self._schedule_next_poll())
@@ -262,23 +278,221 @@ class DiscoveryPoller:
         return (ArmTimer(delay_s),)
 
 
+#: Reconnect delays of the event stream after a transient failure, then the last one again.
+STREAM_RETRY_S: Final = (1.0, 2.0, 5.0, 10.0)
+#: Delay after a refusal (no access, unknown parent); the stream gives up after a few.
+STREAM_REFUSED_RETRY_S: Final = 30.0
+STREAM_MAX_REFUSALS: Final = 3
+#: Transient failures in a row are retried for at most this long, then the stream gives up.
+STREAM_MAX_RETRY_S: Final = 30 * 60.0
+
+
+class _Phase(enum.Enum):
+    SEEDING = "seeding"
+    SUBSCRIBING = "subscribing"
+    LIVE = "live"
+    WAITING = "waiting"
+    STOPPED = "stopped"
+    GAVE_UP = "gave_up"
+
+
 class PushDiscovery:
-    """Child discovery fed by pushes over the session connection: no fetches, no timers."""
+    """The follow-up design: one snapshot, then a stream of child changes from the task server.
+
+    As the follow-up spec (orch-viewer-polling) proposes it: one `ListRuns`
+    seeds the roster and the cursor (the highest `last_event_sequence` among
+    the children), then a subscription delivers every later change of a
+    direct child, each with its sequence; a change at or below the cursor
+    was already applied and is dropped. After a lost link the viewer
+    subscribes again from its cursor and the server replays what it missed.
+    Failures back off as the client's event-stream driver does: 1, 2, 5, then
+    10 s for transient ones, up to 30 minutes in a row; 30 s after a refusal,
+    giving up after three. (The driver also recycles a stream every 14
+    minutes because Cloud Run cuts long streams; the simulated server cuts
+    none, so that is left out.)
+
+    As in the spec, the stream knows a child once the snapshot listed it or a
+    change first named it (its "ChildSpawned"); only then may the viewer
+    register it, and only under its parent conversation, as with polling.
+    Every later change of a known child is a status change, applied only to a
+    pill the viewer has: a child skipped at that moment is lost for good.
+    """
 
     def __init__(self, parent_task_id: str, children: ChildRoster) -> None:
         self._parent_task_id = parent_task_id
         self._children = children
+        self._phase = _Phase.SEEDING
+        self._started = False
+        self._cursor: int | None = None
+        #: Children the stream has announced (the streamer's known-child set).
+        self._known: set[str] = set()
+        self._generation = 0
+        self._then_seed = True
+        self._timer_pending = False
+        self._fetches = 0
         self._pushes = 0
+        self._failures = 0
+        self._failing_for = 0.0
+        self._refusals = 0
+
+    @property
+    def parent_task_id(self) -> str:
+        return self._parent_task_id
+
+    @property
+    def cursor(self) -> int | None:
+        """The highest sequence applied (or seeded), what a resubscription starts after."""
+        return self._cursor
+
+    @property
+    def live(self) -> bool:
+        return self._phase is _Phase.LIVE
+
+    @property
+    def gave_up(self) -> bool:
+        return self._phase is _Phase.GAVE_UP
+
+    @property
+    def timer_pending(self) -> bool:
+        return self._timer_pending
+
+    @property
+    def fetches(self) -> int:
+        """Snapshot fetches dispatched, each one request to the task server."""
+        return self._fetches
 
     @property
     def pushes(self) -> int:
-        """Push messages applied, the counterpart of the poller's `fetches`."""
+        """Pushed changes applied, the counterpart of the poller's `fetches`."""
         return self._pushes
 
-    def rows_pushed(self, runs: Iterable[RunRecord]) -> tuple[DiscoveryEffect, ...]:
-        """Child rows (a seed snapshot or a spawn); the parent's own row is skipped."""
+    def start(self) -> tuple[DiscoveryEffect, ...]:
+        """Fetch the seed snapshot at once."""
+        if self._started or self._phase is _Phase.STOPPED:
+            return ()
+        self._started = True
+        return self._seed()
+
+    def fetch_succeeded(
+        self, generation: int, runs: Iterable[RunRecord], *, has_parent_conversation: bool = True
+    ) -> tuple[DiscoveryEffect, ...]:
+        """Seed the roster and the cursor from the snapshot, then subscribe after the cursor."""
+        if self._phase is not _Phase.SEEDING or generation != self._generation:
+            return ()
+        rows = _children_of(self._parent_task_id, runs)
+        opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
+        for row in rows:
+            self._known.add(row.task_id)
+            self._advance(row.last_event_sequence)
+        self._failures, self._failing_for = 0, 0.0
+        self._phase = _Phase.SUBSCRIBING
+        return (*opened, Subscribe(self._cursor))
+
+    def fetch_failed(self, generation: int, *, refused: bool) -> tuple[DiscoveryEffect, ...]:
+        if self._phase is not _Phase.SEEDING or generation != self._generation:
+            return ()
+        return self._retry(seed=True, refused=refused)
+
+    def subscribed(self) -> tuple[DiscoveryEffect, ...]:
+        """The server took the subscription: live until the link drops."""
+        if self._phase is not _Phase.SUBSCRIBING:
+            return ()
+        self._phase = _Phase.LIVE
+        self._failures, self._failing_for, self._refusals = 0, 0.0, 0
+        return ()
+
+    def subscribe_failed(self, *, refused: bool) -> tuple[DiscoveryEffect, ...]:
+        if self._phase is not _Phase.SUBSCRIBING:
+            return ()
+        return self._retry(seed=False, refused=refused)
+
+    def pushed(
+        self, sequence: int, run: RunRecord, *, has_parent_conversation: bool = True
+    ) -> tuple[DiscoveryEffect, ...]:
+        """Apply one pushed change, unless it is one the cursor already covers."""
+        if self._phase is _Phase.STOPPED:
+            return ()
+        if self._cursor is not None and sequence <= self._cursor:
+            return ()
         self._pushes += 1
-        return self._children.merge(_children_of(self._parent_task_id, runs))
+        self._cursor = sequence
+        if run.task_id == self._parent_task_id:
+            return ()
+        spawned = self._announce(run)
+        if not spawned and run.task_id not in self._children:
+            return ()  # a status change for a pill this viewer never made
+        return self._children.merge(
+            (run,), has_parent_conversation=has_parent_conversation and spawned
+        )
+
+    def link_lost(self) -> tuple[DiscoveryEffect, ...]:
+        """The link carrying the stream dropped: subscribe again from the cursor, after a wait.
+
+        A subscription still being asked for fails on its own and is retried from there.
+        """
+        if self._phase is not _Phase.LIVE:
+            return ()
+        return self._retry(seed=False, refused=False)
+
+    def timer_fired(self) -> tuple[DiscoveryEffect, ...]:
+        """A retry is due."""
+        if not self._timer_pending or self._phase is not _Phase.WAITING:
+            return ()
+        self._timer_pending = False
+        if self._then_seed:
+            return self._seed()
+        self._phase = _Phase.SUBSCRIBING
+        return (Subscribe(self._cursor),)
+
+    def stop(self) -> tuple[DiscoveryEffect, ...]:
+        """Tear down; the pill bar keeps what it knows, later changes are dropped."""
+        if self._phase is _Phase.STOPPED:
+            return ()
+        following = self._phase in (_Phase.SUBSCRIBING, _Phase.LIVE)
+        self._phase = _Phase.STOPPED
+        return (*self._cancel_timer(), *((Unsubscribe(),) if following else ()))
+
+    def _seed(self) -> tuple[DiscoveryEffect, ...]:
+        self._phase = _Phase.SEEDING
+        self._generation += 1
+        self._fetches += 1
+        return (Fetch(self._generation),)
+
+    def _announce(self, run: RunRecord) -> bool:
+        """Whether `run` is new to the stream (its spawn); it is known from now on."""
+        if run.task_id in self._known:
+            return False
+        self._known.add(run.task_id)
+        return True
+
+    def _advance(self, sequence: int | None) -> None:
+        if sequence is not None and (self._cursor is None or sequence > self._cursor):
+            self._cursor = sequence
+
+    def _retry(self, *, seed: bool, refused: bool) -> tuple[DiscoveryEffect, ...]:
+        if refused:
+            self._refusals += 1
+            if self._refusals >= STREAM_MAX_REFUSALS:
+                self._phase = _Phase.GAVE_UP
+                return ()
+            delay = STREAM_REFUSED_RETRY_S
+        else:
+            delay = STREAM_RETRY_S[min(self._failures, len(STREAM_RETRY_S) - 1)]
+            self._failures += 1
+            if self._failing_for + delay > STREAM_MAX_RETRY_S:
+                self._phase = _Phase.GAVE_UP
+                return ()
+            self._failing_for += delay
+        self._phase = _Phase.WAITING
+        self._then_seed = seed
+        self._timer_pending = True
+        return (ArmTimer(delay),)
+
+    def _cancel_timer(self) -> tuple[DiscoveryEffect, ...]:
+        if not self._timer_pending:
+            return ()
+        self._timer_pending = False
+        return (CancelTimer(),)
 
 
 def _children_of(parent_task_id: str, runs: Iterable[RunRecord]) -> list[RunRecord]:

@@ -1,7 +1,8 @@
 """Agent names: the label of a run, and how a viewer renders an agent id in a transcript.
 
-The table of what each design shows lives in `resolve_reference`, the single
-place that decides between a resolved name and a fallback.
+What each design shows follows from how the viewer's `AgentDirectory` is
+filled; `resolve_reference` is the single place that decides between a
+resolved name and a fallback.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from actors.rules.profiles import Switches
-from actors.rules.view import ViewContext, ViewScope
+from actors.rules.view import ViewScope
 from protocol.runs import RunRecord
 
 #: Label of a run that has neither a configured name nor a title.
@@ -31,7 +31,7 @@ def display_name(run: RunRecord) -> str:
 
 
 class EntryOrigin(enum.Enum):
-    """How an agent id got into a viewer's directory."""
+    """How an agent id got into a viewer's index."""
 
     #: The conversation the view was opened on.
     ROOT = "root"
@@ -52,31 +52,93 @@ class DirectoryEntry:
         return self.origin is not EntryOrigin.NAME_ONLY
 
 
+@dataclass(slots=True)
+class _ChildConversation:
+    name: str
+    #: The parent's agent id, copied from the root when the child is created (or backfilled).
+    parent_agent_id: str | None
+
+
 class AgentDirectory:
-    """One viewer's run id -> name index, recording how each entry was learnt."""
+    """One viewer's agent conversations and its agent id -> conversation index.
 
-    def __init__(self) -> None:
-        self._entries: dict[str, DirectoryEntry] = {}
+    It models the part of the client's history model that names come from:
+    the index is filled only where the client fills it. The root conversation
+    enters it once the viewer knows the root's run id (from the share, or a
+    pushed task id); a discovered child only when it is registered through
+    `assign_run_id_for_conversation` (fix B1, `assigns_run_ids`), not through
+    the older `set_task_id`, which leaves the index alone; a name-only entry
+    (B4) whenever the name-only path delivers one. A child records its
+    parent's agent id when it is created, if the root has one by then; with
+    fix B2 (`backfills_parent_agent_ids`) the root's id, once known, is
+    stamped on every child still without one, and never over an existing one.
+    """
 
-    def register_root(self, run_id: str, name: str) -> None:
-        self._entries[run_id] = DirectoryEntry(name, EntryOrigin.ROOT)
+    def __init__(
+        self, *, assigns_run_ids: bool = True, backfills_parent_agent_ids: bool = True
+    ) -> None:
+        self._assigns_run_ids = assigns_run_ids
+        self._backfills = backfills_parent_agent_ids
+        self._index: dict[str, DirectoryEntry] = {}
+        self._root: str | None = None
+        self._children: dict[str, _ChildConversation] = {}
+        #: Every conversation's run id, in the order the viewer came to hold it.
+        self._conversations: dict[str, None] = {}
+
+    @property
+    def root_run_id(self) -> str | None:
+        """The run id of the view's own conversation, once the viewer knows it."""
+        return self._root
+
+    def register_root(self, run_id: str, name: str | None = None) -> None:
+        """The view's own conversation is run `run_id` (ConversationServerTokenAssigned).
+
+        It enters the index under `name`, if the view has a label for it.
+        """
+        self._root = run_id
+        self._conversations.setdefault(run_id)
+        if name is not None:
+            self._index[run_id] = DirectoryEntry(name, EntryOrigin.ROOT)
+        if self._backfills:
+            for child in self._children.values():
+                if child.parent_agent_id is None:
+                    child.parent_agent_id = run_id
 
     def register_child(self, run_id: str, name: str) -> None:
-        """A discovered child; replaces a name-only entry but never the root."""
-        current = self._entries.get(run_id)
+        """A discovered child's conversation; indexed only on the B1 path.
+
+        Its index entry replaces a name-only one; the view's own conversation is
+        never its own child.
+        """
+        if run_id == self._root:
+            return
+        self._children.setdefault(run_id, _ChildConversation(name, self._root))
+        self._conversations.setdefault(run_id)
+        if not self._assigns_run_ids:
+            return
+        current = self._index.get(run_id)
         if current is None or current.origin is EntryOrigin.NAME_ONLY:
-            self._entries[run_id] = DirectoryEntry(name, EntryOrigin.CHILD)
+            self._index[run_id] = DirectoryEntry(name, EntryOrigin.CHILD)
 
     def register_name_only(self, run_id: str, name: str) -> None:
         """A name for display only; never shadows an entry the viewer can navigate to."""
-        if run_id not in self._entries:
-            self._entries[run_id] = DirectoryEntry(name, EntryOrigin.NAME_ONLY)
+        if run_id not in self._index:
+            self._index[run_id] = DirectoryEntry(name, EntryOrigin.NAME_ONLY)
 
-    def lookup(self, run_id: str) -> DirectoryEntry | None:
-        return self._entries.get(run_id)
+    def lookup(self, agent_id: str) -> DirectoryEntry | None:
+        """`conversation_id_for_agent_id`: what the index holds for `agent_id`."""
+        return self._index.get(agent_id)
+
+    def parent_of(self, run_id: str) -> DirectoryEntry | None:
+        """The child's parent as the client resolves it: through its `parent_agent_id`."""
+        child = self._children.get(run_id)
+        if child is None or child.parent_agent_id is None:
+            return None
+        return self.lookup(child.parent_agent_id)
 
     def navigable_ids(self) -> tuple[str, ...]:
-        return tuple(rid for rid, entry in self._entries.items() if entry.navigable)
+        """Every conversation the viewer holds: its own and the registered children."""
+        return tuple(self._conversations)
 
 
 class Resolution(enum.Enum):
@@ -94,25 +156,20 @@ class ResolvedName:
 
 
 def resolve_reference(
-    agent_id: str, directory: AgentDirectory, *, view: ViewContext, switches: Switches
+    agent_id: str, directory: AgentDirectory, *, scope: ViewScope
 ) -> ResolvedName:
     """Render `agent_id` as a transcript in this view would.
 
-    Children resolve only when their run ids are indexed (B1); name-only entries
-    only with the follow-up path (B4). Anything else falls back, and a legacy
-    child-link view of a user share shows the parent's placeholder (gap 2).
+    An id the index holds shows its name. Otherwise the renderer falls back on
+    the view's own conversation. In a child link whose conversation has no run
+    id (a share that carried no task id) it cannot resolve that conversation,
+    and the viewer holds no parent for it either, so it takes it for the
+    orchestrator and every unresolved agent shows the parent's placeholder
+    (gap 2). Anywhere else an unresolved agent is "Unknown agent".
     """
     entry = directory.lookup(agent_id)
-    if entry is not None and _usable(entry, switches):
+    if entry is not None:
         return ResolvedName(entry.name, Resolution.RESOLVED)
-    if view.scope is ViewScope.CHILD and view.user_share and switches.parent_placeholder_names:
+    if scope is ViewScope.CHILD and directory.root_run_id is None:
         return ResolvedName(ORCHESTRATOR, Resolution.PARENT_PLACEHOLDER)
     return ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)
-
-
-def _usable(entry: DirectoryEntry, switches: Switches) -> bool:
-    if entry.origin is EntryOrigin.CHILD:
-        return switches.index_child_run_ids
-    if entry.origin is EntryOrigin.NAME_ONLY:
-        return switches.sibling_name_resolution
-    return True

@@ -37,14 +37,22 @@ class Pill:
 
 @dataclass(frozen=True, slots=True)
 class Pane:
-    """A child's hidden pane as the viewer would find it on selecting the pill."""
+    """A child's hidden pane as the viewer would find it on selecting the pill.
+
+    `parent` is the parent its breadcrumb names, resolved through the child's
+    `parent_agent_id`; None when that does not resolve.
+    """
 
     task_id: str
     name: str
     state: PaneState
+    parent: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        return {"task_id": self.task_id, "name": self.name, "state": self.state.value}
+        out = {"task_id": self.task_id, "name": self.name, "state": self.state.value}
+        if self.parent is not None:
+            out["parent"] = self.parent
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +121,10 @@ class PillBar:
         return (self._orchestrator, *children)
 
     def panes(self) -> tuple[Pane, ...]:
-        return tuple(Pane(child.task_id, child.name, child.pane) for child in self._children)
+        return tuple(
+            Pane(child.task_id, child.name, child.pane, self._children.parent_name(child.task_id))
+            for child in self._children
+        )
 
     def snapshot(
         self,

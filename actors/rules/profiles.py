@@ -51,12 +51,15 @@ class Switches:
     #: polling (the polling spec's error backoff). Off, as shipped: the next poll comes at
     #: the usual cadence whatever the error, so a refused viewer asks every 5 s forever.
     fetch_error_backoff: bool
-    #: The viewer indexes discovered child run ids so transcript references resolve to names
-    #: (fix B1). Off: references to children fall back to "Unknown agent".
+    #: The viewer registers a discovered child through `assign_run_id_for_conversation`,
+    #: which puts its run id in the agent-id index, so transcript references resolve to its
+    #: name (fix B1). Off: through `set_task_id`, which leaves the index alone, so
+    #: references to children fall back to "Unknown agent".
     index_child_run_ids: bool
-    #: Unresolved references in a child-link view of a `User` share render as the parent
-    #: placeholder "Orchestrator" (gap 2). Off: they render as "Unknown agent".
-    parent_placeholder_names: bool
+    #: Once the viewer's own conversation gets its run id, every child registered before
+    #: that gets it as its `parent_agent_id` (fix B2). Off: such a child keeps none, and its
+    #: parent cannot be resolved through it.
+    backfill_parent_agent_id: bool
     #: The sharer pushes an upgraded `source_task_id` to joined viewers (known issue §4.1).
     #: Off: a viewer that joined before the first response never gets a pill bar.
     push_source_task_id: bool
@@ -66,6 +69,13 @@ class Switches:
     #: Children reach root viewers as pushes over the session connection instead of polls.
     #: Off: the viewer polls the task server.
     push_child_discovery: bool
+    #: The spec's stop cascade: a host's stop ends only the shares its cascade started.
+    #: Off (the shipped client): it stops every child in its cascade set that is still
+    #: sharing, even a share the user started on that child after the inherited one ended.
+    stop_only_inherited_shares: bool
+    #: The spec's session-link report: once per (task_id, session_id). Off (the shipped
+    #: client): every establishment of a share sends update_agent_task again.
+    dedupe_session_link: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -116,8 +126,10 @@ class Profile(enum.Enum):
             stop_polling_when_empty=merged,
             fetch_error_backoff=followups,
             index_child_run_ids=merged,
-            parent_placeholder_names=not merged,
+            backfill_parent_agent_id=merged,
             push_source_task_id=followups,
             sibling_name_resolution=followups,
             push_child_discovery=followups,
+            stop_only_inherited_shares=False,
+            dedupe_session_link=False,
         )

@@ -1,7 +1,9 @@
 """Whether a host reports a local share's session id on the run's task row.
 
-Only the client that owns the share may write the link, and repeating it buys
-nothing, so every refusal carries a reason the actor can log.
+Only the client that owns the share may write the link, so every refusal
+carries a reason the actor can log. The spec asks for one report per
+(task_id, session_id); the shipped client keeps no such set and reports every
+establishment, which `dedupe_session_link` switches between.
 """
 
 from __future__ import annotations
@@ -53,10 +55,11 @@ class SessionLinkReporter:
         is_viewer: bool,
         is_remote_child: bool,
     ) -> LinkDecision:
-        """Decide for one established share; a report is remembered so it never repeats.
+        """Decide for one established share.
 
         A viewer never owns the session and a remote-child placeholder is linked
-        by its cloud worker, so neither may write the link.
+        by its cloud worker, so neither may write the link. Under the spec a
+        report is remembered so the same pair is never reported twice.
         """
         if not self._switches.report_session_link:
             return LinkDecision(LinkReason.DISABLED)
@@ -68,7 +71,8 @@ class SessionLinkReporter:
             return LinkDecision(LinkReason.MISSING_TASK_ID)
         if session_id is None:
             return LinkDecision(LinkReason.MISSING_SESSION_ID)
-        if (task_id, session_id) in self._reported:
-            return LinkDecision(LinkReason.DUPLICATE)
-        self._reported.add((task_id, session_id))
+        if self._switches.dedupe_session_link:
+            if (task_id, session_id) in self._reported:
+                return LinkDecision(LinkReason.DUPLICATE)
+            self._reported.add((task_id, session_id))
         return LinkDecision(LinkReason.REPORT, task_id, session_id)

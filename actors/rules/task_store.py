@@ -39,6 +39,8 @@ _TOKEN_BYTES = 16
 MAX_PRINCIPAL_CHARS = 100
 
 _TERMINAL = frozenset(s for s in RunState if s.is_terminal)
+#: States that mean a worker or a client took the run up: its `started_at` is set on entry.
+_STARTED = frozenset({RunState.CLAIMED, RunState.RUNNING})
 
 #: Allowed moves per execution. Cloud runs are claimed by a worker, then run;
 #: local runs are claimed by the client and end without ever being RUNNING.
@@ -88,6 +90,11 @@ class TaskStore:
     _tokens: dict[str, TaskToken] = field(default_factory=dict)
     #: Principals by the SHA-256 of their token: a lookup compares digests, not tokens.
     _principals: dict[bytes, str] = field(default_factory=dict)
+    #: The event sequence of the latest change of any row; every change takes the next one.
+    _sequence: int = 0
+    #: Child rows changed by the request being served, for the server to push; see
+    #: `take_child_changes`, which empties it after every request.
+    _child_changes: list[RunRecord] = field(default_factory=list)
 
     # -- identity ------------------------------------------------------------
 
@@ -219,12 +226,14 @@ class TaskStore:
             created_at=now,
             updated_at=now,
         )
-        self._rows[task_id] = _Row(record, owner)
+        row = _Row(record, owner)
+        self._rows[task_id] = row
         if parent_run_id is not None:
             self._children.setdefault(parent_run_id, []).append(task_id)
+        self._commit(row, record, created=True)
         if idempotency_key is not None:
             self._created[(principal, idempotency_key)] = task_id
-        return record
+        return row.record
 
     def created_for(self, principal: str, idempotency_key: str | None) -> RunRecord | None:
         """The row an earlier create with this key made, so a retry does not mint another.
@@ -240,7 +249,15 @@ class TaskStore:
         """Move a run through its lifecycle; an impossible move is refused, not ignored."""
         row = self._require_owner(principal, task_id)
         self._move(row, state)
-        row.record = dataclasses.replace(row.record, state=state, updated_at=now)
+        self._commit(
+            row,
+            dataclasses.replace(
+                row.record,
+                state=state,
+                started_at=_started_at(row.record, state, now),
+                updated_at=now,
+            ),
+        )
         return self.visible(row)
 
     def _move(self, row: _Row, state: RunState) -> None:
@@ -282,16 +299,39 @@ class TaskStore:
             _check_link(task_id, session_link, session_id or record.session_id)
         if state is not None:
             self._move(row, state)
-        row.record = dataclasses.replace(
-            record,
-            state=state or record.state,
-            session_id=session_id or record.session_id,
-            session_link=session_link or record.session_link,
-            conversation_id=conversation_id or record.conversation_id,
-            status_message=status_message or record.status_message,
-            updated_at=now,
+        self._commit(
+            row,
+            dataclasses.replace(
+                record,
+                state=state or record.state,
+                started_at=_started_at(record, state or record.state, now),
+                session_id=session_id or record.session_id,
+                session_link=session_link or record.session_link,
+                conversation_id=conversation_id or record.conversation_id,
+                status_message=status_message or record.status_message,
+                updated_at=now,
+            ),
         )
         return self.visible(row)
+
+    def _commit(self, row: _Row, record: RunRecord, *, created: bool = False) -> None:
+        """Store a row's new record; a real change takes the next event sequence.
+
+        A change of a child row is kept for the server to push to subscribers
+        of its parent. Rewriting a row with what it already holds is no change.
+        """
+        if not created and _unchanged(row.record, record):
+            row.record = record
+            return
+        self._sequence += 1
+        row.record = dataclasses.replace(record, last_event_sequence=self._sequence)
+        if record.parent_run_id is not None:
+            self._child_changes.append(self.visible(row))
+
+    def take_child_changes(self) -> list[RunRecord]:
+        """The child rows changed since the last call, oldest change first, as readers see them."""
+        changes, self._child_changes = self._child_changes, []
+        return changes
 
     def _check_link_gate(self, record: RunRecord) -> None:
         open_states = {RunState.RUNNING}
@@ -328,6 +368,22 @@ class TaskStore:
         next_cursor = str(start + limit) if start + limit < len(ids) else None
         return [self.visible(self._rows[i]) for i in page], next_cursor
 
+    def children_since(
+        self, principal: str, parent_run_id: str, since: int | None
+    ) -> list[RunRecord]:
+        """Direct children whose latest change is above `since` (all when None), oldest first.
+
+        This is a subscription's replay: a row stands for every change it has
+        had, since each change carries the whole row.
+        """
+        self._require_view(principal, parent_run_id)
+        rows = [self._rows[i] for i in self._children.get(parent_run_id, [])]
+        changed = [
+            row for row in rows if since is None or (row.record.last_event_sequence or 0) > since
+        ]
+        changed.sort(key=lambda row: row.record.last_event_sequence or 0)
+        return [self.visible(row) for row in changed]
+
     def agent_names(self, principal: str, task_id: str) -> dict[str, str]:
         """Names of the run's orchestration group (parent and siblings), and nothing else.
 
@@ -362,6 +418,23 @@ def check_principal(principal: str, *, what: str = "principal") -> None:
         )
     if not principal.isprintable() or any(c.isspace() for c in principal):
         raise ValueError(f"{what} must be printable with no spaces, got {principal!r}")
+
+
+def _unchanged(before: RunRecord, after: RunRecord) -> bool:
+    """Whether `after` says nothing new: only its update time and sequence may differ."""
+    return (
+        dataclasses.replace(
+            after, updated_at=before.updated_at, last_event_sequence=before.last_event_sequence
+        )
+        == before
+    )
+
+
+def _started_at(record: RunRecord, state: RunState, now: float) -> float | None:
+    """`started_at` after a move to `state`: set on the first claim, then kept."""
+    if record.started_at is None and state in _STARTED:
+        return now
+    return record.started_at
 
 
 def _digest(token: str) -> bytes:

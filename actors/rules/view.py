@@ -1,4 +1,4 @@
-"""What kind of view a viewer has opened: the link's scope and the share's family.
+"""What kind of view a viewer has opened: the link's scope.
 
 Name resolution and the snapshot both depend on it, so it lives on its own.
 """
@@ -6,9 +6,6 @@ Name resolution and the snapshot both depend on it, so it lives on its own.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-
-from protocol.source import SessionSourceType, User
 
 
 class ViewScope(enum.Enum):
@@ -16,16 +13,3 @@ class ViewScope(enum.Enum):
 
     PARENT = "parent"
     CHILD = "child"
-
-
-@dataclass(frozen=True, slots=True)
-class ViewContext:
-    """The scope of the link plus whether the share was user-initiated (`User`)."""
-
-    scope: ViewScope
-    user_share: bool
-
-    @classmethod
-    def of(cls, scope: ViewScope, source_type: SessionSourceType) -> ViewContext:
-        """Build from what JoinedSuccessfully told the viewer."""
-        return cls(scope=scope, user_share=isinstance(source_type, User))

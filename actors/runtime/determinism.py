@@ -20,6 +20,8 @@ from types import ModuleType
 
 import trio
 
+from protocol.errors import SharesimError
+
 _RUN_MODULE = "trio._core._run"
 #: Trio's switch from "maybe reverse each batch" to "sort, then shuffle with _r".
 _SWITCH = "_ALLOW_DETERMINISTIC_SCHEDULING"
@@ -27,7 +29,7 @@ _SWITCH = "_ALLOW_DETERMINISTIC_SCHEDULING"
 _GENERATOR = "_r"
 
 
-class SchedulerHookMissing(RuntimeError):
+class SchedulerHookMissing(SharesimError, RuntimeError):
     """This Trio lacks the private switch or generator that seeding its scheduler relies on."""
 
 

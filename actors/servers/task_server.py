@@ -6,7 +6,10 @@ echoes. A link whose token the server did not issue is closed (1008) before
 any request on it is read. Every request is counted per principal and
 endpoint before it is served, refusals included, because the cost of polling
 is what designers compare. Who may view which run is the store's ownership
-rule; teams are set up on the store before clients connect.
+rule; teams are set up on the store before clients connect. A link may also
+subscribe to a parent's children (the follow-up design's push discovery):
+after every request that changed a child row, the server pushes the new row
+to each link following that parent.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import Never, get_args
 import structlog
 import trio
 
+from actors.rules.child_feed import ChildFeed
 from actors.rules.credentials import Credentials
 from actors.rules.task_store import TaskGates, TaskStore
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
-from protocol import Channel, UnknownMessage, tasks
+from protocol import Channel, RunRecord, UnknownMessage, tasks
 from protocol.message import tag_of
 from protocol.routes import is_tasks_route, task_token
 
@@ -33,6 +37,8 @@ _ENDPOINTS: dict[type, str] = {
     tasks.UpdateAgentTask: "update_agent_task",
     tasks.TransitionRun: "transition_run",
     tasks.GetAgentNames: "get_agent_names",
+    tasks.SubscribeChildren: "subscribe_children",
+    tasks.UnsubscribeChildren: "unsubscribe_children",
 }
 
 
@@ -41,7 +47,13 @@ UNKNOWN_TOKEN = "task token missing or not recognised; ask the server's operator
 
 
 #: Every task-channel message, requests and replies alike, carries a `request_id`.
-_ID_CARRIERS = get_args(tasks.TaskMessage)
+_ID_CARRIERS = get_args(tasks.TaskRequest | tasks.TaskReply)
+
+
+def _push(run: RunRecord) -> tasks.ChildRunChanged:
+    assert run.parent_run_id is not None
+    assert run.last_event_sequence is not None
+    return tasks.ChildRunChanged(run.parent_run_id, run.last_event_sequence, run)
 
 
 class TaskServer(WebSocketServer[Never]):
@@ -62,6 +74,7 @@ class TaskServer(WebSocketServer[Never]):
     ) -> None:
         super().__init__(name, network, host=host, port=port)
         self.store = TaskStore(gates or TaskGates(), credentials)
+        self.feed = ChildFeed()
         self._next_task = 0
         self._principals: dict[int, str] = {}
 
@@ -78,6 +91,7 @@ class TaskServer(WebSocketServer[Never]):
 
     async def link_ended(self, link: Link) -> None:
         self._principals.pop(link.id, None)
+        self.feed.link_closed(link.id)
 
     async def frame_received(self, link: Link, message: object) -> None:
         principal = self._principals.get(link.id)
@@ -97,6 +111,7 @@ class TaskServer(WebSocketServer[Never]):
         endpoint = _ENDPOINTS.get(type(message))
         # A frame without one (none decodes so today) is answered as request 0.
         request_id = message.request_id if isinstance(message, _ID_CARRIERS) else 0
+        replay: list[tasks.ChildRunChanged] = []
         if endpoint is None:
             reply: tasks.TaskReply = tasks.TaskError(
                 request_id,
@@ -106,7 +121,10 @@ class TaskServer(WebSocketServer[Never]):
         else:
             self.store.count(principal, endpoint)
             try:
-                reply = self._serve(principal, message)
+                if isinstance(message, tasks.SubscribeChildren | tasks.UnsubscribeChildren):
+                    reply, replay = self._subscription(principal, link, message)
+                else:
+                    reply = self._serve(principal, message)
             except tasks.TaskRefused as refused:
                 _log.info(
                     "request_refused",
@@ -117,6 +135,36 @@ class TaskServer(WebSocketServer[Never]):
                 )
                 reply = tasks.TaskError(request_id, refused.kind, refused.reason)
         link.send(reply)
+        for push in replay:
+            link.send(push)
+        self._push_child_changes()
+
+    def _subscription(
+        self,
+        principal: str,
+        link: Link,
+        request: tasks.SubscribeChildren | tasks.UnsubscribeChildren,
+    ) -> tuple[tasks.TaskReply, list[tasks.ChildRunChanged]]:
+        """Follow a parent (its replay goes out after the reply) or stop following it.
+
+        Whoever may view the parent may follow it; the check is made when subscribing.
+        """
+        parent = request.parent_run_id
+        if isinstance(request, tasks.UnsubscribeChildren):
+            self.feed.unsubscribe(link.id, parent)
+            return tasks.ChildrenUnsubscribed(request.request_id, parent), []
+        rows = self.store.children_since(principal, parent, request.since)
+        self.feed.subscribe(link.id, parent)
+        return tasks.ChildrenSubscribed(request.request_id, parent), [_push(run) for run in rows]
+
+    def _push_child_changes(self) -> None:
+        """Send each child change the last request made to every link following its parent."""
+        for run in self.store.take_child_changes():
+            assert run.parent_run_id is not None
+            for link_id in self.feed.subscribers(run.parent_run_id):
+                link = self.links.get(link_id)
+                if link is not None and not link.closed:
+                    link.send(_push(run))
 
     def _serve(self, principal: str, request: object) -> tasks.TaskReply:
         now = trio.current_time()

@@ -1,13 +1,14 @@
 """One viewer connection to one shared session: join, catch up, rejoin, end.
 
 A viewer has one of these for the session its link opened and one per hidden
-child pane. Frames go back to the owning actor (as `ViewFrame`) and are applied
-with `handle_frame`, which turns them into the changes the viewer acts on. After a
-lost connection the view rejoins with its viewer id and the last event number
-it holds, backing off 1 s and growing 1.2 times like the client, so it receives
-exactly the events it missed. A first join that cannot connect is retried the
-same way, so a child pane opened during an outage still loads once the network
-is back; a view that spends every attempt tells its owner it gave up.
+child pane. Its `ReconnectingLink` hands frames back to the owning actor (as
+`ViewFrame`), where `handle_frame` turns them into the changes the viewer acts
+on. After a lost connection the view rejoins with its viewer id and the last
+event number it holds, backing off 1 s and growing 1.2 times like the client,
+so it receives exactly the events it missed. A first join that cannot connect
+is retried the same way, so a child pane opened during an outage still loads
+once the network is back; a view that spends every attempt tells its owner it
+gave up.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import structlog
-import trio
 
+from actors.links.reconnecting import Dial, LinkOwner, ReconnectingLink
 from actors.rules.pill_bar import PaneState
 from actors.runtime.actor import Owner
-from actors.runtime.backoff import ATTEMPTS, retry
-from actors.runtime.transport import Link, LinkClosed, LinkRefused, Network
+from actors.runtime.transport import Link, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
-from protocol.events import ChildRunUpdated
 from protocol.routes import joined_session
 
 _log = structlog.get_logger("sharesim.session_view")
@@ -51,11 +50,6 @@ class ExchangeReceived:
 
 
 @dataclass(frozen=True, slots=True)
-class ChildPushed:
-    update: ChildRunUpdated
-
-
-@dataclass(frozen=True, slots=True)
 class SourceTaskIdPushed:
     source_task_id: str
 
@@ -72,7 +66,7 @@ class Ended:
     reason: str
 
 
-ViewChange = Joined | ExchangeReceived | ChildPushed | SourceTaskIdPushed | Ended
+ViewChange = Joined | ExchangeReceived | SourceTaskIdPushed | Ended
 
 
 @dataclass
@@ -96,7 +90,22 @@ class SessionView:
     #: Every event that did not follow the one before it (a repeat or a gap), in words,
     #: so invariant checks can report what the server got wrong.
     sequence_errors: list[str] = field(default_factory=list)
-    _link: Link | None = None
+    _connection: ReconnectingLink[ViewFrame | ViewLinkEnded] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._connection = ReconnectingLink(
+            LinkOwner(
+                actor=self.owner,
+                wanted=lambda: not self.ended,
+                frame=lambda message: ViewFrame(self, message),
+                ended=lambda link: ViewLinkEnded(self, link),
+                gave_up=self._gave_up,
+            ),
+            self.network,
+            server=self.server,
+            name="view",
+            log=_log.bind(view=self.key),
+        )
 
     @property
     def session_id(self) -> str:
@@ -105,40 +114,20 @@ class SessionView:
 
     async def open(self) -> None:
         """First join; a refused connection is retried in the background."""
-        if await self._connect():
-            self._send_initialize()
-        else:
-            self.owner.spawn(self._rejoin, name=f"{self.owner.name}:join:{self.key}")
+        await self._connection.open(self._join())
 
-    async def _connect(self) -> bool:
-        try:
-            self._link = await self.network.connect(
-                self.owner.name, self.server, self.route, self.owner.nursery
-            )
-        except LinkRefused as refused:
-            _log.info("view_connect_refused", view=self.key, reason=str(refused))
-            return False
-        self.owner.spawn(self._read, self._link, name=f"{self.owner.name}:view:{self.key}")
-        return True
+    def _join(self) -> Dial:
+        """Join (or rejoin) by the route, naming what this view already holds, if anything."""
+        return Dial(self.route, self._initialize)
 
-    def _send_initialize(self) -> None:
-        assert self._link is not None
+    def _initialize(self) -> viewer.Initialize:
         payload = viewer.ViewerInitPayload(
             user_id=UserId(self.user),
             viewer_id=self.viewer_id,
             last_received_event_no=self.last_event_no,
             rejoin_token=self.rejoin_token,
         )
-        self._link.send(viewer.Initialize(payload))
-
-    async def _read(self, link: Link) -> None:
-        try:
-            while True:
-                await self.owner.tell_self(ViewFrame(self, await link.receive()))
-        except LinkClosed:
-            pass
-        with trio.CancelScope(shield=True):
-            await self.owner.tell_self(ViewLinkEnded(self, link))
+        return viewer.Initialize(payload)
 
     def handle_frame(self, message: object) -> ViewChange | None:
         if isinstance(message, viewer.JoinedSuccessfully):
@@ -181,8 +170,6 @@ class SessionView:
             self.sequence_errors.append(f"event {event.event_no} where {expected} was due")
             _log.error("event_gap", view=self.key, event_no=event.event_no, expected=expected)
         self.last_event_no = event.event_no
-        if isinstance(event.event_type, ChildRunUpdated):
-            return ChildPushed(event.event_type)
         exchange = AgentExchange.from_event(event.event_type)
         if exchange is None:
             return None
@@ -191,23 +178,18 @@ class SessionView:
 
     def link_ended(self, link: Link) -> None:
         """Rejoin (or join again, if never joined) in the background unless the view is over."""
-        if link is not self._link or self.ended:
-            return
-        self.owner.spawn(self._rejoin, name=f"{self.owner.name}:rejoin:{self.key}")
+        if self._connection.needs_redial(link):
+            self._connection.redial(self._join())
 
-    async def _rejoin(self) -> None:
-        async def join_again() -> bool:
-            if not await self._connect():
-                return False
-            self._send_initialize()
-            return True
-
-        if await retry(join_again, wanted=lambda: not self.ended) or self.ended:
-            return
-        _log.warning("view_gave_up", decision=True, view=self.key, attempts=ATTEMPTS)
-        await self.owner.tell_self(ViewFrame(self, GaveUp(ATTEMPTS)))
+    async def _gave_up(self, attempts: int) -> None:
+        _log.warning("view_gave_up", decision=True, view=self.key, attempts=attempts)
+        await self.owner.tell_self(ViewFrame(self, GaveUp(attempts)))
 
     async def close(self) -> None:
+        """End the view: no rejoin follows, and the link closes once its frames have left.
+
+        Cancelled while waiting, the link still closes behind the caller (see
+        `ReconnectingLink.close`).
+        """
         self.ended = True
-        if self._link is not None:
-            await self._link.close()
+        await self._connection.close()

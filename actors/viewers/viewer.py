@@ -2,8 +2,9 @@
 
 On JoinedSuccessfully the viewer resolves the share's orchestrator task id and,
 as a root viewer, discovers the direct children: by polling the task server
-(`DiscoveryPoller`) or, in the follow-up design, from `ChildRunUpdated` events
-in the share itself (`PushDiscovery`). Either feeds the viewer's `ChildRoster`,
+(`DiscoveryPoller`) or, in the follow-up design, from one snapshot and a
+subscription to the parent's child changes on the task-server link
+(`PushDiscovery`). Either feeds the viewer's `ChildRoster`,
 which holds everything known about each child; the viewer only does the I/O
 discovery returns. Each child with a session gets a hidden pane joined through
 the parent, capped at the parent's role. Agent ids in transcripts resolve to
@@ -13,6 +14,7 @@ of `Observe` as a `ViewerSnapshot`, read off the roster by the `PillBar`.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass
 
@@ -28,16 +30,17 @@ from actors.rules.discovery import (
     DiscoveryPoller,
     Fetch,
     PushDiscovery,
+    Subscribe,
+    Unsubscribe,
     discovery_task_id,
 )
 from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
-from actors.rules.view import ViewContext, ViewScope
+from actors.rules.view import ViewScope
 from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
 from actors.viewers.session_view import (
-    ChildPushed,
     Ended,
     ExchangeReceived,
     Joined,
@@ -48,8 +51,8 @@ from actors.viewers.session_view import (
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
 from protocol.routes import via_parent
-from protocol.source import SessionSourceType, User
-from protocol.tasks import TaskCallFailed, TaskRefused
+from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
+from protocol.tasks import TaskCallFailed, TaskPush, TaskRefused
 
 _log = structlog.get_logger("sharesim.viewer")
 
@@ -99,9 +102,27 @@ class _RouteFound:
 
 @dataclass(frozen=True, slots=True)
 class _FetchDone:
+    """A children listing came back: its rows, or None and whether it was refused."""
+
     generation: int
     runs: tuple[RunRecord, ...] | None
     refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _SubscribeDone:
+    ok: bool
+    refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    change: tasks.ChildRunChanged
+
+
+@dataclass(frozen=True, slots=True)
+class _TasksLinkLost:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +145,16 @@ class _Discovery:
 
 #: Everything a viewer handles: its views' frames and ends, its own helpers' results, `Observe`.
 ViewerMessage = (
-    ViewFrame | ViewLinkEnded | _RouteFound | _FetchDone | _TimerFired | _NamesFound | Observe
+    ViewFrame
+    | ViewLinkEnded
+    | _RouteFound
+    | _FetchDone
+    | _SubscribeDone
+    | _Pushed
+    | _TasksLinkLost
+    | _TimerFired
+    | _NamesFound
+    | Observe
 )
 
 
@@ -153,17 +183,36 @@ class Viewer(Actor[ViewerMessage]):
         self.root_state = PaneState.LOADING
         #: The hidden child panes' connections; what each pane shows lives in `children`.
         self.panes: dict[str, SessionView] = {}
-        self.directory = AgentDirectory()
+        self.directory = AgentDirectory(
+            assigns_run_ids=switches.index_child_run_ids,
+            backfills_parent_agent_ids=switches.backfill_parent_agent_id,
+        )
         self.children = ChildRoster(self.directory)
         self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
+        #: Whether the root conversation has shown up (its first exchange arrived): the
+        #: client registers children only under an active parent conversation.
+        self.parent_conversation = False
         self._tasks: TaskClient | None = None
 
     @property
     def tasks(self) -> TaskClient:
         if self._tasks is None:
-            self._tasks = TaskClient(self.name, self._task_token, self.network, self.nursery)
+            self._tasks = TaskClient(
+                self.name,
+                self._task_token,
+                self.network,
+                self.nursery,
+                on_push=self._task_push,
+                on_lost=self._task_link_lost,
+            )
         return self._tasks
+
+    async def _task_push(self, change: TaskPush) -> None:
+        await self.tell_self(_Pushed(change))
+
+    async def _task_link_lost(self) -> None:
+        await self.tell_self(_TasksLinkLost())
 
     def log_context(self) -> dict[str, object]:
         return {**super().log_context(), "scope": self.link.scope.value}
@@ -216,9 +265,11 @@ class Viewer(Actor[ViewerMessage]):
         elif isinstance(message, _FetchDone):
             self._fetch_done(message)
         elif isinstance(message, _TimerFired):
-            if message.token == self.discovery.timer_token and self.discovery.poller is not None:
+            if message.token == self.discovery.timer_token:
                 self.discovery.timer = None
-                self._do(self.discovery.poller.timer_fired())
+                self._timer_fired()
+        elif isinstance(message, _SubscribeDone | _Pushed | _TasksLinkLost):
+            self._stream_event(message)
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
@@ -235,14 +286,12 @@ class Viewer(Actor[ViewerMessage]):
                 self.children.pane_joined(view.key)
         elif isinstance(outcome, ExchangeReceived):
             self._exchange(view, is_root)
-        elif isinstance(outcome, ChildPushed):
-            if is_root and self.discovery.push is not None:
-                self._do(self.discovery.push.rows_pushed((outcome.update.run,)))
         elif isinstance(outcome, SourceTaskIdPushed):
             if is_root:
                 _log.info(
                     "source_task_id_pushed", decision=True, source_task_id=outcome.source_task_id
                 )
+                self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
         elif isinstance(outcome, Ended):
             _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
@@ -267,7 +316,17 @@ class Viewer(Actor[ViewerMessage]):
             source_task_id=joined.source_task_id,
             granted_role=joined.role.value,
         )
+        self._root_run_known(
+            resolve_orchestrator_task_id(joined.detailed_source_type, joined.source_task_id)
+        )
         self._start_discovery(joined.detailed_source_type, joined.source_task_id)
+
+    def _root_run_known(self, task_id: str | None) -> None:
+        """The share told the viewer its conversation's run id; the parent pill's label is ours."""
+        if task_id is None or task_id == self.directory.root_run_id:
+            return
+        label = ORCHESTRATOR if self.link.scope is ViewScope.PARENT else None
+        self.directory.register_root(task_id, label)
 
     def _start_discovery(self, source_type: SessionSourceType, source_task_id: str | None) -> None:
         """Build discovery once, for a resolvable orchestrator task id."""
@@ -277,12 +336,11 @@ class Viewer(Actor[ViewerMessage]):
         if task_id is None:
             _log.info("no_discovery", decision=True, reason="no orchestrator task id")
             return
-        if self.link.scope is ViewScope.PARENT:
-            self.directory.register_root(task_id, ORCHESTRATOR)  # the pill bar's label for it
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
             self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
             self.discovery.push = PushDiscovery(task_id, self.children)
+            self._do(self.discovery.push.start())
             return
         self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
         self._do(self.discovery.poller.start())
@@ -297,6 +355,8 @@ class Viewer(Actor[ViewerMessage]):
         await self.tell_self(_NamesFound(reply.names))
 
     def _exchange(self, view: SessionView, is_root: bool) -> None:
+        if is_root:
+            self.parent_conversation = True
         poller = self.discovery.poller
         if poller is None:
             return
@@ -309,8 +369,11 @@ class Viewer(Actor[ViewerMessage]):
         """Carry out the I/O discovery asked for; the roster already holds what changed."""
         for effect in effects:
             if isinstance(effect, Fetch):
-                assert self.discovery.poller is not None
-                self.spawn(self._fetch, self.discovery.poller.parent_task_id, effect.generation)
+                self.spawn(self._fetch, self._discovery_parent(), effect.generation)
+            elif isinstance(effect, Subscribe):
+                self.spawn(self._subscribe, self._discovery_parent(), effect.since)
+            elif isinstance(effect, Unsubscribe):
+                self.spawn(self._unsubscribe, self._discovery_parent())
             elif isinstance(effect, ArmTimer):
                 self._arm_timer(effect.delay_s)
             elif isinstance(effect, CancelTimer):
@@ -330,16 +393,87 @@ class Viewer(Actor[ViewerMessage]):
         await self.tell_self(_FetchDone(generation, reply.runs))
 
     def _fetch_done(self, done: _FetchDone) -> None:
-        poller = self.discovery.poller
-        if poller is None:
-            return
+        poller, push = self.discovery.poller, self.discovery.push
         if done.runs is None:
-            had_given_up = poller.gave_up
-            self._do(poller.fetch_failed(done.generation, refused=done.refused))
-            if poller.gave_up and not had_given_up:
-                _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
+            if poller is not None:
+                had_given_up = poller.gave_up
+                self._do(poller.fetch_failed(done.generation, refused=done.refused))
+                if poller.gave_up and not had_given_up:
+                    _log.info("discovery_gave_up", parent_task_id=poller.parent_task_id)
+            elif push is not None:
+                self._do(push.fetch_failed(done.generation, refused=done.refused))
+                self._log_if_gave_up()
             return
-        self._do(poller.fetch_succeeded(done.generation, done.runs))
+        if not self.parent_conversation and done.runs:
+            _log.info("children_skipped", decision=True, reason="no active parent conversation")
+        if poller is not None:
+            self._do(
+                poller.fetch_succeeded(
+                    done.generation, done.runs, has_parent_conversation=self.parent_conversation
+                )
+            )
+        elif push is not None:
+            self._do(
+                push.fetch_succeeded(
+                    done.generation, done.runs, has_parent_conversation=self.parent_conversation
+                )
+            )
+
+    def _discovery_parent(self) -> str:
+        discovery = self.discovery.poller or self.discovery.push
+        assert discovery is not None
+        return discovery.parent_task_id
+
+    def _timer_fired(self) -> None:
+        if self.discovery.poller is not None:
+            self._do(self.discovery.poller.timer_fired())
+        elif self.discovery.push is not None:
+            self._do(self.discovery.push.timer_fired())
+
+    # -- the follow-up's child stream --------------------------------------------------
+
+    async def _subscribe(self, parent_task_id: str, since: int | None) -> None:
+        try:
+            await self.tasks.call(lambda rid: tasks.SubscribeChildren(rid, parent_task_id, since))
+        except TaskCallFailed as failed:
+            _log.info("subscribe_failed", decision=True, since=since, reason=failed.reason)
+            refused = isinstance(failed, TaskRefused)
+            await self.tell_self(_SubscribeDone(ok=False, refused=refused))
+            return
+        await self.tell_self(_SubscribeDone(ok=True))
+
+    async def _unsubscribe(self, parent_task_id: str) -> None:
+        """Best effort: a lost link has dropped the subscription anyway."""
+        with contextlib.suppress(TaskCallFailed):
+            await self.tasks.call(lambda rid: tasks.UnsubscribeChildren(rid, parent_task_id))
+
+    def _stream_event(self, event: _SubscribeDone | _Pushed | _TasksLinkLost) -> None:
+        push = self.discovery.push
+        if push is None:
+            return
+        if isinstance(event, _Pushed):
+            change = event.change
+            if change.parent_run_id == push.parent_task_id:
+                self._do(
+                    push.pushed(
+                        change.sequence,
+                        change.run,
+                        has_parent_conversation=self.parent_conversation,
+                    )
+                )
+        elif isinstance(event, _TasksLinkLost):
+            self._do(push.link_lost())
+        elif event.ok:
+            self._do(push.subscribed())
+        else:
+            self._do(push.subscribe_failed(refused=event.refused))
+            self._log_if_gave_up()
+
+    def _log_if_gave_up(self) -> None:
+        if self.discovery.push is not None and self.discovery.push.gave_up:
+            _log.warning(
+                "child_stream_gave_up", decision=True, parent=self.discovery.push.parent_task_id
+            )
 
     def _arm_timer(self, delay: float) -> None:
         self._cancel_timer()
@@ -363,6 +497,8 @@ class Viewer(Actor[ViewerMessage]):
         """The root session ended: discovery is dropped, the pill bar keeps what it knows."""
         if self.discovery.poller is not None:
             self._do(self.discovery.poller.stop())
+        if self.discovery.push is not None:
+            self._do(self.discovery.push.stop())
         self._cancel_timer()
 
     def _open_pane(self, effect: OpenPane) -> None:
@@ -381,7 +517,6 @@ class Viewer(Actor[ViewerMessage]):
     # -- observation -----------------------------------------------------------------
 
     def observe(self) -> Observation:
-        view = ViewContext.of(self.link.scope, self._source_type())
         seen: dict[str, None] = {}
         for transcript in self._transcripts():
             for exchange in transcript:
@@ -390,7 +525,7 @@ class Viewer(Actor[ViewerMessage]):
         references = [
             Reference(
                 agent_id,
-                resolve_reference(agent_id, self.directory, view=view, switches=self.switches),
+                resolve_reference(agent_id, self.directory, scope=self.link.scope),
             )
             for agent_id in seen
         ]
@@ -400,7 +535,7 @@ class Viewer(Actor[ViewerMessage]):
         )
         poller, push = self.discovery.poller, self.discovery.push
         stats = ViewerStats(
-            fetches=poller.fetches if poller else 0,
+            fetches=poller.fetches if poller else push.fetches if push else 0,
             redundant_fetches=poller.redundant_fetches if poller else 0,
             pushes=push.pushes if push else 0,
         )

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from actors.runtime.determinism import SchedulerHookMissing
 from scenarios.cli import bench, decode, explore, findings, matrix, profiles, run, serve
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, is_interrupt, sigterm_as_interrupt
 from scenarios.schema import ScenarioError
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except (UsageError, ScenarioError, OSError) as error:
+    except (UsageError, ScenarioError, SchedulerHookMissing, OSError) as error:
         for line in str(error).splitlines():
             print(f"sharesim {args.command}: {line}", file=sys.stderr)
         return 2

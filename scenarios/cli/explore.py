@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_run_options, seed
+from scenarios.cli.options import add_faults_option, add_run_options, seed
 from scenarios.cli.run import logging_for_run
 from scenarios.cli.shrinking import Shrinker, add_shrink_option
 from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
@@ -44,11 +44,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
     )
-    parser.add_argument(
-        "--faults",
-        default=format_faults(FaultKind),
-        help="comma-separated faults from latency, drop, partition; empty for none (default: all)",
-    )
+    add_faults_option(parser, default=frozenset(FaultKind))
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
     )

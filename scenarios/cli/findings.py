@@ -10,12 +10,12 @@ from typing import Any
 
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import seed
+from scenarios.cli.options import add_faults_option, seed
 from scenarios.cli.run import logging_for_run
 from scenarios.cli.shrinking import add_shrink_option
 from scenarios.designs import ALL_PROFILES, parse_profiles
 from scenarios.explore import explore_outcomes
-from scenarios.faults import FaultKind, format_faults, parse_faults
+from scenarios.faults import FaultKind, parse_faults
 from scenarios.findings import HARDENED, Findings, switches_added
 from scenarios.findings_report import Campaign, markdown, to_json
 from scenarios.schema import Scenario
@@ -61,11 +61,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
     )
-    parser.add_argument(
-        "--faults",
-        default=format_faults(FaultKind),
-        help="comma-separated faults from latency, drop, partition (default: all)",
-    )
+    add_faults_option(parser, default=frozenset(FaultKind))
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
     )

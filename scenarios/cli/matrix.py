@@ -9,7 +9,7 @@ from typing import Any
 
 from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_run_options, designs_from, output, seed
+from scenarios.cli.options import add_run_options, add_seed_option, designs_from, output
 from scenarios.cli.run import logging_for_run
 from scenarios.designs import settings_of, switches_for
 from scenarios.html import MatrixCell, MatrixRow, RecordedRun, matrix_page
@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
     )
     add_run_options(parser, many=True)
     parser.set_defaults(profile="all")
-    parser.add_argument("--seed", type=seed, default=0, help="seed for every run (default: 0)")
+    add_seed_option(parser)
     parser.add_argument(
         "--report",
         type=Path,

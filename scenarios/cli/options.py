@@ -11,6 +11,7 @@ from typing import TextIO
 
 from actors.rules.profiles import Profile
 from scenarios.designs import parse_profiles, parse_settings
+from scenarios.faults import FaultKind, format_faults
 from scenarios.usage import UsageError
 
 #: The output path that means standard output.
@@ -84,6 +85,33 @@ def add_run_options(parser: argparse.ArgumentParser, *, many: bool) -> None:
         action="store_true",
         help="print one JSON object per run on standard output instead of the tables",
     )
+
+
+def add_seed_option(parser: argparse.ArgumentParser) -> None:
+    """`--seed S`: the one number every random choice of a run derives from."""
+    parser.add_argument(
+        "--seed",
+        type=seed,
+        default=0,
+        help="the seed every random choice derives from (default: 0)",
+    )
+
+
+def add_faults_option(parser: argparse.ArgumentParser, *, default: frozenset[FaultKind]) -> None:
+    """`--faults KINDS`: the seeded fault kinds, spelled the same by every command."""
+    valid = ", ".join(kind.value for kind in FaultKind)
+    shown = format_faults(default) or "none"
+    parser.add_argument(
+        "--faults",
+        default=format_faults(default),
+        metavar="KINDS",
+        help=f"seeded faults from {valid} (comma-separated; empty for none; default: {shown})",
+    )
+
+
+def add_verbosity_option(parser: argparse.ArgumentParser, *, levels: str) -> None:
+    """`-v`, repeatable: more console logging; `levels` says what each step adds."""
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=levels)
 
 
 def designs_from(args: argparse.Namespace) -> tuple[tuple[Profile, ...], dict[str, bool]]:

@@ -17,7 +17,14 @@ from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
 from scenarios import catalog, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_run_options, designs_from, output, seed
+from scenarios.cli.options import (
+    add_faults_option,
+    add_run_options,
+    add_seed_option,
+    add_verbosity_option,
+    designs_from,
+    output,
+)
 from scenarios.designs import design_name, overrides_of, switches_for
 from scenarios.diagram import run_diagram
 from scenarios.fault_plan import FaultPlan, read_plan
@@ -54,12 +61,7 @@ def register(commands: Any) -> None:
     run.add_argument("scenarios", nargs="*", metavar="NAME|PATH", help="scenario names or files")
     run.add_argument("--all", action="store_true", help="run every bundled scenario (the default)")
     add_run_options(run, many=True)
-    run.add_argument(
-        "--seed",
-        type=seed,
-        default=0,
-        help="the seed every random choice derives from (default: 0)",
-    )
+    add_seed_option(run)
     run.add_argument(
         "--transport",
         choices=[m.value for m in Mode],
@@ -67,12 +69,7 @@ def register(commands: Any) -> None:
         help="in-memory streams under virtual time, or real WebSocket on 127.0.0.1 "
         "(default: memory)",
     )
-    run.add_argument(
-        "--faults",
-        default="",
-        metavar="KINDS",
-        help="seeded faults from latency, drop, partition (comma-separated), as explore uses them",
-    )
+    add_faults_option(run, default=frozenset())
     run.add_argument(
         "--fault-plan",
         metavar="PLAN|FILE",
@@ -129,13 +126,7 @@ def register(commands: Any) -> None:
             "diagram and each viewer's pill bar over time (one run)"
         ),
     )
-    run.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="more console logging (-v info, -vv debug)",
-    )
+    add_verbosity_option(run, levels="more console logging (-v info, -vv debug)")
     run.add_argument(
         "--actor",
         metavar="NAME",

@@ -45,7 +45,7 @@ from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
 from scenarios.cli import serve_connections
-from scenarios.cli.options import seed
+from scenarios.cli.options import add_verbosity_option, seed
 from scenarios.cli.serve_limits import Team, add_options, session_limits, task_teams
 from scenarios.usage import UsageError
 
@@ -105,9 +105,7 @@ def register(commands: Any) -> None:
     )
     add_options(parser)
     serve_connections.add_options(parser)
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log debug events too (info by default)"
-    )
+    add_verbosity_option(parser, levels="log debug events too (info by default)")
     parser.set_defaults(run=run)
 
 

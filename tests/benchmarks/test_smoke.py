@@ -80,8 +80,9 @@ def test_websocket_reports_each_transport_from_its_own_timings() -> None:
 
 
 def _connections(children: int, viewers: int) -> int:
-    """Open at the end of a plan: each agent's share and task link, and one view per viewer."""
-    return (children + 1) * (viewers + 2)
+    """Open at the end of a plan: each agent's share and task link, one view per viewer,
+    and each viewer's task link, which carries its child stream under `followups`."""
+    return (children + 1) * (viewers + 2) + viewers
 
 
 def _check_played(figures: dict[str, Any], key: str | None, children: int, viewers: int) -> float:
@@ -179,8 +180,9 @@ def test_polling_costs_what_each_profile_implies() -> None:
     redundant = figures["redundant_fetches"]
     assert set(requests) == set(redundant) == {"legacy", "current", "followups"}
     per_hour = polling.HOUR_S / duration
-    # Pushed children: a viewer only reads the run page once to find its session.
-    assert requests["followups"] == 1 * per_hour
+    # Streamed children: a viewer reads the run page once to find its session, then takes
+    # one snapshot of the children and subscribes once to their changes.
+    assert requests["followups"] == 3 * per_hour
     assert redundant["followups"] == 0
     # Polled children: that read, then a list on joining and every poll interval after,
     # as long as children work (they all do, for the whole smoke run). The cloud orchestrator's

@@ -15,7 +15,7 @@ from protocol._refined import Unsigned, UuidText
 
 _finite = st.floats(allow_nan=False, allow_infinity=False)
 
-_timestamps = {"created_at": _finite, "updated_at": _finite}
+_timestamps = {"created_at": _finite, "started_at": st.none() | _finite, "updated_at": _finite}
 
 # JSON has no NaN or infinity, so the task server's timestamps must be finite; every other
 # field is inferred from its annotation.
@@ -44,13 +44,19 @@ def _refined(hint: Any) -> st.SearchStrategy[Any] | None:
     return st.one_of([st.from_type(m) if s is None else s for s, m in options])
 
 
-def _dataclasses_in(hint: Any, found: set[type]) -> None:
-    """Every dataclass a value of type `hint` may hold, `hint` itself included."""
+def _dataclasses_in(hint: Any, found: dict[type, bool]) -> None:
+    """Every dataclass a value of type `hint` may hold, `hint` itself included.
+
+    Classes are added after the ones they hold, so registering them in order
+    never lets a strategy resolve a field before its own class is registered.
+    """
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if hint not in found:
-            found.add(hint)
+            found[hint] = False
             for inner in typing.get_type_hints(hint, include_extras=True).values():
                 _dataclasses_in(inner, found)
+            del found[hint]
+            found[hint] = True
     else:
         for arg in typing.get_args(hint):
             _dataclasses_in(arg, found)
@@ -58,16 +64,18 @@ def _dataclasses_in(hint: Any, found: set[type]) -> None:
 
 def _register_refined_fields() -> None:
     """Teach hypothesis the ranges of refined fields in every message (`usize`, `Uuid`)."""
-    found: set[type] = set()
+    found: dict[type, bool] = {}
     for channel in Channel:
         for cls in message_types(channel):
             _dataclasses_in(cls, found)
-    for cls in found:
-        hints = typing.get_type_hints(cls, include_extras=True)
+    held: type
+    for held in found:
+        hints = typing.get_type_hints(held, include_extras=True)
         refined = {name: s for name, hint in hints.items() if (s := _refined(hint)) is not None}
         if refined:
-            inferred = {f.name: ... for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-            st.register_type_strategy(cls, st.builds(cls, **(inferred | refined)))
+            inferred = {f.name: ... for f in dataclasses.fields(held)}
+            finite = _timestamps if held is RunRecord else {}
+            st.register_type_strategy(held, st.builds(held, **(inferred | refined | finite)))
 
 
 _register_refined_fields()

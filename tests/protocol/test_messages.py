@@ -70,6 +70,11 @@ EXPECTED_TAGS = {
         "TaskError",
         "GetAgentNames",
         "AgentNames",
+        "SubscribeChildren",
+        "UnsubscribeChildren",
+        "ChildrenSubscribed",
+        "ChildrenUnsubscribed",
+        "ChildRunChanged",
     },
 }
 

@@ -35,8 +35,10 @@ ROW: dict[str, object] = {
     "conversation_id": None,
     "status_message": None,
     "created_at": 1.5,
+    "started_at": 2.0,
     "updated_at": 3.0,
     "children": [],
+    "last_event_sequence": 7,
 }
 
 
@@ -53,7 +55,9 @@ def test_a_run_reply_decodes_with_its_field_names() -> None:
             agent_config_snapshot=AgentConfigSnapshot("parser-agent"),
             session_id="s-2",
             created_at=1.5,
+            started_at=2.0,
             updated_at=3.0,
+            last_event_sequence=7,
         ),
     )
     assert json.loads(encode(message)) == {"RunReply": {"request_id": 4, "run": ROW}}

@@ -108,7 +108,8 @@ async def test_a_teammate_who_joined_before_the_task_id_lists_children_once_it_i
     """Access follows the run, not the moment of joining: the pushed task id is enough.
 
     With the task id pushed but children polled, the viewer's listings of a
-    run that did not exist when it joined are answered like any teammate's.
+    run that did not exist when it joined are answered like any teammate's;
+    with the child stream, its one snapshot and its subscription are.
     """
     switches = Profile.FOLLOWUPS.switches().with_overrides(
         {"push_child_discovery": push_child_discovery}
@@ -124,4 +125,8 @@ async def test_a_teammate_who_joined_before_the_task_id_lists_children_once_it_i
         shot = await snapshot(world, "early")
         assert pills(shot) == [("Orchestrator", None), ("worker", "in_progress")]
         assert panes(shot) == {"worker": "loaded"}
-        assert (list_calls(world, "bob") > 0) is not push_child_discovery
+        subscriptions = world.task_requests("bob", "subscribe_children")
+        if push_child_discovery:  # one snapshot, then the stream
+            assert (list_calls(world, "bob"), subscriptions) == (1, 1)
+        else:
+            assert (list_calls(world, "bob") > 1, subscriptions) == (True, 0)

@@ -68,8 +68,9 @@ async def test_a_parent_viewer_discovers_children_only_with_an_orchestrator_task
             ]
             assert list_calls(world) == 0
         elif profile is Profile.FOLLOWUPS:
-            assert list_calls(world) == 0
-            assert observation.stats.pushes > 0
+            # One snapshot seeds the roster; the subscription after it carries the rest.
+            assert list_calls(world) == observation.stats.fetches == 1
+            assert world.task_requests("bob", "subscribe_children") == 1
         else:
             assert list_calls(world) == observation.stats.fetches > 0
 
@@ -185,7 +186,7 @@ async def test_only_root_viewers_poll_and_each_for_its_own_conversation(
 
 
 @pytest.mark.parametrize("host", [LOCAL, REMOTE])
-async def test_pushed_discovery_lists_no_runs_yet_children_appear_load_and_update(
+async def test_pushed_discovery_lists_once_then_children_appear_load_and_update(
     host: Location, autojump_clock: trio.abc.Clock
 ) -> None:
     async with open_world(Profile.FOLLOWUPS.switches()) as world:
@@ -203,5 +204,8 @@ async def test_pushed_discovery_lists_no_runs_yet_children_appear_load_and_updat
         ]
         assert panes(shot) == {"early": "loaded", "cloud": "loaded", "late": "loaded"}
         await settle(600)
-        assert list_calls(world) == 0
-        assert (await world.observe("v")).stats.fetches == 0
+        assert list_calls(world) == 1
+        assert world.task_requests("bob", "subscribe_children") == 1
+        stats = (await world.observe("v")).stats
+        assert stats.fetches == 1
+        assert stats.pushes > 0

@@ -51,3 +51,22 @@ async def test_a_viewer_that_joined_before_the_first_response_gets_a_bar_only_wi
             # The sharer did learn its task id: in the merged design the child still cascades.
             shared = (await world.describe("worker")).sharing
             assert shared is (profile is Profile.CURRENT)
+
+
+@pytest.mark.parametrize("push_children", [True, False])
+async def test_a_teammate_who_joined_before_the_first_response_may_list_the_children_later(
+    push_children: bool, autojump_clock: trio.abc.Clock
+) -> None:
+    """Access is the team's, not granted at join time, so the pushed task id is enough."""
+    switches = Profile.FOLLOWUPS.switches().with_overrides({"push_child_discovery": push_children})
+    async with open_world(switches) as world:
+        orchestrator = await world.start_orchestrator("orch", LOCAL, first_response_after=10)
+        await orchestrator.ref.tell(ShareByUser())
+        await settle()
+        await world.open_viewer("early", "orch")
+        await settle(10)
+        await spawn(orchestrator, ("worker", LOCAL))
+        await settle(STATUS_POLL_INTERVAL_S * 2)
+        shot = await snapshot(world, "early")
+        assert pills(shot) == [("Orchestrator", None), ("worker", "in_progress")]
+        assert world.task_requests("bob", "list_runs") >= 1

@@ -15,7 +15,8 @@ from actors.hosts.agents import (
 )
 from actors.rules.cascade import ShareSource
 from actors.rules.profiles import Profile
-from actors.runtime.conditions import Latency, NetworkConditions
+from actors.runtime.backoff import ATTEMPTS, delays
+from actors.runtime.conditions import Latency, NetworkConditions, Partition
 from actors.world import World, open_world
 from protocol.source import AmbientAgent, SessionSourceType, User
 
@@ -30,6 +31,9 @@ from .kit import (
     task_id,
     tell,
 )
+
+#: How long a share keeps trying to reach the server before it gives up.
+GIVE_UP_S = sum(delays())
 
 
 def source_of(world: World, agent: str) -> ShareSource:
@@ -246,10 +250,13 @@ async def test_stopping_the_host_stops_exactly_the_children_that_inherited_it(
             assert (await world.describe("own")).session_id == own_session
 
 
-async def test_a_child_reshared_by_its_user_outlives_the_hosts_stop(
-    autojump_clock: trio.abc.Clock,
+@pytest.mark.parametrize("spec_stop", [False, True])
+async def test_a_child_reshared_by_its_user_outlives_the_hosts_stop_only_under_the_spec(
+    spec_stop: bool, autojump_clock: trio.abc.Clock
 ) -> None:
-    async with open_world(Profile.CURRENT.switches()) as world:
+    """The shipped client stops every sharing pane of the cascade set; the spec, inherited ones."""
+    switches = Profile.CURRENT.switches().with_overrides({"stop_only_inherited_shares": spec_stop})
+    async with open_world(switches) as world:
         orchestrator = await start_orchestrator(world, LOCAL)
         await spawn(orchestrator, ("worker", LOCAL))
         inherited_session = (await world.describe("worker")).session_id
@@ -260,7 +267,7 @@ async def test_a_child_reshared_by_its_user_outlives_the_hosts_stop(
 
         await tell(world, "orch", StopSharing())
         info = await world.describe("worker")
-        assert info.sharing
+        assert info.sharing is spec_stop
         assert info.session_id == own_session
 
 
@@ -296,3 +303,39 @@ async def test_a_share_stopped_before_it_was_established_stays_stopped(
         assert not await sharing(world, "orch")
         assert [r.type for r in world.simulation.trace if r.type == "Reconnect"] == []
         assert world.task_requests("alice", "update_agent_task") == 0
+
+
+async def test_a_share_that_cannot_resume_gives_up_after_every_try_and_stops_sharing(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    cut = Partition("orch", "session-server", start=20, end=20 + 2 * GIVE_UP_S)
+    conditions = NetworkConditions(partitions=[cut])
+    async with open_world(Profile.CURRENT.switches(), conditions=conditions) as world:
+        await start_orchestrator(world, REMOTE)
+        session_id = (await world.describe("orch")).session_id
+        assert session_id is not None
+        with captured_logs() as logs:
+            await trio.sleep_until(cut.start + GIVE_UP_S - 1)
+            assert await sharing(world, "orch"), "still trying to resume"
+            await trio.sleep_until(cut.start + GIVE_UP_S + 1)
+        assert not await sharing(world, "orch")
+        gave_up = events_named(logs, "share_gave_up")
+        assert [(e["session_id"], e["attempts"]) for e in gave_up] == [(session_id, ATTEMPTS)]
+
+
+async def test_a_share_that_cannot_create_its_session_gives_up_and_stops_sharing(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    cut = Partition("orch", "session-server", start=0, end=3 * GIVE_UP_S)
+    conditions = NetworkConditions(partitions=[cut])
+    async with open_world(Profile.CURRENT.switches(), conditions=conditions) as world:
+        with captured_logs() as logs:
+            await start_orchestrator(world, REMOTE)
+            assert await sharing(world, "orch"), "still trying to create the session"
+            await trio.sleep_until(2 * GIVE_UP_S)
+        described = await world.describe("orch")
+        assert (described.sharing, described.session_id) == (False, None)
+        gave_up = events_named(logs, "share_gave_up")
+        assert [(e.get("session_id"), e["attempts"]) for e in gave_up] == [(None, ATTEMPTS)]
+        refused = events_named(logs, "share_connect_refused")
+        assert len(refused) == 1 + ATTEMPTS

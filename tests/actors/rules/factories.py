@@ -17,6 +17,8 @@ def make_run(
     session_id: str | None = None,
     session_link: str | None = None,
     execution: Execution = Execution.CLOUD,
+    started_at: float | None = None,
+    sequence: int | None = None,
 ) -> RunRecord:
     snapshot = AgentConfigSnapshot(name) if name is not None else None
     return RunRecord(
@@ -28,4 +30,6 @@ def make_run(
         agent_config_snapshot=snapshot,
         session_id=session_id,
         session_link=session_link,
+        started_at=started_at,
+        last_event_sequence=sequence,
     )

@@ -16,6 +16,7 @@ from actors.rules import (
     catch_up_candidates,
     inherit_share_for_local_child,
     share_source,
+    stops_with_host,
     upgrade_sidecar,
 )
 from protocol.source import AmbientAgent, User
@@ -192,3 +193,20 @@ def test_forget_removes_a_closed_pane_as_host_and_as_child() -> None:
     assert ledger.inherited_from("h") == ("c2",)
     assert ledger.inherited_from("c1") == ()
     assert ledger.stop("h") == ("c2",)
+
+
+@pytest.mark.parametrize(
+    ("sharing", "inherited", "shipped", "spec"),
+    [
+        (True, True, True, True),
+        # The user stopped the inherited share and shared the child again by hand.
+        (True, False, True, False),
+        (False, False, False, False),
+    ],
+)
+def test_a_host_stop_ends_any_share_of_its_cascade_set_unless_the_spec_switch_is_on(
+    sharing: bool, inherited: bool, shipped: bool, spec: bool
+) -> None:
+    spec_switches = CURRENT.with_overrides({"stop_only_inherited_shares": True})
+    assert stops_with_host(sharing=sharing, inherited=inherited, switches=CURRENT) is shipped
+    assert stops_with_host(sharing=sharing, inherited=inherited, switches=spec_switches) is spec

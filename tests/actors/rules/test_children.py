@@ -114,10 +114,22 @@ def test_a_pane_stays_as_it_ended_up() -> None:
 
 
 @pytest.mark.parametrize("state", [RunState.FAILED, RunState.ERROR])
-def test_a_failure_without_a_session_is_a_failed_launch(state: RunState) -> None:
+def test_a_failure_of_a_run_never_started_without_a_session_is_a_failed_launch(
+    state: RunState,
+) -> None:
     children = _roster()
     children.merge([make_run("c1", state, name="Broken")])
     assert _shown(children) == [("c1", "Broken", PillStatus.ERROR, PaneState.UNAVAILABLE)]
+
+
+@pytest.mark.parametrize("state", [RunState.FAILED, RunState.ERROR])
+def test_a_run_that_failed_after_it_started_keeps_its_status_and_stays_loading(
+    state: RunState,
+) -> None:
+    """As in the client: only a launch failure is unavailable; a started run waits for a link."""
+    children = _roster()
+    children.merge([make_run("c1", state, name="Crashed", started_at=4.0)])
+    assert _shown(children) == [("c1", "Crashed", PillStatus.ERROR, PaneState.LOADING)]
 
 
 def test_other_endings_and_failures_with_a_session_are_no_failed_launch() -> None:

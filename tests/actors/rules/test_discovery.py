@@ -1,4 +1,4 @@
-"""The viewer's child-discovery poller, its push alternative, and the discovery gate."""
+"""The viewer's child-discovery poller and the discovery gate (push: test_push_discovery)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from actors.rules import (
     OpenPane,
     PillStatus,
     Profile,
-    PushDiscovery,
     discovery_task_id,
 )
 from actors.rules.discovery import ERROR_BACKOFF_S, REFUSAL_BACKOFF_S, REFUSALS_BEFORE_GIVING_UP
@@ -123,6 +122,33 @@ def test_resumed_fetch_that_finds_children_returns_to_the_active_cadence() -> No
     assert poller.fetch_succeeded(2, [run]) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
     assert [(c.task_id, c.name, c.state) for c in children] == [("c1", "Worker", RunState.QUEUED)]
     assert not poller.idle
+
+
+def test_children_seen_without_an_active_parent_conversation_are_skipped_until_resumed() -> None:
+    """The client's `skips_child_when_no_active_parent_conversation`, with its consequence.
+
+    Nothing is registered, so the roster is empty and the poller idles; the
+    orchestrator's next exchange (the transcript arriving) resumes it.
+    """
+    poller, children = _poller()
+    poller.start()
+    run = make_run("c1", name="Worker")
+    assert poller.fetch_succeeded(1, [run], has_parent_conversation=False) == ()
+    assert _ids(children) == []
+    assert poller.idle
+    assert poller.exchange_appended(ORCH) == (Fetch(2),)
+    assert poller.fetch_succeeded(2, [run]) == (ArmTimer(STATUS_POLL_INTERVAL_S),)
+    assert _ids(children) == ["c1"]
+
+
+def test_known_children_are_updated_even_without_a_parent_conversation() -> None:
+    poller, children = _poller()
+    poller.start()
+    poller.fetch_succeeded(1, [make_run("c1")])
+    poller.timer_fired()
+    rows = [make_run("c1", DONE), make_run("c2")]
+    poller.fetch_succeeded(2, rows, has_parent_conversation=False)
+    assert [(c.task_id, c.state) for c in children] == [("c1", DONE)]
 
 
 def test_legacy_never_idles() -> None:
@@ -451,29 +477,6 @@ def test_stop_cancels_the_timer_and_ignores_late_answers() -> None:
     assert stopped_mid_fetch.fetch_succeeded(1, [make_run("c1")]) == ()
     assert _ids(children) == []
     assert stopped_mid_fetch.redundant_fetches == 0
-
-
-# --- push discovery --------------------------------------------------------------------------
-
-
-def test_push_discovery_shares_the_child_rules_without_fetching() -> None:
-    children = ChildRoster(AgentDirectory())
-    push = PushDiscovery(ORCH, children)
-    run = make_run("c1", name="Worker")
-    parent = make_run(ORCH, parent=None)
-    assert push.rows_pushed([parent, run]) == ()
-    assert [(c.task_id, c.name, c.status) for c in children] == [
-        ("c1", "Worker", PillStatus.IN_PROGRESS)
-    ]
-    assert push.rows_pushed([make_run("c1", RunState.RUNNING)]) == ()
-    assert push.rows_pushed([make_run("c1", DONE)]) == ()
-    assert [c.status for c in children] == [PillStatus.SUCCESS]
-    assert push.rows_pushed([make_run("c1", DONE, session_id="s1", session_link="/j/s1")]) == (
-        OpenPane("c1", "/j/s1"),
-    )
-    assert push.rows_pushed([make_run("c1", DONE, session_id="s2")]) == ()
-    assert push.pushes == 5
-    assert [c.session_id for c in children] == ["s1"]
 
 
 # --- properties ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Display names, the viewer's agent directory, and reference resolution per design."""
+"""Display names, how a viewer's agent directory is filled, and how references render."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from actors.rules import (
     ORCHESTRATOR,
     UNKNOWN_AGENT,
     AgentDirectory,
+    DirectoryEntry,
     EntryOrigin,
     Profile,
     Resolution,
     ResolvedName,
-    ViewContext,
     ViewScope,
     display_name,
     resolve_reference,
@@ -67,96 +67,121 @@ def test_discovery_upgrades_a_name_only_entry_but_never_the_root() -> None:
     assert me.name == "Me"
 
 
-PARENT_USER = ViewContext(ViewScope.PARENT, user_share=True)
-CHILD_USER = ViewContext(ViewScope.CHILD, user_share=True)
-CHILD_AMBIENT = ViewContext(ViewScope.CHILD, user_share=False)
+PARENT, CHILD = ViewScope.PARENT, ViewScope.CHILD
 
 
-def _parent_view_directory() -> AgentDirectory:
-    directory = AgentDirectory()
+def _parent_view_directory(profile: Profile) -> AgentDirectory:
+    """What a parent-link viewer of orch knows after discovering c1, as `profile` registers it."""
+    switches = profile.switches()
+    directory = AgentDirectory(
+        assigns_run_ids=switches.index_child_run_ids,
+        backfills_parent_agent_ids=switches.backfill_parent_agent_id,
+    )
     directory.register_root("orch", "Orchestrator")
     directory.register_child("c1", "Worker")
     return directory
 
 
-def _child_view_directory() -> AgentDirectory:
-    """What a child-link viewer of c1 knows; the name-only path adds orch and c2."""
+def _child_view_directory(*, root_known: bool, name_only: bool) -> AgentDirectory:
+    """What a child-link viewer of c1 knows; the name-only path (B4) adds orch and c2."""
     directory = AgentDirectory()
-    directory.register_root("c1", "Worker")
-    directory.register_name_only("orch", "Planner")
-    directory.register_name_only("c2", "Reviewer")
+    if root_known:
+        directory.register_root("c1")
+    if name_only:
+        directory.register_name_only("orch", "Planner")
+        directory.register_name_only("c2", "Reviewer")
     return directory
 
 
 @pytest.mark.parametrize(
     ("profile", "expected"),
     [
+        # Before B1 children were registered with set_task_id: never in the index.
         (Profile.LEGACY, ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)),
         (Profile.CURRENT, ResolvedName("Worker", Resolution.RESOLVED)),
         (Profile.FOLLOWUPS, ResolvedName("Worker", Resolution.RESOLVED)),
     ],
 )
-def test_parent_link_child_reference(profile: Profile, expected: ResolvedName) -> None:
-    got = resolve_reference(
-        "c1", _parent_view_directory(), view=PARENT_USER, switches=profile.switches()
-    )
-    assert got == expected
+def test_a_child_resolves_in_a_parent_link_only_once_its_run_id_is_indexed(
+    profile: Profile, expected: ResolvedName
+) -> None:
+    directory = _parent_view_directory(profile)
+    assert resolve_reference("c1", directory, scope=PARENT) == expected
+    assert directory.navigable_ids() == ("orch", "c1")
 
 
 @pytest.mark.parametrize("profile", list(Profile))
 def test_parent_link_root_reference_always_resolves(profile: Profile) -> None:
-    got = resolve_reference(
-        "orch", _parent_view_directory(), view=PARENT_USER, switches=profile.switches()
-    )
+    got = resolve_reference("orch", _parent_view_directory(profile), scope=PARENT)
     assert got == ResolvedName("Orchestrator", Resolution.RESOLVED)
 
 
-@pytest.mark.parametrize(
-    ("profile", "view", "expected"),
-    [
-        (Profile.LEGACY, CHILD_USER, ResolvedName(ORCHESTRATOR, Resolution.PARENT_PLACEHOLDER)),
-        (Profile.LEGACY, CHILD_AMBIENT, ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)),
-        (Profile.CURRENT, CHILD_USER, ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)),
-        (Profile.CURRENT, CHILD_AMBIENT, ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)),
-        (Profile.FOLLOWUPS, CHILD_USER, ResolvedName("Reviewer", Resolution.RESOLVED)),
-        (Profile.FOLLOWUPS, CHILD_AMBIENT, ResolvedName("Reviewer", Resolution.RESOLVED)),
-    ],
-)
-def test_child_link_sibling_reference(
-    profile: Profile, view: ViewContext, expected: ResolvedName
+@pytest.mark.parametrize("agent", ["orch", "c2"])
+def test_a_child_link_without_its_own_run_id_shows_the_parent_placeholder(agent: str) -> None:
+    """Gap 2: a share that carried no task id leaves the view's conversation unresolvable."""
+    directory = _child_view_directory(root_known=False, name_only=False)
+    got = resolve_reference(agent, directory, scope=CHILD)
+    assert got == ResolvedName(ORCHESTRATOR, Resolution.PARENT_PLACEHOLDER)
+
+
+@pytest.mark.parametrize("agent", ["orch", "c2"])
+def test_a_child_link_with_its_own_run_id_leaves_other_agents_unknown(agent: str) -> None:
+    directory = _child_view_directory(root_known=True, name_only=False)
+    got = resolve_reference(agent, directory, scope=CHILD)
+    assert got == ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)
+
+
+@pytest.mark.parametrize(("agent", "name"), [("orch", "Planner"), ("c2", "Reviewer")])
+@pytest.mark.parametrize("root_known", [True, False])
+def test_the_name_only_path_resolves_parent_and_siblings(
+    agent: str, name: str, root_known: bool
 ) -> None:
-    got = resolve_reference("c2", _child_view_directory(), view=view, switches=profile.switches())
-    assert got == expected
-
-
-@pytest.mark.parametrize(
-    ("profile", "expected"),
-    [
-        (Profile.LEGACY, ResolvedName(ORCHESTRATOR, Resolution.PARENT_PLACEHOLDER)),
-        (Profile.CURRENT, ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)),
-        (Profile.FOLLOWUPS, ResolvedName("Planner", Resolution.RESOLVED)),
-    ],
-)
-def test_child_link_parent_reference(profile: Profile, expected: ResolvedName) -> None:
-    got = resolve_reference(
-        "orch", _child_view_directory(), view=CHILD_USER, switches=profile.switches()
+    directory = _child_view_directory(root_known=root_known, name_only=True)
+    assert resolve_reference(agent, directory, scope=CHILD) == ResolvedName(
+        name, Resolution.RESOLVED
     )
-    assert got == expected
-
-
-@pytest.mark.parametrize("profile", list(Profile))
-def test_child_link_self_reference_resolves(profile: Profile) -> None:
-    got = resolve_reference(
-        "c1", _child_view_directory(), view=CHILD_AMBIENT, switches=profile.switches()
-    )
-    assert got == ResolvedName("Worker", Resolution.RESOLVED)
 
 
 def test_unknown_id_in_a_parent_view_never_shows_the_placeholder() -> None:
-    got = resolve_reference(
-        "stranger",
-        _parent_view_directory(),
-        view=PARENT_USER,
-        switches=Profile.LEGACY.switches(),
-    )
+    directory = AgentDirectory()
+    got = resolve_reference("stranger", directory, scope=PARENT)
     assert got == ResolvedName(UNKNOWN_AGENT, Resolution.FALLBACK)
+
+
+# --- B2: parent_agent_id and its backfill -------------------------------------------------------
+
+
+def test_a_child_created_after_the_root_got_its_run_id_has_its_parent() -> None:
+    directory = AgentDirectory(backfills_parent_agent_ids=False)
+    directory.register_root("orch", "Orchestrator")
+    directory.register_child("c1", "Worker")
+    assert directory.parent_of("c1") == DirectoryEntry("Orchestrator", EntryOrigin.ROOT)
+
+
+def test_b2_backfills_children_registered_before_the_root_had_a_run_id() -> None:
+    directory = AgentDirectory()
+    directory.register_child("c1", "Worker")
+    directory.register_child("c2", "Reviewer")
+    assert directory.parent_of("c1") is None
+    directory.register_root("orch", "Orchestrator")
+    assert directory.parent_of("c1") == DirectoryEntry("Orchestrator", EntryOrigin.ROOT)
+    assert directory.parent_of("c2") == DirectoryEntry("Orchestrator", EntryOrigin.ROOT)
+
+
+def test_b2_does_not_overwrite_an_existing_parent_agent_id() -> None:
+    directory = AgentDirectory()
+    directory.register_root("orch", "Orchestrator")
+    directory.register_child("c1", "Worker")
+    directory.register_root("other", "Someone else")
+    assert directory.parent_of("c1") == DirectoryEntry("Orchestrator", EntryOrigin.ROOT)
+
+
+def test_without_b2_a_child_registered_too_early_never_finds_its_parent() -> None:
+    directory = AgentDirectory(backfills_parent_agent_ids=False)
+    directory.register_child("c1", "Worker")
+    directory.register_root("orch", "Orchestrator")
+    assert directory.parent_of("c1") is None
+
+
+def test_an_unknown_child_has_no_parent() -> None:
+    assert AgentDirectory().parent_of("c9") is None

@@ -178,3 +178,19 @@ def test_snapshot_of_a_child_link_view_has_no_pills() -> None:
     assert snapshot.pills == ()
     assert snapshot.to_dict()["pills"] == []
     assert "task_id" not in Pill("Orchestrator").to_dict()
+
+
+@pytest.mark.parametrize("backfill", [True, False])
+def test_a_pane_names_the_parent_its_parent_agent_id_resolves_to(backfill: bool) -> None:
+    directory = AgentDirectory(backfills_parent_agent_ids=backfill)
+    children = ChildRoster(directory)
+    bar = PillBar(children, ORCH)
+    children.merge([make_run("early", name="Early")])
+    directory.register_root(ORCH, "Orchestrator")
+    children.merge([make_run("late", name="Late")])
+    assert [(p.name, p.parent) for p in bar.panes()] == [
+        ("Early", "Orchestrator" if backfill else None),
+        ("Late", "Orchestrator"),
+    ]
+    assert bar.panes()[1].to_dict()["parent"] == "Orchestrator"
+    assert ("parent" in bar.panes()[0].to_dict()) is backfill

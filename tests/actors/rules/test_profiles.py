@@ -18,10 +18,13 @@ EXPECTED = {
     "stop_polling_when_empty": (False, True, True),
     "fetch_error_backoff": (False, False, True),
     "index_child_run_ids": (False, True, True),
-    "parent_placeholder_names": (True, False, False),
+    "backfill_parent_agent_id": (False, True, True),
     "push_source_task_id": (False, False, True),
     "sibling_name_resolution": (False, False, True),
     "push_child_discovery": (False, False, True),
+    # The spec's behaviour where the shipped client differs: off in every profile.
+    "stop_only_inherited_shares": (False, False, False),
+    "dedupe_session_link": (False, False, False),
 }
 
 

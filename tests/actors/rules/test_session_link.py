@@ -1,4 +1,4 @@
-"""The host's session-link report: guards, dedupe and the switch."""
+"""The host's session-link report: guards, the shipped client's repeats, the spec's dedupe."""
 
 from __future__ import annotations
 
@@ -11,8 +11,23 @@ def _reporter(profile: Profile = Profile.CURRENT) -> SessionLinkReporter:
     return SessionLinkReporter(profile.switches())
 
 
-def test_reports_an_owned_local_share_once() -> None:
+def _spec_reporter() -> SessionLinkReporter:
+    return SessionLinkReporter(
+        Profile.CURRENT.switches().with_overrides({"dedupe_session_link": True})
+    )
+
+
+def test_the_shipped_client_reports_every_establishment() -> None:
     reporter = _reporter()
+    for _ in range(2):
+        decision = reporter.share_established(
+            task_id="c1", session_id="s1", is_viewer=False, is_remote_child=False
+        )
+        assert decision == LinkDecision(LinkReason.REPORT, "c1", "s1")
+
+
+def test_the_spec_reports_an_owned_local_share_once() -> None:
+    reporter = _spec_reporter()
     first = reporter.share_established(
         task_id="c1", session_id="s1", is_viewer=False, is_remote_child=False
     )
@@ -26,7 +41,7 @@ def test_reports_an_owned_local_share_once() -> None:
 
 
 def test_a_new_session_for_the_same_task_is_reported() -> None:
-    reporter = _reporter()
+    reporter = _spec_reporter()
     reporter.share_established(
         task_id="c1", session_id="s1", is_viewer=False, is_remote_child=False
     )
@@ -52,7 +67,7 @@ def test_guards_refuse_and_do_not_consume_the_dedupe_slot(
     is_remote_child: bool,
     reason: LinkReason,
 ) -> None:
-    reporter = _reporter()
+    reporter = _spec_reporter()
     decision = reporter.share_established(
         task_id=task_id, session_id=session_id, is_viewer=is_viewer, is_remote_child=is_remote_child
     )

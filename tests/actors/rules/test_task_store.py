@@ -413,3 +413,59 @@ def test_a_refused_create_leaves_no_key_behind() -> None:
             idempotency_key="orch/grandchild",
         )
     assert store.created_for(OWNER, "orch/grandchild") is None
+
+
+# --- event sequences, child changes and the replay of a subscription -----------------------------
+
+
+def test_every_real_change_takes_the_next_sequence_and_a_rewrite_takes_none() -> None:
+    store = make_store()
+    add_child(store, "c1", Execution.LOCAL)
+    assert [r.last_event_sequence for r in store.rows()] == [1, 2]
+    claimed = store.transition(OWNER, "c1", RunState.CLAIMED, now=2.0)
+    assert claimed.last_event_sequence == 3
+    assert claimed.started_at == 2.0
+    again = store.transition(OWNER, "c1", RunState.CLAIMED, now=3.0)
+    assert (again.last_event_sequence, again.started_at, again.updated_at) == (3, 2.0, 3.0)
+    linked = store.update_agent_task(OWNER, "c1", session_id="s1", now=4.0)
+    assert linked.last_event_sequence == 4
+    same = store.update_agent_task(OWNER, "c1", session_id="s1", now=5.0)
+    assert same.last_event_sequence == 4
+
+
+def test_only_child_changes_are_kept_for_pushing_and_taking_them_empties_the_list() -> None:
+    store = make_store()
+    store.transition(OWNER, "t-orch", RunState.CLAIMED, now=1.0)
+    add_child(store, "c1", Execution.CLOUD)
+    store.transition(OWNER, "c1", RunState.CLAIMED, now=2.0)
+    changes = store.take_child_changes()
+    assert [(r.task_id, r.state) for r in changes] == [
+        ("c1", RunState.QUEUED),
+        ("c1", RunState.CLAIMED),
+    ]
+    assert store.take_child_changes() == []
+
+
+def test_a_pushed_change_is_the_row_as_readers_see_it() -> None:
+    store = make_store()
+    add_child(store, "c1", Execution.CLOUD)
+    store.transition(OWNER, "c1", RunState.CLAIMED, now=2.0)
+    store.update_agent_task(OWNER, "c1", session_id="s1", now=3.0)
+    store.take_child_changes()
+    store.transition(OWNER, "c1", RunState.SUCCEEDED, now=4.0)
+    # A finished cloud run that never ran hides its session.
+    (change,) = store.take_child_changes()
+    assert (change.state, change.session_id) == (RunState.SUCCEEDED, None)
+
+
+def test_children_since_replays_each_child_changed_after_the_cursor_oldest_first() -> None:
+    store = make_store()
+    add_child(store, "c1", Execution.LOCAL)
+    add_child(store, "c2", Execution.LOCAL)
+    store.transition(OWNER, "c1", RunState.CLAIMED, now=2.0)
+    assert [r.task_id for r in store.children_since(OWNER, "t-orch", None)] == ["c2", "c1"]
+    assert [r.task_id for r in store.children_since(OWNER, "t-orch", 3)] == ["c1"]
+    assert store.children_since(OWNER, "t-orch", 4) == []
+    assert refusal(lambda: store.children_since(STRANGER, "t-orch", None)).kind is (
+        TaskErrorKind.NOT_FOUND
+    )

@@ -26,6 +26,8 @@ CLIENT_MESSAGES = {
     "GetRun",
     "ListRuns",
     "GetAgentNames",
+    "SubscribeChildren",
+    "UnsubscribeChildren",
 }
 
 _MESSAGE_TAGS = {cls.message_type for channel in Channel for cls in message_types(channel)}

@@ -10,6 +10,7 @@ import trio._core._run as trio_run
 
 from actors.runtime.determinism import SchedulerHookMissing
 from actors.runtime.simulation import run_seeded
+from scenarios.cli import main
 
 SWITCH = "_ALLOW_DETERMINISTIC_SCHEDULING"
 GENERATOR = "_r"
@@ -77,3 +78,14 @@ def test_a_run_that_fails_still_restores_the_hook(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(LookupError, match="boom"):
         run_seeded(main, seed=3)
     assert hook_state() == before
+
+
+def test_the_command_line_reports_a_missing_hook_in_words(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delattr(trio_run, GENERATOR)
+    assert main(["run", "local-local-share-parent"]) == 2
+    err = capsys.readouterr().err
+    assert "\nsharesim run: trio " in err
+    assert "pyproject.toml" in err
+    assert "Traceback" not in err
