@@ -5,7 +5,9 @@ session, every lingering session and every seat ever taken. The defaults
 fit a laptop: at most 1 GiB of event history in all (64 MiB per session),
 ended lingering sessions kept for a day, a viewer's seat kept ten minutes
 after its link goes (the client gives up rejoining after about two), and at
-most 256 seats a session and 10,000 sessions.
+most 256 seats a session and 10,000 sessions. Every string kept from a client
+(a user id, a task id) is at most 256 characters: a frame may hold a
+megabyte, and a seat or a session kept for hours must not cost that much.
 """
 
 from __future__ import annotations
@@ -31,9 +33,17 @@ class SessionLimits:
     seat_idle_s: float = 600.0
     #: How long an ended lingering session stays joinable.
     linger_s: float = 24 * 3600.0
+    #: Longest string kept from a client (ids, user names); a longer one is refused.
+    max_field_chars: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("max_sessions", "max_history_bytes", "max_session_history_bytes", "max_seats"):
+        for name in (
+            "max_sessions",
+            "max_history_bytes",
+            "max_session_history_bytes",
+            "max_seats",
+            "max_field_chars",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.seat_idle_s <= 0:

@@ -16,7 +16,11 @@ way whatever was wrong, so a guesser learns nothing about which ids exist.
 
 What it holds is bounded by `SessionLimits`: each event is encoded once when
 it arrives and kept as that frame, history is capped per session and in all,
-and ended lingering sessions and seats without a link expire. Expiry needs no
+and ended lingering sessions and seats without a link expire. When the
+server is full, room is made from the client (the host a connection comes
+from) holding the most, never from one holding less than the client that
+needs it, so no client can end or crowd out another's sessions by filling
+the server. Expiry needs no
 timers: the store reads an injected clock, treats anything expired as gone
 when it is asked for, and sweeps the rest out as links come and go.
 
@@ -34,7 +38,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials
+from actors.rules.field_sizes import oversized_field
 from actors.rules.notes import SILENT, Notes
+from actors.rules.repeats import Repeats
 from actors.rules.session_limits import SessionLimits as SessionLimits
 from protocol import Channel, encode, message_types, sharer, viewer
 from protocol.common import Ping, Pong
@@ -51,9 +57,13 @@ ConnId = int
 CLOSE_NORMAL = 1000
 CLOSE_UNSUPPORTED_DATA = 1007
 CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
 
 #: How long a session waits for its sharer to reconnect before it ends.
 DEFAULT_SHARER_GRACE_S = 60.0
+
+#: Messages whose strings a session keeps (in its manifest or a seat), so each is measured.
+_KEPT = (sharer.Initialize, sharer.Reconnect, sharer.UpdateSourceTaskId, viewer.Initialize)
 
 _SHARER_ONLY_TAGS = frozenset(t.message_type for t in message_types(Channel.SHARER_UP)) - {"Ping"}
 
@@ -145,6 +155,8 @@ class _Seat:
 @dataclass
 class _Session:
     manifest: Manifest
+    #: Who made it, as `client_of` names a connection: what it holds counts against them.
+    client: str = ""
     #: Event `n` is at index `n`: numbers start at 0 and leave no gaps.
     events: list[EventFrame] = field(default_factory=list)
     history_bytes: int = 0
@@ -167,6 +179,8 @@ class _Session:
 class _Conn:
     kind: ConnKind
     resource: str
+    #: Who the connection is in notes: its address, or a simulated actor's name.
+    peer: str = ""
     session_id: str | None = None
     viewer_id: str | None = None
 
@@ -177,6 +191,17 @@ def classify_route(resource: str) -> ConnKind | None:
     if JoinRoute.parse(resource) is not None:
         return ConnKind.VIEWER
     return None
+
+
+def client_of(peer: str) -> str:
+    """The client a connection belongs to: its host, whatever port it comes from.
+
+    The server authenticates nobody (a user id is only what a client says),
+    so what one client holds is counted by the address it connects from; a
+    simulated actor, named rather than addressed, is its name.
+    """
+    host, colon, port = peer.rpartition(":")
+    return host if colon and host and port.isdigit() else peer
 
 
 def _no_clock() -> float:
@@ -209,15 +234,16 @@ class SessionStore:
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._history_bytes = 0
         self._next_sweep = 0.0
+        self._repeats = Repeats()
 
     # -- connections -----------------------------------------------------------
 
-    def connected(self, conn: ConnId, resource: str) -> list[Action]:
+    def connected(self, conn: ConnId, resource: str, *, peer: str = "") -> list[Action]:
         self._sweep()
         kind = classify_route(resource)
         if kind is None:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
-        self._conns[conn] = _Conn(kind, resource)
+        self._conns[conn] = _Conn(kind, resource, peer)
         return []
 
     def identified(self, conn: ConnId) -> bool:
@@ -227,6 +253,9 @@ class SessionStore:
 
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
+        for kind, count in self._repeats.forget(conn).items():
+            peer = "" if state is None else state.peer
+            self._notes.info("repeats_not_logged", peer=peer, repeated=kind, count=count)
         if state is None or state.session_id is None:
             return []
         session = self.sessions.get(state.session_id)
@@ -263,6 +292,10 @@ class SessionStore:
             return []
         if isinstance(message, UnknownMessage):
             return self._unknown(conn, state, message)
+        if isinstance(message, _KEPT):
+            oversized = oversized_field(message, self.limits.max_field_chars)
+            if oversized is not None:
+                return self._too_long(conn, state, *oversized)
         if state.kind is ConnKind.SHARER:
             return self._from_sharer(conn, state, message)
         return self._from_viewer(conn, state, message)
@@ -274,15 +307,39 @@ class SessionStore:
         own refusal, so it fails the way it would on any other bad request.
         """
         state = self._conns.get(conn)
-        actions: list[Action] = []
-        if state is not None and state.session_id is None:
-            if state.kind is ConnKind.VIEWER:
-                actions.append(Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID)))
-            elif resumed_session(state.resource) is not None:
-                invalid = sharer.ReconnectFailureReason.INVALID
-                actions.append(Send(conn, sharer.FailedToReconnect(invalid)))
+        actions = [] if state is None else self._first_answer_refusal(conn, state)
         actions.append(Close(conn, CLOSE_UNSUPPORTED_DATA, f"malformed frame: {error}"))
         return actions
+
+    def _too_long(self, conn: ConnId, state: _Conn, field: str, chars: int) -> list[Action]:
+        """Refuse a message with a string longer than the store keeps, saying which."""
+        limit = self.limits.max_field_chars
+        self._notes.warning(
+            "field_too_long", peer=state.peer, field=field, chars=chars, limit=limit
+        )
+        reason = f"{field} is {chars} characters; at most {limit}"
+        actions = self._first_answer_refusal(conn, state, reason)
+        actions.append(Close(conn, CLOSE_TOO_BIG, reason))
+        return actions
+
+    def _first_answer_refusal(
+        self, conn: ConnId, state: _Conn, details: str | None = None
+    ) -> list[Action]:
+        """The protocol's own refusal for a client still waiting for its first answer.
+
+        A new share gets one only when there is something to say (`details`).
+        """
+        if state.session_id is not None:
+            return []
+        if state.kind is ConnKind.VIEWER:
+            return [Send(conn, viewer.FailedToJoin(viewer.JoinFailureReason.INVALID))]
+        if resumed_session(state.resource) is not None:
+            invalid = sharer.ReconnectFailureReason.INVALID
+            return [Send(conn, sharer.FailedToReconnect(invalid))]
+        if details is not None:
+            failed = sharer.FailedToInitializeSession(sharer.InternalServerError(details))
+            return [Send(conn, failed)]
+        return []
 
     def _unknown(self, conn: ConnId, state: _Conn, message: UnknownMessage) -> list[Action]:
         if state.kind is ConnKind.VIEWER and message.tag in _SHARER_ONLY_TAGS:
@@ -290,8 +347,15 @@ class SessionStore:
             reason = f"{message.tag} is a sharer message; a viewer may not send it"
             return [Close(conn, CLOSE_POLICY, reason)]
         # A newer peer's message: ignored, the connection stays.
-        self._notes.info("unknown_message_ignored", tag=message.tag, kind=state.kind.value)
+        self._ignored(conn, state, message.tag)
         return []
+
+    def _ignored(self, conn: ConnId, state: _Conn, tag: str) -> None:
+        """Note an ignored message; a client repeating it gets a few lines, then a count."""
+        if self._repeats.show(conn, "unknown_message_ignored"):
+            self._notes.info(
+                "unknown_message_ignored", tag=tag, kind=state.kind.value, peer=state.peer
+            )
 
     # -- sharer ------------------------------------------------------------------
 
@@ -319,6 +383,10 @@ class SessionStore:
                 Close(conn, CLOSE_NORMAL, "session ended"),
             ]
         if isinstance(message, sharer.UpdateSourceTaskId):
+            if not self.switches.push_source_task_id:
+                # A server without the follow-up does not know this message.
+                self._ignored(conn, state, "UpdateSourceTaskId")
+                return []
             return self._update_source_task_id(session, message.source_task_id)
         return [
             Close(conn, CLOSE_POLICY, f"{tag_of(message)} is not expected once the session is live")
@@ -327,7 +395,9 @@ class SessionStore:
     def _initialize(self, conn: ConnId, state: _Conn, payload: sharer.InitPayload) -> list[Action]:
         if resumed_session(state.resource) is not None:
             return [Close(conn, CLOSE_POLICY, f"Initialize must be sent on {CREATE_ROUTE}")]
-        if not self._room_for_a_session():
+        client = client_of(state.peer)
+        fits, evicted = self._room_for_a_session(client)
+        if not fits:
             limit = self.limits.max_sessions
             self._notes.warning("session_refused", reason="server full", max_sessions=limit)
             details = f"the server holds its limit of {limit} sessions; try again later"
@@ -351,7 +421,7 @@ class SessionStore:
             secret=SessionSecret(credentials.secret("sessions", _SECRET_BYTES)),
             token=ReconnectToken(credentials.secret("sessions", _TOKEN_BYTES)),
         )
-        session = _Session(manifest, sharer_conn=conn)
+        session = _Session(manifest, client, sharer_conn=conn)
         self.sessions[manifest.session_id] = session
         state.session_id = manifest.session_id
         self._notes.info(
@@ -363,6 +433,7 @@ class SessionStore:
             lifetime=manifest.lifetime.value,
         )
         return [
+            *evicted,
             Send(
                 conn,
                 sharer.SessionInitialized(
@@ -371,7 +442,7 @@ class SessionStore:
                     reconnect_token=manifest.token,
                     sharer_id=manifest.sharer_id,
                 ),
-            )
+            ),
         ]
 
     def _reconnect(
@@ -431,27 +502,92 @@ class SessionStore:
             reason = f"event {event.event_no} out of order; expected {expected}"
             return [Close(conn, CLOSE_POLICY, reason)]
         frame = EventFrame(event.event_no, encode(event))
-        refused = self._make_room_for(session, len(frame.text))
+        refused, actions = self._make_room_for(session, len(frame.text))
         if refused is not None:
-            return self._terminate(conn, session, refused)
+            return [*actions, *self._terminate(conn, session, refused)]
         session.events.append(frame)
         session.history_bytes += len(frame.text)
         self._history_bytes += len(frame.text)
-        actions: list[Action] = [Send(conn, sharer.EventsProcessedAck(event.event_no))]
+        actions.append(Send(conn, sharer.EventsProcessedAck(event.event_no)))
         actions += [Send(c, frame) for c in _viewer_conns(session)]
         return actions
 
-    def _make_room_for(self, session: _Session, size: int) -> str | None:
-        """Room for `size` more bytes of history, forgetting ended sessions oldest first;
-        or why there is none."""
+    def _make_room_for(self, session: _Session, size: int) -> tuple[str | None, list[Action]]:
+        """Room for `size` more bytes of history, or why there is none.
+
+        When the server's budget is full, history is taken from the clients
+        holding more than this session's client, the most first: their ended
+        sessions oldest first, then their live ones largest first. Past that,
+        only this client's own ended sessions go; a client never makes room
+        from one holding as much as it or less.
+        """
         limits = self.limits
         if session.history_bytes + size > limits.max_session_history_bytes:
-            return f"session history would pass {limits.max_session_history_bytes} bytes"
-        while self._history_bytes + size > limits.max_history_bytes and self._ended:
-            self._forget(self.sessions[next(iter(self._ended))], "history budget")
-        if self._history_bytes + size > limits.max_history_bytes:
-            return f"the server's history would pass {limits.max_history_bytes} bytes"
-        return None
+            return f"session history would pass {limits.max_session_history_bytes} bytes", []
+        actions: list[Action] = []
+        while self._history_bytes + size > limits.max_history_bytes:
+            held = self._held_by(lambda s: s.history_bytes)
+            victim = None
+            for holder in self._bigger_first(held, session.client):
+                victim = self._oldest_ended(holder)
+                if victim is None and holder != session.client:
+                    live = [
+                        s for s in self.sessions.values() if s.client == holder and s.ended is None
+                    ]
+                    victim = max(live, key=lambda s: s.history_bytes, default=None)
+                if victim is not None:
+                    break
+            if victim is None:
+                return f"the server's history would pass {limits.max_history_bytes} bytes", actions
+            actions += self._evict(
+                victim,
+                "history budget",
+                viewer.SessionEndedReason.EXCEEDED_SIZE_LIMIT,
+                session.client,
+            )
+        return None, actions
+
+    def _held_by(self, measure: Callable[[_Session], int]) -> dict[str, int]:
+        """What each client holds, by `measure` summed over its sessions."""
+        held: dict[str, int] = {}
+        for session in self.sessions.values():
+            held[session.client] = held.get(session.client, 0) + measure(session)
+        return held
+
+    @staticmethod
+    def _bigger_first(held: dict[str, int], client: str) -> list[str]:
+        """The clients that hold more than `client`, the most first, then `client` itself."""
+        mine = held.get(client, 0)
+        bigger = [c for c, n in held.items() if n > mine and c != client]
+        return [*sorted(bigger, key=lambda c: (-held[c], c)), client]
+
+    def _oldest_ended(self, client: str) -> _Session | None:
+        return next(
+            (self.sessions[i] for i in self._ended if self.sessions[i].client == client), None
+        )
+
+    def _evict(
+        self, session: _Session, why: str, reason: viewer.SessionEndedReason, for_client: str
+    ) -> list[Action]:
+        """Forget a session to make room for `for_client`; its sharer and viewers are told."""
+        actions: list[Action] = []
+        if session.ended is None:
+            self._notes.warning(
+                "session_terminated",
+                decision=True,
+                session_id=session.session_id,
+                client=session.client,
+                reason=f"{why}: room for a session of {for_client}",
+            )
+            if session.sharer_conn is not None:
+                actions += [
+                    Send(session.sharer_conn, sharer.SessionTerminated(sharer.ExceededSizeLimit())),
+                    Close(session.sharer_conn, CLOSE_POLICY, f"session terminated: {why}"),
+                ]
+            actions += self._end(session, reason)
+        if session.session_id in self.sessions:
+            self._forget(session, why)
+        return actions
 
     def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
         """End a session the server cannot hold any more of, telling the sharer why."""
@@ -463,10 +599,6 @@ class SessionStore:
         ]
 
     def _update_source_task_id(self, session: _Session, source_task_id: str) -> list[Action]:
-        if not self.switches.push_source_task_id:
-            # A server without the follow-up does not know this message.
-            self._notes.info("unknown_message_ignored", tag="UpdateSourceTaskId", kind="sharer")
-            return []
         session.manifest = dataclasses.replace(session.manifest, source_task_id=source_task_id)
         self._notes.info(
             "source_task_id_updated",
@@ -528,15 +660,36 @@ class SessionStore:
         if why != "ended":
             self._notes.info("session_forgotten", session_id=session.session_id, why=why)
 
-    def _room_for_a_session(self) -> bool:
-        """Whether a new session fits, forgetting the oldest ended one if that makes room."""
+    def _room_for_a_session(self, client: str) -> tuple[bool, list[Action]]:
+        """Whether a new session of `client` fits, and what was forgotten to make room.
+
+        At the cap, a session nobody is sharing any more goes: one that has
+        ended (oldest first), else one whose sharer left and which waits out
+        its grace. It is taken from the clients holding more sessions than
+        `client`, the most first, and then from `client` itself, so a client
+        that opens and abandons sessions recycles its own places and cannot
+        take those of a client holding fewer.
+        """
         self._sweep()
         if len(self.sessions) < self.limits.max_sessions:
-            return True
-        if not self._ended:
-            return False
-        self._forget(self.sessions[next(iter(self._ended))], "session limit")
-        return True
+            return True, []
+        for holder in self._bigger_first(self._held_by(lambda _: 1), client):
+            victim = self._oldest_ended(holder) or self._oldest_abandoned(holder)
+            if victim is not None:
+                reason = viewer.SessionEndedReason.INACTIVITY_LIMIT_REACHED
+                return True, self._evict(victim, "session limit", reason, client)
+        return False, []
+
+    def _oldest_abandoned(self, client: str) -> _Session | None:
+        """The oldest of `client`'s live sessions whose sharer has gone."""
+        return next(
+            (
+                s
+                for s in self.sessions.values()
+                if s.client == client and s.ended is None and s.sharer_conn is None
+            ),
+            None,
+        )
 
     def _sweep(self) -> None:
         """Drop expired sessions and seats, at most once every `limits.sweep_every_s`."""

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from actors.rules.credentials import Credentials, SystemCredentials
+from actors.rules.field_sizes import oversized_field
 from actors.rules.names import display_name
 from protocol.routes import join_path
 from protocol.runs import AgentConfigSnapshot, Execution, RunRecord, RunState
 from protocol.secrets import TaskToken
-from protocol.tasks import PAGE_LIMIT, TaskErrorKind, TaskRefused
+from protocol.tasks import PAGE_LIMIT, CreateRun, TaskErrorKind, TaskRefused, UpdateAgentTask
 
 #: A cursor is an offset into a run's children; no run has a billion of them.
 _CURSOR_DIGITS = 9
@@ -67,6 +68,28 @@ class TaskGates:
     keep_finished_local_session_id: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class TaskLimits:
+    """How much the task server keeps from its clients.
+
+    The defaults fit a laptop for a day: 20,000 runs, each string in a request
+    at most 1,024 characters (a title, a status line), so rows hold at most a
+    few hundred megabytes however clients fill them. Past the cap a create is
+    refused rather than a finished row dropped: a finished row is still what
+    its owner and team read (its session, its place among its parent's
+    children, the run an idempotency key names), so forgetting one would
+    change answers silently.
+    """
+
+    max_runs: int = 20_000
+    max_field_chars: int = 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_runs", "max_field_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
 @dataclass
 class _Row:
     record: RunRecord
@@ -80,6 +103,7 @@ class TaskStore:
 
     gates: TaskGates = field(default_factory=TaskGates)
     credentials: Credentials = field(default_factory=SystemCredentials)
+    limits: TaskLimits = field(default_factory=TaskLimits)
     _rows: dict[str, _Row] = field(default_factory=dict)
     _children: dict[str, list[str]] = field(default_factory=dict)
     #: Members by team, and each member's team: a principal is in one team at most.
@@ -187,6 +211,24 @@ class TaskStore:
 
     # -- rows --------------------------------------------------------------
 
+    def check_request(self, request: object) -> None:
+        """Refuse a request that writes a string longer than the store keeps, saying which.
+
+        Only requests that write a row are measured: the strings of the others
+        (a cursor, a task id to look up) are read and dropped.
+        """
+        if not isinstance(request, CreateRun | UpdateAgentTask):
+            return
+        oversized = oversized_field(request, self.limits.max_field_chars)
+        if oversized is not None:
+            field_path, chars = oversized
+            name = field_path.partition(".")[2] or field_path
+            raise TaskRefused(
+                TaskErrorKind.INVALID,
+                f"{name} is {chars} characters; the task server accepts at most "
+                f"{self.limits.max_field_chars}",
+            )
+
     def create_run(
         self,
         principal: str,
@@ -206,6 +248,12 @@ class TaskStore:
         """
         if task_id in self._rows:
             raise TaskRefused(TaskErrorKind.INVALID, f"run {task_id} already exists")
+        if len(self._rows) >= self.limits.max_runs:
+            raise TaskRefused(
+                TaskErrorKind.INVALID,
+                f"the task server holds its limit of {self.limits.max_runs} runs; "
+                "no more can be created",
+            )
         owner = principal
         if parent_run_id is not None:
             parent = self._require_owner(principal, parent_run_id)
@@ -441,9 +489,21 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
+#: Schemes a session link may have: none (a path), or the web's own. A reader opens the
+#: link, so `javascript:` or `data:` would run or show whatever the writer put there.
+_LINK_SCHEMES = frozenset({"", "http", "https"})
+
+
 def _check_link(task_id: str, link: str, session_id: str | None) -> None:
     """A session link is the join route of the run's session, and nothing else."""
     parts = urlsplit(link)
+    if parts.scheme not in _LINK_SCHEMES:
+        shown = parts.scheme if len(parts.scheme) <= 20 else parts.scheme[:17] + "..."
+        raise TaskRefused(
+            TaskErrorKind.INVALID,
+            f"session_link for run {task_id} has scheme {shown}:; "
+            "only a path or http(s) is accepted",
+        )
     if session_id is None or parts.path != join_path(session_id) or parts.netloc:
         target = "a run without a session" if session_id is None else f"session {session_id}"
         shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."

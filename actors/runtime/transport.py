@@ -478,7 +478,7 @@ class Network:
                 lambda stream, address: self._accept(server, stream, _named(address), address),
                 self.wire,
             )
-        return f"ws://{host}:{server.port}"
+        return f"ws://{url_host(host)}:{server.port}"
 
     def open_connections(self, name: str) -> int:
         """How many connections the server `name` holds now, handshakes included."""
@@ -697,6 +697,11 @@ def _socket_address(stream: trio.abc.Stream, *, local: bool = True) -> Address |
         return None
     name = stream.socket.getsockname()
     return (str(name[0]), int(name[1]))
+
+
+def url_host(host: str) -> str:
+    """A host as a URL names it: an IPv6 address goes in brackets (RFC 3986)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _named(address: Address) -> str:

@@ -81,7 +81,7 @@ class SessionServer(WebSocketServer[SessionCommand]):
         return None if kind is None else _CHANNELS[kind]
 
     async def link_opened(self, link: Link) -> None:
-        self._apply(self.store.connected(link.id, link.resource))
+        self._apply(self.store.connected(link.id, link.resource, peer=link.peer))
         timeout = self.network.limits.identify_timeout
         if timeout is not None:
             self.spawn(self._identify_deadline, link.id, timeout)
@@ -126,7 +126,8 @@ class SessionServer(WebSocketServer[SessionCommand]):
             elif isinstance(action, Close):
                 link = self.links.get(action.conn)
                 if link is not None:
-                    _log.info("closing", peer=link.peer, code=action.code, reason=action.reason)
+                    code = int(action.code)  # a plain number in the log, not an enum's repr
+                    _log.info("closing", peer=link.peer, code=code, reason=action.reason)
                     self.close_link(link, action.code, action.reason)
             elif isinstance(action, StartGrace):
                 self.spawn(self._grace, action)

@@ -21,7 +21,7 @@ import trio
 
 from actors.rules.child_feed import ChildFeed
 from actors.rules.credentials import Credentials
-from actors.rules.task_store import TaskGates, TaskStore
+from actors.rules.task_store import TaskGates, TaskLimits, TaskStore
 from actors.runtime.transport import CloseCode, Link, MalformedFrame, Network
 from actors.servers.websocket_server import WebSocketServer
 from protocol import Channel, RunRecord, UnknownMessage, tasks
@@ -69,11 +69,12 @@ class TaskServer(WebSocketServer[Never]):
         name: str = "task-server",
         gates: TaskGates | None = None,
         credentials: Credentials,
+        limits: TaskLimits | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(name, network, host=host, port=port)
-        self.store = TaskStore(gates or TaskGates(), credentials)
+        self.store = TaskStore(gates or TaskGates(), credentials, limits or TaskLimits())
         self.feed = ChildFeed()
         self._next_task = 0
         self._principals: dict[int, str] = {}
@@ -106,7 +107,9 @@ class TaskServer(WebSocketServer[Never]):
             return
         if isinstance(message, UnknownMessage):
             # A newer client's request: ignored, the connection stays.
-            _log.info("unknown_message_ignored", tag=message.tag, principal=principal)
+            self.log_repeatable(
+                link, "unknown_message_ignored", tag=message.tag, principal=principal
+            )
             return
         endpoint = _ENDPOINTS.get(type(message))
         # A frame without one (none decodes so today) is answered as request 0.
@@ -121,6 +124,7 @@ class TaskServer(WebSocketServer[Never]):
         else:
             self.store.count(principal, endpoint)
             try:
+                self.store.check_request(message)
                 if isinstance(message, tasks.SubscribeChildren | tasks.UnsubscribeChildren):
                     reply, replay = self._subscription(principal, link, message)
                 else:

@@ -14,6 +14,7 @@ from typing import TypeVar
 import structlog
 import trio
 
+from actors.rules.repeats import Repeats
 from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import CloseCode, Link, LinkClosed, MalformedFrame, Network
 from protocol import Channel
@@ -72,6 +73,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
         self._host = host
         self._port = port
         self.links: dict[int, Link] = {}
+        self._repeats = Repeats()
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
         """(receive, send) channels for a resource, or None to refuse the connection."""
@@ -119,14 +121,19 @@ class WebSocketServer(Actor[LinkMessage | M]):
             await self.link_opened(message.link)
         elif isinstance(message, FrameReceived):
             if isinstance(message.message, MalformedFrame):
-                _log.warning(
-                    "malformed_frame", peer=message.link.peer, error=str(message.message.error)
+                self.log_repeatable(
+                    message.link,
+                    "malformed_frame",
+                    level="warning",
+                    error=str(message.message.error),
                 )
             await self.frame_received(message.link, message.message)
         elif isinstance(message, LinkEnded):
             self.links.pop(message.link.id, None)
             code = None if message.code is None else int(message.code)  # wsproto hands an enum
             _log.debug("link_ended", peer=message.link.peer, code=code)
+            for kind, count in self._repeats.forget(message.link.id).items():
+                _log.info("repeats_not_logged", peer=message.link.peer, repeated=kind, count=count)
             await self.link_ended(message.link)
         elif isinstance(message, CloseAll):
             await self._close_all(message)
@@ -137,11 +144,18 @@ class WebSocketServer(Actor[LinkMessage | M]):
     async def _close_all(self, request: CloseAll) -> None:
         """Close links together, waiting at most `timeout` for clients that do not answer."""
         links = list(self.links.values())
-        _log.info("closing_all_links", count=len(links), code=request.code)
+        _log.info("closing_all_links", count=len(links), code=int(request.code))
         with trio.move_on_after(request.timeout):
             async with trio.open_nursery() as closing:
                 for link in links:
                     closing.start_soon(link.close, request.code, request.reason)
+
+    def log_repeatable(
+        self, link: Link, event: str, *, level: str = "info", **fields: object
+    ) -> None:
+        """Log a line a client can make us repeat at will: the first few, then only a count."""
+        if self._repeats.show(link.id, event):
+            getattr(_log, level)(event, peer=link.peer, **fields)
 
     async def link_opened(self, link: Link) -> None:
         """A client connected; nothing has been said yet."""

@@ -3,7 +3,9 @@
 The two address lines come first on stdout, before any log line, so a script
 can start the command and read where to connect; a line per `--principal`
 (and per `--team` member) with its task-server token follows. Logs go to
-stderr. Ctrl-C (or SIGTERM) closes every client link with 1001 and exits 0.
+stderr. Ctrl-C, SIGTERM or SIGHUP closes every client link with 1001 and
+exits 0; a second one during that shutdown exits at once with 130 (see
+`serve_stop`).
 
 Ids, secrets and tokens come from the operating system's randomness, so
 nothing a client or a log line shows predicts them. `--seed` derives them
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import signal
 import socket
 import sys
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ import trio.testing
 from actors.rules.credentials import Credentials, SeededCredentials, SystemCredentials
 from actors.rules.profiles import Profile
 from actors.rules.session_limits import SessionLimits
+from actors.rules.task_store import TaskLimits
 from actors.runtime.limits import ConnectionLimits
 from actors.runtime.logs import configure_logging
 from actors.runtime.simulation import open_simulation
@@ -46,7 +48,15 @@ from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
 from scenarios.cli import serve_connections
 from scenarios.cli.options import add_verbosity_option, seed
-from scenarios.cli.serve_limits import Team, add_options, session_limits, task_teams
+from scenarios.cli.serve_limits import (
+    Team,
+    add_options,
+    add_task_options,
+    session_limits,
+    task_limits,
+    task_teams,
+)
+from scenarios.cli.serve_stop import Stopper
 from scenarios.usage import UsageError
 
 __all__ = ["HeldConsole", "register", "run", "session_limits"]
@@ -61,7 +71,9 @@ def register(commands: Any) -> None:
         "serve",
         help="run the session server and the task server over TCP",
         description=(
-            "Run both servers on real sockets until Ctrl-C. The first two lines on stdout "
+            "Run both servers on real sockets until Ctrl-C, SIGTERM or SIGHUP, which close "
+            "every client with 1001 and exit 0; a second one during that shutdown stops at "
+            "once, without waiting for clients, and exits 130. The first two lines on stdout "
             "are 'session server: ws://HOST:PORT/sessions/create' and "
             "'task server: ws://HOST:PORT/tasks?token=TOKEN', then one "
             "'task token for NAME: TOKEN' line per --principal and --team member; logs "
@@ -104,6 +116,7 @@ def register(commands: Any) -> None:
         help="stream every frame the servers receive to FILE as JSON lines (default: none kept)",
     )
     add_options(parser)
+    add_task_options(parser)
     serve_connections.add_options(parser)
     add_verbosity_option(parser, levels="log debug events too (info by default)")
     parser.set_defaults(run=run)
@@ -126,6 +139,7 @@ class _Setup:
     profile: Profile
     credentials: Credentials
     limits: SessionLimits
+    task_limits: TaskLimits
     connections: ConnectionLimits
     principals: tuple[str, ...]
     teams: tuple[Team, ...]
@@ -145,29 +159,28 @@ def run(args: argparse.Namespace) -> int:
         Profile(args.profile),
         credentials or SystemCredentials(),
         limits,
+        task_limits(args),
         serve_connections.connection_limits(args),
         tuple(dict.fromkeys([*args.principal, *members])),
         teams,
     )
     console = HeldConsole(sys.stderr)
     configure_logging(verbosity=1 + args.verbose, console=console)
+    stopper = Stopper()
     try:
-        with _trace_file(args.trace) as trace:
+        with _trace_file(args.trace) as trace, stopper.installed():
             serve_connections.make_room_for(setup.connections)
             # Virtual time that runs at wall-clock speed: log lines and run rows count
             # seconds from the start of the server, not from the machine's boot.
-            trio.run(_serve, setup, trace, console, clock=trio.testing.MockClock(rate=1.0))
-    except KeyboardInterrupt:
-        pass  # a second Ctrl-C during shutdown, or one before the handler was in place
+            trio.run(_serve, setup, trace, console, stopper, clock=trio.testing.MockClock(rate=1.0))
     except BaseExceptionGroup as group:
-        # Nurseries wrap what the servers raise; unwrap the two a user can act on.
-        if _only(group, KeyboardInterrupt) is None:
-            failed = _only(group, OSError)
-            if failed is None:
-                raise
-            raise UsageError(
-                f"cannot listen on {args.host}: {_busy_port(args.host, args.port)}{failed}"
-            ) from None
+        # Nurseries wrap what the servers raise; unwrap the one a user can act on.
+        failed = _only(group, OSError)
+        if failed is None:
+            raise
+        raise UsageError(
+            f"cannot listen on {args.host}: {_busy_port(args.host, args.port)}{failed}"
+        ) from None
     finally:
         console.release()
         structlog.reset_defaults()
@@ -213,54 +226,54 @@ def _trace_file(path: Path | None) -> Iterator[TextIO | None]:
         yield sink
 
 
-async def _serve(setup: _Setup, trace: TextIO | None, console: HeldConsole) -> None:
+async def _serve(
+    setup: _Setup, trace: TextIO | None, console: HeldConsole, stopper: Stopper
+) -> None:
     switches = setup.profile.switches()
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with open_simulation(
-            mode=Mode.TCP,
-            trace_sink=trace,
-            keep_trace=False,
-            limits=setup.connections,
-            log_context={"command": "serve"},
-        ) as simulation:
-            # The run's seed picks nothing here (no faults, no latency, no secrets):
-            # on every log line it would only suggest otherwise.
-            structlog.contextvars.unbind_contextvars("seed")
-            if setup.credentials.predictable:
-                _log.warning(
-                    "predictable_credentials",
-                    detail="--seed derives every id, secret and token; for test fixtures only",
-                )
-            sessions = SessionServer(
-                simulation.network,
-                setup.credentials,
-                switches=server_switches(switches),
-                limits=setup.limits,
-                host=setup.host,
-                port=setup.port,
+    async with open_simulation(
+        mode=Mode.TCP,
+        trace_sink=trace,
+        keep_trace=False,
+        limits=setup.connections,
+        log_context={"command": "serve"},
+    ) as simulation:
+        # The run's seed picks nothing here (no faults, no latency, no secrets):
+        # on every log line it would only suggest otherwise.
+        structlog.contextvars.unbind_contextvars("seed")
+        if setup.credentials.predictable:
+            _log.warning(
+                "predictable_credentials",
+                detail="--seed derives every id, secret and token; for test fixtures only",
             )
-            tasks = TaskServer(
-                simulation.network,
-                gates=task_gates(switches),
-                credentials=setup.credentials,
-                host=setup.host,
-                port=setup.port + 1 if setup.port else 0,
-            )
-            for name, team in setup.teams:
-                tasks.store.add_team(name, team)
-            await simulation.stage.start(sessions)
-            await simulation.stage.start(tasks)
-            print(f"session server: {sessions.address}{CREATE_ROUTE}", flush=True)
-            print(f"task server: {tasks.address}{tasks_route('TOKEN')}", flush=True)
-            for principal in setup.principals:
-                token = tasks.store.issue_token(principal).reveal()
-                print(f"task token for {principal}: {token}", flush=True)
-            console.release()
-            async for signum in signals:
-                _log.info("stopping", signal=signal.Signals(signum).name)
-                break
-            for server in (sessions, tasks):
-                await server.ref.ask(CloseAll(), timeout=CloseAll().timeout + 1)
+        sessions = SessionServer(
+            simulation.network,
+            setup.credentials,
+            switches=server_switches(switches),
+            limits=setup.limits,
+            host=setup.host,
+            port=setup.port,
+        )
+        tasks = TaskServer(
+            simulation.network,
+            gates=task_gates(switches),
+            credentials=setup.credentials,
+            limits=setup.task_limits,
+            host=setup.host,
+            port=setup.port + 1 if setup.port else 0,
+        )
+        for name, team in setup.teams:
+            tasks.store.add_team(name, team)
+        await simulation.stage.start(sessions)
+        await simulation.stage.start(tasks)
+        print(f"session server: {sessions.address}{CREATE_ROUTE}", flush=True)
+        print(f"task server: {tasks.address}{tasks_route('TOKEN')}", flush=True)
+        for principal in setup.principals:
+            token = tasks.store.issue_token(principal).reveal()
+            print(f"task token for {principal}: {token}", flush=True)
+        console.release()
+        _log.info("stopping", signal=await stopper.wait())
+        for server in (sessions, tasks):
+            await server.ref.ask(CloseAll(), timeout=CloseAll().timeout + 1)
 
 
 class HeldConsole(io.StringIO):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 
 from actors.rules.session_limits import MIB, SessionLimits
-from actors.rules.task_store import TaskStore, check_principal
+from actors.rules.task_store import TaskLimits, TaskStore, check_principal
 
 #: A team as `--team` gives it: its name and its members, in the order given.
 Team = tuple[str, tuple[str, ...]]
 
 _DEFAULTS = SessionLimits()
+_TASK_DEFAULTS = TaskLimits()
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +48,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.max_sessions,
         metavar="N",
         help=(
-            "sessions held at once, live or ended; when full the oldest ended one is "
-            "forgotten, else a new share is refused (default: %(default)s)"
+            "sessions held at once, live, ended or waiting for their sharer; when full, an "
+            "ended or abandoned one of the client (host) holding the most is forgotten, "
+            "else a new share is refused (default: %(default)s)"
         ),
     )
     limits.add_argument(
@@ -57,8 +59,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.max_history_bytes // MIB,
         metavar="MB",
         help=(
-            "event history of all sessions together; when full, ended sessions are forgotten "
-            "oldest first, then a session whose event does not fit is ended (default: %(default)s)"
+            "event history of all sessions together; when full, sessions of the client (host) "
+            "holding the most give way, ended ones first; a client holding the most has its "
+            "own session ended instead (default: %(default)s)"
         ),
     )
     limits.add_argument(
@@ -84,12 +87,50 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)g)",
     )
     limits.add_argument(
+        "--max-field-chars",
+        type=_count,
+        default=_DEFAULTS.max_field_chars,
+        metavar="N",
+        help=(
+            "longest string the session server keeps from a client (a user id, a task id); "
+            "a longer one is refused and its link closed with 1009 (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
         "--linger-hours",
         type=_positive,
         default=_DEFAULTS.linger_s / 3600,
         metavar="H",
         help="how long an ended Lingering session stays joinable (default: %(default)g)",
     )
+
+
+def add_task_options(parser: argparse.ArgumentParser) -> None:
+    limits = parser.add_argument_group(
+        "task limits", "what the task server holds; the defaults fit a laptop for a day of use"
+    )
+    limits.add_argument(
+        "--max-runs",
+        type=_count,
+        default=_TASK_DEFAULTS.max_runs,
+        metavar="N",
+        help="runs the task server holds; past it a CreateRun is refused (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-task-field-chars",
+        type=_count,
+        default=_TASK_DEFAULTS.max_field_chars,
+        metavar="N",
+        help=(
+            "longest string in a task-server request (a title, a status line, an "
+            "idempotency key); a longer one is refused with INVALID (default: %(default)s)"
+        ),
+    )
+
+
+def task_limits(args: argparse.Namespace) -> TaskLimits:
+    """The task-server limits the options ask for."""
+    return TaskLimits(max_runs=args.max_runs, max_field_chars=args.max_task_field_chars)
 
 
 def session_limits(args: argparse.Namespace) -> SessionLimits:
@@ -106,6 +147,7 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         max_seats=args.max_viewers,
         seat_idle_s=args.seat_idle_minutes * 60,
         linger_s=args.linger_hours * 3600,
+        max_field_chars=args.max_field_chars,
     )
 
 

@@ -95,15 +95,15 @@ class Harness:
         )
         self._ids = itertools.count(1)
 
-    def open(self, resource: str) -> ConnId:
+    def open(self, resource: str, *, peer: str = "") -> ConnId:
         conn = next(self._ids)
-        assert self.store.connected(conn, resource) == []
+        assert self.store.connected(conn, resource, peer=peer) == []
         return conn
 
     def share(
-        self, owner: str = OWNER, **payload: object
+        self, owner: str = OWNER, *, peer: str = "", **payload: object
     ) -> tuple[ConnId, sharer.SessionInitialized]:
-        conn = self.open("/sessions/create")
+        conn = self.open("/sessions/create", peer=peer)
         init = sharer.Initialize(sharer.InitPayload(UserId(owner), **payload))  # type: ignore[arg-type]
         (created,) = sent_to(self.store.received(conn, init), conn)
         assert isinstance(created, sharer.SessionInitialized)

@@ -415,6 +415,36 @@ def test_a_refused_create_leaves_no_key_behind() -> None:
     assert store.created_for(OWNER, "orch/grandchild") is None
 
 
+def linked_child(store: TaskStore) -> None:
+    add_child(store, "t-1", Execution.CLOUD)
+    store.transition(OWNER, "t-1", RunState.CLAIMED, now=2.0)
+
+
+@pytest.mark.parametrize(
+    "scheme", ["javascript", "JavaScript", "data", "vbscript", "file", "ws", "blob"]
+)
+def test_a_session_link_with_a_scheme_other_than_http_is_refused(scheme: str) -> None:
+    store = make_store()
+    linked_child(store)
+    link = f"{scheme}:/sessions/join/s-1?pwd=x"
+    error = refusal(
+        lambda: store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=link, now=3.0)
+    )
+    assert error.kind is TaskErrorKind.INVALID
+    assert f"scheme {scheme.lower()}:" in error.reason
+    assert "only a path or http(s)" in error.reason
+    assert store.get_run(OWNER, "t-1").session_link is None
+
+
+@pytest.mark.parametrize("prefix", ["", "http:", "https:"])
+def test_a_session_link_that_is_a_path_or_http_is_accepted(prefix: str) -> None:
+    store = make_store()
+    linked_child(store)
+    link = f"{prefix}/sessions/join/s-1?pwd=x"
+    run = store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=link, now=3.0)
+    assert run.session_link == link
+
+
 # --- event sequences, child changes and the replay of a subscription -----------------------------
 
 

@@ -66,6 +66,7 @@ class Command:
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
     _lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    _out_lines: queue.Queue[str] = field(default_factory=queue.Queue)
 
     def __post_init__(self) -> None:
         self.process = subprocess.Popen(
@@ -78,31 +79,41 @@ class Command:
         assert self.process.stdout is not None
         assert self.process.stderr is not None
         self._readers = [
-            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout, False)),
-            threading.Thread(target=self._read, args=(self.process.stderr, self.stderr, True)),
+            threading.Thread(
+                target=self._read, args=(self.process.stdout, self.stdout, self._out_lines)
+            ),
+            threading.Thread(
+                target=self._read, args=(self.process.stderr, self.stderr, self._lines)
+            ),
         ]
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream: IO[str], into: list[str], announce: bool) -> None:
+    def _read(self, stream: IO[str], into: list[str], announce: queue.Queue[str]) -> None:
         for line in stream:
             into.append(line.rstrip("\n"))
-            if announce:
-                self._lines.put(line)
+            announce.put(line)
 
     def wait_for_stderr(self, pattern: str) -> re.Match[str]:
         """The first stderr line matching `pattern`; fails if none comes within the bound."""
+        return self._wait_for(self._lines, pattern, "stderr")
+
+    def wait_for_stdout(self, pattern: str) -> re.Match[str]:
+        """The first stdout line matching `pattern`; fails if none comes within the bound."""
+        return self._wait_for(self._out_lines, pattern, "stdout")
+
+    def _wait_for(self, lines: queue.Queue[str], pattern: str, name: str) -> re.Match[str]:
         deadline = time.monotonic() + START_BOUND_S
         while (left := deadline - time.monotonic()) > 0:
             try:
-                line = self._lines.get(timeout=left)
+                line = lines.get(timeout=left)
             except queue.Empty:
                 break
             match = re.search(pattern, line)
             if match:
                 return match
         self.kill()
-        raise AssertionError(f"no stderr line matched {pattern!r}; stderr: {self.stderr[-20:]}")
+        raise AssertionError(f"no {name} line matched {pattern!r}; stderr: {self.stderr[-20:]}")
 
     def signal(self, signum: signal.Signals) -> float:
         """Send `signum` to the command's own process id; returns when it was sent."""

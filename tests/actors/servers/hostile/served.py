@@ -15,7 +15,7 @@ import trio
 
 from .rawws import GUARD_S
 
-ADDRESS = re.compile(r"^(session|task) server: ws://127\.0\.0\.1:(\d+)/")
+ADDRESS = re.compile(r"^(session|task) server: ws://(127\.0\.0\.1|\[::1\]):(\d+)/")
 TOKEN = re.compile(r"^task token for (\S+): (\S+)$")
 
 
@@ -27,13 +27,15 @@ class Served:
     log: Path
     #: The task-server token of each `--principal`.
     tokens: dict[str, str]
+    #: The host as a URL names it (an IPv6 address in brackets).
+    host: str = "127.0.0.1"
 
     def task_url(self, principal: str) -> str:
-        return f"ws://127.0.0.1:{self.task_port}/tasks?token={self.tokens[principal]}"
+        return f"ws://{self.host}:{self.task_port}/tasks?token={self.tokens[principal]}"
 
     @property
     def session_base(self) -> str:
-        return f"ws://127.0.0.1:{self.session_port}"
+        return f"ws://{self.host}:{self.session_port}"
 
     def running(self) -> bool:
         return self.process.returncode is None
@@ -64,16 +66,19 @@ async def serve(tmp_path: Path, *options: str) -> AsyncIterator[Served]:
             assert process.stdout is not None
             lines = await _first_lines(process.stdout, 2 + options.count("--principal"))
             ports = {}
+            hosts = set()
             for line in lines[:2]:
                 match = ADDRESS.match(line)
                 assert match, line
-                ports[match.group(1)] = int(match.group(2))
+                hosts.add(match.group(2))
+                ports[match.group(1)] = int(match.group(3))
             tokens: dict[str, str] = {}
             for line in lines[2:]:
                 token = TOKEN.match(line)
                 assert token, line
                 tokens[token.group(1)] = token.group(2)
-            served = Served(process, ports["session"], ports["task"], log, tokens)
+            [host] = hosts
+            served = Served(process, ports["session"], ports["task"], log, tokens, host)
             yield served
             assert served.running(), f"serve died:\n{log.read_text()[-3000:]}"
             process.send_signal(signal.SIGINT)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from actors.rules.session_limits import SessionLimits
+from actors.rules.task_store import TaskLimits
 from actors.runtime.limits import SERVE_LIMITS
 from actors.runtime.transport import CloseCode
 from scenarios.cli import build_parser
@@ -32,6 +34,9 @@ def test_every_limit_of_serve_is_in_the_table_with_its_default() -> None:
         "--ping-timeout": SERVE_LIMITS.ping_timeout,
         "--max-connections": SERVE_LIMITS.max_connections,
         "--max-backlog": SERVE_LIMITS.max_backlog_bytes,
+        "--max-field-chars": SessionLimits().max_field_chars,
+        "--max-runs": TaskLimits().max_runs,
+        "--max-task-field-chars": TaskLimits().max_field_chars,
     }.items():
         assert default is not None
         assert re.search(rf"^\| `{option} \w+` \| {default:.12g}\b", section, re.MULTILINE), option

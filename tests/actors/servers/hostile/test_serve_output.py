@@ -45,3 +45,12 @@ async def test_the_trace_is_streamed_to_the_file_asked_for(tmp_path: Path) -> No
     # Only frames a link receives are traced, and an outside client has no link.
     assert [r["type"] for r in records] == ["Initialize", *["OrderedTerminalEvent"] * 2]
     assert {r["to"] for r in records} == {"session-server"}
+
+
+async def test_an_ipv6_host_is_printed_in_brackets_and_can_be_dialled(tmp_path: Path) -> None:
+    async with serve(tmp_path, "--host", "::1") as served:
+        assert served.host == "[::1]"
+        with ExitStack() as clients:
+            _, created = await in_thread(lambda: share(served.session_base, clients))
+            await in_thread(clients.close)
+    assert created.session_id
