@@ -8,11 +8,20 @@ as `AmbientAgent {task_id}`; its cloud worker links the session to its run.
 
 The rules (how a share is stamped, who inherits it, whether to report a
 session link) live in `actors.rules`; these actors apply them and do the I/O.
+
+An agent never waits for a remote reply inside `handle`: as in the client,
+every task-server call (creating a run, a state change, a session-link report)
+and every share connection runs as an operation of its own in the actor's
+nursery, and its outcome comes back as a message. So a share click, a spawn,
+the first response, the catch-up and the link reports interleave. What an
+operation read before it started is a snapshot: a new local child inherits the
+host's share as it was when `run_agents` asked for the child's row.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -46,7 +55,7 @@ from actors.runtime.transport import Network
 from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
-from protocol.tasks import TaskCallFailed
+from protocol.tasks import TaskCallFailed, TaskRequest
 
 _log = structlog.get_logger("sharesim.agents")
 
@@ -128,6 +137,43 @@ class _FirstResponse:
     pass
 
 
+#: What a task-server call came back with: the reply, or why there was none.
+TaskOutcome = tasks.TaskReply | TaskCallFailed
+
+
+@dataclass(frozen=True, slots=True)
+class _StreamInit:
+    """The orchestrator's own run was created (or could not be): its first response."""
+
+    outcome: TaskOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class _ChildRunCreated:
+    """A child's row came back. `host_source` is the host's share as read when the
+    spawn asked for the row (None: not sharing then), whatever it is now."""
+
+    spawn: SpawnChild
+    host_source: ShareSource | None
+    outcome: TaskOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Transitioned:
+    """A state change of this agent's run was answered."""
+
+    state: RunState
+    outcome: TaskOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkReported:
+    """A session-link report (`update_agent_task`) was answered."""
+
+    session_id: str
+    outcome: TaskOutcome
+
+
 @dataclass(frozen=True, slots=True)
 class InheritShare:
     """Host to local child: share with this source (creation cascade or catch-up)."""
@@ -170,7 +216,9 @@ class _ChildRecord:
 
 
 #: What every agent handles, whatever its place in the orchestration.
-AgentMessage = ShareFrame | ShareLinkEnded | AppendExchange | Describe
+AgentMessage = (
+    ShareFrame | ShareLinkEnded | _Transitioned | _LinkReported | AppendExchange | Describe
+)
 
 #: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
 C = TypeVar("C")
@@ -189,6 +237,8 @@ class Agent(Actor[AgentMessage | C]):
         self.task_id: str | None = None
         self.transcript: list[AgentExchange] = []
         self.share: Share | None = None
+        #: The state a `Finish` asked for: a cloud worker that is ending starts nothing new.
+        self.final_state: RunState | None = None
         self.links = SessionLinkReporter(setup.switches)
         self._tasks: TaskClient | None = None
 
@@ -209,24 +259,65 @@ class Agent(Actor[AgentMessage | C]):
 
     # -- task rows -------------------------------------------------------------------
 
-    async def transition(self, state: RunState) -> RunRecord | None:
+    async def call_task(
+        self,
+        build: Callable[[int], TaskRequest],
+        then: Callable[[TaskOutcome], AgentMessage | C],
+        *,
+        what: str,
+    ) -> None:
+        """Send a task-server request now and wait for its reply in an operation of its
+        own; `then(outcome)` is the message that brings the reply back to this actor, so
+        the mailbox never waits for it. Requests leave in the order the agent made them,
+        as on the client's one connection; their replies come when they come.
+        """
+        sent = await self.tasks.send(build)
+
+        async def operation() -> None:
+            outcome: TaskOutcome
+            try:
+                outcome = await self.tasks.call_retrying(build, sent=sent)
+            except TaskCallFailed as failed:
+                outcome = failed
+            await self.tell_self(then(outcome))
+
+        self.spawn(operation, name=f"{self.name}:{what}")
+
+    async def transition(self, state: RunState) -> None:
+        """Move this agent's run to `state`; `_Transitioned` brings the answer back."""
         assert self.task_id is not None
         task_id = self.task_id
-        try:
-            reply = await self.tasks.call_retrying(
-                lambda rid: tasks.TransitionRun(rid, task_id, state)
-            )
-        except TaskCallFailed as failed:
+        await self.call_task(
+            lambda rid: tasks.TransitionRun(rid, task_id, state),
+            lambda outcome: _Transitioned(state, outcome),
+            what=f"transition-{state.value}",
+        )
+
+    async def transitioned(self, state: RunState, outcome: TaskOutcome) -> RunRecord | None:
+        """The run's state change was answered (or failed: a cloud worker goes on anyway)."""
+        run: RunRecord | None = None
+        if isinstance(outcome, TaskCallFailed):
             _log.warning(
-                "transition_failed", task_id=task_id, state=state.value, reason=failed.reason
+                "transition_failed", task_id=self.task_id, state=state.value, reason=outcome.reason
             )
-            return None
-        assert isinstance(reply, tasks.RunReply)
-        return reply.run
+        else:
+            assert isinstance(outcome, tasks.RunReply)
+            run = outcome.run
+        await self.continue_in_cloud(state)
+        return run
+
+    async def continue_in_cloud(self, state: RunState) -> None:
+        """A cloud worker's start: claimed, then running, then its session is shared."""
+        if self.location is not Location.REMOTE or self.final_state is not None:
+            return
+        if state is RunState.CLAIMED:
+            await self.transition(RunState.RUNNING)
+        elif state is RunState.RUNNING:
+            self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
 
     async def link_session(
         self, session_id: str, join_route: str, *, is_remote_child: bool
-    ) -> RunRecord | None:
+    ) -> None:
         """Report the share's session on this agent's row, if the rules say so."""
         decision = self.links.share_established(
             task_id=self.task_id,
@@ -241,38 +332,42 @@ class Agent(Actor[AgentMessage | C]):
                 reason=decision.reason.value,
                 session_id=session_id,
             )
-            return None
-        return await self._write_link(session_id, join_route)
+            return
+        await self.write_link(session_id, join_route)
 
-    async def _write_link(self, session_id: str, join_route: str) -> RunRecord | None:
+    async def write_link(self, session_id: str, join_route: str) -> None:
+        """`update_agent_task` with the session; `_LinkReported` brings the answer back."""
         assert self.task_id is not None
         task_id = self.task_id
-        try:
-            reply = await self.tasks.call_retrying(
-                lambda rid: tasks.UpdateAgentTask(
-                    rid, task_id, session_id=session_id, session_link=join_route
-                )
-            )
-        except TaskCallFailed as failed:
+        await self.call_task(
+            lambda rid: tasks.UpdateAgentTask(
+                rid, task_id, session_id=session_id, session_link=join_route
+            ),
+            lambda outcome: _LinkReported(session_id, outcome),
+            what="link-session",
+        )
+
+    def link_reported(self, session_id: str, outcome: TaskOutcome) -> RunRecord | None:
+        if isinstance(outcome, TaskCallFailed):
             _log.warning(
-                "session_link_refused", decision=True, task_id=task_id, reason=failed.reason
+                "session_link_refused", decision=True, task_id=self.task_id, reason=outcome.reason
             )
             return None
-        assert isinstance(reply, tasks.AgentTaskUpdated)
-        _log.info("session_linked", decision=True, task_id=task_id, session_id=session_id)
-        return reply.run
+        assert isinstance(outcome, tasks.AgentTaskUpdated)
+        _log.info("session_linked", decision=True, task_id=self.task_id, session_id=session_id)
+        return outcome.run
 
     # -- sharing -----------------------------------------------------------------------
 
-    async def start_share(
+    def start_share(
         self, kind: ShareKind, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
     ) -> None:
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
             return
         source = share_source(kind, self.task_id, self.switches)
-        await self.open_share(source, lifetime=lifetime, link_role=link_role)
+        self.open_share(source, lifetime=lifetime, link_role=link_role)
 
-    async def open_share(
+    def open_share(
         self, source: ShareSource, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
     ) -> None:
         self.share = Share(
@@ -285,7 +380,7 @@ class Agent(Actor[AgentMessage | C]):
         )
         for exchange in self.transcript:
             self.share.append(exchange.to_event())  # history streams to viewers first
-        await self.share.open()
+        self.share.open()
         _log.info(
             "share_requested",
             decision=True,
@@ -293,9 +388,9 @@ class Agent(Actor[AgentMessage | C]):
             source_task_id=source.source_task_id,
         )
 
-    async def stop_share(self) -> None:
+    def stop_share(self) -> None:
         if self.share is not None:
-            await self.share.stop()
+            self.share.stop()
             _log.info("share_stopped", session_id=self.share.session_id)
 
     def append_exchange(self, text: str, mentions: tuple[str, ...]) -> None:
@@ -320,6 +415,10 @@ class Agent(Actor[AgentMessage | C]):
                     _log.warning("share_lost", decision=True, reason=outcome.reason)
         elif isinstance(message, ShareLinkEnded):
             message.share.link_ended(message.link)
+        elif isinstance(message, _Transitioned):
+            await self.transitioned(message.state, message.outcome)
+        elif isinstance(message, _LinkReported):
+            self.link_reported(message.session_id, message.outcome)
         elif isinstance(message, AppendExchange):
             self.append_exchange(message.text, message.mentions)
         elif isinstance(message, Describe):
@@ -343,7 +442,15 @@ class Agent(Actor[AgentMessage | C]):
 
 
 #: The orchestrator's own commands.
-OrchestratorCommand = _FirstResponse | ShareByUser | StopSharing | SpawnChild | Finish
+OrchestratorCommand = (
+    _FirstResponse
+    | _StreamInit
+    | ShareByUser
+    | StopSharing
+    | SpawnChild
+    | _ChildRunCreated
+    | Finish
+)
 
 
 class Orchestrator(Agent[OrchestratorCommand]):
@@ -364,6 +471,9 @@ class Orchestrator(Agent[OrchestratorCommand]):
         self.first_response_after = first_response_after
         self.children: dict[str, _ChildRecord] = {}
         self.ledger = CascadeLedger()
+        #: `run_agents` calls asked for before the first response: a tool call comes in a
+        #: response after its StreamInit, so they run once it lands (None once it has).
+        self._before_stream_init: list[SpawnChild] | None = []
 
     async def on_start(self) -> None:
         if self.location is Location.REMOTE:
@@ -381,37 +491,46 @@ class Orchestrator(Agent[OrchestratorCommand]):
     async def handle_command(self, message: OrchestratorCommand, sender: str) -> None:
         if isinstance(message, _FirstResponse):
             await self._first_response()
+        elif isinstance(message, _StreamInit):
+            await self._stream_init(message.outcome)
         elif isinstance(message, ShareByUser):
-            await self.start_share(
+            self.start_share(
                 ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
             )
         elif isinstance(message, StopSharing):
             await self._stop_sharing()
         elif isinstance(message, SpawnChild):
             await self._spawn(message)
+        elif isinstance(message, _ChildRunCreated):
+            await self._child_run_created(message)
         else:
+            self.final_state = message.state
             await self.transition(message.state)
 
     async def _first_response(self) -> None:
-        """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
+        """The first request is answered by a run: `_StreamInit` brings its id back."""
         execution = self.location.execution
         key = f"{self.name}/run"
-        try:
-            reply = await self.tasks.call_retrying(
-                lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key)
-            )
-        except TaskCallFailed as failed:
-            _log.error("first_response_failed", decision=True, reason=failed.reason)
+        await self.call_task(
+            lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key),
+            _StreamInit,
+            what="first-response",
+        )
+
+    async def _stream_init(self, outcome: TaskOutcome) -> None:
+        """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
+        deferred, self._before_stream_init = self._before_stream_init or [], None
+        if isinstance(outcome, TaskCallFailed):
+            _log.error("first_response_failed", decision=True, reason=outcome.reason)
+            for spawn in deferred:
+                await self._spawn(spawn)  # refused: there is no run to be a parent
             return
-        assert isinstance(reply, tasks.RunReply)
-        self.task_id = reply.run.task_id
+        assert isinstance(outcome, tasks.RunReply)
+        self.task_id = outcome.run.task_id
         structlog.contextvars.bind_contextvars(task_id=self.task_id)
         _log.info("first_response", decision=True, task_id=self.task_id)
-        await self.transition(RunState.CLAIMED)
-        if self.location is Location.REMOTE:
-            await self.transition(RunState.RUNNING)
-            await self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
-        elif self.share is not None:
+        await self.transition(RunState.CLAIMED)  # a cloud run goes on in `transitioned`
+        if self.location is Location.LOCAL and self.share is not None:
             upgraded = upgrade_sidecar(self.share.source, self.task_id, self.switches)
             if upgraded is not None:
                 _log.info(
@@ -425,10 +544,14 @@ class Orchestrator(Agent[OrchestratorCommand]):
                 else:
                     self.share.source = upgraded  # only the sharer's copy changes
         self.append_exchange("first response", ())
+        for spawn in deferred:
+            await self._spawn(spawn)
 
     async def share_established(self, event: ShareEstablished) -> None:
+        """Report the link and catch the children up: two independent reactions, as in
+        the client, so the catch-up does not wait for the report's reply."""
         if self.location is Location.REMOTE:
-            await self._write_link(event.session_id, event.join_route)  # the cloud worker links it
+            await self.write_link(event.session_id, event.join_route)  # the cloud worker links it
         else:
             await self.link_session(event.session_id, event.join_route, is_remote_child=False)
         assert self.share is not None
@@ -451,40 +574,59 @@ class Orchestrator(Agent[OrchestratorCommand]):
         ]
 
     async def _stop_sharing(self) -> None:
-        await self.stop_share()
+        self.stop_share()
         if self.task_id is not None:
             for task_id in self.ledger.stop(self.task_id):
                 await self._tell_child(task_id, StopInheritedShare())
 
     async def _spawn(self, spawn: SpawnChild) -> None:
+        """`run_agents`: read the host's share, then ask for the child's row.
+
+        The share source is read now, before the row is asked for, and that reading is
+        what the child inherits when the row comes back (client notes 4.4): a share
+        established meanwhile, with its one-shot catch-up, does not reach the child.
+        """
         if self.task_id is None:
-            _log.warning(
-                "spawn_refused",
-                decision=True,
-                child=spawn.name,
-                reason="the orchestrator has no run id yet",
-            )
+            if self._before_stream_init is not None:
+                _log.info(
+                    "spawn_deferred",
+                    decision=True,
+                    child=spawn.name,
+                    reason="no first response yet",
+                )
+                self._before_stream_init.append(spawn)
+            else:
+                _log.warning(
+                    "spawn_refused",
+                    decision=True,
+                    child=spawn.name,
+                    reason="the orchestrator has no run id",
+                )
             return
         host_share = (
             self.share.source if self.share and self.share.status is not ShareStatus.ENDED else None
         )
         parent = self.task_id
-        try:
-            reply = await self.tasks.call_retrying(
-                lambda rid: tasks.CreateRun(
-                    rid,
-                    spawn.title or spawn.name,
-                    spawn.location.execution,
-                    parent_run_id=parent,
-                    agent_config_snapshot=AgentConfigSnapshot(spawn.name),
-                    idempotency_key=f"{self.name}/{spawn.name}",
-                )
-            )
-        except TaskCallFailed as failed:
-            _log.error("spawn_failed", child=spawn.name, reason=failed.reason)
+        await self.call_task(
+            lambda rid: tasks.CreateRun(
+                rid,
+                spawn.title or spawn.name,
+                spawn.location.execution,
+                parent_run_id=parent,
+                agent_config_snapshot=AgentConfigSnapshot(spawn.name),
+                idempotency_key=f"{self.name}/{spawn.name}",
+            ),
+            lambda outcome: _ChildRunCreated(spawn, host_share, outcome),
+            what=f"spawn-{spawn.name}",
+        )
+
+    async def _child_run_created(self, created: _ChildRunCreated) -> None:
+        spawn = created.spawn
+        if isinstance(created.outcome, TaskCallFailed):
+            _log.error("spawn_failed", child=spawn.name, reason=created.outcome.reason)
             return
-        assert isinstance(reply, tasks.RunReply)
-        run = reply.run
+        assert isinstance(created.outcome, tasks.RunReply)
+        run = created.outcome.run
         record = _ChildRecord(spawn.name, spawn.location)
         self.children[run.task_id] = record
         child = ChildAgent(
@@ -505,7 +647,7 @@ class Orchestrator(Agent[OrchestratorCommand]):
             location=spawn.location.value,
         )
         if spawn.location is Location.LOCAL and not spawn.launch_fails:
-            source = self.ledger.share_new_child(host_share, run.task_id, self.switches)
+            source = self.ledger.share_new_child(created.host_source, run.task_id, self.switches)
             if source is not None:
                 await self._tell_child(run.task_id, InheritShare(source))
         self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))
@@ -563,19 +705,20 @@ class ChildAgent(Agent[ChildCommand]):
         if isinstance(message, _FirstResponse):
             await self._claim()
         elif isinstance(message, InheritShare):
-            await self._inherit(message.source)
+            self._inherit(message.source)
         elif isinstance(message, StopInheritedShare):
-            await self._host_stopped()
+            self._host_stopped()
         elif isinstance(message, ShareByUser):
-            await self.start_share(
+            self.start_share(
                 ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
             )
         elif isinstance(message, StopSharing):
-            await self.stop_share()
+            self.stop_share()
         else:
-            await self._finish(message.state)
+            self.final_state = message.state
+            await self.transition(message.state)
 
-    async def _inherit(self, source: ShareSource) -> None:
+    def _inherit(self, source: ShareSource) -> None:
         """Share as the host asks, unless already sharing on its own.
 
         Only a share opened here counts as inherited: under the spec's stop cascade
@@ -589,33 +732,31 @@ class ChildAgent(Agent[ChildCommand]):
                 session_id=self.share.session_id,
             )
             return
-        await self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
+        self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
         self._inherited = self.share
 
-    async def _host_stopped(self) -> None:
+    def _host_stopped(self) -> None:
         share = self.share
         sharing = share is not None and share.status is not ShareStatus.ENDED
         inherited = share is not None and share is self._inherited
         if stops_with_host(sharing=sharing, inherited=inherited, switches=self.switches):
-            await self.stop_share()
+            self.stop_share()
 
     async def _claim(self) -> None:
         if self.launch_fails:
             _log.warning("launch_failed", decision=True, child=self.agent_name)
             await self.transition(RunState.FAILED)
             return
-        await self.transition(RunState.CLAIMED)
-        if self.location is Location.REMOTE:
-            await self.transition(RunState.RUNNING)
-            await self.start_share(ShareKind.AMBIENT, lifetime=sharer.Lifetime.LINGERING)
+        await self.transition(RunState.CLAIMED)  # a cloud child goes on in `transitioned`
+
+    async def transitioned(self, state: RunState, outcome: TaskOutcome) -> RunRecord | None:
+        run = await super().transitioned(state, outcome)
+        if state is self.final_state and self.location is Location.REMOTE:
+            self.stop_share()  # the cloud sandbox shuts down; its session lingers
+        return run
 
     async def share_established(self, event: ShareEstablished) -> None:
         if self.location is Location.REMOTE:
-            await self._write_link(event.session_id, event.join_route)
+            await self.write_link(event.session_id, event.join_route)
         else:
             await self.link_session(event.session_id, event.join_route, is_remote_child=False)
-
-    async def _finish(self, state: RunState) -> None:
-        await self.transition(state)
-        if self.location is Location.REMOTE:
-            await self.stop_share()  # the cloud sandbox shuts down; its session lingers

@@ -2,7 +2,8 @@
 
 `Share` belongs to an agent actor. Its `ReconnectingLink` hands every frame
 back to that actor (as `ShareFrame`), so the share's state only changes inside
-the actor's `handle`. Events are numbered from 0 and kept until the server
+the actor's `handle`. Connecting and closing run as tasks of the actor's own,
+so its mailbox never waits on the network. Events are numbered from 0 and kept until the server
 acknowledges them; after a dropped link the share reconnects with its token
 (backing off 1 s, growing 1.2 times, as the client does) and re-sends whatever
 the server says it is missing.
@@ -109,12 +110,15 @@ class Share:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Connect and send Initialize, retrying in the background while the server is away.
+    def open(self) -> None:
+        """Connect and send Initialize in the background, retrying while the server is away.
 
+        The Initialize carries the source as it is now, when the user asked to share;
         `ShareEstablished` follows through `handle`.
         """
-        await self._connection.open(self._create())
+        self.owner.spawn(
+            self._connection.open, self._create(), name=f"{self.owner.name}:share-open"
+        )
 
     def _create(self) -> Dial:
         """Create the session; every retry sends this same Initialize (updates follow it)."""
@@ -152,18 +156,18 @@ class Share:
             _log.warning("share_gave_up", session_id=self.session_id, attempts=attempts)
         self.status = ShareStatus.ENDED
 
-    async def stop(self) -> None:
-        """End the session for every viewer and close the link.
+    def stop(self) -> None:
+        """End the session for every viewer and close the link, in the background.
 
-        EndSession leaves after every event already sent; the call returns once
-        it has. Cancelled while waiting, the link still closes behind the caller,
-        unless the agent itself is being cancelled, which drops what is queued
-        (see `ReconnectingLink.close`).
+        EndSession leaves after every event already sent; a share stopped while
+        its first dial is under way sends nothing (see `ReconnectingLink`). The
+        agent being cancelled drops what is queued (see `ReconnectingLink.close`).
         """
         if self.status is ShareStatus.ENDED:
             return
         self.status = ShareStatus.ENDED
-        await self._connection.close(sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
+        farewell = sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER)
+        self.owner.spawn(self._connection.close, farewell, name=f"{self.owner.name}:share-close")
 
     # -- events --------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ Cancellation and closing:
   are dropped with the socket.
 - A background redial checks whether it is still wanted each time it wakes, so
   once the owner stops wanting a link it ends at its next wake-up without giving
-  up. A dial already under way at that moment still completes: its link is up,
-  its opening frame sent, and it stays up until the server or the actor ends it.
+  up. A dial already under way at that moment still connects, then closes the
+  link at once without sending its opening frame.
 - Cancelling the actor's nursery ends the reader and any redial where they wait,
   without a word to the owner: no end of link, no give-up. Once a link has
   ended, the reader's report of it is shielded from cancellation.
@@ -112,6 +112,9 @@ class ReconnectingLink(Generic[M]):
         except LinkRefused as refused:
             self._log.info(f"{self._name}_connect_refused", reason=str(refused))
             return False
+        if not self._owner.wanted():  # given up on while connecting: open nothing
+            await self._link.close()
+            return True
         actor.spawn(self._read, self._link, name=f"{actor.name}:{self._name}-reader")
         self._link.send(dial.first())
         return True

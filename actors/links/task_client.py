@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import get_args
 
 import structlog
@@ -35,6 +36,16 @@ DEFAULT_TIMEOUT_S = 30.0
 
 #: Every reply the task server sends; each echoes its request's `request_id`.
 _REPLY_TYPES = get_args(tasks.TaskReply)
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """A request put on the wire (or that could not be: `failure`), its reply still to come."""
+
+    request_id: int
+    name: str
+    replies: trio.MemoryReceiveChannel[tasks.TaskReply | None]
+    failure: TaskCallFailed | None = None
 
 
 class TaskClient:
@@ -65,8 +76,12 @@ class TaskClient:
         self._connecting = trio.Lock()
         self._pending: dict[int, trio.MemorySendChannel[tasks.TaskReply | None]] = {}
 
-    async def call(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
-        """Send `build(request_id)` and return its reply; error replies raise `TaskRefused`."""
+    async def send(self, build: Callable[[int], tasks.TaskRequest]) -> SentRequest:
+        """Put `build(request_id)` on the wire now; `reply` waits for its answer.
+
+        A caller that does not wait in between keeps its requests in the order it
+        made them. A request that could not be sent carries the failure to `reply`.
+        """
         request_id = next(self._ids)
         request = build(request_id)
         name = request.message_type
@@ -74,32 +89,53 @@ class TaskClient:
         self._pending[request_id] = reply_send
         try:
             link = await self._ensure_link(name)
-            link.send(request)
-            with trio.move_on_after(self._timeout):
-                reply = await reply_receive.receive()
-                if reply is None:
-                    raise TaskCallFailed("connection lost before the reply", request=name)
-                if isinstance(reply, tasks.TaskError):
-                    raise TaskRefused(reply.kind, reply.message, request=name)
-                return reply
-            raise TaskCallFailed(f"no reply within {self._timeout:g} s", request=name)
-        finally:
+        except TaskCallFailed as failed:
             self._pending.pop(request_id, None)
+            return SentRequest(request_id, name, reply_receive, failed)
+        except BaseException:
+            self._pending.pop(request_id, None)
+            raise
+        link.send(request)
+        return SentRequest(request_id, name, reply_receive)
 
-    async def call_retrying(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
+    async def reply(self, sent: SentRequest) -> tasks.TaskReply:
+        """The reply to a sent request; error replies raise `TaskRefused`."""
+        try:
+            if sent.failure is not None:
+                raise sent.failure
+            with trio.move_on_after(self._timeout):
+                reply = await sent.replies.receive()
+                if reply is None:
+                    raise TaskCallFailed("connection lost before the reply", request=sent.name)
+                if isinstance(reply, tasks.TaskError):
+                    raise TaskRefused(reply.kind, reply.message, request=sent.name)
+                return reply
+            raise TaskCallFailed(f"no reply within {self._timeout:g} s", request=sent.name)
+        finally:
+            self._pending.pop(sent.request_id, None)
+
+    async def call(self, build: Callable[[int], tasks.TaskRequest]) -> tasks.TaskReply:
+        """Send `build(request_id)` and return its reply; error replies raise `TaskRefused`."""
+        return await self.reply(await self.send(build))
+
+    async def call_retrying(
+        self, build: Callable[[int], tasks.TaskRequest], *, sent: SentRequest | None = None
+    ) -> tasks.TaskReply:
         """`call`, tried again on the client's backoff schedule while the failure is transient.
 
         A refusal (an error reply) is final and raises at once; a lost connection
         or a missing reply is tried again. Requests that create something carry an
-        idempotency key, so a retry cannot create it twice.
+        idempotency key, so a retry cannot create it twice. With `sent`, the first
+        try is that request, already on the wire.
         """
         for delay in delays():
             try:
-                return await self.call(build)
+                return await self.reply(sent if sent is not None else await self.send(build))
             except TaskRefused:
                 raise
             except TaskCallFailed as failed:
                 _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
+            sent = None
             await trio.sleep(delay)
         return await self.call(build)
 

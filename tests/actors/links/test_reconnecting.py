@@ -207,6 +207,20 @@ async def test_closing_while_a_dropped_link_waits_to_be_redialled_dials_no_more(
         assert not client.connection.is_open
 
 
+async def test_a_dial_no_longer_wanted_once_connected_sends_nothing_and_closes(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with client_and_echo() as (client, net):
+        client.spawn(client.connection.open, client.dial())  # as a share opens
+        client.wanted = False  # stopped before the dial has connected
+        await trio.sleep_until(LONG_AFTER)
+        assert pings(net) == []
+        assert not client.connection.is_open
+        assert net.simulation.network.links_between(CLIENT, ECHO) == []
+        assert client.ends == []
+        assert client.gave_up == []
+
+
 async def test_only_the_end_of_the_live_wanted_link_asks_for_a_redial(
     autojump_clock: trio.abc.Clock,
 ) -> None:

@@ -48,3 +48,37 @@ def test_a_store_refusal_is_the_same_error_without_a_request_name() -> None:
     assert isinstance(refused, TaskCallFailed)
     assert isinstance(refused, SharesimError)
     assert str(refused) == refused.reason == "bob may not view run t-1"
+
+
+async def test_requests_leave_in_the_order_sent_and_their_replies_are_awaited_apart(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running_servers() as servers:
+        token = servers.tasks.store.issue_token("alice")
+        client = TaskClient("alice", token, servers.simulation.network, servers.nursery)
+        first = await client.send(lambda rid: GetRun(rid, "t-first"))
+        second = await client.send(lambda rid: GetRun(rid, "t-second"))
+        with pytest.raises(TaskRefused, match="no run t-second"):
+            await client.reply(second)
+        with pytest.raises(TaskRefused, match="no run t-first"):
+            await client.reply(first)
+        asked = [
+            r.ids["request_id"]
+            for r in servers.simulation.trace
+            if r.type == "GetRun" and r.dst == "task-server"
+        ]
+        assert asked == [str(first.request_id), str(second.request_id)]
+
+
+async def test_a_request_that_could_not_be_sent_fails_when_its_reply_is_awaited(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running_servers() as servers:
+        token = servers.tasks.store.issue_token("alice")
+        network, nursery = servers.simulation.network, servers.nursery
+        client = TaskClient("alice", token, network, nursery, server="nowhere")
+        sent = await client.send(lambda rid: GetRun(rid, "t-1"))
+        assert sent.failure is not None
+        with pytest.raises(TaskCallFailed) as caught:
+            await client.reply(sent)
+        assert caught.value is sent.failure

@@ -13,6 +13,9 @@ from scenarios.runner import run_scenario
 from scenarios.usage import UsageError
 
 RACE = catalog.load("share-around-first-response")
+#: The create-time race: a child whose row comes back after its host's share was
+#: established (and its one-shot catch-up ran) is never shared.
+SPAWN_RACE = catalog.load("share-while-spawning")
 ALL_FAULTS = frozenset(FaultKind)
 SEEDS = range(12)
 
@@ -23,6 +26,14 @@ def test_exploring_the_race_under_current_finds_failing_seeds() -> None:
     assert failing, "the pre-first-response race must show up under some seed"
     assert all(any("pill_bar" in p for p in o.problems) for o in failing)
     assert len(failing) < len(outcomes), "seeds where the share lands after the first response pass"
+
+
+def test_exploring_a_share_while_children_spawn_finds_children_left_loading() -> None:
+    outcomes = explore(SPAWN_RACE.path, Profile.CURRENT, SEEDS, frozenset({FaultKind.LATENCY}))
+    failing = [o for o in outcomes if not o.passed]
+    assert failing, "the create-time race must show up under some seed"
+    assert all(any("loading: expected [], saw [" in p for p in o.problems) for o in failing)
+    assert len(failing) < len(outcomes), "seeds where every row comes back first pass"
 
 
 def test_the_pushed_task_id_fixes_it_under_every_seed() -> None:

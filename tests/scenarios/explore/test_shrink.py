@@ -49,8 +49,8 @@ def _failing_under_faults() -> list[SeedOutcome]:
     return failing
 
 
-def _race_failing_without_faults() -> SeedOutcome:
-    """A seed of the race under `current`: it fails whatever the faults."""
+def _race_failing() -> SeedOutcome:
+    """A failing seed of the race under `current`."""
     return next(o for o in explore(RACE.path, Profile.CURRENT, range(12), ALL_FAULTS) if o.broke)
 
 
@@ -135,7 +135,7 @@ def test_the_minimal_plan_breaks_the_same_problem_and_no_fault_can_go() -> None:
 
 
 def test_another_failure_is_not_the_same_problem() -> None:
-    outcome = _race_failing_without_faults()
+    outcome = _race_failing()
     elsewhere = Problem(ProblemKind.INVARIANT, "pill-bar-keeps-children", "viewer")
     assert elsewhere not in outcome.broke
     shrunk = shrink_failure(RACE, Profile.CURRENT, outcome.seed, ALL_FAULTS, elsewhere, budget=6)
@@ -144,9 +144,11 @@ def test_another_failure_is_not_the_same_problem() -> None:
 
 
 def test_problems_name_the_expectation_and_its_viewer() -> None:
-    outcome = _race_failing_without_faults()
-    assert outcome.broke == (Problem(ProblemKind.EXPECTATION, "at 200 s (line 31)", "viewer"),)
-    assert str(outcome.broke[0]) == "expectation viewer at 200 s (line 31)"
+    outcome = _race_failing()
+    [end] = RACE.expectations_for(Profile.CURRENT)
+    where = f"at 200 s (line {end.line})"
+    assert outcome.broke == (Problem(ProblemKind.EXPECTATION, where, "viewer"),)
+    assert str(outcome.broke[0]) == f"expectation viewer {where}"
 
 
 def test_explore_prints_each_minimal_plan_and_its_replay_reproduces_the_failure(

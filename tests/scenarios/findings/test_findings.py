@@ -18,7 +18,9 @@ from scenarios.problems import Problem, ProblemKind
 RACE = catalog.load("share-around-first-response")
 OFFLINE = catalog.load("viewer-joins-before-first-response")
 ALL_FAULTS = frozenset(FaultKind)
-RACE_PROBLEM = Problem(ProblemKind.EXPECTATION, "at 200 s (line 31)", "viewer")
+#: The race's one expectation: the viewer ends with the pill bar.
+[RACE_END] = RACE.expectations_for(Profile.FOLLOWUPS)
+RACE_PROBLEM = Problem(ProblemKind.EXPECTATION, f"at 200 s (line {RACE_END.line})", "viewer")
 OFFLINE_PROBLEM = Problem(ProblemKind.EXPECTATION, "at 120 s (line 34)", "viewer")
 INVARIANT = Problem(ProblemKind.INVARIANT, "pill-bar-keeps-children", "viewer")
 
@@ -128,7 +130,7 @@ def test_the_report_has_a_row_per_hole_and_its_replay_reproduces_it(
     _, scenario, broke, actor, profiles, hits, minimal, replay, closed = cells
     assert (scenario, broke, actor) == (OFFLINE.name, "expectation at 120 s (line 34)", "viewer")
     assert profiles == f"followups ({hits})"
-    assert "drop:viewer>session-server@" in minimal
+    assert minimal not in ("`none`", "`not shrunk`")
     assert replay == (
         f"`sharesim run {OFFLINE.name} --profile followups --seed "
         f"{replay.split('--seed ')[1].split()[0]} --fault-plan '{minimal.strip('`')}'`"
@@ -210,13 +212,13 @@ def test_followups_keeps_the_hole_of_child_updates_before_the_upgrade(
 ) -> None:
     # Child updates that reach the viewer before the task-id upgrade are dropped, and the
     # viewer ends with no pill bar: a hole of the follow-ups as proposed.
-    args = ["findings", RACE.name, "--profiles", "followups", "--seeds", "20", "--json"]
+    args = ["findings", RACE.name, "--profiles", "followups", "--seeds", "40", "--json"]
     assert main(args) == 1
     holes = json.loads(capsys.readouterr().out)["holes"]
     [hole] = [h for h in holes if h["problem"]["actor"] == "viewer"]
     assert hole["problem"] == {
         "kind": "expectation",
-        "what": "at 200 s (line 31)",
+        "what": RACE_PROBLEM.what,
         "actor": "viewer",
     }
     assert "pill_bar: expected True, saw False" in hole["example"]["detail"]
