@@ -9,6 +9,7 @@ the switches themselves, and their longer reasons, are in `actors.rules.profiles
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from actors.rules.profiles import Profile, SwitchError, Switches
 from scenarios.usage import UsageError
@@ -83,6 +84,44 @@ def switches_for(profile: Profile, overrides: Mapping[str, bool]) -> Switches:
     return profile.switches().with_overrides(overrides)
 
 
+@dataclass(frozen=True, slots=True)
+class Design:
+    """One run's switches and where they came from: the profile, the scenario file, `--set`.
+
+    The command line wins: a `--set` replaces whatever the file pins for that switch, so
+    an engineer can always flip a mechanism, and every output says when that happened.
+    """
+
+    profile: Profile
+    switches: Switches
+    #: The file's settings in force (those `--set` did not replace), as the file gives them.
+    pinned: dict[str, bool]
+    #: The file's settings the command line replaced with another value, as the file gives them.
+    overruled: dict[str, bool]
+    #: What `--set` asked for.
+    settings: dict[str, bool]
+
+    @classmethod
+    def of(
+        cls, profile: Profile, pinned: Mapping[str, bool], settings: Mapping[str, bool]
+    ) -> Design:
+        return cls(
+            profile,
+            profile.switches().with_overrides({**pinned, **settings}),
+            {name: on for name, on in pinned.items() if name not in settings},
+            {name: on for name, on in pinned.items() if settings.get(name, on) != on},
+            dict(settings),
+        )
+
+    @property
+    def overrides(self) -> dict[str, bool]:
+        return overrides_of(self.profile, self.switches)
+
+    @property
+    def name(self) -> str:
+        return design_name(self.profile, self.overrides, pinned=self.pinned)
+
+
 def overrides_of(profile: Profile, switches: Switches) -> dict[str, bool]:
     """The switches that differ from the profile's own values, in declaration order."""
     defaults = profile.switches().to_dict()
@@ -94,7 +133,17 @@ def settings_of(overrides: Mapping[str, bool]) -> list[str]:
     return [f"{name}={str(on).lower()}" for name, on in overrides.items()]
 
 
-def design_name(profile: Profile, overrides: Mapping[str, bool]) -> str:
-    """`current`, or `current with report_session_link=false` when switches were flipped."""
-    settings = settings_of(overrides)
+def design_name(
+    profile: Profile, overrides: Mapping[str, bool], *, pinned: Mapping[str, bool] | None = None
+) -> str:
+    """`current`, or `current with report_session_link=false` when switches were flipped.
+
+    A flip the scenario file made is marked `(file)`: `current with push_child_discovery=true
+    (file)`; a pin that keeps the profile's own value changes nothing and is not named.
+    """
+    pinned = pinned or {}
+    settings = [
+        setting + (" (file)" if name in pinned else "")
+        for name, setting in zip(overrides, settings_of(overrides), strict=True)
+    ]
     return profile.value + (f" with {', '.join(settings)}" if settings else "")

@@ -14,11 +14,11 @@ import ctypes
 import multiprocessing
 import signal
 import sys
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from actors.rules.profiles import Profile, Switches
+from actors.rules.profiles import Profile
 from scenarios.faults import FaultKind, format_faults
 from scenarios.problems import Problem, problems_of
 from scenarios.results import to_json
@@ -50,7 +50,7 @@ class _SeedTask:
     profile: Profile
     seed: int
     faults: frozenset[FaultKind]
-    overrides: Switches | None
+    settings: Mapping[str, bool] | None
     detail: bool
 
 
@@ -59,14 +59,16 @@ def explore_seed(
     profile: Profile,
     seed: int,
     faults: frozenset[FaultKind],
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     *,
     detail: bool = False,
 ) -> SeedOutcome:
-    """Run one seed and summarise what broke; with `detail`, keep the whole result as JSON."""
-    result = run_scenario(
-        load_scenario(path), profile, seed=seed, faults=faults, overrides=overrides
-    )
+    """Run one seed and summarise what broke; with `detail`, keep the whole result as JSON.
+
+    A race-marked profile is judged like any other here: finding its failing seeds is
+    what exploring is for.
+    """
+    result = run_scenario(load_scenario(path), profile, seed=seed, faults=faults, settings=settings)
     problems = [str(v) for v in result.violations]
     for failure in result.failures:
         mismatched = "; ".join(
@@ -81,7 +83,7 @@ def explore_seed(
 def _run_task(task: _SeedTask) -> SeedOutcome:
     """One seed in a worker process (top level, so the pool can send it there)."""
     return explore_seed(
-        task.path, task.profile, task.seed, task.faults, task.overrides, detail=task.detail
+        task.path, task.profile, task.seed, task.faults, task.settings, detail=task.detail
     )
 
 
@@ -107,7 +109,7 @@ def explore_outcomes(
     faults: frozenset[FaultKind],
     *,
     jobs: int = 1,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     detail: bool = False,
 ) -> Generator[SeedOutcome, None, None]:
     """Each seed's outcome as soon as it is known: in seed order with one job, else as done.
@@ -115,7 +117,7 @@ def explore_outcomes(
     Closing the iterator, or an exception while it waits (Ctrl-C), terminates
     every worker before it returns.
     """
-    tasks = (_SeedTask(path, profile, seed, faults, overrides, detail) for seed in seeds)
+    tasks = (_SeedTask(path, profile, seed, faults, settings, detail) for seed in seeds)
     if jobs <= 1:
         yield from map(_run_task, tasks)
         return
@@ -135,12 +137,12 @@ def explore(
     faults: frozenset[FaultKind],
     *,
     jobs: int = 1,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     progress: Callable[[SeedOutcome], None] = lambda outcome: None,
 ) -> list[SeedOutcome]:
     """Every seed's outcome, in seed order."""
     outcomes: list[SeedOutcome] = []
-    stream = explore_outcomes(path, profile, seeds, faults, jobs=jobs, overrides=overrides)
+    stream = explore_outcomes(path, profile, seeds, faults, jobs=jobs, settings=settings)
     with contextlib.closing(stream):
         for outcome in stream:
             progress(outcome)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from actors.rules.profiles import Profile
+from scenarios.designs import Design
 from scenarios.explore import SeedOutcome, replay_command
 from scenarios.fault_plan import FaultPlan
 from scenarios.faults import FaultKind, plan_faults
@@ -136,16 +137,12 @@ class Findings:
             hole.plan = hole.shrunk.minimal
         plan = hole.plan if hole.plan is not None else plan_faults(self.faults, seed, scenario)
         closing = []
+        switches = Design.of(profile, scenario.pinned(profile), {}).switches.to_dict()
         for switch, value in self.candidates.items():
-            switches = profile.switches()
-            if switches.to_dict()[switch] == value:
-                continue  # already so in this profile: it cannot be what closes the hole
+            if switches[switch] == value:
+                continue  # already so in this run: it cannot be what closes the hole
             result = run_scenario(
-                scenario,
-                profile,
-                seed=seed,
-                overrides=switches.with_overrides({switch: value}),
-                fault_plan=plan,
+                scenario, profile, seed=seed, settings={switch: value}, fault_plan=plan
             )
             if hole.problem not in problems_of(result):
                 closing.append(switch)

@@ -9,16 +9,17 @@ from collections.abc import Sequence
 
 from actors.runtime.logs import ConsoleLines
 from actors.runtime.trace import TraceRecord
-from scenarios import catalog
 from scenarios.designs import design_name, settings_of
 from scenarios.faults import format_faults
-from scenarios.runner import Failure, RunResult
+from scenarios.results import explore_command, pins, reference
+from scenarios.runner import Failure, RunResult, Verdict
 
 #: The narrowest a wrapped last column gets, however wide the others are.
 MIN_WRAP = 20
 #: What the numbers in the result column count.
 RESULT_LEGEND = (
-    "pass (N): all N expectations checked held; FAIL (N): N expectations, steps or invariants broke"
+    "pass (N): all N expectations checked held; FAIL (N): N expectations, steps or invariants "
+    "broke; race: the file says the outcome depends on the interleaving, so explore it"
 )
 
 
@@ -63,7 +64,7 @@ def summary(results: Sequence[RunResult]) -> str:
     rows = [
         (
             r.scenario.name,
-            design_name(r.profile, r.overrides),
+            _design(r),
             _verdict(r),
             f"{r.end_time:g} s",
             str(r.messages),
@@ -76,20 +77,47 @@ def summary(results: Sequence[RunResult]) -> str:
 
 
 def _verdict(result: RunResult) -> str:
-    broken = len(result.failures) + len(result.violations)
-    if broken:
-        return f"FAIL ({broken})"
-    if not result.checked:
-        return "no checks"
-    return f"pass ({result.checked})"
+    verdict = result.verdict
+    if verdict is Verdict.FAIL:
+        return f"FAIL ({len(result.failures) + len(result.violations)})"
+    if verdict is Verdict.PASS:
+        return f"pass ({result.checked})"
+    return str(verdict.value)
+
+
+def _design(result: RunResult) -> str:
+    """The design's name, marking the file's flips, and any pin the command line replaced."""
+    name = design_name(result.profile, result.overrides, pinned=result.pinned)
+    if result.overruled:
+        name += f" (over the file's {', '.join(settings_of(result.overruled))})"
+    return name
+
+
+def skipped(results: Sequence[RunResult]) -> str:
+    """Each step whose actor could not take it when it came, and so did nothing."""
+    lines = ["steps that did nothing (their actor could not take them then):"]
+    for result in results:
+        lines += [
+            f"  {result.scenario.name} [{_design(result)}]: {step}" for step in result.skipped
+        ]
+    return "\n".join(lines)
+
+
+def races(results: Sequence[RunResult]) -> str:
+    """Each run marked as a race, and the command that explores it."""
+    lines = ["races (the outcome depends on the interleaving; one seed decides nothing):"]
+    for result in results:
+        lines.append(f"  {result.scenario.name} [{_design(result)}]: {explore_command(result)}")
+    return "\n".join(lines)
 
 
 def failures(result: RunResult) -> str:
     """What was expected, what the viewer showed, and the trace around it."""
-    design = design_name(result.profile, result.overrides)
     faults = f", faults {format_faults(result.faults)}" if result.faults else ""
-    run = f"{result.scenario.name} [{design}, seed {result.seed}{faults}]"
+    run = f"{result.scenario.name} [{_design(result)}, seed {result.seed}{faults}]"
     blocks = [f"{run} ({result.scenario.path})"]
+    if result.race:
+        blocks.append(f"  a race under {result.profile.value}: this is one seed's interleaving")
     blocks += [f"  - invariant {violation}" for violation in result.violations]
     blocks += [_failure(failure) for failure in result.failures]
     blocks.append(f"  replay: {replay_command(result)}")
@@ -97,12 +125,14 @@ def failures(result: RunResult) -> str:
 
 
 def replay_command(result: RunResult) -> str:
-    """The `sharesim run` line that reproduces this run exactly (in memory)."""
-    scenario = result.scenario
-    bundled = scenario.path.resolve() in catalog.bundled_paths()
-    reference = scenario.name if bundled else str(scenario.path)
-    command = f"sharesim run {reference} --profile {result.profile.value} --seed {result.seed}"
-    command += "".join(f" --set {setting}" for setting in settings_of(result.overrides))
+    """The `sharesim run` line that reproduces this run exactly (in memory).
+
+    It names the command line's `--set` only: the file brings its own pins.
+    """
+    command = (
+        f"sharesim run {reference(result)} --profile {result.profile.value} --seed {result.seed}"
+    )
+    command += "".join(f" --set {setting}" for setting in settings_of(result.settings))
     return command + (f" --faults {format_faults(result.faults)}" if result.faults else "")
 
 
@@ -128,11 +158,14 @@ def shown(result: RunResult) -> str:
 
     Pasted into a scenario file, each block is an expectation of the run's end.
     """
-    design = design_name(result.profile, result.overrides)
     lines = [
-        f"{result.scenario.name} [{design}, seed {result.seed}]: "
+        f"{result.scenario.name} [{_design(result)}, seed {result.seed}]: "
         f"what each viewer showed at {result.end_time:g} s"
     ]
+    if result.pinned or result.overruled:
+        lines.append(f"# {pins(result)}")
+    if result.verdict is Verdict.RACE:
+        lines.append(f"# a race under {result.profile.value}: {explore_command(result)}")
     for viewer, values in result.shown.items():
         scope = result.views.get(viewer, {}).get("scope", "?")
         lines += [

@@ -3,12 +3,15 @@
 Everything happens in virtual time on one seeded simulation, so a run is a
 function of (scenario, profile, seed, switches, fault plan) and replays
 exactly. A step that cannot be carried out (a viewer opening a share that is
-not live, an exchange mentioning an agent not yet spawned) fails the run with
-a reason; it does not crash it.
+not live) fails the run with a reason; it does not crash it. A step its actor
+cannot take when it comes (a `finish` before the run exists, an exchange
+mentioning an agent not yet created) does nothing, as the person or agent
+would, and is logged.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,8 +20,16 @@ from typing import TextIO
 import structlog
 import trio
 
-from actors.hosts.agents import AppendExchange, Finish, ShareByUser, SpawnChild, StopSharing
-from actors.rules.profiles import Profile, Switches
+from actors.hosts.agents import (
+    AppendExchange,
+    ChildAgent,
+    Finish,
+    Orchestrator,
+    ShareByUser,
+    SpawnChild,
+    StopSharing,
+)
+from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
 from actors.runtime.simulation import run_seeded
@@ -26,7 +37,7 @@ from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
 from actors.world import World, WorldError, open_world
 from protocol import RunState
-from scenarios.designs import overrides_of
+from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
 from scenarios.fault_plan import FaultPlan
 from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
@@ -68,6 +79,21 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedStep:
+    """A step whose actor could not take it when it came (a `finish` before the run
+    exists, a `share` while sharing): the person or agent does nothing, as they would."""
+
+    at: float
+    step: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.at:g} s: {self.step}{where} did nothing: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ExpectationResult:
     """One expectation as checked: every comparison it made, held or not."""
 
@@ -79,6 +105,19 @@ class ExpectationResult:
     @property
     def held(self) -> bool:
         return all(c.held for c in self.comparisons)
+
+
+class Verdict(enum.Enum):
+    """What a run says about its scenario under its design."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    #: Nothing was checked and nothing broke.
+    NO_CHECKS = "no checks"
+    #: The file marks this profile's outcome as depending on the interleaving: one seed's
+    #: expectations decide nothing, `sharesim explore` does. Broken invariants and steps
+    #: that could not be carried out still fail it.
+    RACE = "race"
 
 
 @dataclass
@@ -97,6 +136,17 @@ class RunResult:
     trace: Trace | None = None
     #: The switches that differed from the profile's own values.
     overrides: dict[str, bool] = field(default_factory=dict)
+    #: The switches the scenario file set for this run (see `Design.pinned`).
+    pinned: dict[str, bool] = field(default_factory=dict)
+    #: The file's settings that `--set` replaced, with the file's values.
+    overruled: dict[str, bool] = field(default_factory=dict)
+    #: What the command line's `--set` asked for: with the file, it rebuilds the design.
+    settings: dict[str, bool] = field(default_factory=dict)
+    #: Whether someone chose this seed (`--seed`): a race is then judged by this interleaving,
+    #: as a replay of a seed `explore` found must be; otherwise one seed decides nothing.
+    seed_chosen: bool = False
+    #: Steps the actor could not take when they came, modelled as doing nothing.
+    skipped: list[SkippedStep] = field(default_factory=list)
     faults: frozenset[FaultKind] = frozenset()
     #: Every fault of the run, with its times and targets (`--fault-plan` replays it).
     fault_plan: FaultPlan = field(default_factory=FaultPlan)
@@ -108,7 +158,28 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
+        """Whether everything held in this very run (this seed)."""
         return not self.failures and not self.violations
+
+    @property
+    def race(self) -> bool:
+        """Whether the scenario marks this profile's outcome as depending on the interleaving."""
+        return self.profile in self.scenario.races
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.violations or any(not f.mismatches for f in self.failures):
+            return Verdict.FAIL
+        if self.race and not self.seed_chosen:
+            return Verdict.RACE
+        if self.failures:
+            return Verdict.FAIL
+        return Verdict.PASS if self.checked else Verdict.NO_CHECKS
+
+    @property
+    def failed(self) -> bool:
+        """Whether this run makes a command exit 1."""
+        return self.verdict is Verdict.FAIL
 
 
 Action = Callable[[], Awaitable[None]]
@@ -195,6 +266,10 @@ class _Play:
 
     def _stepper(self, step: Step) -> Action:
         async def act() -> None:
+            unable = self._cannot_take(step)
+            if unable is not None:
+                self._skip(step, unable)
+                return
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
                 await self._connectivity(step)
                 return
@@ -212,10 +287,46 @@ class _Play:
 
         return act
 
+    def _cannot_take(self, step: Step) -> str | None:
+        """Why the actor cannot take `step` now, or None when it can.
+
+        What a file's timeline rules out is refused when the file is read; what is left
+        depends on timing (a run not created yet, a share a child inherited meanwhile).
+        """
+        if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
+            if step.actor in self.world.viewers or self._maybe_agent(step.actor) is not None:
+                return None
+            return f"{step.actor} is not there yet"
+        agent = self._maybe_agent(step.actor)
+        if agent is None:
+            return f"{step.actor} does not exist yet: its run has not been created"
+        if step.kind is StepKind.FINISH and agent.task_id is None:
+            return f"{step.actor} has no run yet (its first response has not come), so none ends"
+        sharing = agent.describe().sharing
+        if step.kind is StepKind.SHARE and sharing:
+            return f"{step.actor} is already sharing"
+        if step.kind is StepKind.STOP_SHARING and not sharing:
+            return f"{step.actor} is not sharing"
+        unknown = [m for m in step.mentions if self._maybe_task_id(m) is None]
+        if unknown:
+            return f"{', '.join(unknown)} has no run yet, so it cannot be mentioned"
+        return None
+
+    def _skip(self, step: Step, reason: str) -> None:
+        now = trio.current_time()
+        label = f"{step.kind.value} {step.actor}"
+        _log.info("step_skipped", decision=True, step=label, reason=reason, line=step.line)
+        self.result.skipped.append(SkippedStep(now, label, reason, step.line))
+
+    def _maybe_agent(self, name: str) -> Orchestrator | ChildAgent | None:
+        try:
+            return self.world.agent(name)
+        except WorldError:
+            return None
+
     def _task_id(self, agent_name: str) -> str:
         task_id = self.world.agent(agent_name).task_id
-        if task_id is None:
-            raise WorldError(f"{agent_name} has no run yet, so it cannot be mentioned")
+        assert task_id is not None, "_cannot_take checked every mention"
         return task_id
 
     async def _connectivity(self, step: Step) -> None:
@@ -328,7 +439,7 @@ async def play_scenario(
     *,
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
@@ -337,20 +448,22 @@ async def play_scenario(
 ) -> RunResult:
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
-    The faults are `fault_plan` when given, else those the seed plans for the
-    kinds in `faults`. `frames_sink` gets every received frame whole, in the
-    form `sharesim decode` reads. With a `recording`, the viewers, the
-    partitions and the log are kept for a report.
+    The switches are the profile's, then those the file pins, then `settings` (the command
+    line's `--set`), each winning over the one before. The faults are `fault_plan` when
+    given, else those the seed plans for the kinds in `faults`.
+    `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
+    With a `recording`, the viewers, the partitions and the log are kept for a report.
     """
-    switches = overrides or profile.switches()
+    design = Design.of(profile, scenario.pinned(profile), settings or {})
     plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
-    result = RunResult(scenario, profile, seed, faults=kinds_of(plan), fault_plan=plan)
-    result.overrides = overrides_of(profile, switches)
+    result = _result(scenario, design, seed, plan)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
     if result.overrides:
         structlog.contextvars.bind_contextvars(overrides=result.overrides)
+    if result.pinned:
+        structlog.contextvars.bind_contextvars(pinned=result.pinned)
     async with open_world(
-        switches,
+        design.switches,
         seed=seed,
         mode=mode,
         conditions=plan.conditions(),
@@ -393,13 +506,27 @@ async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKi
         recording.partitions = tuple(play.conditions.partitions)
 
 
+def _result(scenario: Scenario, design: Design, seed: int, plan: FaultPlan) -> RunResult:
+    return RunResult(
+        scenario,
+        design.profile,
+        seed,
+        faults=kinds_of(plan),
+        fault_plan=plan,
+        overrides=design.overrides,
+        pinned=design.pinned,
+        overruled=design.overruled,
+        settings=design.settings,
+    )
+
+
 def run_scenario(
     scenario: Scenario,
     profile: Profile,
     *,
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
-    overrides: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
     fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
@@ -415,7 +542,7 @@ def run_scenario(
             profile,
             seed=seed,
             mode=mode,
-            overrides=overrides,
+            settings=settings,
             fault_plan=plan,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
@@ -425,12 +552,8 @@ def run_scenario(
     try:
         return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
-        return RunResult(
-            scenario,
-            profile,
-            seed,
-            failures=[Failure(f"simulation error: {crash}", 0.0)],
-            overrides=overrides_of(profile, overrides or profile.switches()),
-            faults=kinds_of(plan),
-            fault_plan=plan,
+        result = _result(
+            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, plan
         )
+        result.failures.append(Failure(f"simulation error: {crash}", 0.0))
+        return result

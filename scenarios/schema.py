@@ -7,6 +7,7 @@ was expected. Unknown keys are errors: a typo must never pass silently.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import re
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
-from actors.rules.profiles import Profile
+from actors.rules.profiles import Profile, Switches
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
 from protocol.errors import SharesimError
@@ -185,6 +186,14 @@ class Scenario:
     viewers: tuple[ViewerSpec, ...]
     steps: tuple[Step, ...]
     expectations: tuple[Expectation, ...]
+    #: Per profile, the switches the file sets (`[switches]` and `[switches.PROFILE]`).
+    pins: Mapping[Profile, Mapping[str, bool]] = dataclasses.field(default_factory=dict)
+    #: The profiles under which the outcome depends on the interleaving (`races`).
+    races: tuple[Profile, ...] = ()
+
+    def pinned(self, profile: Profile) -> dict[str, bool]:
+        """The switches this file sets under `profile`, in the order the file gives them."""
+        return dict(self.pins.get(profile, {}))
 
     @property
     def profiles(self) -> tuple[Profile, ...]:
@@ -244,6 +253,9 @@ class _Table:
 
     def has(self, key: str) -> bool:
         return key in self._data
+
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(self._data)
 
     def skip(self, *keys: str) -> None:
         """Neither read nor refuse these keys: whether they belong here cannot be known."""
@@ -373,13 +385,16 @@ class _File:
         lines = self._lines
         found: int | None = None
         start, end = 0, _table_end(lines, -1)
+        path: list[str] = []  # a header names its table from the top: [switches.followups]
         for part in field.split("."):
             match = re.fullmatch(r"(\w+)(?:\[(\d+)\])?", part)
             if match is None:
                 break
             key, index = match.group(1), match.group(2)
+            path.append(key)
+            dotted = r"\s*\.\s*".join(re.escape(name) for name in path)
             if index is not None:
-                headers = _headers(lines, rf"\[\[\s*{re.escape(key)}\s*\]\]", start)
+                headers = _headers(lines, rf"\[\[\s*{dotted}\s*\]\]", start)
                 if int(index) >= len(headers):
                     return None
                 found = headers[int(index)]
@@ -388,9 +403,9 @@ class _File:
                 line = next((n for n in range(start, end) if setting.match(lines[n])), None)
                 if line is not None:
                     return line + 1  # deeper keys sit in this line's inline table
-                headers = _headers(lines, rf"\[\s*{re.escape(key)}\s*\]", start)
+                headers = _headers(lines, rf"\[\s*{dotted}\s*\]", start)
                 if not headers:
-                    break
+                    continue  # a table with no header of its own may have one deeper
                 found = headers[0]
             start, end = found + 1, _table_end(lines, found)
         return None if found is None else found + 1
@@ -473,13 +488,12 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     _unique([orchestrator_table, *child_tables, *viewer_tables])
     _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
-    steps = tuple(
-        sorted(
-            (_step(t, agents, actors) for t in top.tables("steps", required=False)),
-            key=lambda s: s.at,
-        )
-    )
+    read_steps = [(t, _step(t, agents, actors)) for t in top.tables("steps", required=False)]
+    steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
+    _timeline(read_steps, orchestrator_table, orchestrator, child_tables, children, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
+    pins = _switch_pins(top)
+    races = _races(top, expectations)
     top.finish()
     last = max(
         [s.at for s in steps]
@@ -501,6 +515,8 @@ def _scenario(top: _Table, path: Path) -> Scenario:
         viewers=viewers,
         steps=steps,
         expectations=expectations,
+        pins=pins,
+        races=races,
     )
 
 
@@ -601,7 +617,10 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
     actor = t.text("actor")
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
-        t.report("actor", f"expected one of {allowed}, got {actor!r}")
+        if actor in actors.known:
+            t.report("actor", f"{actor!r} is a viewer; only an agent can {kind.value} ({allowed})")
+        else:
+            t.report("actor", f"expected one of {allowed}, got {actor!r}")
     text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
     if not t.ok("do"):
@@ -668,3 +687,218 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")
     return value
+
+
+# -- switches the file pins, and races -----------------------------------------------------------
+
+
+def _switch_pins(top: _Table) -> dict[Profile, dict[str, bool]]:
+    """`[switches]` sets switches under every profile, `[switches.PROFILE]` under one.
+
+    A profile's own table wins over `[switches]` for that profile. The command line's
+    `--set` wins over both; that is the runner's business, not the file's.
+    """
+    pins: dict[Profile, dict[str, bool]] = {profile: {} for profile in Profile}
+    if not top.has("switches"):
+        return pins
+    table = top.table("switches")
+    every = _switch_settings(table, profile_tables=True)
+    for profile in Profile:
+        pins[profile].update(every)
+        if table.has(profile.value):
+            pins[profile].update(_switch_settings(table.table(profile.value), profile_tables=False))
+    table.finish()
+    return pins
+
+
+def _switch_settings(table: _Table, *, profile_tables: bool) -> dict[str, bool]:
+    """The `SWITCH = true|false` lines of one switches table, each checked by name."""
+    valid = Switches.names()
+    profiles = tuple(p.value for p in Profile)
+    settings: dict[str, bool] = {}
+    for key in table.key_names():
+        if profile_tables and key in profiles:
+            continue  # read by the caller as [switches.PROFILE]
+        if key not in valid:
+            table.skip(key)
+            tables = f"; or a table per profile: [switches.{'], [switches.'.join(profiles)}]"
+            table.report(
+                key,
+                f"unknown switch {key!r}; valid switches: {', '.join(valid)}"
+                + (tables if profile_tables else ""),
+            )
+            continue
+        value = table.raw(key, expected="true or false")
+        if isinstance(value, bool):
+            settings[key] = value
+        else:
+            table.report(key, f"expected true or false, got {value!r}")
+    return settings
+
+
+def _races(top: _Table, expectations: Sequence[Expectation]) -> tuple[Profile, ...]:
+    """The profiles whose outcome depends on the interleaving: `run` reports them as races
+    to explore. Each must have expectations, since exploring checks those."""
+    valid = tuple(p.value for p in Profile)
+    names = top.names("races", ())
+    checked = {p for e in expectations for p in e.profiles}
+    races: list[Profile] = []
+    for name in names:
+        if name not in valid:
+            top.report("races", f"expected profiles from {', '.join(valid)}, got {name!r}")
+        elif Profile(name) not in checked:
+            top.report(
+                "races",
+                f"{name!r} has no expectations in this file, so there is no outcome to explore",
+            )
+        elif Profile(name) not in races:
+            races.append(Profile(name))
+    return tuple(races)
+
+
+# -- steps the file's own timeline rules out --------------------------------------------------
+
+
+def _timeline(
+    steps: Sequence[tuple[_Table, Step]],
+    orchestrator_table: _Table,
+    orchestrator: OrchestratorSpec,
+    child_tables: Sequence[_Table],
+    children: Sequence[ChildSpec],
+    viewers: Sequence[ViewerSpec],
+) -> None:
+    """Refuse what the file itself says cannot happen: a step its actor cannot take yet
+    (a child before its spawn, a `finish` before the first response, a `share` of a share
+    still on, a `reconnect` with no `disconnect`), or a spawn before the first response.
+
+    Only what the file decides is checked here; what depends on timing is left to the
+    run, which logs such a step as doing nothing (`step_skipped`).
+    """
+    if orchestrator_table.ok("first_response_after"):
+        for table, child in zip(child_tables, children, strict=True):
+            if table.ok("spawn_at") and _before_first_response(orchestrator, child.spawn_at):
+                table.report(
+                    "spawn_at",
+                    f"{orchestrator.name} spawns children from its responses and its first "
+                    f"response is at {orchestrator.first_response_after:g} s, so {child.name} "
+                    f"cannot be spawned at {child.spawn_at:g} s",
+                )
+    state = _StepState(orchestrator, {c.name: c for c in children}, viewers)
+    for table, step in sorted(steps, key=lambda pair: pair[1].at):
+        if all(table.ok(key) for key in ("at", "do", "actor")):
+            problem = state.take(step)
+            if problem is not None:
+                table.report(*problem)
+
+
+def _before_first_response(orchestrator: OrchestratorSpec, at: float) -> bool:
+    """Whether `at` comes before a local orchestrator's first response (a cloud one answers
+    at once)."""
+    local = orchestrator.location is Location.LOCAL
+    return local and at < orchestrator.first_response_after
+
+
+class _StepState:
+    """What the steps read so far say about each actor: shared, finished, disconnected."""
+
+    def __init__(
+        self,
+        orchestrator: OrchestratorSpec,
+        children: Mapping[str, ChildSpec],
+        viewers: Sequence[ViewerSpec],
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.children = children
+        self.joins = {v.name: v.join_at for v in viewers}
+        self.shared: dict[str, Step] = {}
+        self.finished: dict[str, Step] = {}
+        self.disconnected: dict[str, Step] = {}
+
+    def take(self, step: Step) -> tuple[str, str] | None:
+        """(field, why) when the actor cannot take `step`; else note what it changed."""
+        return self._present(step) or self._able(step)
+
+    def _present(self, step: Step) -> tuple[str, str] | None:
+        """Whether the actor is there at all when the step comes."""
+        name, at, verb = step.actor, step.at, _VERBS[step.kind]
+        child = self.children.get(name)
+        if child is not None and child.launch_fails:
+            return "actor", f"{name}'s launch fails (launch_fails = true): it never runs to {verb}"
+        if child is not None and at <= child.spawn_at:
+            return "at", (
+                f"{name} is spawned at {child.spawn_at:g} s and exists once its run is created, "
+                f"so it cannot {verb} at {at:g} s"
+            )
+        join = self.joins.get(name)
+        if join is not None and at <= join:
+            return "at", (
+                f"{name} opens its link at {join:g} s (a step at the same time comes first), "
+                f"so it cannot {verb} at {at:g} s"
+            )
+        for mention in step.mentions:
+            spawned = self.children.get(mention)
+            if spawned is not None and at <= spawned.spawn_at:
+                return "mentions", (
+                    f"{mention} is spawned at {spawned.spawn_at:g} s, so at {at:g} s it has "
+                    "no run to mention"
+                )
+        return None
+
+    def _able(self, step: Step) -> tuple[str, str] | None:
+        """Whether the actor's own state, as the earlier steps left it, allows the step."""
+        name, kind = step.actor, step.kind
+        if kind is StepKind.SHARE:
+            if self._location(name) is Location.REMOTE:
+                return "actor", (
+                    f"{name} runs in the cloud, where it is shared (as AmbientAgent) as soon as "
+                    "it runs; there is no share for the user to start"
+                )
+            return self._once(self.shared, step, "is already shared", "stop-sharing it first")
+        if kind is StepKind.STOP_SHARING:
+            started = self.shared.pop(name, None)
+            local_orchestrator = (
+                self._location(name) is Location.LOCAL and name not in self.children
+            )
+            if started is None and local_orchestrator:
+                return "do", f"{name} is not sharing at {step.at:g} s: no share step started one"
+        elif kind is StepKind.FINISH:
+            if name not in self.children and _before_first_response(self.orchestrator, step.at):
+                return "at", (
+                    f"{name} has no run before its first response at "
+                    f"{self.orchestrator.first_response_after:g} s, so it cannot finish at "
+                    f"{step.at:g} s"
+                )
+            return self._once(self.finished, step, "already finished", "a run ends once")
+        elif kind is StepKind.DISCONNECT:
+            return self._once(
+                self.disconnected, step, "is already disconnected", "reconnect it first"
+            )
+        elif kind is StepKind.RECONNECT and self.disconnected.pop(name, None) is None:
+            return "do", f"{name} is not disconnected at {step.at:g} s: no disconnect step before"
+        return None
+
+    @staticmethod
+    def _once(
+        taken: dict[str, Step], step: Step, state: str, advice: str
+    ) -> tuple[str, str] | None:
+        earlier = taken.get(step.actor)
+        if earlier is not None:
+            where = f"the step at line {earlier.line}" if earlier.line else "an earlier step"
+            return "do", f"{step.actor} {state} by {where}; {advice}"
+        taken[step.actor] = step
+        return None
+
+    def _location(self, name: str) -> Location:
+        child = self.children.get(name)
+        return child.location if child is not None else self.orchestrator.location
+
+
+#: What each kind of step has its actor do, for messages.
+_VERBS = {
+    StepKind.SHARE: "share",
+    StepKind.STOP_SHARING: "stop sharing",
+    StepKind.EXCHANGE: "take part in an exchange",
+    StepKind.FINISH: "finish",
+    StepKind.DISCONNECT: "be disconnected",
+    StepKind.RECONNECT: "be reconnected",
+}

@@ -24,10 +24,10 @@ smallest plan found so far is the answer, and says so.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from actors.rules.profiles import Profile, Switches
+from actors.rules.profiles import Profile
 from actors.runtime.conditions import Drop, Latency, Partition
 from actors.runtime.trace import TraceRecord
 from scenarios.explore import replay_command
@@ -165,13 +165,16 @@ def shrink_failure(
     faults: frozenset[FaultKind],
     problem: Problem,
     *,
-    switches: Switches | None = None,
+    settings: Mapping[str, bool] | None = None,
     budget: int = DEFAULT_SHRINK_RUNS,
 ) -> Shrunk:
-    """Shrink the plan seed `seed` gives, keeping `problem` (one the seed's run broke)."""
+    """Shrink the plan seed `seed` gives, keeping `problem` (one the seed's run broke).
+
+    `settings` are the run's `--set` switches, as for `run_scenario`.
+    """
 
     def run(plan: FaultPlan) -> RunResult:
-        return run_scenario(scenario, profile, seed=seed, overrides=switches, fault_plan=plan)
+        return run_scenario(scenario, profile, seed=seed, settings=settings, fault_plan=plan)
 
     test = _Budgeted(lambda plan: problem in problems_of(run(plan)), budget)
     original = plan_faults(faults, seed, scenario)

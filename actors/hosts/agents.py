@@ -363,6 +363,7 @@ class Agent(Actor[AgentMessage | C]):
         self, kind: ShareKind, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
     ) -> None:
         if self.share is not None and self.share.status is not ShareStatus.ENDED:
+            _log.info("share_skipped", decision=True, reason="already sharing")
             return
         source = share_source(kind, self.task_id, self.switches)
         self.open_share(source, lifetime=lifetime, link_role=link_role)

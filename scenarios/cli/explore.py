@@ -14,7 +14,7 @@ from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.options import add_faults_option, add_run_options, seed
 from scenarios.cli.run import logging_for_run
 from scenarios.cli.shrinking import Shrinker, add_shrink_option
-from scenarios.designs import design_name, overrides_of, parse_settings, settings_of, switches_for
+from scenarios.designs import Design, parse_settings, settings_of
 from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
 from scenarios.usage import UsageError
@@ -61,14 +61,14 @@ def run_command(args: argparse.Namespace) -> int:
         )
     scenario = catalog.load(args.scenario)
     profile = Profile(args.profile)
-    switches = switches_for(profile, parse_settings(args.set))
-    overrides = overrides_of(profile, switches)
+    settings = parse_settings(args.set)
+    design = Design.of(profile, scenario.pinned(profile), settings)
     faults = parse_faults(args.faults)
-    settings = settings_of(overrides)
+    words = settings_of(design.settings)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
     outcomes: list[SeedOutcome] = []
-    shrinker = Shrinker(scenario, profile, faults, switches, args.shrink_runs)
+    shrinker = Shrinker(scenario, profile, faults, settings, args.shrink_runs)
     with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
         stream = explore_outcomes(
             scenario.path,
@@ -76,7 +76,7 @@ def run_command(args: argparse.Namespace) -> int:
             seeds,
             faults,
             jobs=args.jobs,
-            overrides=switches,
+            settings=settings,
             detail=args.json,
         )
         with contextlib.closing(stream):
@@ -87,7 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
                     shrinker.shrink(outcome)
                 finally:  # an interrupted shrink still leaves the seed's line
                     if args.json:
-                        print(shrinker.json(args.scenario, outcome, settings), flush=True)
+                        print(shrinker.json(args.scenario, outcome, words), flush=True)
     bar.finish()
     outcomes.sort(key=lambda outcome: outcome.seed)
     failing = [o for o in outcomes if not o.passed]
@@ -95,8 +95,7 @@ def run_command(args: argparse.Namespace) -> int:
         _summary(
             args,
             scenario.name,
-            profile,
-            overrides,
+            design,
             faults,
             outcomes,
             shrinker,
@@ -110,8 +109,7 @@ def run_command(args: argparse.Namespace) -> int:
 def _summary(
     args: argparse.Namespace,
     name: str,
-    profile: Profile,
-    overrides: dict[str, bool],
+    design: Design,
     faults: frozenset[FaultKind],
     outcomes: list[SeedOutcome],
     shrinker: Shrinker,
@@ -122,14 +120,13 @@ def _summary(
     ran = f"{len(outcomes) - len(failing)} of {len(outcomes)} seeds passed"
     if interrupted:
         ran += f" (interrupted: {len(outcomes)} of {args.seeds} seeds ran)"
-    design = design_name(profile, overrides)
-    print(f"{name} [{design}], faults {format_faults(faults) or 'none'}: {ran}")
-    settings = settings_of(overrides)
+    print(f"{name} [{design.name}], faults {format_faults(faults) or 'none'}: {ran}")
+    settings = settings_of(design.settings)
     for outcome in failing:
         print(f"\nseed {outcome.seed}:")
         for problem in outcome.problems:
             print(f"  - {problem}")
-        replay = replay_command(args.scenario, profile, outcome.seed, faults, settings)
+        replay = replay_command(args.scenario, design.profile, outcome.seed, faults, settings)
         print(f"  replay: {replay}")
         for line in shrinker.lines(args.scenario, outcome, settings):
             print(line)

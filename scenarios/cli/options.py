@@ -87,14 +87,22 @@ def add_run_options(parser: argparse.ArgumentParser, *, many: bool) -> None:
     )
 
 
-def add_seed_option(parser: argparse.ArgumentParser) -> None:
-    """`--seed S`: the one number every random choice of a run derives from."""
+def add_seed_option(parser: argparse.ArgumentParser, *, extra_help: str = "") -> None:
+    """`--seed S`: the one number every random choice of a run derives from.
+
+    Left out, it is None, read as 0: a command can tell a seed someone chose from the default.
+    """
     parser.add_argument(
         "--seed",
         type=seed,
-        default=0,
-        help="the seed every random choice derives from (default: 0)",
+        default=None,
+        help=f"the seed every random choice derives from (default: 0){extra_help}",
     )
+
+
+def seed_of(args: argparse.Namespace) -> int:
+    """The seed `--seed` chose, 0 when none was named."""
+    return 0 if args.seed is None else int(args.seed)
 
 
 def add_faults_option(parser: argparse.ArgumentParser, *, default: frozenset[FaultKind]) -> None:

@@ -24,8 +24,9 @@ from scenarios.cli.options import (
     add_verbosity_option,
     designs_from,
     output,
+    seed_of,
 )
-from scenarios.designs import design_name, overrides_of, switches_for
+from scenarios.designs import Design
 from scenarios.diagram import run_diagram
 from scenarios.fault_plan import FaultPlan, read_plan
 from scenarios.faults import (
@@ -39,7 +40,7 @@ from scenarios.faults import (
 from scenarios.html import RecordedRun, run_page
 from scenarios.recording import LogCapture
 from scenarios.results import to_json as results_json
-from scenarios.runner import RunResult, run_scenario
+from scenarios.runner import RunResult, Verdict, run_scenario
 from scenarios.schema import Scenario
 from scenarios.usage import UsageError
 
@@ -61,7 +62,11 @@ def register(commands: Any) -> None:
     run.add_argument("scenarios", nargs="*", metavar="NAME|PATH", help="scenario names or files")
     run.add_argument("--all", action="store_true", help="run every bundled scenario (the default)")
     add_run_options(run, many=True)
-    add_seed_option(run)
+    add_seed_option(
+        run,
+        extra_help="; naming a seed judges a scenario's races by that one interleaving, "
+        "as explore's replay commands do",
+    )
     run.add_argument(
         "--transport",
         choices=[m.value for m in Mode],
@@ -192,21 +197,26 @@ def run_command(args: argparse.Namespace) -> int:
         if verbosity:
             faults_text = str(explicit) if explicit is not None else format_faults(faults) or "none"
             print(
-                f"seed {args.seed}, transport {mode.value}, faults {faults_text}", file=sys.stderr
+                f"seed {seed_of(args)}, transport {mode.value}, faults {faults_text}",
+                file=sys.stderr,
             )
         for index, (scenario, profile) in enumerate(runs, 1):
-            switches = switches_for(profile, overrides)
-            plan = explicit if explicit is not None else plan_faults(faults, args.seed, scenario)
-            design = design_name(profile, overrides_of(profile, switches))
+            design = Design.of(profile, scenario.pinned(profile), overrides)
+            plan = (
+                explicit if explicit is not None else plan_faults(faults, seed_of(args), scenario)
+            )
             print(
-                f"[{index}/{len(runs)}] {scenario.name} ({design}) ...", file=sys.stderr, flush=True
+                f"[{index}/{len(runs)}] {scenario.name} ({design.name}) ...",
+                file=sys.stderr,
+                flush=True,
             )
             header = {
                 "run": {
                     "scenario": scenario.name,
                     "profile": profile.value,
-                    "overrides": overrides_of(profile, switches),
-                    "seed": args.seed,
+                    "overrides": design.overrides,
+                    "pinned": design.pinned,
+                    "seed": seed_of(args),
                     "faults": format_faults(kinds_of(plan)),
                     "fault_plan": str(plan),
                 }
@@ -218,14 +228,15 @@ def run_command(args: argparse.Namespace) -> int:
             result = run_scenario(
                 scenario,
                 profile,
-                seed=args.seed,
+                seed=seed_of(args),
                 mode=mode,
-                overrides=switches,
+                settings=overrides,
                 fault_plan=plan,
                 trace_sink=trace_file,
                 frames_sink=frames_file,
                 recording=recording,
             )
+            result.seed_chosen = args.seed is not None
             results.append(result)
             if args.json:
                 print(results_json(result), flush=True)
@@ -233,7 +244,7 @@ def run_command(args: argparse.Namespace) -> int:
                 diagram_file.write(run_diagram(result, recording, fold=args.hide_polling))
             if report_file is not None and recording is not None:
                 report_file.write(run_page(RecordedRun(result, recording)))
-    failed = [r for r in results if not r.passed]
+    failed = [r for r in results if r.failed]
     if not args.json:
         print(report.summary(results))
         if interruption.happened:
@@ -241,6 +252,13 @@ def run_command(args: argparse.Namespace) -> int:
         for result in failed:
             print()
             print(report.failures(result))
+        if any(r.skipped for r in results):
+            print()
+            print(report.skipped(results))
+        races = [r for r in results if r.verdict is Verdict.RACE]
+        if races:
+            print()
+            print(report.races(races))
         if args.show:
             for result in results:
                 print()

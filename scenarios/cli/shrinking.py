@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from actors.rules.profiles import Profile, Switches
+from actors.rules.profiles import Profile
 from scenarios.explore import SeedOutcome
 from scenarios.fault_plan import plan_to_dict
 from scenarios.faults import FaultKind
@@ -53,13 +53,13 @@ class Shrinker:
         scenario: Scenario,
         profile: Profile,
         faults: frozenset[FaultKind],
-        switches: Switches,
+        settings: Mapping[str, bool],
         budget: int,
     ) -> None:
         self._scenario = scenario
         self._profile = profile
         self._faults = faults
-        self._switches = switches
+        self._settings = settings
         self._budget = budget
         self.shrunk: dict[int, Shrunk] = {}
 
@@ -73,7 +73,7 @@ class Shrinker:
             outcome.seed,
             self._faults,
             outcome.broke[0],
-            switches=self._switches,
+            settings=self._settings,
             budget=self._budget,
         )
 

@@ -80,7 +80,7 @@ _POLICY = (
 
 _STYLE = """
 :root { --ink: #1d2733; --muted: #5f6b7a; --line: #d5dbe3; --pass: #2e7d4f; --fail: #c0392b;
-  --none: #7d8793; --sharer: #2b6cb0; --viewer: #7b4bb7; --tasks: #b7791f; }
+  --none: #7d8793; --race: #b7791f; --sharer: #2b6cb0; --viewer: #7b4bb7; --tasks: #b7791f; }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 20px 28px 60px; color: var(--ink);
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -94,12 +94,13 @@ svg.defs { position: absolute; }
 .run { border-top: 3px solid var(--line); padding-top: 16px; margin-top: 28px; }
 .run[data-verdict=fail] { border-top-color: var(--fail); }
 .run[data-verdict=pass] { border-top-color: var(--pass); }
+.run[data-verdict=race] { border-top-color: var(--race); }
 .meta, .description, .back { margin: 4px 0; color: var(--muted); }
 .description { color: var(--ink); max-width: 90ch; }
 .badge { display: inline-block; border-radius: 4px; padding: 1px 8px; color: #fff;
   font-size: 13px; vertical-align: 2px; }
 .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
-.badge.none { background: var(--none); }
+.badge.none { background: var(--none); } .badge.race { background: var(--race); }
 .profile { color: var(--muted); font-weight: normal; }
 .facts { display: grid; grid-template-columns: minmax(260px, 1fr) minmax(320px, 2fr); gap: 24px; }
 table { border-collapse: collapse; }
@@ -108,7 +109,9 @@ td, th { text-align: left; vertical-align: top; padding: 3px 10px 3px 0;
 td.t { white-space: nowrap; color: var(--muted); font-variant-numeric: tabular-nums; }
 td ul, .problems ul { margin: 0; padding-left: 18px; }
 td.pass { color: var(--pass); } td.fail { color: var(--fail); } td.none { color: var(--none); }
+td.race { color: var(--race); }
 .problems { color: var(--fail); }
+.skipped { color: var(--muted); }
 .views { display: grid; grid-template-columns: minmax(0, 1fr) 540px; gap: 24px;
   align-items: start; }
 .sequence-figure { overflow: auto; max-height: 88vh; border: 1px solid var(--line);
@@ -189,6 +192,7 @@ table.matrix td.cell { min-width: 220px; }
 table.matrix td.cell a { display: block; color: var(--ink); text-decoration: none; }
 table.matrix td.cell a:hover { text-decoration: underline; }
 table.matrix td.pass { background: #e3f4e9; } table.matrix td.fail { background: #fbe0dc; }
+table.matrix td.race { background: #fbf0d9; }
 table.matrix td.none { background: #eef1f5; }
 table.matrix td.cell small { display: block; color: var(--muted); }
 """

@@ -10,7 +10,8 @@ from scenarios.html.markup import el, esc, seconds
 from scenarios.html.pills_svg import CheckMark, Outage, pill_timeline
 from scenarios.html.sequence_svg import sequence_figure
 from scenarios.recording import Recording
-from scenarios.runner import Failure, RunResult
+from scenarios.results import explore_command, pins
+from scenarios.runner import Failure, RunResult, Verdict
 from scenarios.schema import Expectation, Scenario, StepKind
 from scenarios.sequence import Message, RunSequence, build, lifelines
 
@@ -29,12 +30,14 @@ class RecordedRun:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        """(css class, words): `pass`, `fail` or `none`, and e.g. `pass (2)`."""
+        """(css class, words): `pass`, `fail`, `race` or `none`, and e.g. `pass (2)`."""
         result = self.result
-        broken = len(result.failures) + len(result.violations)
-        if broken:
-            return "fail", f"FAIL ({broken})"
-        if not result.checked:
+        verdict = result.verdict
+        if verdict is Verdict.FAIL:
+            return "fail", f"FAIL ({len(result.failures) + len(result.violations)})"
+        if verdict is Verdict.RACE:
+            return "race", "race: explore it"
+        if verdict is Verdict.NO_CHECKS:
             return "none", "no checks"
         return "pass", f"pass ({result.checked})"
 
@@ -46,7 +49,7 @@ class RecordedRun:
         words += ["--seed", str(result.seed)]
         if recording.faults:
             words += ["--faults", recording.faults]
-        for name, value in recording.overrides.items():
+        for name, value in result.settings.items():
             words += ["--set", f"{name}={str(value).lower()}"]
         return " ".join(words)
 
@@ -112,6 +115,8 @@ def _meta(run: RecordedRun) -> str:
         f"seed {result.seed}",
         f"faults {recording.faults or 'none'}",
         f"switches {'set: ' + overrides if overrides else 'as the profile has them'}",
+        *([pins(result)] if result.pinned or result.overruled else []),
+        *([explore_command(result)] if result.verdict is Verdict.RACE else []),
         f"{seconds(result.end_time)} of virtual time",
         f"{result.messages:,} messages",
         f"{result.task_requests:,} task requests",
@@ -260,7 +265,8 @@ def _expectations(run: RecordedRun) -> str:
 
 
 def _problems(run: RecordedRun) -> str:
-    """Broken invariants, and steps that could not be carried out."""
+    """Broken invariants, steps that could not be carried out, and steps whose actor could
+    not take them when they came (they did nothing)."""
     expectations = run.result.scenario.expectations_for(run.result.profile)
     matched = {id(f) for e in expectations if (f := _failure_for(run, e)) is not None}
     items = [el("li", {}, esc(f"invariant {violation}")) for violation in run.result.violations]
@@ -269,9 +275,22 @@ def _problems(run: RecordedRun) -> str:
         for failure in run.result.failures
         if id(failure) not in matched
     ]
-    if not items:
-        return ""
-    return el("div", {"class": "problems"}, el("h4", {}, "Also broken"), el("ul", {}, *items))
+    skipped = [el("li", {}, esc(str(step))) for step in run.result.skipped]
+    blocks = []
+    if items:
+        blocks.append(
+            el("div", {"class": "problems"}, el("h4", {}, "Also broken"), el("ul", {}, *items))
+        )
+    if skipped:
+        blocks.append(
+            el(
+                "div",
+                {"class": "skipped"},
+                el("h4", {}, "Steps that did nothing"),
+                el("ul", {}, *skipped),
+            )
+        )
+    return "".join(blocks)
 
 
 def _show(value: object) -> str:

@@ -153,6 +153,7 @@ def test_trace_header_and_json_log_name_the_design(tmp_path: Path) -> None:
             "scenario": PARENT,
             "profile": "current",
             "overrides": {"index_child_run_ids": False},
+            "pinned": {},
             "seed": 0,
             "faults": "",
             "fault_plan": "none",

@@ -87,13 +87,12 @@ def test_a_pane_that_stays_loading_is_seen_loading_to_the_end() -> None:
 def test_faults_and_overrides_are_noted() -> None:
     recording = Recording()
     profile = Profile.CURRENT
-    switches = profile.switches().with_overrides({"discover_user_shares": False})
     run_scenario(
         catalog.load("share-around-first-response"),
         profile,
         seed=1,
         faults=ALL_FAULTS,
-        overrides=switches,
+        settings={"discover_user_shares": False},
         recording=recording,
     )
     assert recording.faults == "latency,drop,partition"

@@ -13,8 +13,7 @@ from scenarios.runner import run_scenario
 
 
 def _root_of(scenario: str, viewer: str, **switches: bool) -> str:
-    overrides = Profile.CURRENT.switches().with_overrides(switches)
-    result = run_scenario(catalog.load(scenario), Profile.CURRENT, overrides=overrides)
+    result = run_scenario(catalog.load(scenario), Profile.CURRENT, settings=switches)
     latest = max(
         (key for key in result.observations if key.startswith(f"{viewer}@")),
         key=lambda key: float(key.rsplit("@", 1)[1]),
