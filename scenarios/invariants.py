@@ -89,17 +89,18 @@ class InvariantMonitor:
                 )
 
     def _check_roles(self, viewer: Viewer, now: float) -> None:
-        root = viewer.root.joined if viewer.root is not None else None
-        if root is None:
+        """Roles as they are now, so a role granted after joining is held to the cap too."""
+        root = viewer.root
+        if root is None or root.joined is None:
             return
         for task_id, pane in viewer.panes.items():
-            if pane.joined is not None and pane.joined.role.rank > root.role.rank:
+            if pane.joined is not None and pane.role.rank > root.role.rank:
                 self._breach(
                     "role-cap",
                     (41,),
                     now,
                     viewer.name,
-                    f"child {task_id} granted {pane.joined.role.value}, "
+                    f"child {task_id} holds {pane.role.value}, "
                     f"above {root.role.value} on the parent",
                 )
 

@@ -29,12 +29,14 @@ from actors.hosts.agents import (
     SpawnChild,
     StopSharing,
 )
+from actors.hosts.share import AnswerRoleRequests
 from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
 from actors.runtime.simulation import run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
+from actors.viewers.person import CopyLink, Prompt, RequestAccess, SelectPill, UsePill
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import Design
@@ -43,7 +45,15 @@ from scenarios.fault_plan import FaultPlan
 from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
-from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
+from scenarios.schema import (
+    VIEWER_STEPS,
+    Expectation,
+    RunEnding,
+    Scenario,
+    Step,
+    StepKind,
+    ViewerSpec,
+)
 
 _log = structlog.get_logger("sharesim.runner")
 
@@ -258,8 +268,15 @@ class _Play:
         spec = next(v for v in self.scenario.viewers if v.name == name)
 
         async def join() -> None:
+            if spec.link_from is not None:
+                await self._open_copied_link(spec)
+                return
             await self.world.open_viewer(
-                spec.name, spec.opens, user=spec.user, open_by=spec.open_by
+                spec.name,
+                spec.opens,
+                user=spec.user,
+                open_by=spec.open_by,
+                client=spec.client,
             )
 
         return join
@@ -273,10 +290,17 @@ class _Play:
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
                 await self._connectivity(step)
                 return
+            if step.kind in VIEWER_STEPS:
+                await self._viewer_step(step)
+                return
+            if step.kind is StepKind.ANSWER_ROLE:
+                answer = AnswerRoleRequests(step.client.approve)
+                await self.world.agent(step.actor).ref.tell(answer, sender="scenario")
+                return
             agent = self.world.agent(step.actor)
             message: object
             if step.kind is StepKind.SHARE:
-                message = ShareByUser()
+                message = ShareByUser(link_role=step.client.role)
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
@@ -286,6 +310,46 @@ class _Play:
             await agent.ref.tell(message, sender="scenario")
 
         return act
+
+    # -- what a person does in a viewer ------------------------------------------------
+
+    async def _viewer_step(self, step: Step) -> None:
+        if step.kind is StepKind.HANDOFF:
+            await self.world.handoff(step.actor, step.client.to)
+            return
+        viewer = self.world.viewers[step.actor].ref
+        if step.kind is StepKind.COPY_LINK:
+            await viewer.ask(CopyLink(), sender="scenario")
+            return
+        await viewer.tell(self._person_message(step), sender="scenario")
+
+    def _person_message(self, step: Step) -> SelectPill | UsePill | Prompt | RequestAccess:
+        details = step.client
+        if step.kind is StepKind.SELECT:
+            assert details.pill is not None
+            return SelectPill(self._pill_task_id(details.pill))
+        if step.kind is StepKind.PILL_ACTION:
+            assert details.pill is not None
+            return UsePill(details.action, self._task_id(details.pill))
+        if step.kind is StepKind.PROMPT:
+            target = self._task_id(details.target) if details.target is not None else None
+            return Prompt(step.text, target)
+        return RequestAccess(details.role)
+
+    def _pill_task_id(self, agent_name: str) -> str | None:
+        """The orchestrator's pill is the view's own session; a child's pill is its run."""
+        if agent_name == self.scenario.orchestrator.name:
+            return None
+        return self._task_id(agent_name)
+
+    async def _open_copied_link(self, spec: ViewerSpec) -> None:
+        assert spec.link_from is not None
+        source = self.world.viewers.get(spec.link_from)
+        observation = await self.world.observe(spec.link_from) if source else None
+        copied = observation.client.copied if observation and observation.client else None
+        if copied is None:
+            raise WorldError(f"{spec.link_from} has copied no link for {spec.name} to open")
+        await self.world.open_link(spec.name, copied.route, user=spec.user, client=spec.client)
 
     def _cannot_take(self, step: Step) -> str | None:
         """Why the actor cannot take `step` now, or None when it can.
@@ -297,6 +361,10 @@ class _Play:
             if step.actor in self.world.viewers or self._maybe_agent(step.actor) is not None:
                 return None
             return f"{step.actor} is not there yet"
+        if step.kind in VIEWER_STEPS:
+            if step.actor in self.world.viewers:
+                return None
+            return f"{step.actor} has not opened its link yet"
         agent = self._maybe_agent(step.actor)
         if agent is None:
             return f"{step.actor} does not exist yet: its run has not been created"
@@ -358,7 +426,7 @@ class _Play:
 
     def _actor_name(self, name: str) -> str:
         if name in self.world.viewers:
-            return name
+            return self.world.viewers[name].name
         return self.world.agent(name).name
 
     def _checker(self, expectation: Expectation) -> Action:
@@ -387,13 +455,14 @@ class _Play:
             )
             if mismatches:
                 trace = self.world.simulation.trace
+                actor = self.world.viewers[expectation.viewer].name
                 where = f" (line {expectation.line})" if expectation.line else ""
                 self.result.failures.append(
                     Failure(
                         f"{expectation.viewer} at {now:g} s{where}",
                         now,
                         tuple(mismatches),
-                        tuple(trace.involving([expectation.viewer])[-TRACE_SLICE:]),
+                        tuple(trace.involving([actor])[-TRACE_SLICE:]),
                         self._decisions_behind(expectation.viewer),
                         tuple(trace.fault_records()),
                     )

@@ -20,9 +20,11 @@ from typing import Any, TypeVar
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
 from actors.rules.profiles import Profile, Switches
+from actors.rules.viewer_client import ClientKind
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
 from protocol.errors import SharesimError
+from protocol.roles import Role
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -82,6 +84,27 @@ class StepKind(enum.Enum):
     FINISH = "finish"
     DISCONNECT = "disconnect"
     RECONNECT = "reconnect"
+    # What a person does in a viewer (see `ClientStep`), and the sharer's answer to it.
+    SELECT = "select"
+    COPY_LINK = "copy-link"
+    HANDOFF = "handoff"
+    PROMPT = "prompt"
+    PILL_ACTION = "pill-action"
+    REQUEST_ROLE = "request-role"
+    ANSWER_ROLE = "answer-role"
+
+
+#: Steps a viewer takes; every other step is taken by an agent (or, for connectivity, either).
+VIEWER_STEPS = frozenset(
+    {
+        StepKind.SELECT,
+        StepKind.COPY_LINK,
+        StepKind.HANDOFF,
+        StepKind.PROMPT,
+        StepKind.PILL_ACTION,
+        StepKind.REQUEST_ROLE,
+    }
+)
 
 
 class Access(enum.Enum):
@@ -128,6 +151,25 @@ class ViewerSpec:
     user: str
     open_by: OpenBy | None
     access: Access
+    client: ClientKind = ClientKind.NATIVE
+    #: Open the link this viewer copied last, instead of an agent's link (`opens` is "").
+    link_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStep:
+    """The details of a viewer step or a share's roles, by the step kind that uses each.
+
+    `pill` names the agent whose pill is selected or used (the orchestrator's name
+    for its pill); `target` the agent a prompt is aimed at (None: the active pill's).
+    """
+
+    pill: str | None = None
+    action: str = ""
+    target: str | None = None
+    to: ClientKind = ClientKind.NATIVE
+    role: Role = Role.READER
+    approve: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +181,7 @@ class Step:
     mentions: tuple[str, ...] = ()
     outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
+    client: ClientStep = ClientStep()
 
 
 #: The statuses a child pill can show, as `statuses` checks name them.
@@ -160,6 +203,20 @@ CHECK_KEYS: dict[str, str] = {
     "redundant_fetches": "a whole number",
     "max_task_requests": "a whole number",
 }
+
+#: Checks of the viewer as a client (kind, selection, surfaces, links, actions, roles).
+CLIENT_CHECK_KEYS: dict[str, str] = {
+    "client": "native or web",
+    "scope": "parent or child",
+    "selected": "the name of the agent whose pill is selected",
+    "shows": "a list of the exchange texts the selected pill shows",
+    "visible_surfaces": "a whole number",
+    "pill_actions": "a list of pill menu actions",
+    "copied": "parent or child (the scope of the link copied last)",
+    "actions": 'a list of "ACTION AGENT: RESULT" lines',
+    "roles": "a table of agent name = reader, executor or full",
+}
+CHECK_KEYS.update(CLIENT_CHECK_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,10 +542,13 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     viewer_tables = top.tables("viewers")
     viewers = tuple(_viewer(t, agents) for t in viewer_tables)
     viewer_names = _Names.of(viewer_tables, complete=top.ok("viewers"))
+    _check_link_sources(viewer_tables, viewers, viewer_names)
     _unique([orchestrator_table, *child_tables, *viewer_tables])
     _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
-    read_steps = [(t, _step(t, agents, actors)) for t in top.tables("steps", required=False)]
+    read_steps = [
+        (t, _step(t, agents, actors, viewer_names)) for t in top.tables("steps", required=False)
+    ]
     steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
     _timeline(read_steps, orchestrator_table, orchestrator, child_tables, children, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
@@ -569,7 +629,11 @@ def _child(t: _Table) -> ChildSpec:
 
 def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
     name = t.text("name")
-    opens = t.text("opens")
+    if t.has("link_from") and t.has("opens"):
+        t.report("link_from", "give opens or link_from, not both")
+    if t.has("link_from"):
+        t.skip("opens")
+    opens = "" if t.has("link_from") else t.text("opens")
     if t.ok("opens") and agents.refuses(opens):
         t.report("opens", f"expected the name of an agent ({agents}), got {opens!r}")
     user = t.text("user", name)
@@ -587,6 +651,7 @@ def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
         user=user,
         open_by=t.choice("open_by", OpenBy) if t.has("open_by") else None,
         access=access,
+        **_viewer_client(t),
     )
     t.finish()
     return spec
@@ -611,20 +676,50 @@ def _one_access_per_user(tables: Sequence[_Table]) -> None:
         first.setdefault(user, (str(name), access))
 
 
-def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
+def _viewer_client(t: _Table) -> dict[str, Any]:
+    """A viewer's client kind and copied-link source (names checked once all are known)."""
+    client = t.choice("client", ClientKind, ClientKind.NATIVE)
+    open_by = t.good("open_by")
+    if t.ok("client") and client is ClientKind.WEB and open_by == OpenBy.CLOUD_AGENT.value:
+        t.report("open_by", "the /cloud-agent flow is native only; a web viewer opens by run")
+    link_from = t.text("link_from") if t.has("link_from") else None
+    return {"client": client, "link_from": link_from}
+
+
+def _check_link_sources(
+    tables: Sequence[_Table], viewers: Sequence[ViewerSpec], names: _Names
+) -> None:
+    """A copied link comes from another viewer declared in the file."""
+    for table, spec in zip(tables, viewers, strict=True):
+        source = spec.link_from
+        if source is not None and (names.refuses(source) or source == spec.name):
+            table.report("link_from", f"expected the name of another viewer ({names})")
+
+
+def _step(t: _Table, agents: _Names, actors: _Names, viewers: _Names) -> Step:
     at = t.number("at")
     kind = t.choice("do", StepKind)
     actor = t.text("actor")
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
+    if kind in VIEWER_STEPS:
+        allowed = viewers
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
-        if actor in actors.known:
+        if actor in actors.known and kind in VIEWER_STEPS:
+            t.report("actor", f"{actor!r} is an agent; only a viewer can {kind.value} ({allowed})")
+        elif actor in actors.known:
             t.report("actor", f"{actor!r} is a viewer; only an agent can {kind.value} ({allowed})")
         else:
             t.report("actor", f"expected one of {allowed}, got {actor!r}")
     text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
+    client = ClientStep()
     if not t.ok("do"):
-        t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
+        # Which keys belong depends on the kind.
+        t.skip("text", "mentions", "outcome", *_CLIENT_STEP_KEYS)
+    elif kind in VIEWER_STEPS or kind in (StepKind.SHARE, StepKind.ANSWER_ROLE):
+        client = _client_step(t, kind, agents)
+        if kind is StepKind.PROMPT:
+            text = t.text("text", "")
     elif kind is StepKind.EXCHANGE:
         text = t.text("text")
         mentions = t.names("mentions", ())
@@ -633,9 +728,48 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
         outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
-    step = Step(at, kind, actor, text, mentions, outcome, t.line())
+    step = Step(at, kind, actor, text, mentions, outcome, t.line(), client)
     t.finish()
     return step
+
+
+_CLIENT_STEP_KEYS = ("pill", "action", "target", "to", "role", "link_role", "approve")
+
+
+def _client_step(t: _Table, kind: StepKind, agents: _Names) -> ClientStep:
+    """The keys of a viewer step, a share's `link_role` or the sharer's answer to a request."""
+    if kind is StepKind.SHARE:
+        return ClientStep(role=_role(t, "link_role") if t.has("link_role") else Role.READER)
+    if kind in (StepKind.SELECT, StepKind.PILL_ACTION):
+        pill = t.text("pill")
+        if t.ok("pill") and agents.refuses(pill):
+            t.report("pill", f"expected an agent name ({agents}), got {pill!r}")
+        action = t.text("action") if kind is StepKind.PILL_ACTION else ""
+        return ClientStep(pill=pill, action=action)
+    if kind is StepKind.HANDOFF:
+        return ClientStep(to=t.choice("to", ClientKind))
+    if kind is StepKind.PROMPT:
+        target = t.text("target") if t.has("target") else None
+        if target is not None and t.ok("target") and agents.refuses(target):
+            t.report("target", f"expected an agent name ({agents}), got {target!r}")
+        return ClientStep(target=target)
+    if kind is StepKind.REQUEST_ROLE:
+        return ClientStep(role=_role(t, "role"))
+    if kind is StepKind.ANSWER_ROLE:
+        return ClientStep(approve=t.flag("approve", True))
+    return ClientStep()
+
+
+_ROLES = {role.value.lower(): role for role in Role}
+
+
+def _role(t: _Table, key: str) -> Role:
+    value = t.raw(key, expected="reader, executor or full")
+    if value not in _ROLES:
+        if value is not None:
+            t.report(key, f"expected reader, executor or full, got {value!r}")
+        return Role.READER
+    return _ROLES[value]
 
 
 def _expectation(t: _Table, viewers: _Names, agents: _Names) -> Expectation:
@@ -665,6 +799,8 @@ def _profiles(t: _Table) -> tuple[Profile, ...]:
 
 
 def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
+    if key in CLIENT_CHECK_KEYS:
+        return _client_check_value(t, key, expected, agents)
     if key == "pill_bar":
         return t.flag(key, False)
     if key in ("pills", "loaded", "loading", "unavailable"):
@@ -683,6 +819,39 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
                 t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
             elif key == "statuses" and shown not in _STATUSES:
                 t.report(f"{key}.{agent}", f"expected one of {', '.join(_STATUSES)}, got {shown!r}")
+        return dict(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        t.report(key, f"expected {expected}, got {value!r}")
+    return value
+
+
+_CHOICES = {
+    "client": tuple(kind.value for kind in ClientKind),
+    "scope": ("parent", "child"),
+    "copied": ("parent", "child"),
+}
+
+
+def _client_check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
+    """A check of the viewer as a client, read and validated like the other checks."""
+    if key in ("shows", "pill_actions", "actions"):
+        return t.names(key)
+    value = t.raw(key, expected=expected)
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            t.report(key, f"expected {expected}, got {value!r}")
+        return value
+    if key == "selected":
+        if not isinstance(value, str) or agents.refuses(value):
+            t.report(key, f"expected an agent name ({agents}), got {value!r}")
+        return value
+    if key == "roles":
+        if not isinstance(value, dict) or not all(v in _ROLES for v in value.values()):
+            t.report(key, f"expected {expected}, got {value!r}")
+            return {}
+        for agent in value:
+            if agents.refuses(agent):
+                t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
         return dict(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")
@@ -901,4 +1070,11 @@ _VERBS = {
     StepKind.FINISH: "finish",
     StepKind.DISCONNECT: "be disconnected",
     StepKind.RECONNECT: "be reconnected",
+    StepKind.SELECT: "select a pill",
+    StepKind.COPY_LINK: "copy a link",
+    StepKind.HANDOFF: "hand its view over",
+    StepKind.PROMPT: "prompt",
+    StepKind.PILL_ACTION: "use a pill's menu",
+    StepKind.REQUEST_ROLE: "request a role",
+    StepKind.ANSWER_ROLE: "answer role requests",
 }

@@ -55,6 +55,7 @@ _CONTEXT = frozenset(
         "actor",
         "role",
         "scope",
+        "client",
         "location",
         "viewer_id",
         "task_id",

@@ -29,6 +29,7 @@ import structlog
 import trio
 
 from actors.hosts.share import (
+    AnswerRoleRequests,
     Share,
     ShareEstablished,
     ShareFrame,
@@ -217,7 +218,13 @@ class _ChildRecord:
 
 #: What every agent handles, whatever its place in the orchestration.
 AgentMessage = (
-    ShareFrame | ShareLinkEnded | _Transitioned | _LinkReported | AppendExchange | Describe
+    ShareFrame
+    | ShareLinkEnded
+    | _Transitioned
+    | _LinkReported
+    | AppendExchange
+    | Describe
+    | AnswerRoleRequests
 )
 
 #: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
@@ -424,6 +431,9 @@ class Agent(Actor[AgentMessage | C]):
             self.append_exchange(message.text, message.mentions)
         elif isinstance(message, Describe):
             self.answer(message, self.describe())
+        elif isinstance(message, AnswerRoleRequests):
+            if self.share is not None:
+                self.share.answer_role_requests(message.approve)
         else:
             await self.handle_command(message, sender)
 

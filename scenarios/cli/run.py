@@ -15,7 +15,7 @@ import structlog
 from actors.rules.profiles import Profile
 from actors.runtime.logs import configure_logging
 from actors.runtime.transport import Mode
-from scenarios import catalog, report
+from scenarios import catalog, coverage, report
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
 from scenarios.cli.options import (
     add_faults_option,
@@ -146,15 +146,34 @@ def register(commands: Any) -> None:
         description="List every bundled scenario, the profiles it has expectations for "
         "(all: legacy, current and followups) and what it checks.",
     )
+    listing.add_argument(
+        "--behaviours",
+        action="store_true",
+        help="list the product spec's behaviours 1-49 with the scenarios and tests that "
+        "cover each, and those out of the model's reach",
+    )
     listing.set_defaults(run=list_command)
 
 
 def list_command(args: argparse.Namespace) -> int:
+    if args.behaviours:
+        return behaviours_command()
     scenarios = catalog.load_all()
     rows = [
         (s.path.parent.name + "/" + s.name, _profiles(s.profiles), s.description) for s in scenarios
     ]
     print(report.table(("scenario", "profiles", "description"), rows, width=LIST_WIDTH))
+    return 0
+
+
+def behaviours_command() -> int:
+    """Exit 1 when a behaviour is neither covered nor declared out of reach."""
+    rows = coverage.coverage(catalog.load_all(), coverage.marked_tests(coverage.TESTS))
+    print(coverage.render(rows))
+    gaps = coverage.uncovered(rows)
+    if gaps:
+        print(f"not covered: {', '.join(map(str, gaps))}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -147,6 +147,7 @@ def test_a_finished_cloud_run_without_transcript_hides_its_session_id() -> None:
     assert store.get_run(OWNER, "t-never").session_id is None
 
 
+@pytest.mark.behaviour(38)
 def test_list_children_returns_direct_children_in_pages() -> None:
     store = make_store()
     for i in range(PAGE_LIMIT + 5):
@@ -160,6 +161,7 @@ def test_list_children_returns_direct_children_in_pages() -> None:
     assert store.list_children(OWNER, "t-000") == ([], None)
 
 
+@pytest.mark.behaviour(5)
 def test_grandchildren_are_refused() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL)
@@ -190,6 +192,7 @@ def team_store() -> TaskStore:
     return store
 
 
+@pytest.mark.behaviour(37)
 def test_the_owner_and_her_team_view_the_run_and_its_children() -> None:
     store = team_store()
     for principal in (OWNER, TEAMMATE):
