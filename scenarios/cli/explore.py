@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
+from dataclasses import replace
 from typing import Any, TextIO
 
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_faults_option, add_run_options, seed
+from scenarios.cli.options import (
+    add_executor_options,
+    add_faults_option,
+    add_run_options,
+    executor_from,
+    seed,
+)
 from scenarios.cli.run import logging_for_run
 from scenarios.cli.shrinking import Shrinker, add_shrink_option
 from scenarios.designs import Design, parse_settings, settings_of
-from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
+from scenarios.explore import InSeedOrder, SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
 from scenarios.usage import UsageError
 
@@ -45,9 +51,7 @@ def register(commands: Any) -> None:
         "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
     )
     add_faults_option(parser, default=frozenset(FaultKind))
-    parser.add_argument(
-        "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
-    )
+    add_executor_options(parser)
     add_shrink_option(parser)
     parser.set_defaults(run=run_command)
 
@@ -55,10 +59,7 @@ def register(commands: Any) -> None:
 def run_command(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
-    if not 1 <= args.jobs <= (os.cpu_count() or 1) * 4:
-        raise UsageError(
-            f"--jobs must be between 1 and {(os.cpu_count() or 1) * 4}, got {args.jobs}"
-        )
+    executor = executor_from(args)
     scenario = catalog.load(args.scenario)
     profile = Profile(args.profile)
     settings = parse_settings(args.set)
@@ -69,13 +70,18 @@ def run_command(args: argparse.Namespace) -> int:
     bar = _ProgressBar(args.seeds, sys.stderr)
     outcomes: list[SeedOutcome] = []
     shrinker = Shrinker(scenario, profile, faults, settings, args.shrink_runs)
-    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
+    in_order = InSeedOrder(seeds)
+    with (
+        logging_for_run(verbosity=0, json_stream=None),
+        catching_interrupts() as interruption,
+        executor,
+    ):
         stream = explore_outcomes(
             scenario.path,
             profile,
             seeds,
             faults,
-            jobs=args.jobs,
+            executor=executor,
             settings=settings,
             detail=args.json,
         )
@@ -87,7 +93,10 @@ def run_command(args: argparse.Namespace) -> int:
                     shrinker.shrink(outcome)
                 finally:  # an interrupted shrink still leaves the seed's line
                     if args.json:
-                        print(shrinker.json(args.scenario, outcome, words), flush=True)
+                        shrunk = shrinker.json(args.scenario, outcome, words)
+                        _print_json(in_order.add(replace(outcome, json=shrunk)))
+    if args.json:
+        _print_json(in_order.rest())
     bar.finish()
     outcomes.sort(key=lambda outcome: outcome.seed)
     failing = [o for o in outcomes if not o.passed]
@@ -104,6 +113,11 @@ def run_command(args: argparse.Namespace) -> int:
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if failing else 0
+
+
+def _print_json(outcomes: list[SeedOutcome]) -> None:
+    for outcome in outcomes:
+        print(outcome.json, flush=True)
 
 
 def _summary(

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from typing import Any
 
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_faults_option, seed
+from scenarios.cli.options import (
+    add_executor_options,
+    add_faults_option,
+    executor_from,
+    seed,
+)
 from scenarios.cli.run import logging_for_run
 from scenarios.cli.shrinking import add_shrink_option
 from scenarios.designs import ALL_PROFILES, parse_profiles
@@ -62,9 +66,7 @@ def register(commands: Any) -> None:
         "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
     )
     add_faults_option(parser, default=frozenset(FaultKind))
-    parser.add_argument(
-        "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
-    )
+    add_executor_options(parser)
     add_shrink_option(parser)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.set_defaults(run=run_command)
@@ -73,20 +75,21 @@ def register(commands: Any) -> None:
 def run_command(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
-    if not 1 <= args.jobs <= (os.cpu_count() or 1) * 4:
-        raise UsageError(
-            f"--jobs must be between 1 and {(os.cpu_count() or 1) * 4}, got {args.jobs}"
-        )
+    executor = executor_from(args)
     profiles = parse_profiles(args.profiles)
     faults = parse_faults(args.faults)
     chosen = _scenarios(args.scenarios)
     findings = Findings(faults, switches_added())
     seeds = range(args.start, args.start + args.seeds)
-    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
+    with (
+        logging_for_run(verbosity=0, json_stream=None),
+        catching_interrupts() as interruption,
+        executor,
+    ):
         for index, (reference, scenario) in enumerate(chosen, 1):
             for profile in profiles:
                 failing = findings.failing
-                stream = explore_outcomes(scenario.path, profile, seeds, faults, jobs=args.jobs)
+                stream = explore_outcomes(scenario.path, profile, seeds, faults, executor=executor)
                 with contextlib.closing(stream):
                     for outcome in stream:
                         if hole := findings.add(reference, scenario, profile, outcome):
