@@ -13,7 +13,7 @@ shared with them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -80,6 +80,8 @@ class World:
     setup: AgentSetup
     orchestrators: dict[str, Orchestrator] = field(default_factory=dict)
     viewers: dict[str, Viewer] = field(default_factory=dict)
+    #: The agent whose link each viewer opened (its full actor name), by viewer name.
+    opened: dict[str, str] = field(default_factory=dict)
 
     async def start_orchestrator(
         self, name: str, location: Location, *, title: str = "", first_response_after: float = 1.0
@@ -96,17 +98,25 @@ class World:
         return agent
 
     def agent(self, name: str) -> Orchestrator | ChildAgent:
-        """An orchestrator by name, or a child as `orchestrator/child` or by its bare name."""
+        """An orchestrator by name, or a child, at any depth, by its bare or full name."""
         if name in self.orchestrators:
             return self.orchestrators[name]
-        for orchestrator in self.orchestrators.values():
-            for record in orchestrator.children.values():
-                if record.actor is not None and name in (record.name, record.actor.name):
-                    return record.actor
-        known = list(self.orchestrators) + [
-            r.name for o in self.orchestrators.values() for r in o.children.values()
-        ]
+        children = list(self.children())
+        for child in children:
+            if name in (child.agent_name, child.name):
+                return child
+        known = list(self.orchestrators) + [child.agent_name for child in children]
         raise WorldError(f"no agent named {name!r}; known agents: {', '.join(known) or 'none'}")
+
+    def children(self) -> Iterator[ChildAgent]:
+        """Every running child, parents before their own children."""
+        hosts: list[Orchestrator | ChildAgent] = list(self.orchestrators.values())
+        while hosts:
+            host = hosts.pop(0)
+            for record in host.children.values():
+                if record.actor is not None:
+                    yield record.actor
+                    hosts.append(record.actor)
 
     async def describe(self, name: str) -> AgentInfo:
         return await agent_info(self.agent(name))
@@ -141,10 +151,17 @@ class World:
             if info.task_id is None:
                 raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
             link = ViewerLink(scope, open_by, task_id=info.task_id)
-        return await self._start_viewer(name, name, link, user=user, client=client)
+        return await self._start_viewer(name, name, link, agent, user=user, client=client)
 
     async def _start_viewer(
-        self, name: str, actor_name: str, link: ViewerLink, *, user: str, client: ClientKind
+        self,
+        name: str,
+        actor_name: str,
+        link: ViewerLink,
+        target: Orchestrator | ChildAgent,
+        *,
+        user: str,
+        client: ClientKind,
     ) -> Viewer:
         viewer = Viewer(
             actor_name,
@@ -156,6 +173,7 @@ class World:
             client=client,
         )
         self.viewers[name] = viewer
+        self.opened[name] = target.name
         await self.simulation.stage.start(viewer)
         return viewer
 
@@ -171,7 +189,7 @@ class World:
         agent = await self._agent_sharing(route)
         scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
         link = ViewerLink(scope, OpenBy.SHARE_LINK, route=route)
-        return await self._start_viewer(name, name, link, user=user, client=client)
+        return await self._start_viewer(name, name, link, agent, user=user, client=client)
 
     async def handoff(self, name: str, client: ClientKind) -> Viewer:
         """Open in desktop (or on the web): another client opens the same target.
@@ -185,7 +203,10 @@ class World:
         actor_name = f"{name}@{client.value}"
         if actor_name == old.name:
             raise WorldError(f"{name} is already on the {client.value} client")
-        return await self._start_viewer(name, actor_name, link, user=old.user, client=client)
+        target = self.agent(self.opened[name])
+        return await self._start_viewer(
+            name, actor_name, link, target, user=old.user, client=client
+        )
 
     async def _agent_sharing(self, route: str) -> Orchestrator | ChildAgent:
         session_id = joined_session(route)
@@ -195,16 +216,15 @@ class World:
         raise WorldError(f"no agent shares the session {session_id}")
 
     def _all_agents(self) -> list[Orchestrator | ChildAgent]:
-        agents: list[Orchestrator | ChildAgent] = []
-        for orchestrator in self.orchestrators.values():
-            agents.append(orchestrator)
-            agents += [r.actor for r in orchestrator.children.values() if r.actor is not None]
-        return agents
+        return [*self.orchestrators.values(), *self.children()]
 
     def _host_location(self, agent: Orchestrator | ChildAgent) -> Location:
-        """Where the agent's host runs: a child local to a cloud driver is remote to the user."""
-        if isinstance(agent, ChildAgent):
-            return agent.host.location if agent.location is Location.LOCAL else Location.REMOTE
+        """Where the agent's host runs: a child local to a cloud driver is remote to the user,
+        and a child local to a local child runs where that child runs."""
+        while isinstance(agent, ChildAgent) and agent.location is Location.LOCAL:
+            host = agent.host
+            assert isinstance(host, Orchestrator | ChildAgent)
+            agent = host
         return agent.location
 
     def in_owners_team(self, user: str) -> bool:

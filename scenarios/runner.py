@@ -256,8 +256,16 @@ class _Play:
         child = next(c for c in self.scenario.children if c.name == name)
 
         async def spawn() -> None:
-            orchestrator = self.world.orchestrators[self.scenario.orchestrator.name]
-            await orchestrator.ref.tell(
+            parent = child.parent or self.scenario.orchestrator.name
+            host = self._maybe_agent(parent)
+            if host is None:
+                reason = f"its parent {parent} does not exist yet: its run has not been created"
+                _log.info("spawn_skipped", decision=True, child=child.name, reason=reason)
+                self.result.skipped.append(
+                    SkippedStep(trio.current_time(), f"spawn {child.name}", reason, None)
+                )
+                return
+            await host.ref.tell(
                 SpawnChild(child.name, child.location, child.title, child.launch_fails),
                 sender="scenario",
             )

@@ -141,6 +141,8 @@ class ChildSpec:
     spawn_at: float
     title: str
     launch_fails: bool
+    #: The agent that spawns it: another child, or None for the orchestrator.
+    parent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,6 +546,7 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     viewer_names = _Names.of(viewer_tables, complete=top.ok("viewers"))
     _check_link_sources(viewer_tables, viewers, viewer_names)
     _unique([orchestrator_table, *child_tables, *viewer_tables])
+    _child_parents(child_tables, children, orchestrator, viewer_names)
     _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
     read_steps = [
@@ -604,6 +607,69 @@ def _unique(tables: Sequence[_Table]) -> None:
         seen.add(name)
 
 
+# -- who spawns each child (grandchildren) --------------------------------------------------
+
+
+def _child_parents(
+    tables: Sequence[_Table],
+    children: Sequence[ChildSpec],
+    orchestrator: OrchestratorSpec,
+    viewers: _Names,
+) -> None:
+    """Refuse a `parent` the system could not have: one that is not an agent of the file,
+    a chain that loops, a parent whose run does not exist yet when the child is spawned,
+    or one whose launch fails (it never runs, so it calls `run_agents` on nothing).
+
+    Every location pairing is possible: a child on the user's client spawns as the
+    orchestrator there does, and a cloud child's driver spawns as a cloud orchestrator's
+    does (local children on that driver, remote ones in the cloud).
+    """
+    by_name = {c.name: c for c in children}
+    for table, child in zip(tables, children, strict=True):
+        parent = child.parent
+        if parent is None or not table.ok("parent"):
+            continue
+        if parent == orchestrator.name:
+            continue
+        spec = by_name.get(parent)
+        if spec is None:
+            if parent in viewers.known:
+                table.report("parent", f"{parent!r} is a viewer; only an agent spawns children")
+            else:
+                agents = ", ".join((orchestrator.name, *by_name))
+                table.report("parent", f"expected an agent name ({agents}), got {parent!r}")
+        elif _loops(child, by_name):
+            table.report(
+                "parent",
+                f"{child.name}'s parents lead back to {child.name}; each child is spawned by "
+                "an agent that exists before it",
+            )
+        elif spec.launch_fails:
+            table.report(
+                "parent",
+                f"{parent}'s launch fails (launch_fails = true): it never runs, so it cannot "
+                f"spawn {child.name}",
+            )
+        elif table.ok("spawn_at") and child.spawn_at <= spec.spawn_at:
+            table.report(
+                "spawn_at",
+                f"{parent} is spawned at {spec.spawn_at:g} s and exists once its run is created, "
+                f"so it cannot spawn {child.name} at {child.spawn_at:g} s",
+            )
+
+
+def _loops(child: ChildSpec, by_name: Mapping[str, ChildSpec]) -> bool:
+    """Whether following `parent` from `child` comes back to a child already passed."""
+    seen = {child.name}
+    parent = by_name.get(child.parent or "")
+    while parent is not None:
+        if parent.name in seen:
+            return True
+        seen.add(parent.name)
+        parent = by_name.get(parent.parent or "")
+    return False
+
+
 def _orchestrator(t: _Table) -> OrchestratorSpec:
     spec = OrchestratorSpec(
         name=t.text("name"),
@@ -622,6 +688,7 @@ def _child(t: _Table) -> ChildSpec:
         spawn_at=t.number("spawn_at"),
         title=t.text("title", ""),
         launch_fails=t.flag("launch_fails", False),
+        parent=t.text("parent", "") or None,
     )
     t.finish()
     return spec
@@ -1022,6 +1089,11 @@ class _StepState:
                     f"{name} runs in the cloud, where it is shared (as AmbientAgent) as soon as "
                     "it runs; there is no share for the user to start"
                 )
+            if self._on_cloud_driver(name):
+                return "actor", (
+                    f"{name} runs on the cloud driver of an agent in the cloud, not on the "
+                    "user's client; it inherits that agent's share, there is none to start"
+                )
             return self._once(self.shared, step, "is already shared", "stop-sharing it first")
         if kind is StepKind.STOP_SHARING:
             started = self.shared.pop(name, None)
@@ -1056,6 +1128,17 @@ class _StepState:
             return "do", f"{step.actor} {state} by {where}; {advice}"
         taken[step.actor] = step
         return None
+
+    def _on_cloud_driver(self, name: str) -> bool:
+        """Whether a local child runs on a cloud driver: the nearest agent up its chain
+        that is not local to its parent's host runs in the cloud."""
+        child = self.children.get(name)
+        while child is not None and child.location is Location.LOCAL:
+            parent = child.parent or self.orchestrator.name
+            if parent == self.orchestrator.name:
+                return self.orchestrator.location is Location.REMOTE
+            child = self.children.get(parent)
+        return child is not None
 
     def _location(self, name: str) -> Location:
         child = self.children.get(name)
