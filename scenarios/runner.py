@@ -43,7 +43,7 @@ from protocol import RunState
 from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
 from scenarios.fault_plan import FaultPlan
-from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
+from scenarios.faults import FaultKind, faults_over_by, format_faults, kinds_of, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
 from scenarios.schema import (
@@ -242,8 +242,8 @@ class _Play:
         """When a check is made: at its time (or the run's end), or, under faults, no
         earlier than `after_faults` seconds after the last planned fault can act."""
         due = expectation.at if expectation.at is not None else self.scenario.duration
-        faults_end = self.conditions.faults_end()
-        if expectation.after_faults is not None and faults_end is not None:
+        if expectation.after_faults is not None and self.conditions.faulty:
+            faults_end = faults_over_by(self.scenario.duration)
             due = max(due, faults_end + expectation.after_faults)
         return due
 

@@ -230,8 +230,9 @@ class Expectation:
     at: float | None
     checks: Mapping[str, object]
     line: int | None = None
-    #: Under faults, due this many seconds after the last planned fault can act, when
-    #: that is later than `at` (or the run's end): the outcome once the network is back.
+    #: Under faults, due this many seconds after the latest moment a planned fault can act
+    #: (`faults_over_by`), when that is later than `at` (or the run's end): the outcome
+    #: once the network is back.
     after_faults: float | None = None
     #: The check assumes a network without faults (a cost, or a moment the faults may
     #: delay past), so a run with faults does not make it.

@@ -8,7 +8,6 @@ acts: `actors.runtime.faults` applies the drops and partitions on schedule.
 from __future__ import annotations
 
 import enum
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -119,12 +118,3 @@ class NetworkConditions:
         """Whether anything but a perfect network is planned: latency, drops or partitions."""
         latency = self.latency
         return bool(self.partitions or self.drops or latency.base or latency.jitter)
-
-    def faults_end(self) -> float | None:
-        """The latest moment a planned drop or partition can act (a drop's latest moment,
-        a partition's end), or None when none is planned or a partition never ends."""
-        ends = [drop.at if drop.latest is None else drop.latest for drop in self.drops]
-        ends += [partition.end for partition in self.partitions]
-        if not ends or not all(math.isfinite(end) for end in ends):
-            return None
-        return max(ends)
