@@ -61,7 +61,10 @@ def user_principal(user: str) -> str:
 
 
 def server_switches(switches: Switches) -> ServerSwitches:
-    return ServerSwitches(push_source_task_id=switches.push_source_task_id)
+    return ServerSwitches(
+        push_source_task_id=switches.push_source_task_id,
+        replay_source_task_id_on_rejoin=switches.replay_source_task_id_on_rejoin,
+    )
 
 
 def task_gates(switches: Switches) -> TaskGates:

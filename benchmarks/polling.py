@@ -1,7 +1,7 @@
 """`polling`: what child discovery costs the task server under each design.
 
 One cloud orchestration, built in code, plays for a simulated hour under
-`legacy`, `current` and `followups`: children are spawned, talk and finish,
+`legacy`, `current`, `followups` and `hardened`: children are spawned, talk and finish,
 the orchestrator keeps mentioning them, and every viewer opens the
 orchestrator's run page as a user of its own, so the task server's
 per-principal counts are per viewer.

@@ -40,6 +40,19 @@ MEANINGS: dict[str, str] = {
     "changes, not polls",
     "stop_only_inherited_shares": "a host's stop ends only the shares its cascade started (spec)",
     "dedupe_session_link": "a session link is reported once per (task_id, session_id) (spec)",
+    "replay_source_task_id_on_rejoin": "a viewer rejoining after the task id was pushed gets "
+    "it again",
+    "register_skipped_children": "children streamed before the parent conversation are kept "
+    "and shown when it arrives",
+    "retry_name_lookup": "a child link's name lookup that got no answer is tried again",
+    "look_up_unknown_mentions": "a child link asks for names again when a transcript mentions "
+    "an agent they did not name",
+    "resend_source_task_id_on_resume": "a share sends its upgraded task id again each time it "
+    "resumes",
+    "reread_host_share_on_child_created": "a new local child inherits the host's share as it "
+    "is when the child's row comes back",
+    "report_link_again_after_claim": "a session link the gate refused before the run's claim "
+    "is reported again after it",
 }
 
 ALL_PROFILES = "all"

@@ -54,6 +54,20 @@ def actor_names(scenario: Scenario) -> list[str]:
     ]
 
 
+#: The latest share of a run's duration a planned drop comes at, and a partition starts at,
+#: and the longest a planned partition lasts.
+DROPS_BY = 0.8
+PARTITIONS_START_BY = 0.7
+LONGEST_PARTITION_S = 30.0
+
+
+def faults_over_by(duration: float) -> float:
+    """The latest moment a planned fault of a run that long can act: every seed's faults
+    are over by then, so a check due after it is due at the same time whatever the plan
+    (and a shrunk plan still breaks the same check)."""
+    return max(DROPS_BY * duration, PARTITIONS_START_BY * duration + LONGEST_PARTITION_S)
+
+
 def plan_faults(kinds: frozenset[FaultKind], seed: int, scenario: Scenario) -> FaultPlan:
     """The faults seed `seed` gives `scenario` with the chosen kinds of fault.
 
@@ -71,15 +85,15 @@ def plan_faults(kinds: frozenset[FaultKind], seed: int, scenario: Scenario) -> F
         latency = Latency(base=0.01, jitter=MEAN_LATENCY_S, spread=Spread.EXPONENTIAL)
     if FaultKind.DROP in kinds:
         count = rng.randint(1, 3)
-        drops = tuple(Drop(at=moments.uniform(0.0, 0.8 * end)) for _ in range(count))
+        drops = tuple(Drop(at=moments.uniform(0.0, DROPS_BY * end)) for _ in range(count))
     if FaultKind.PARTITION in kinds:
-        start = rng.uniform(0.0, 0.7 * end)
+        start = rng.uniform(0.0, PARTITIONS_START_BY * end)
         partitions = (
             Partition(
                 actor=rng.choice(actor_names(scenario)),
                 server=rng.choice(SERVERS),
                 start=start,
-                end=start + rng.uniform(5.0, 30.0),
+                end=start + rng.uniform(5.0, LONGEST_PARTITION_S),
             ),
         )
     return FaultPlan(latency, drops, partitions)

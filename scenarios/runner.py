@@ -24,6 +24,7 @@ from actors.hosts.agents import (
     AppendExchange,
     ChildAgent,
     Finish,
+    Location,
     Orchestrator,
     ShareByUser,
     SpawnChild,
@@ -42,7 +43,7 @@ from protocol import RunState
 from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
 from scenarios.fault_plan import FaultPlan
-from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
+from scenarios.faults import FaultKind, faults_over_by, format_faults, kinds_of, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
 from scenarios.schema import (
@@ -69,6 +70,11 @@ _FINAL_STATE = {
 TRACE_SLICE = 12
 #: How many of the decisions leading to a failure a report shows.
 DECISION_SLICE = 16
+#: Under faults, how often a step that cannot be carried out yet is tried again.
+STEP_RETRY_S = 1.0
+#: The timeline entries that wait for what they need under faults: steps and joins
+#: (checks keep their time: a late viewer is what they are there to see).
+_WAITING_STEPS = frozenset({2, 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +212,9 @@ class _Play:
         self.world = world
         self.result = result
         self.conditions = world.simulation.network.conditions
+        #: Under faults, the steps and joins waiting their turn, in script order, each
+        #: with the time the script gave it.
+        self._waiting: list[tuple[float, str, Action]] = []
 
     def timeline(self) -> list[tuple[float, int, str, Action]]:
         scenario = self.scenario
@@ -223,25 +232,79 @@ class _Play:
             for v in scenario.viewers
         ]
         entries += [
-            (
-                e.at if e.at is not None else scenario.duration,
-                4,
-                f"check {e.viewer}",
-                self._checker(e),
-            )
+            (self._due(e), 4, f"check {e.viewer}", self._checker(e))
             for e in scenario.expectations_for(self.profile)
+            if not (e.without_faults and self.conditions.faulty)
         ]
         return sorted(entries, key=lambda entry: (entry[0], entry[1]))
 
+    def _due(self, expectation: Expectation) -> float:
+        """When a check is made: at its time (or the run's end), or, under faults, no
+        earlier than `after_faults` seconds after the last planned fault can act."""
+        due = expectation.at if expectation.at is not None else self.scenario.duration
+        if expectation.after_faults is not None and self.conditions.faulty:
+            faults_end = faults_over_by(self.scenario.duration)
+            due = max(due, faults_end + expectation.after_faults)
+        return due
+
     async def play(self) -> None:
-        for at, _, label, action in self.timeline():
-            await trio.sleep_until(at)
-            _log.debug("timeline", step=label)
-            try:
-                await action()
-            except WorldError as error:
-                self.result.failures.append(Failure(f"{label}: {error}", at))
-        await trio.sleep_until(self.scenario.duration)
+        async with trio.open_nursery() as waiting:
+            for at, order, label, action in self.timeline():
+                await trio.sleep_until(at)
+                _log.debug("timeline", step=label)
+                if order in _WAITING_STEPS and self.conditions.faulty:
+                    await self._now_or_in_turn(waiting, at, label, action)
+                    continue
+                try:
+                    await action()
+                except WorldError as error:
+                    self.result.failures.append(Failure(f"{label}: {error}", at))
+            await trio.sleep_until(self.scenario.duration)
+
+    async def _now_or_in_turn(
+        self, waiting: trio.Nursery, at: float, label: str, action: Action
+    ) -> None:
+        """Under faults, a step that needs what an earlier one made (a share to open, an
+        agent to mention, a run that has started) is carried out once that exists: a
+        person opens a link when it reaches them, not before. The script keeps its order
+        and its spacing, so every later step and join waits its turn behind one that is
+        waiting and comes as long after it as the script says."""
+        if self._waiting:
+            self._waiting.append((at, label, action))
+            return
+        try:
+            await action()
+        except WorldError as error:
+            _log.info("step_waits", decision=True, step=label, reason=str(error))
+            self._waiting.append((at, label, action))
+            waiting.start_soon(self._in_turn, error)
+
+    async def _in_turn(self, error: WorldError) -> None:
+        """Carry out the waiting steps in order, trying the first every second; what is
+        still waiting when the run ends fails."""
+        queue = self._waiting
+        while queue:
+            at, label, _ = queue[0]
+            if trio.current_time() + STEP_RETRY_S > self.scenario.duration:
+                now = trio.current_time()
+                self.result.failures.append(Failure(f"{label}: {error}", now))
+                self.result.failures += [
+                    Failure(f"{later}: still waiting behind {label}", now)
+                    for _, later, _ in queue[1:]
+                ]
+                queue.clear()
+                return
+            await trio.sleep(STEP_RETRY_S)
+            while queue:
+                at, label, action = queue[0]
+                try:
+                    await action()
+                except WorldError as again:
+                    error = again
+                    break
+                queue.pop(0)
+                if queue:  # the next one comes as long after this one as the script says
+                    await trio.sleep(queue[0][0] - at)
 
     async def _start(self) -> None:
         spec = self.scenario.orchestrator
@@ -293,6 +356,8 @@ class _Play:
         async def act() -> None:
             unable = self._cannot_take(step)
             if unable is not None:
+                if self.conditions.faulty and self._not_there_yet(step):
+                    raise WorldError(unable)  # under faults it waits its turn (see `play`)
                 self._skip(step, unable)
                 return
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
@@ -312,12 +377,28 @@ class _Play:
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
+                self._started_before_finishing(step.actor, agent)
                 message = Finish(_FINAL_STATE[step.outcome])
             else:
                 message = AppendExchange(step.text, tuple(self._task_id(m) for m in step.mentions))
             await agent.ref.tell(message, sender="scenario")
 
         return act
+
+    def _started_before_finishing(self, name: str, agent: Orchestrator | ChildAgent) -> None:
+        """Under faults, an agent finishes only once it has started (its claim answered; a
+        cloud one's share up too): its work comes after that, so a finish the faults would
+        put first has to wait."""
+        if not self.conditions.faulty:
+            return
+        if isinstance(agent, ChildAgent) and agent.launch_fails:
+            return
+        if not agent.claimed:
+            raise WorldError(f"{name}'s run has not been claimed yet, so it cannot finish")
+        if agent.location is Location.REMOTE and (
+            agent.share is None or agent.share.session_id is None
+        ):
+            raise WorldError(f"{name} has not started in the cloud yet, so it cannot finish")
 
     # -- what a person does in a viewer ------------------------------------------------
 
@@ -387,6 +468,17 @@ class _Play:
         if unknown:
             return f"{', '.join(unknown)} has no run yet, so it cannot be mentioned"
         return None
+
+    def _not_there_yet(self, step: Step) -> bool:
+        """Whether the step needs an agent, a run or a viewer that faults may only delay."""
+        if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
+            return step.actor not in self.world.viewers and self._maybe_agent(step.actor) is None
+        if step.kind in VIEWER_STEPS:
+            return step.actor not in self.world.viewers
+        agent = self._maybe_agent(step.actor)
+        if agent is None or (step.kind is StepKind.FINISH and agent.task_id is None):
+            return True
+        return any(self._maybe_task_id(m) is None for m in step.mentions)
 
     def _skip(self, step: Step, reason: str) -> None:
         now = trio.current_time()

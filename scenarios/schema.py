@@ -230,6 +230,13 @@ class Expectation:
     at: float | None
     checks: Mapping[str, object]
     line: int | None = None
+    #: Under faults, due this many seconds after the latest moment a planned fault can act
+    #: (`faults_over_by`), when that is later than `at` (or the run's end): the outcome
+    #: once the network is back.
+    after_faults: float | None = None
+    #: The check assumes a network without faults (a cost, or a moment the faults may
+    #: delay past), so a run with faults does not make it.
+    without_faults: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -845,13 +852,17 @@ def _expectation(t: _Table, viewers: _Names, agents: _Names) -> Expectation:
     if t.ok("viewer") and viewers.refuses(viewer):
         t.report("viewer", f"expected one of {viewers}, got {viewer!r}")
     at = t.number("at") if t.has("at") else None
+    after_faults = t.number("after_faults") if t.has("after_faults") else None
+    without_faults = t.flag("without_faults", False)
+    if after_faults is not None and without_faults:
+        t.report("after_faults", "a check made without faults has no deadline after them")
     checks: dict[str, object] = {}
     for key, expected in CHECK_KEYS.items():
         if t.has(key):
             checks[key] = _check_value(t, key, expected, agents)
     if not checks:
         t.report(None, f"checks nothing; expected at least one of {', '.join(CHECK_KEYS)}")
-    expectation = Expectation(profiles, viewer, at, checks, t.line())
+    expectation = Expectation(profiles, viewer, at, checks, t.line(), after_faults, without_faults)
     t.finish()
     return expectation
 

@@ -56,7 +56,7 @@ from actors.runtime.transport import Network
 from protocol import AgentExchange, RunRecord, RunState, TaskToken, sharer, tasks
 from protocol.roles import Role
 from protocol.runs import AgentConfigSnapshot, Execution
-from protocol.tasks import TaskCallFailed, TaskRequest
+from protocol.tasks import TaskCallFailed, TaskRefused, TaskRequest
 
 _log = structlog.get_logger("sharesim.agents")
 
@@ -255,6 +255,11 @@ class Agent(Actor[AgentMessage | C]):
         self.children: dict[str, _ChildRecord] = {}
         self.ledger = CascadeLedger()
         self._tasks: TaskClient | None = None
+        #: Whether the run's claim has been answered: the link gate opens then.
+        self._claimed = False
+        #: With `report_link_again_after_claim`: a link the gate refused before the claim.
+        self._link_refused_before_claim: tuple[str, str] | None = None
+        self._links_sent: dict[str, str] = {}
 
     @property
     def switches(self) -> Switches:
@@ -270,6 +275,11 @@ class Agent(Actor[AgentMessage | C]):
 
     def log_context(self) -> dict[str, object]:
         return {**super().log_context(), "location": self.location.value}
+
+    @property
+    def claimed(self) -> bool:
+        """Whether the task server has answered this agent's claim: its run has started."""
+        return self._claimed
 
     # -- task rows -------------------------------------------------------------------
 
@@ -317,8 +327,22 @@ class Agent(Actor[AgentMessage | C]):
         else:
             assert isinstance(outcome, tasks.RunReply)
             run = outcome.run
+            if state is RunState.CLAIMED:
+                self._claimed = True
+                await self._report_refused_link_again()
         await self.continue_in_cloud(state)
         return run
+
+    async def _report_refused_link_again(self) -> None:
+        """The claim is in: a link the gate refused while the run was still queued goes again.
+
+        Reports and the claim leave in order, but a partition has each retried on its own
+        schedule, so the report can reach the server first.
+        """
+        refused, self._link_refused_before_claim = self._link_refused_before_claim, None
+        if refused is not None:
+            _log.info("session_link_reported_again", decision=True, session_id=refused[0])
+            await self.write_link(*refused)
 
     async def continue_in_cloud(self, state: RunState) -> None:
         """A cloud worker's start: claimed, then running, then its session is shared."""
@@ -353,6 +377,7 @@ class Agent(Actor[AgentMessage | C]):
         """`update_agent_task` with the session; `_LinkReported` brings the answer back."""
         assert self.task_id is not None
         task_id = self.task_id
+        self._links_sent[session_id] = join_route
         await self.call_task(
             lambda rid: tasks.UpdateAgentTask(
                 rid, task_id, session_id=session_id, session_link=join_route
@@ -366,6 +391,13 @@ class Agent(Actor[AgentMessage | C]):
             _log.warning(
                 "session_link_refused", decision=True, task_id=self.task_id, reason=outcome.reason
             )
+            if (
+                self.switches.report_link_again_after_claim
+                and not self._claimed
+                and isinstance(outcome, TaskRefused)
+                and outcome.kind is tasks.TaskErrorKind.REJECTED_BY_GATE
+            ):
+                self._link_refused_before_claim = (session_id, self._links_sent[session_id])
             return None
         assert isinstance(outcome, tasks.AgentTaskUpdated)
         _log.info("session_linked", decision=True, task_id=self.task_id, session_id=session_id)
@@ -392,6 +424,7 @@ class Agent(Actor[AgentMessage | C]):
             user=self.setup.user,
             lifetime=lifetime,
             link_role=link_role,
+            resends_source_task_id=self.switches.resend_source_task_id_on_resume,
         )
         for exchange in self.transcript:
             self.share.append(exchange.to_event())  # history streams to viewers first
@@ -462,6 +495,11 @@ class Agent(Actor[AgentMessage | C]):
             what=f"spawn-{spawn.name}",
         )
 
+    def _live_share_source(self) -> ShareSource | None:
+        """What a new local child inherits from the host now: its share, unless it ended."""
+        share = self.share
+        return share.source if share is not None and share.status is not ShareStatus.ENDED else None
+
     def refuses_spawns(self) -> bool:
         """Whether this agent never ran, so it orchestrates nothing."""
         return False
@@ -493,7 +531,10 @@ class Agent(Actor[AgentMessage | C]):
             location=spawn.location.value,
         )
         if spawn.location is Location.LOCAL and not spawn.launch_fails:
-            source = self.ledger.share_new_child(created.host_source, run.task_id, self.switches)
+            host_source = created.host_source
+            if self.switches.reread_host_share_on_child_created:
+                host_source = self._live_share_source()
+            source = self.ledger.share_new_child(host_source, run.task_id, self.switches)
             if source is not None:
                 await self._tell_child(run.task_id, InheritShare(source))
         self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))

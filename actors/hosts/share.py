@@ -85,6 +85,7 @@ class Share:
         lifetime: sharer.Lifetime = sharer.Lifetime.EPHEMERAL,
         link_role: Role = Role.READER,
         server: str = "session-server",
+        resends_source_task_id: bool = False,
     ) -> None:
         self.owner = owner
         self.source = source
@@ -112,6 +113,9 @@ class Share:
         self._next_no = 0
         self._unacked: list[OrderedTerminalEvent] = []
         self._source_update_pending = False
+        #: With `resend_source_task_id_on_resume`: an upgraded id is sent again on every resume.
+        self._resends_source_task_id = resends_source_task_id
+        self._source_upgraded = False
         #: Role requests waiting for the sharer, in arrival order.
         self.role_requests: list[sharer.RoleRequested] = []
 
@@ -198,7 +202,7 @@ class Share:
         is, since the server would otherwise keep the id the share started with.
         """
         self.source = ShareSource(self.source.source_type, task_id)
-        self._source_update_pending = True
+        self._source_update_pending = self._source_upgraded = True
         if self.status is ShareStatus.ACTIVE:
             self._send_source_update()
 
@@ -237,6 +241,10 @@ class Share:
                 session_id=self.session_id,
                 server_has=message.last_received_event_no,
             )
+            # `UpdateSourceTaskId` has no acknowledgement: one sent just before the link
+            # dropped may never have arrived, and the server takes it again harmlessly.
+            if self._resends_source_task_id and self._source_upgraded:
+                self._source_update_pending = True
             self._go_live(after=message.last_received_event_no)
         elif isinstance(message, sharer.FailedToInitializeSession | sharer.FailedToReconnect):
             self.status = ShareStatus.ENDED

@@ -315,12 +315,20 @@ class PushDiscovery:
     change first named it (its "ChildSpawned"); only then may the viewer
     register it, and only under its parent conversation, as with polling.
     Every later change of a known child is a status change, applied only to a
-    pill the viewer has: a child skipped at that moment is lost for good.
+    pill the viewer has: a child skipped at that moment is lost for good,
+    unless `keeps_skipped_children` (`register_skipped_children`) keeps its
+    newest row until `parent_conversation_arrived` registers it.
     """
 
-    def __init__(self, parent_task_id: str, children: ChildRoster) -> None:
+    def __init__(
+        self, parent_task_id: str, children: ChildRoster, *, keeps_skipped_children: bool = False
+    ) -> None:
         self._parent_task_id = parent_task_id
         self._children = children
+        self._keeps_skipped = keeps_skipped_children
+        #: Children skipped for want of a parent conversation, by task id, with their newest
+        #: rows, in the order the stream announced them (kept only with the switch).
+        self._skipped: dict[str, RunRecord] = {}
         self._phase = _Phase.SEEDING
         self._started = False
         self._cursor: int | None = None
@@ -380,7 +388,7 @@ class PushDiscovery:
         if self._phase is not _Phase.SEEDING or generation != self._generation:
             return ()
         rows = _children_of(self._parent_task_id, runs)
-        opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
+        opened = self._merge(rows, has_parent_conversation=has_parent_conversation)
         for row in rows:
             self._known.add(row.task_id)
             self._advance(row.last_event_sequence)
@@ -419,11 +427,29 @@ class PushDiscovery:
         if run.task_id == self._parent_task_id:
             return ()
         spawned = self._announce(run)
+        if not spawned and run.task_id in self._skipped:
+            self._skipped[run.task_id] = run
+            return ()
         if not spawned and run.task_id not in self._children:
             return ()  # a status change for a pill this viewer never made
-        return self._children.merge(
-            (run,), has_parent_conversation=has_parent_conversation and spawned
-        )
+        return self._merge((run,), has_parent_conversation=has_parent_conversation and spawned)
+
+    def parent_conversation_arrived(self) -> tuple[DiscoveryEffect, ...]:
+        """The viewer's parent conversation showed up: register the children kept for it."""
+        if self._phase is _Phase.STOPPED or not self._skipped:
+            return ()
+        rows, self._skipped = list(self._skipped.values()), {}
+        return self._children.merge(rows)
+
+    def _merge(
+        self, rows: list[RunRecord] | tuple[RunRecord, ...], *, has_parent_conversation: bool
+    ) -> tuple[OpenPane, ...]:
+        """Hand rows to the roster, keeping (with the switch) the new ones it skips."""
+        if self._keeps_skipped and not has_parent_conversation:
+            for row in rows:
+                if row.task_id not in self._children:
+                    self._skipped[row.task_id] = row
+        return self._children.merge(rows, has_parent_conversation=has_parent_conversation)
 
     def link_lost(self) -> tuple[DiscoveryEffect, ...]:
         """The link carrying the stream dropped: subscribe again from the cursor, after a wait.

@@ -8,7 +8,9 @@ resolved name and a fallback.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from actors.rules.view import ViewScope
 from protocol.runs import RunRecord
@@ -19,6 +21,27 @@ AGENT_FALLBACK = "Agent"
 UNKNOWN_AGENT = "Unknown agent"
 #: The parent's placeholder name; also the orchestrator pill's label when it has no name.
 ORCHESTRATOR = "Orchestrator"
+#: With `retry_name_lookup`, the waits before a child link asks for names again after a
+#: lookup that got no answer: 1, 2 and 5 s, then 10 s, as the event stream backs off,
+NAME_LOOKUP_RETRY_S: Final = (1.0, 2.0, 5.0, 10.0)
+#: for at most this long in all.
+NAME_LOOKUP_MAX_RETRY_S: Final = 30 * 60.0
+
+
+def name_lookup_waits(*, retries: bool) -> Iterator[float]:
+    """The waits between name lookups that got no answer; none without `retries`.
+
+    A refusal (no such run, or no access) is an answer and is not retried.
+    """
+    if not retries:
+        return
+    waited = 0.0
+    for attempt in range(int(NAME_LOOKUP_MAX_RETRY_S)):
+        wait = NAME_LOOKUP_RETRY_S[min(attempt, len(NAME_LOOKUP_RETRY_S) - 1)]
+        if waited + wait > NAME_LOOKUP_MAX_RETRY_S:
+            return
+        waited += wait
+        yield wait
 
 
 def display_name(run: RunRecord) -> str:

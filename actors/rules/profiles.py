@@ -21,7 +21,7 @@ class SwitchError(SharesimError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Switches:
-    """Every behaviour that differs between the legacy, current and follow-up designs."""
+    """Every behaviour that differs between the legacy, current, follow-up and hardened designs."""
 
     #: User shares stamp the conversation's task id in `source_task_id`, and ambient
     #: shares mirror their task id into it. Off: the sidecar is never sent (pre-change sharers).
@@ -70,12 +70,49 @@ class Switches:
     #: Off: the viewer polls the task server.
     push_child_discovery: bool
     #: The spec's stop cascade: a host's stop ends only the shares its cascade started.
-    #: Off (the shipped client): it stops every child in its cascade set that is still
-    #: sharing, even a share the user started on that child after the inherited one ended.
+    #: Closes the hole "a child the user shares by hand is stopped with its host" where the
+    #: network lets the host's one-shot catch-up count the child as not sharing just before
+    #: the user's own share of it starts. Off (the shipped client): it stops every child in
+    #: its cascade set that is still sharing, even a share the user started on that child.
     stop_only_inherited_shares: bool
     #: The spec's session-link report: once per (task_id, session_id). Off (the shipped
     #: client): every establishment of a share sends update_agent_task again.
     dedupe_session_link: bool
+    #: Closes the hole "a viewer offline when the upgraded task id is pushed never learns
+    #: it": the server sends `SourceTaskIdUpdated` again after `RejoinedSuccessfully` to a
+    #: seat that joined before the upgrade. Off: `RejoinedSuccessfully` carries no source
+    #: fields, so a push the viewer missed is lost and it never gets a pill bar.
+    replay_source_task_id_on_rejoin: bool
+    #: Closes the hole "children skipped before the parent conversation are never found"
+    #: (push discovery): children the stream announced while the viewer had no parent
+    #: conversation are kept, with their later changes, and registered once it arrives.
+    #: Off: they are skipped as the client skips them, the cursor passes them, and no
+    #: later change registers them.
+    register_skipped_children: bool
+    #: Closes the hole "a child link that cannot reach the task server when it joins never
+    #: resolves names": a name lookup that got no answer is tried again, backing off.
+    #: Off: one lookup, as the follow-up proposes it, and names stay "Unknown agent".
+    retry_name_lookup: bool
+    #: Closes the hole "a sibling that appears after the child link's one name lookup stays
+    #: 'Unknown agent'" (spawned later, or its row created late behind a partition): once
+    #: names have come back, a mention of an agent they did not name asks again, once per id.
+    #: Off: one lookup, as the follow-up proposes it.
+    look_up_unknown_mentions: bool
+    #: Closes the hole "an upgraded task id pushed just before the sharer's link drops is
+    #: lost": `UpdateSourceTaskId` has no acknowledgement, so the share sends it again on
+    #: every resume. Off: sent once, and if that frame is lost no viewer ever learns the id.
+    resend_source_task_id_on_resume: bool
+    #: Closes the hole "a local child whose row comes back after the host's one-shot
+    #: catch-up ran is created unshared and never shared": when the row arrives the host
+    #: reads its share again, so the child inherits a share established meanwhile.
+    #: Off (the shipped client, notes 4.4): it inherits what `run_agents` read before it
+    #: asked for the row.
+    reread_host_share_on_child_created: bool
+    #: Closes the hole "a session link that reaches the task server before the run's claim
+    #: is refused by the link gate and never reported again": under faults the claim and the
+    #: report are each retried on their own schedule. The host reports it again once the
+    #: claim is answered. Off: the refusal is final and the child's pane stays loading.
+    report_link_again_after_claim: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -105,16 +142,19 @@ class Switches:
 
 
 class Profile(enum.Enum):
-    """The three designs engineers compare: before the change, as merged, with follow-ups."""
+    """The designs engineers compare: before the change, as merged, with follow-ups, and
+    with follow-ups plus the smallest changes that close the holes found in them."""
 
     LEGACY = "legacy"
     CURRENT = "current"
     FOLLOWUPS = "followups"
+    HARDENED = "hardened"
 
     def switches(self) -> Switches:
         """The switch set that reproduces this design."""
         merged = self is not Profile.LEGACY
-        followups = self is Profile.FOLLOWUPS
+        hardened = self is Profile.HARDENED
+        followups = self is Profile.FOLLOWUPS or hardened
         return Switches(
             sidecar_source_task_id=merged,
             discover_user_shares=merged,
@@ -130,6 +170,13 @@ class Profile(enum.Enum):
             push_source_task_id=followups,
             sibling_name_resolution=followups,
             push_child_discovery=followups,
-            stop_only_inherited_shares=False,
+            stop_only_inherited_shares=hardened,
             dedupe_session_link=False,
+            replay_source_task_id_on_rejoin=hardened,
+            register_skipped_children=hardened,
+            retry_name_lookup=hardened,
+            look_up_unknown_mentions=hardened,
+            resend_source_task_id_on_resume=hardened,
+            reread_host_share_on_child_created=hardened,
+            report_link_again_after_claim=hardened,
         )

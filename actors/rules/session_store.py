@@ -124,6 +124,8 @@ class ServerSwitches:
 
     #: Accept the follow-up `UpdateSourceTaskId` and push it to joined viewers.
     push_source_task_id: bool = False
+    #: Tell a rejoining seat the task id it missed (see `Switches.replay_source_task_id_on_rejoin`).
+    replay_source_task_id_on_rejoin: bool = False
     sharer_grace_s: float = DEFAULT_SHARER_GRACE_S
 
 
@@ -155,6 +157,8 @@ class _Seat:
     role: Role
     conn: ConnId | None
     token: SeatToken
+    #: The session's task id when the seat joined, as `JoinedSuccessfully` told it.
+    source_task_id_at_join: str | None = None
     #: When the seat's link went; None while it has one.
     idle_since: float | None = None
     #: The parent session and seat a child pane joined through; its role never exceeds theirs.
@@ -776,9 +780,11 @@ class SessionStore:
         self._viewer_numbers += 1
         viewer_id = f"viewer-{self._viewer_numbers}"
         token = SeatToken(self._credentials.secret("seats", _TOKEN_BYTES))
-        session.seats[viewer_id] = _Seat(viewer_id, user, role, conn, token)
-        state.session_id, state.viewer_id = session.session_id, viewer_id
         manifest = session.manifest
+        session.seats[viewer_id] = _Seat(
+            viewer_id, user, role, conn, token, source_task_id_at_join=manifest.source_task_id
+        )
+        state.session_id, state.viewer_id = session.session_id, viewer_id
         joined = viewer.JoinedSuccessfully(
             viewer_id=viewer_id,
             source_type=LegacySessionSourceType.of(manifest.source_type),
@@ -836,8 +842,35 @@ class SessionStore:
         return [
             *actions,
             Send(conn, viewer.RejoinedSuccessfully()),
+            *self._replayed_source_task_id(conn, session, seat),
             *self._catch_up(conn, session, payload.last_received_event_no),
         ]
+
+    def _replayed_source_task_id(
+        self, conn: ConnId, session: _Session, seat: _Seat
+    ) -> list[Action]:
+        """The task id pushed since the seat joined, which it may have missed while away.
+
+        `RejoinedSuccessfully` carries no source fields, so without this a viewer that was
+        offline when the push went out never learns the id. Sent on every rejoin of such a
+        seat: the server cannot know whether a push reached a link that was going down, and
+        a viewer that already has the id ignores it.
+        """
+        task_id = session.manifest.source_task_id
+        if (
+            not self.switches.replay_source_task_id_on_rejoin
+            or task_id is None
+            or task_id == seat.source_task_id_at_join
+        ):
+            return []
+        self._notes.info(
+            "source_task_id_replayed",
+            decision=True,
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+            source_task_id=task_id,
+        )
+        return [Send(conn, viewer.SourceTaskIdUpdated(task_id))]
 
     # -- a joined viewer's requests: prompts and role requests --------------------------
 

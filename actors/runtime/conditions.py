@@ -112,3 +112,9 @@ class NetworkConditions:
 
     def partitioned(self, actor: str, server: str, now: float) -> bool:
         return any(p.covers(actor, server, now) for p in self.partitions)
+
+    @property
+    def faulty(self) -> bool:
+        """Whether anything but a perfect network is planned: latency, drops or partitions."""
+        latency = self.latency
+        return bool(self.partitions or self.drops or latency.base or latency.jitter)

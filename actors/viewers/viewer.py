@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 import trio
@@ -34,7 +34,12 @@ from actors.rules.discovery import (
     Unsubscribe,
     discovery_task_id,
 )
-from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
+from actors.rules.names import (
+    ORCHESTRATOR,
+    AgentDirectory,
+    name_lookup_waits,
+    resolve_reference,
+)
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewScope
@@ -166,6 +171,15 @@ class _NamesFound:
 
 
 @dataclass
+class _NameLookups:
+    """A child link's name lookups: the run they are about, and the ids already asked for."""
+
+    task_id: str | None = None
+    in_flight: bool = False
+    asked: set[str] = field(default_factory=set)
+
+
+@dataclass
 class _Discovery:
     poller: DiscoveryPoller | None = None
     push: PushDiscovery | None = None
@@ -230,6 +244,7 @@ class Viewer(Actor[ViewerMessage]):
         self.children = ChildRoster(self.directory)
         self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
+        self.names = _NameLookups()
         #: Whether the root conversation has shown up (its first exchange arrived): the
         #: client registers children only under an active parent conversation.
         self.parent_conversation = False
@@ -317,6 +332,8 @@ class Viewer(Actor[ViewerMessage]):
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
+            self.names.in_flight = False
+            self._look_up_unknown_mentions()
         elif isinstance(message, SelectPill | UsePill | Prompt | RequestAccess):
             children = frozenset(child.task_id for child in self.children)
             self.person.act(message, self._views(), children)
@@ -397,26 +414,64 @@ class Viewer(Actor[ViewerMessage]):
             _log.info("no_discovery", decision=True, reason="no orchestrator task id")
             return
         if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
+            self.names.task_id, self.names.in_flight = task_id, True
             self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
-            self.discovery.push = PushDiscovery(task_id, self.children)
+            self.discovery.push = PushDiscovery(
+                task_id,
+                self.children,
+                keeps_skipped_children=self.switches.register_skipped_children,
+            )
             self._do(self.discovery.push.start())
             return
         self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
         self._do(self.discovery.poller.start())
 
     async def _find_names(self, task_id: str) -> None:
-        try:
-            reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
-        except TaskCallFailed as failed:
-            _log.info("names_unavailable", decision=True, reason=failed.reason)
+        waits = name_lookup_waits(retries=self.switches.retry_name_lookup)
+        while True:
+            try:
+                reply = await self.tasks.call(lambda rid: tasks.GetAgentNames(rid, task_id))
+            except TaskCallFailed as failed:
+                wait = None if isinstance(failed, TaskRefused) else next(waits, None)
+                if wait is None:
+                    _log.info("names_unavailable", decision=True, reason=failed.reason)
+                    await self.tell_self(_NamesFound(()))
+                    return
+                await trio.sleep(wait)
+                continue
+            assert isinstance(reply, tasks.AgentNames)
+            await self.tell_self(_NamesFound(reply.names))
             return
-        assert isinstance(reply, tasks.AgentNames)
-        await self.tell_self(_NamesFound(reply.names))
+
+    def _look_up_unknown_mentions(self) -> None:
+        """With `look_up_unknown_mentions`, ask for names again when a transcript mentions
+        an agent the last answer did not name (a sibling that came later); once per id."""
+        lookups = self.names
+        if not self.switches.look_up_unknown_mentions or lookups.task_id is None:
+            return
+        if lookups.in_flight:
+            return
+        unknown = {
+            agent_id
+            for transcript in self._transcripts()
+            for exchange in transcript
+            for agent_id in exchange.mentions
+            if self.directory.lookup(agent_id) is None and agent_id not in lookups.asked
+        }
+        if not unknown:
+            return
+        _log.info("names_asked_again", decision=True, unknown=sorted(unknown))
+        lookups.asked |= unknown
+        lookups.in_flight = True
+        self.spawn(self._find_names, lookups.task_id)
 
     def _exchange(self, view: SessionView, is_root: bool) -> None:
-        if is_root:
+        self._look_up_unknown_mentions()
+        if is_root and not self.parent_conversation:
             self.parent_conversation = True
+            if self.discovery.push is not None:
+                self._do(self.discovery.push.parent_conversation_arrived())
         poller = self.discovery.poller
         if poller is None:
             return

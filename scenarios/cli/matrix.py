@@ -30,10 +30,10 @@ def register(commands: Any) -> None:
         "matrix",
         help="compare what viewers see in the eight topologies under every profile",
         description=(
-            "Run scenarios (the eight topologies by default) under legacy, current and "
-            "followups (or the profiles chosen) and print what the parent or child viewer saw "
-            "(pill bar, names, child loads), one row per scenario. A cell marked FAIL broke one "
-            "of its scenario's expectations."
+            "Run scenarios (the eight topologies by default) under legacy, current, "
+            "followups and hardened (or the profiles chosen) and print what the parent or "
+            "child viewer saw (pill bar, names, child loads), one row per scenario. A cell "
+            "marked FAIL broke one of its scenario's expectations."
         ),
     )
     parser.add_argument(

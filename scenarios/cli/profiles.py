@@ -18,8 +18,9 @@ def register(commands: Any) -> None:
         "profiles",
         help="list the behaviour switches and their value in each profile",
         description=(
-            "List every behaviour switch with its meaning and its value under legacy, current "
-            "and followups. Any command that runs scenarios flips one with --set SWITCH=BOOL."
+            "List every behaviour switch with its meaning and its value under legacy, current, "
+            "followups and hardened. Any command that runs scenarios flips one with "
+            "--set SWITCH=BOOL."
         ),
     )
     parser.set_defaults(run=run_command)

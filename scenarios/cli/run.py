@@ -144,7 +144,7 @@ def register(commands: Any) -> None:
         "list",
         help="list the bundled scenarios",
         description="List every bundled scenario, the profiles it has expectations for "
-        "(all: legacy, current and followups) and what it checks.",
+        "(all: legacy, current, followups and hardened) and what it checks.",
     )
     listing.add_argument(
         "--behaviours",

@@ -178,12 +178,14 @@ def test_polling_costs_what_each_profile_implies() -> None:
     assert (figures["viewers"], figures["simulated_s"]) == (viewers, duration)
     requests = figures["requests_per_viewer_hour"]
     redundant = figures["redundant_fetches"]
-    assert set(requests) == set(redundant) == {"legacy", "current", "followups"}
+    assert set(requests) == set(redundant) == {"legacy", "current", "followups", "hardened"}
     per_hour = polling.HOUR_S / duration
     # Streamed children: a viewer reads the run page once to find its session, then takes
     # one snapshot of the children and subscribes once to their changes.
     assert requests["followups"] == 3 * per_hour
     assert redundant["followups"] == 0
+    # Hardened changes nothing a viewer pays when the network does not fail.
+    assert (requests["hardened"], redundant["hardened"]) == (requests["followups"], 0)
     # Polled children: that read, then a list on joining and every poll interval after,
     # as long as children work (they all do, for the whole smoke run). The cloud orchestrator's
     # share is an ambient one, which the legacy design polls exactly as the current one.

@@ -40,7 +40,7 @@ async def test_a_viewer_that_joined_before_the_first_response_gets_a_bar_only_wi
         joined = [e for e in events_named(logs, "joined") if e["actor"] == "early"]
         assert [e["source_task_id"] for e in joined] == [None]
         pushed = [e["source_task_id"] for e in events_named(logs, "source_task_id_pushed")]
-        if profile is Profile.FOLLOWUPS:
+        if profile.switches().push_source_task_id:
             assert pushed == [task_id(world, "orch")]
             assert pills(shot) == [("Orchestrator", None), ("worker", "in_progress")]
             assert panes(shot) == {"worker": "loaded"}

@@ -196,7 +196,7 @@ async def test_the_upgraded_sidecar_reaches_the_server_only_with_the_push(
         await world.start_orchestrator("orch", LOCAL, first_response_after=5)
         await tell(world, "orch", ShareByUser())
         await settle(5)
-        pushed = profile is Profile.FOLLOWUPS
+        pushed = profile.switches().push_source_task_id
         expected = task_id(world, "orch") if pushed else None
         assert manifest_of(world, "orch") == (User(), expected)
 
@@ -218,6 +218,31 @@ async def test_a_push_made_while_the_share_is_pending_is_sent_once_it_is_live(
         ]
         assert order == ["sidecar_upgraded", "share_established"]
         assert manifest_of(world, "orch") == (User(), task_id(world, "orch"))
+
+
+@pytest.mark.parametrize("resend", [False, True])
+async def test_a_push_lost_with_the_sharers_link_is_sent_again_only_with_the_switch(
+    resend: bool, autojump_clock: trio.abc.Clock
+) -> None:
+    """The hole: `UpdateSourceTaskId` has no acknowledgement; a dropped link loses it."""
+    switches = Profile.FOLLOWUPS.switches().with_overrides(
+        {"resend_source_task_id_on_resume": resend}
+    )
+    conditions = NetworkConditions(latency=Latency(base=0.5))
+    async with open_world(switches, conditions=conditions) as world:
+        orchestrator = await world.start_orchestrator("orch", LOCAL, first_response_after=5)
+        await tell(world, "orch", ShareByUser())
+        for _ in range(200):
+            share = orchestrator.share
+            if share is not None and share.source.source_task_id is not None:
+                break
+            await trio.sleep(0.05)
+        # The update is on the wire: the link drops before it arrives.
+        (link,) = world.simulation.network.links_between("orch", "session-server")
+        await link.drop()
+        await settle(30)
+        expected = task_id(world, "orch") if resend else None
+        assert manifest_of(world, "orch") == (User(), expected)
 
 
 @pytest.mark.parametrize(

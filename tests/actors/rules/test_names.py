@@ -17,6 +17,11 @@ from actors.rules import (
     display_name,
     resolve_reference,
 )
+from actors.rules.names import (
+    NAME_LOOKUP_MAX_RETRY_S,
+    NAME_LOOKUP_RETRY_S,
+    name_lookup_waits,
+)
 from protocol.runs import RunState
 
 from .factories import make_run
@@ -185,3 +190,13 @@ def test_without_b2_a_child_registered_too_early_never_finds_its_parent() -> Non
 
 def test_an_unknown_child_has_no_parent() -> None:
     assert AgentDirectory().parent_of("c9") is None
+
+
+def test_a_name_lookup_is_tried_once_without_retries() -> None:
+    assert list(name_lookup_waits(retries=False)) == []
+
+
+def test_name_lookups_back_off_1_2_5_then_10_s_for_at_most_30_minutes() -> None:
+    waits = list(name_lookup_waits(retries=True))
+    assert waits[:5] == [*NAME_LOOKUP_RETRY_S, NAME_LOOKUP_RETRY_S[-1]]
+    assert sum(waits) <= NAME_LOOKUP_MAX_RETRY_S < sum(waits) + NAME_LOOKUP_RETRY_S[-1]

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from actors.rules import Profile, SwitchError, Switches
 
 EXPECTED = {
-    # name: (legacy, current, followups)
-    "sidecar_source_task_id": (False, True, True),
-    "discover_user_shares": (False, True, True),
-    "cascade_user_shares": (False, True, True),
-    "catch_up_existing_children": (False, True, True),
-    "report_session_link": (False, True, True),
-    "link_gate_accepts_claimed": (False, True, True),
-    "keep_finished_local_session_id": (False, True, True),
-    "stop_polling_when_empty": (False, True, True),
-    "fetch_error_backoff": (False, False, True),
-    "index_child_run_ids": (False, True, True),
-    "backfill_parent_agent_id": (False, True, True),
-    "push_source_task_id": (False, False, True),
-    "sibling_name_resolution": (False, False, True),
-    "push_child_discovery": (False, False, True),
-    # The spec's behaviour where the shipped client differs: off in every profile.
-    "stop_only_inherited_shares": (False, False, False),
-    "dedupe_session_link": (False, False, False),
+    # name: (legacy, current, followups, hardened)
+    "sidecar_source_task_id": (False, True, True, True),
+    "discover_user_shares": (False, True, True, True),
+    "cascade_user_shares": (False, True, True, True),
+    "catch_up_existing_children": (False, True, True, True),
+    "report_session_link": (False, True, True, True),
+    "link_gate_accepts_claimed": (False, True, True, True),
+    "keep_finished_local_session_id": (False, True, True, True),
+    "stop_polling_when_empty": (False, True, True, True),
+    "fetch_error_backoff": (False, False, True, True),
+    "index_child_run_ids": (False, True, True, True),
+    "backfill_parent_agent_id": (False, True, True, True),
+    "push_source_task_id": (False, False, True, True),
+    "sibling_name_resolution": (False, False, True, True),
+    "push_child_discovery": (False, False, True, True),
+    # The spec's behaviour where the shipped client differs: off but where it closes a hole.
+    "stop_only_inherited_shares": (False, False, False, True),
+    "dedupe_session_link": (False, False, False, False),
+    # The changes that close the holes found in the follow-ups: on in hardened alone.
+    "replay_source_task_id_on_rejoin": (False, False, False, True),
+    "register_skipped_children": (False, False, False, True),
+    "retry_name_lookup": (False, False, False, True),
+    "look_up_unknown_mentions": (False, False, False, True),
+    "resend_source_task_id_on_resume": (False, False, False, True),
+    "reread_host_share_on_child_created": (False, False, False, True),
+    "report_link_again_after_claim": (False, False, False, True),
 }
 
 
@@ -33,11 +43,25 @@ def test_every_switch_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize(
-    ("profile", "column"), [(Profile.LEGACY, 0), (Profile.CURRENT, 1), (Profile.FOLLOWUPS, 2)]
+    ("profile", "column"),
+    [(Profile.LEGACY, 0), (Profile.CURRENT, 1), (Profile.FOLLOWUPS, 2), (Profile.HARDENED, 3)],
 )
 def test_profile_switches_match_the_design_table(profile: Profile, column: int) -> None:
     switches = profile.switches().to_dict()
     assert switches == {name: values[column] for name, values in EXPECTED.items()}
+
+
+def test_hardened_is_followups_plus_switches_that_each_name_the_hole_they_close() -> None:
+    followups, hardened = Profile.FOLLOWUPS.switches(), Profile.HARDENED.switches()
+    added = {n for n, on in hardened.to_dict().items() if on and not followups.to_dict()[n]}
+    assert added
+    assert {n for n, on in followups.to_dict().items() if on} <= {
+        n for n, on in hardened.to_dict().items() if on
+    }
+    source = inspect.getsource(Switches)
+    for name in added:
+        comment = source.split(f"    {name}: bool")[0].rsplit(": bool", 1)[-1]
+        assert "Closes the hole" in comment, name
 
 
 def test_override_sets_only_the_named_switch() -> None:

@@ -167,6 +167,44 @@ def test_a_child_skipped_without_a_parent_conversation_is_lost_for_good() -> Non
     assert push.cursor == 8
 
 
+@pytest.mark.parametrize("keeps", [False, True])
+def test_children_skipped_before_the_parent_conversation_are_kept_only_with_the_switch(
+    keeps: bool,
+) -> None:
+    """Without the switch they are lost for good; with it they arrive with the conversation."""
+    children = ChildRoster(AgentDirectory())
+    push = PushDiscovery(ORCH, children, keeps_skipped_children=keeps)
+    push.start()
+    rows = [make_run("c1", sequence=3)]
+    assert push.fetch_succeeded(1, rows, has_parent_conversation=False) == (Subscribe(3),)
+    push.subscribed()
+    assert push.pushed(5, make_run("c2", sequence=5), has_parent_conversation=False) == ()
+    assert push.pushed(6, make_run("c1", DONE, sequence=6), has_parent_conversation=False) == ()
+    joinable = make_run("c2", sequence=7, session_id="s2", session_link="/j/s2")
+    assert push.pushed(7, joinable, has_parent_conversation=False) == ()
+    assert len(children) == 0
+    arrived = push.parent_conversation_arrived()
+    if not keeps:
+        assert arrived == ()
+        assert len(children) == 0
+        return
+    assert arrived == (OpenPane("c2", "/j/s2"),)
+    assert _statuses(children) == [("c1", PillStatus.SUCCESS), ("c2", PillStatus.IN_PROGRESS)]
+    assert push.parent_conversation_arrived() == ()
+    assert push.pushed(8, make_run("c2", DONE, sequence=8)) == ()
+    assert _statuses(children) == [("c1", PillStatus.SUCCESS), ("c2", PillStatus.SUCCESS)]
+
+
+def test_a_stopped_stream_registers_no_kept_child() -> None:
+    children = ChildRoster(AgentDirectory())
+    push = PushDiscovery(ORCH, children, keeps_skipped_children=True)
+    push.start()
+    push.fetch_succeeded(1, [make_run("c1", sequence=3)], has_parent_conversation=False)
+    push.stop()
+    assert push.parent_conversation_arrived() == ()
+    assert len(children) == 0
+
+
 def test_a_known_child_is_updated_without_a_parent_conversation() -> None:
     push, children = _live(1)
     assert push.pushed(2, make_run("c1", DONE, sequence=2), has_parent_conversation=False) == ()

@@ -693,6 +693,49 @@ def test_without_the_switch_an_upgraded_task_id_is_ignored() -> None:
     assert sent_to(harness.events(owner, 0), viewer_conn) == [event(0)]
 
 
+def _away_during_the_push(switches: ServerSwitches) -> list[Message]:
+    """A viewer joins before the upgrade, is away when it is pushed, then rejoins."""
+    harness = Harness(switches)
+    owner, created = harness.share(source_task_id=None)
+    viewer_conn, joined = harness.joined(created)
+    harness.events(owner, 0)
+    harness.store.disconnected(viewer_conn)
+    assert sent_to(harness.store.received(owner, sharer.UpdateSourceTaskId("t-orch")), 1) == []
+    conn, actions = harness.join(
+        created,
+        viewer_id=joined.viewer_id,
+        last_received_event_no=0,
+        rejoin_token=joined.rejoin_token,
+    )
+    return sent_to(actions, conn)
+
+
+def test_a_viewer_away_during_the_push_never_learns_the_task_id_as_proposed() -> None:
+    """The hole: `RejoinedSuccessfully` has no source fields and the push is not replayed."""
+    rejoined = _away_during_the_push(ServerSwitches(push_source_task_id=True))
+    assert rejoined == [viewer.RejoinedSuccessfully()]
+
+
+def test_a_rejoin_replays_the_task_id_pushed_while_the_viewer_was_away() -> None:
+    switches = ServerSwitches(push_source_task_id=True, replay_source_task_id_on_rejoin=True)
+    rejoined = _away_during_the_push(switches)
+    assert rejoined == [viewer.RejoinedSuccessfully(), viewer.SourceTaskIdUpdated("t-orch")]
+
+
+def test_a_seat_that_joined_after_the_upgrade_gets_no_replay() -> None:
+    switches = ServerSwitches(push_source_task_id=True, replay_source_task_id_on_rejoin=True)
+    harness = Harness(switches)
+    owner, created = harness.share(source_task_id=None)
+    harness.store.received(owner, sharer.UpdateSourceTaskId("t-orch"))
+    viewer_conn, joined = harness.joined(created)
+    assert joined.source_task_id == "t-orch"
+    harness.store.disconnected(viewer_conn)
+    conn, actions = harness.join(
+        created, viewer_id=joined.viewer_id, rejoin_token=joined.rejoin_token
+    )
+    assert sent_to(actions, conn) == [viewer.RejoinedSuccessfully()]
+
+
 # -- bad input -----------------------------------------------------------------------------
 
 

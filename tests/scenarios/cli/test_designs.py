@@ -30,8 +30,10 @@ def test_profiles_lists_every_switch_with_its_value_in_each_profile(
 ) -> None:
     assert main(["profiles"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["switch", "legacy", "current", "followups", "when", "on"]
-    rows = {line.split()[0]: line.split()[1:4] for line in lines[2:] if line[:1].strip()}
+    assert lines[0].split() == ["switch", *(p.value for p in Profile), "when", "on"]
+    assert [p.value for p in Profile] == ["legacy", "current", "followups", "hardened"]
+    width = len(Profile) + 1
+    rows = {line.split()[0]: line.split()[1:width] for line in lines[2:] if line[:1].strip()}
     for name in Switches.names():
         assert rows[name] == ["on" if getattr(p.switches(), name) else "off" for p in Profile], name
     assert max(len(line) for line in lines) <= 100
@@ -39,14 +41,15 @@ def test_profiles_lists_every_switch_with_its_value_in_each_profile(
 
 def test_run_takes_every_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", PARENT, "--profile", "all"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:5]]
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2 : 2 + len(Profile)]]
     assert [row[:2] for row in rows] == [[PARENT, p.value] for p in Profile]
 
 
 def test_a_profile_list_refuses_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", PARENT, "--profile", "current,newest"]) == 2
-    assert "unknown profile 'newest'; valid profiles: legacy, current, followups, or all" in (
-        capsys.readouterr().err
+    assert (
+        "unknown profile 'newest'; valid profiles: legacy, current, followups, hardened, or all"
+        in (capsys.readouterr().err)
     )
 
 
@@ -139,7 +142,7 @@ def test_explore_and_matrix_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(e["server"] in ("session-server", "task-server") for e in events)
     main(["matrix", PARENT, "--json"])
     cells = _json_lines(capsys.readouterr().out)
-    assert [c["profile"] for c in cells] == ["legacy", "current", "followups"]
+    assert [c["profile"] for c in cells] == ["legacy", "current", "followups", "hardened"]
     assert cells[0]["cell"] == "no pill bar"
 
 

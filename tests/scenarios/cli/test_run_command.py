@@ -110,7 +110,7 @@ def test_list_shows_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
 def test_matrix_prints_the_design_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["matrix"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["#", "topology", "legacy", "current", "followups"]
+    assert lines[0].split() == ["#", "topology", "legacy", "current", "followups", "hardened"]
     rows = {line.split()[1]: line for line in lines[2:]}
     assert "no pill bar" in rows["local-local-share-parent"]
     assert 'names show "Orchestrator"' in rows["local-local-share-child"]

@@ -107,7 +107,7 @@ def test_the_offline_viewer_shrinks_to_the_drop_that_takes_it_offline() -> None:
         "latency:0.01+exp(0.25); drop:viewer>session-server@9.9; drop@50; "
         "partition:orchestrator>task-server@60..70"
     )
-    problem = Problem(ProblemKind.EXPECTATION, "at 120 s (line 34)", "viewer")
+    problem = Problem(ProblemKind.EXPECTATION, "at 144 s (line 37)", "viewer")
 
     def breaks(plan: FaultPlan) -> bool:
         result = run_scenario(OFFLINE, Profile.FOLLOWUPS, seed=0, fault_plan=plan)
@@ -161,7 +161,7 @@ def test_explore_prints_each_minimal_plan_and_its_replay_reproduces_the_failure(
     assert failing
     assert len(minimal) == len(failing)
     for index in minimal:
-        assert out[index + 1] == "  still breaks: expectation viewer at 120 s (line 34)"
+        assert out[index + 1] == "  still breaks: expectation viewer at 144 s (line 37)"
         replay = out[index + 2].removeprefix("  replay: ")
         assert replay.startswith(f"sharesim run {OFFLINE.name} --profile followups --seed ")
         plan = out[index].removeprefix("minimal faults: ").rsplit(" (", 1)[0]
@@ -172,7 +172,7 @@ def test_explore_prints_each_minimal_plan_and_its_replay_reproduces_the_failure(
         broken = [
             (e["viewer"], e["at"], e["line"]) for e in record["expectations"] if not e["held"]
         ]
-        assert broken == [("viewer", 120.0, 34)]
+        assert broken == [("viewer", 144.0, 37)]
 
 
 def test_explore_json_carries_the_shrunk_plan(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,7 +186,7 @@ def test_explore_json_carries_the_shrunk_plan(capsys: pytest.CaptureFixture[str]
         shrunk = record["shrunk"]
         assert shrunk["problem"] == {
             "kind": "expectation",
-            "what": "at 120 s (line 34)",
+            "what": "at 144 s (line 37)",
             "actor": "viewer",
         }
         assert shrunk["replay"].endswith(f"--fault-plan '{shrunk['fault_plan']}'")

@@ -19,7 +19,9 @@ def test_a_race_must_name_a_profile(tmp_path: Path) -> None:
     error = error_for(tmp_path, 'races = ["curent"]\n' + GOOD)
     assert error.field == "races"
     assert error.line == 1
-    assert error.message == "expected profiles from legacy, current, followups, got 'curent'"
+    assert error.message == (
+        "expected profiles from legacy, current, followups, hardened, got 'curent'"
+    )
 
 
 def test_a_race_needs_expectations_to_explore(tmp_path: Path) -> None:

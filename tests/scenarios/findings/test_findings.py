@@ -21,7 +21,7 @@ ALL_FAULTS = frozenset(FaultKind)
 #: The race's one expectation: the viewer ends with the pill bar.
 [RACE_END] = RACE.expectations_for(Profile.FOLLOWUPS)
 RACE_PROBLEM = Problem(ProblemKind.EXPECTATION, f"at 200 s (line {RACE_END.line})", "viewer")
-OFFLINE_PROBLEM = Problem(ProblemKind.EXPECTATION, "at 120 s (line 34)", "viewer")
+OFFLINE_PROBLEM = Problem(ProblemKind.EXPECTATION, "at 144 s (line 37)", "viewer")
 INVARIANT = Problem(ProblemKind.INVARIANT, "pill-bar-keeps-children", "viewer")
 
 
@@ -128,7 +128,7 @@ def test_the_report_has_a_row_per_hole_and_its_replay_reproduces_it(
     [row] = [line for line in out.splitlines() if line.startswith("| 1 |")]
     cells = [cell.strip() for cell in row.strip("|").split(" | ")]
     _, scenario, broke, actor, profiles, hits, minimal, replay, closed = cells
-    assert (scenario, broke, actor) == (OFFLINE.name, "expectation at 120 s (line 34)", "viewer")
+    assert (scenario, broke, actor) == (OFFLINE.name, "expectation at 144 s (line 37)", "viewer")
     assert profiles == f"followups ({hits})"
     assert minimal not in ("`none`", "`not shrunk`")
     assert replay == (
@@ -139,7 +139,7 @@ def test_the_report_has_a_row_per_hole_and_its_replay_reproduces_it(
     assert main([*shlex.split(replay.strip("`"))[1:], "--json"]) == 1
     record = json.loads(capsys.readouterr().out)
     broken = [(e["viewer"], e["at"], e["line"]) for e in record["expectations"] if not e["held"]]
-    assert broken == [("viewer", 120.0, 34)]
+    assert broken == [("viewer", 144.0, 37)]
 
 
 def test_the_json_report_says_the_same(
@@ -157,7 +157,7 @@ def test_the_json_report_says_the_same(
     [hole] = report["holes"]
     assert hole["problem"] == {
         "kind": "expectation",
-        "what": "at 120 s (line 34)",
+        "what": "at 144 s (line 37)",
         "actor": "viewer",
     }
     assert hole["hits"] == len(hole["seeds"]["followups"])

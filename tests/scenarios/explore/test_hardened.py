@@ -1,0 +1,148 @@
+"""Each hole sharesim finds in the follow-ups, and the hardened switch that closes it.
+
+A hole is shown by a seed on which `followups` breaks an expectation; the same
+seed passes with the one switch that closes it turned on alone, and under
+`hardened`. The seeds are searched for (within a bound), not fixed, so a change
+elsewhere that moves the schedule does not turn a test into one that cannot fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from structlog.testing import capture_logs
+
+from actors.rules.profiles import Profile
+from scenarios import catalog
+from scenarios.faults import FaultKind
+from scenarios.runner import RunResult, run_scenario
+from scenarios.schema import Scenario, load_scenario
+
+ALL_FAULTS = frozenset(FaultKind)
+
+
+def first_failing(scenario: Scenario, seeds: range, decision: str) -> tuple[int, RunResult]:
+    """The first seed on which `followups` fails after the viewer logged `decision`."""
+    for seed in seeds:
+        with capture_logs() as logs:
+            result = run_scenario(scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS)
+        if not result.passed and any(e["event"] == decision for e in logs):
+            return seed, result
+    raise AssertionError(f"no seed in {seeds} shows the hole ({decision}) under followups")
+
+
+def with_switch(scenario: Scenario, seed: int | None, switch: str) -> RunResult:
+    """`followups` with one switch on, on `seed` with all faults (None: no faults, seed 0)."""
+    faults = frozenset() if seed is None else ALL_FAULTS
+    return run_scenario(
+        scenario, Profile.FOLLOWUPS, seed=seed or 0, faults=faults, settings={switch: True}
+    )
+
+
+def test_children_streamed_before_the_parent_conversation_are_lost_without_the_switch() -> None:
+    scenario = catalog.load("share-around-first-response")
+    seed, failed = first_failing(scenario, range(40), "children_skipped")
+    assert any(m.key == "pill_bar" for f in failed.failures for m in f.mismatches)
+    assert with_switch(scenario, seed, "register_skipped_children").passed
+    hardened = run_scenario(scenario, Profile.HARDENED, seed=seed, faults=ALL_FAULTS)
+    assert hardened.passed, hardened.failures
+
+
+def test_a_name_lookup_lost_to_the_network_is_tried_again_only_with_the_switch() -> None:
+    scenario = catalog.load("local-local-share-child")
+    seed, failed = first_failing(scenario, range(40), "names_unavailable")
+    assert any(m.key == "names" for f in failed.failures for m in f.mismatches)
+    assert with_switch(scenario, seed, "retry_name_lookup").passed
+    hardened = run_scenario(scenario, Profile.HARDENED, seed=seed, faults=ALL_FAULTS)
+    assert hardened.passed, hardened.failures
+
+
+def test_a_viewer_away_during_the_push_gets_the_task_id_only_when_it_is_replayed() -> None:
+    scenario = catalog.load("viewer-away-during-task-id-push")
+    assert run_scenario(scenario, Profile.FOLLOWUPS).passed  # the hole, as its expectation says
+    without = {"replay_source_task_id_on_rejoin": False}
+    hole = run_scenario(scenario, Profile.HARDENED, settings=without)
+    assert [m.key for f in hole.failures for m in f.mismatches] == ["pill_bar", "pills", "loaded"]
+    assert run_scenario(scenario, Profile.HARDENED).passed
+
+
+LATE_SIBLING = """\
+name = "late-sibling"
+description = "a sibling spawns after the child link's viewer joined, then is mentioned"
+duration = 90
+
+[orchestrator]
+name = "orchestrator"
+location = "remote"
+title = "Plan the release"
+
+[[children]]
+name = "researcher"
+location = "remote"
+spawn_at = 5
+
+[[children]]
+name = "writer"
+location = "remote"
+spawn_at = 30
+
+[[viewers]]
+name = "viewer"
+opens = "researcher"
+join_at = 10
+
+[[steps]]
+at = 40
+do = "exchange"
+actor = "researcher"
+text = "sending my notes to writer"
+mentions = ["writer"]
+
+[[expect]]
+profiles = ["followups", "hardened"]
+viewer = "viewer"
+names = { writer = "writer" }
+"""
+
+
+def test_a_sibling_named_after_the_one_lookup_resolves_only_when_mentions_ask_again(
+    tmp_path: Path,
+) -> None:
+    """No faults needed: the follow-up looks names up once, when the child link joins."""
+    path = tmp_path / "late-sibling.toml"
+    path.write_text(LATE_SIBLING)
+    scenario = load_scenario(path)
+    hole = run_scenario(scenario, Profile.FOLLOWUPS)
+    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
+        ("names", {"writer": "Unknown agent"})
+    ]
+    assert with_switch(scenario, None, "look_up_unknown_mentions").passed
+    assert run_scenario(scenario, Profile.HARDENED).passed
+
+
+def test_a_child_created_after_the_one_shot_catch_up_is_shared_only_when_the_host_rereads() -> None:
+    """The create-time race: the row comes back after the catch-up ran, the child unshared."""
+    scenario = catalog.load("share-while-spawning")
+    seed, failed = first_failing(scenario, range(20), "catch_up_share")
+    assert any(m.key == "loaded" for f in failed.failures for m in f.mismatches)
+    assert with_switch(scenario, seed, "reread_host_share_on_child_created").passed
+    hardened = run_scenario(scenario, Profile.HARDENED, seed=seed, faults=ALL_FAULTS)
+    assert hardened.passed, hardened.failures
+
+
+def test_a_link_the_gate_refused_before_the_claim_is_reported_again_only_with_the_switch() -> None:
+    scenario = catalog.load("share-while-spawning")
+    rereads = {"reread_host_share_on_child_created": True}
+    for seed in range(30):
+        with capture_logs() as logs:
+            result = run_scenario(
+                scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, settings=rereads
+            )
+        refused = [e for e in logs if e["event"] == "session_link_refused"]
+        if not result.passed and any("QUEUED" in str(e["reason"]) for e in refused):
+            break
+    else:
+        raise AssertionError("no seed in range(30) shows a link refused before the claim")
+    both = {**rereads, "report_link_again_after_claim": True}
+    fixed = run_scenario(scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS, settings=both)
+    assert fixed.passed, fixed.failures
