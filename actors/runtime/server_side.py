@@ -33,12 +33,17 @@ _log = structlog.get_logger("sharesim.transport")
 MAX_REASON_BYTES = 123
 
 _BUSY_BODY = b"too many connections; try again later\n"
-_BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\n"
-    b"Content-Type: text/plain\r\n"
-    b"Content-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n"
-    b"Connection: close\r\n\r\n" + _BUSY_BODY
-)
+#: What a client holding its share of a server's connections is told.
+CLIENT_BUSY_BODY = b"too many connections from your address; close one and try again\n"
+
+
+def _busy(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 503 Service Unavailable\r\n"
+        b"Content-Type: text/plain\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+        b"Connection: close\r\n\r\n" + body
+    )
 
 
 class ServerConnection(trio_websocket.WebSocketConnection):
@@ -194,7 +199,7 @@ async def _accept_until_cancelled(
         nursery.start_soon(handle, stream, (str(address[0]), int(address[1])))
 
 
-async def refuse_busy(stream: trio.abc.Stream) -> None:
+async def refuse_busy(stream: trio.abc.Stream, body: bytes = _BUSY_BODY) -> None:
     """Answer HTTP 503 and hang up without reading the request, within `REFUSAL_S` in all.
 
     What the client sends meanwhile is read and dropped until it hangs up or
@@ -206,7 +211,7 @@ async def refuse_busy(stream: trio.abc.Stream) -> None:
         trio.move_on_after(REFUSAL_S),
         contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
     ):
-        await stream.send_all(_BUSY)
+        await stream.send_all(_busy(body))
         if isinstance(stream, trio.abc.HalfCloseableStream):
             await stream.send_eof()
         while await stream.receive_some(4096):

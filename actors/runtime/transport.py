@@ -36,6 +36,7 @@ from actors.runtime.actor import receive_eagerly
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.limits import MAX_REFUSING, ConnectionLimits
 from actors.runtime.server_side import (
+    CLIENT_BUSY_BODY,
     HandshakeFailed,
     ServerConnection,
     accept_connections,
@@ -426,6 +427,10 @@ class _Server:
     full: bool = False
     #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
     refusing: int = 0
+    #: Connections open now per client (host address, or a simulated actor's name).
+    by_client: dict[str, int] = field(default_factory=dict)
+    #: Clients at their share of connections: each said so once until it has room again.
+    clients_full: set[str] = field(default_factory=set)
 
 
 #: Where a TCP connection comes from: host and port.
@@ -493,15 +498,24 @@ class Network:
         `address`, or by the name of the actor of this simulation that dialled it.
         """
         server.connections += 1
+        client = peer if address is None else address[0]
+        server.by_client[client] = server.by_client.get(client, 0) + 1
         try:
             async with trio.open_nursery() as tasks:
-                await self._serve_connection(server, stream, peer, address, tasks)
+                await self._serve_connection(server, stream, peer, client, address, tasks)
                 tasks.cancel_scope.cancel()
         except Exception as error:
             _log.error("connection_failed", peer=peer, error=_describe(error))
         finally:
             await trio.aclose_forcefully(stream)
             server.connections -= 1
+            server.by_client[client] -= 1
+            left = server.by_client[client]
+            if not left:
+                del server.by_client[client]
+            per_client = self.limits.max_client_connections
+            if per_client is not None and left < per_client:
+                server.clients_full.discard(client)
             limit = self.limits.max_connections
             if server.full and limit is not None and server.connections < limit:
                 server.full = False
@@ -512,6 +526,7 @@ class Network:
         server: _Server,
         stream: trio.abc.Stream,
         peer: str,
+        client: str,
         address: Address | None,
         tasks: trio.Nursery,
     ) -> None:
@@ -520,15 +535,16 @@ class Network:
             if not server.full:
                 server.full = True
                 _log.warning("server_full", max_connections=limits.max_connections)
-            if server.refusing >= MAX_REFUSING:
-                _log.debug("connection_dropped", peer=peer, reason="server full")
-                return
-            _log.debug("connection_refused", peer=peer, reason="server full")
-            server.refusing += 1
-            try:
-                await refuse_busy(stream)
-            finally:
-                server.refusing -= 1
+            await self._refuse(server, stream, peer, "server full")
+            return
+        per_client = limits.max_client_connections
+        if per_client is not None and server.by_client[client] > per_client:
+            if client not in server.clients_full:
+                server.clients_full.add(client)
+                _log.warning(
+                    "client_connections_full", peer=peer, max_client_connections=per_client
+                )
+            await self._refuse(server, stream, peer, "client full", CLIENT_BUSY_BODY)
             return
         request = await open_handshake(
             stream,
@@ -581,6 +597,25 @@ class Network:
             link._mark_closed()
             link._end()
         await link._writer_done.wait()
+
+    async def _refuse(
+        self,
+        server: _Server,
+        stream: trio.abc.Stream,
+        peer: str,
+        reason: str,
+        body: bytes | None = None,
+    ) -> None:
+        """Answer HTTP 503, or hang up unanswered when `MAX_REFUSING` are being answered."""
+        if server.refusing >= MAX_REFUSING:
+            _log.debug("connection_dropped", peer=peer, reason=reason)
+            return
+        _log.debug("connection_refused", peer=peer, reason=reason)
+        server.refusing += 1
+        try:
+            await (refuse_busy(stream) if body is None else refuse_busy(stream, body))
+        finally:
+            server.refusing -= 1
 
     # -- clients -----------------------------------------------------------
 
