@@ -92,7 +92,7 @@ class SessionServer(WebSocketServer[SessionCommand]):
 
     async def frame_received(self, link: Link, message: object) -> None:
         if isinstance(message, MalformedFrame):
-            self._apply(self.store.malformed(link.id, str(message.error)))
+            self._apply(self.store.malformed(link.id, message.error.where))
         else:
             self._apply(self.store.received(link.id, message))
 

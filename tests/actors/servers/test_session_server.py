@@ -255,6 +255,24 @@ async def test_a_malformed_frame_is_refused_and_the_others_lose_nothing(
         assert await event_numbers(watcher, 3) == [0, 1, 2]
 
 
+async def test_a_malformed_frames_value_is_neither_logged_nor_echoed_in_the_close(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    secret = "0123456789abcdef01234567"
+    async with running_servers() as servers:
+        owner, _ = await servers.share()
+        with capture_logs() as logs:
+            owner.send_raw(f'{{"OrderedTerminalEvent": "{secret}"}}')
+            closed = await owner.closed()
+        assert closed.code == 1007
+        assert closed.reason is not None
+        assert closed.reason.startswith("malformed frame: at $.OrderedTerminalEvent: expected ")
+        assert secret not in closed.reason
+        [line] = [e for e in logs if e["event"] == "malformed_frame"]
+        assert line["error"].startswith("at $.OrderedTerminalEvent: expected ")
+        assert secret not in repr(logs)
+
+
 async def test_a_viewer_sending_sharer_messages_is_closed_for_policy(
     autojump_clock: trio.abc.Clock,
 ) -> None:
