@@ -740,8 +740,8 @@ def url_host(host: str) -> str:
 
 
 def _named(address: Address) -> str:
-    """A client's address as logs and the trace name it: `host:port`."""
-    return f"{address[0]}:{address[1]}"
+    """A client's address as logs and the trace name it: `host:port`, `[v6 host]:port`."""
+    return f"{url_host(address[0])}:{address[1]}"
 
 
 def _describe(error: BaseException) -> str:
