@@ -65,6 +65,8 @@ class CloseCode(enum.IntEnum):
     GOING_AWAY = 1001
     #: A frame broke the framing rules (reserved bits, unknown opcode, unmasked).
     PROTOCOL_ERROR = 1002
+    #: A binary frame: every message is JSON text.
+    UNSUPPORTED_DATA = 1003
     #: Never sent: how a connection that ended without a close frame is reported.
     ABNORMAL = 1006
     #: A frame's data is not what it must be: invalid UTF-8, or not a message.
@@ -81,6 +83,8 @@ class CloseCode(enum.IntEnum):
 
 #: The reason a link that fell behind is closed with; a client rejoins from its last event.
 FELL_BEHIND = "too far behind; rejoin from the last event received"
+#: The reason a link that sent a binary frame is closed with.
+BINARY_REFUSED = "binary frames are not accepted; every message is JSON text"
 #: The reason a client that stopped answering pings is closed with.
 NO_PONG = "no pong within the keepalive timeout"
 
@@ -276,7 +280,7 @@ class Link:
             code = int(reason.code) if reason else None  # wsproto may hand an IntEnum
             raise LinkClosed(repr(self), code, reason.reason if reason else None) from None
         if isinstance(text, bytes):
-            text = text.decode("utf-8", errors="replace")
+            return await self._reject_binary(len(text))
         try:
             frame = self._network.frames.decode(self.receive_channel, text)
         except ProtocolError as error:
@@ -294,6 +298,23 @@ class Link:
             frame=text,
         )
         return frame.message
+
+    async def _reject_binary(self, size: int) -> object:
+        """Close a link that sent a binary frame; what it sends meanwhile is read and dropped.
+
+        Every message is JSON text, so a binary frame is a client speaking
+        something else: it is told so (1003), and the link ends as any other.
+        """
+        code = CloseCode.UNSUPPORTED_DATA
+        _log.warning(
+            "frame_rejected", peer=self.peer, code=int(code), reason="binary frame", bytes=size
+        )
+        self._request_close(code, BINARY_REFUSED)
+        while True:
+            try:
+                await self._ws.get_message()
+            except trio_websocket.ConnectionClosed:
+                return await self.receive()
 
     async def __aiter__(self) -> AsyncIterator[object]:
         while True:
