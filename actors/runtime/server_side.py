@@ -23,6 +23,7 @@ import trio_websocket
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import CloseConnection
+from wsproto.utilities import LocalProtocolError
 
 from actors.runtime.limits import REFUSAL_S
 from actors.runtime.wire import Wire
@@ -85,7 +86,12 @@ class HandshakeFailed(enum.Enum):
 
 
 async def open_handshake(
-    stream: trio.abc.Stream, nursery: trio.Nursery, *, within: float | None, max_message_size: int
+    stream: trio.abc.Stream,
+    nursery: trio.Nursery,
+    *,
+    within: float | None,
+    max_message_size: int,
+    peer: str = "",
 ) -> trio_websocket.WebSocketRequest | HandshakeFailed:
     """The client's upgrade request, or why a complete one did not arrive.
 
@@ -100,7 +106,7 @@ async def open_handshake(
     waiting = trio.CancelScope(
         deadline=math.inf if within is None else trio.current_time() + within
     )
-    nursery.start_soon(_read, connection, stream, waiting, name="websocket-reader")
+    nursery.start_soon(_read, connection, stream, waiting, peer, name="websocket-reader")
     with waiting:
         return await connection._get_request()
     return (
@@ -110,23 +116,42 @@ async def open_handshake(
     )
 
 
+#: How a client ending its connection abruptly surfaces in the reader: a reset mid-request
+#: (1006), or a ping answered while the connection is already closing.
+_CLIENTS_DOING = (
+    trio_websocket.ConnectionClosed,
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    LocalProtocolError,
+)
+
+
 async def _read(
-    connection: ServerConnection, stream: trio.abc.Stream, waiting: trio.CancelScope
+    connection: ServerConnection, stream: trio.abc.Stream, waiting: trio.CancelScope, peer: str
 ) -> None:
     """Run the connection's reader; if it fails, end this connection and say why.
 
     Hanging up ends the link the usual way, so its server still learns that it
     ended; letting the error out would cancel the link's other tasks instead.
     When the reader stops, nothing more can arrive, so a wait for the upgrade
-    request (`waiting`) ends too.
+    request (`waiting`) ends too. What a client can cause (a reset in the
+    middle of a request, a ping while closing) is one info line naming it;
+    anything else is a bug below the link, logged as an error.
     """
     try:
         await connection._reader_task()
+    except _CLIENTS_DOING as error:
+        _log.info("websocket_reader_stopped", peer=peer, error=_one_line(error))
+        await trio.aclose_forcefully(stream)
     except Exception as error:
-        _log.error("websocket_reader_failed", error=f"{type(error).__name__}: {error}")
+        _log.error("websocket_reader_failed", peer=peer, error=_one_line(error))
         await trio.aclose_forcefully(stream)
     finally:
         waiting.cancel()
+
+
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 #: Accept errors that mean the process or system is out of descriptors or memory for now.

@@ -572,6 +572,7 @@ class Network:
             tasks,
             within=limits.handshake_timeout,
             max_message_size=server.max_frame_bytes,
+            peer=peer,
         )
         if request is HandshakeFailed.TIMED_OUT:
             _log.debug("handshake_timeout", peer=peer, timeout=limits.handshake_timeout)
