@@ -696,7 +696,7 @@ class SessionStore:
             )
         payload = message.payload
         user = payload.user_id.anonymous_id
-        cap = self._parent_role(route, user)
+        cap = self._parent_role(route)
         if cap is None:
             return self._refuse(
                 conn, route.session_id, viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE
@@ -705,17 +705,17 @@ class SessionStore:
             return self._rejoin(conn, state, session, payload, user)
         return self._join(conn, state, session, user, session.manifest.link_role.at_most(cap))
 
-    def _parent_role(self, route: JoinRoute, user: str) -> Role | None:
+    def _parent_role(self, route: JoinRoute) -> Role | None:
         """The cap a parent share puts on a child join; Full when there is no parent.
 
-        The parent seat must be the joiner's own: a seat id is not a credential
-        anyone else can borrow.
+        The parent seat must be the joiner's own, which only its token proves:
+        seat ids are handed out in order and a user id is whatever a client says.
         """
         if route.via_session is None:
             return Role.FULL
         parent = self._held(route.via_session)
         seat = self._seat(parent, route.via_viewer) if parent else None
-        if seat is None or seat.user != user:
+        if seat is None or not _matches(route.via_seat_token, seat.token):
             return None
         return seat.role
 

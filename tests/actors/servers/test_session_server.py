@@ -196,13 +196,14 @@ async def test_a_pane_reached_through_a_parent_gets_no_more_than_the_parent_role
         _, parent = await servers.share("host", link_role=Role.READER)
         _, child = await servers.share("host", link_role=Role.EXECUTOR)
         _, seat = await joined(servers, "bob", parent)
+        assert seat.rejoin_token is not None
+        through = f"&via={parent.session_id}&as={seat.viewer_id}"
         _, pane = await joined(
-            servers, "bob", child, query=f"&via={parent.session_id}&as={seat.viewer_id}"
+            servers, "bob", child, query=f"{through}&seat={seat.rejoin_token.reveal()}"
         )
         assert pane.role is Role.READER
-        _, borrowed = await servers.join(
-            "mallory", child, query=f"&via={parent.session_id}&as={seat.viewer_id}"
-        )
+        # Naming the seat, even as its user, without its token opens nothing.
+        _, borrowed = await servers.join("bob", child, query=through)
         assert borrowed == viewer.FailedToJoin(viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE)
 
 
