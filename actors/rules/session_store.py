@@ -86,6 +86,9 @@ class EventFrame:
 class Send:
     conn: ConnId
     message: Message | EventFrame
+    #: History a joining viewer catches up on: sent as the viewer reads it, not queued at
+    #: once, so a long history never counts against how far behind a viewer may fall.
+    paced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -796,7 +799,7 @@ class SessionStore:
     def _catch_up(self, conn: ConnId, session: _Session, after: int | None) -> list[Action]:
         """Every event numbered above `after`, as the frames encoded when they arrived."""
         start = 0 if after is None else max(after + 1, 0)
-        actions: list[Action] = [Send(conn, frame) for frame in session.events[start:]]
+        actions: list[Action] = [Send(conn, f, paced=True) for f in session.events[start:]]
         if session.ended is not None:
             actions += [
                 Send(conn, viewer.SessionEnded(session.ended)),

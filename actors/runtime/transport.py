@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -115,6 +115,13 @@ class MalformedFrame:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Paced:
+    """Frames that take one place in a link's outbox and leave as the peer reads them."""
+
+    texts: Sequence[str]
+
+
 class Link:
     """One WebSocket connection as seen from one end.
 
@@ -169,9 +176,9 @@ class Link:
         self._ws = ws
         self._stream = stream
         self._network = network
-        self._outbox_send, self._outbox_receive = trio.open_memory_channel[tuple[float, str]](
-            float("inf")
-        )
+        self._outbox_send, self._outbox_receive = trio.open_memory_channel[
+            tuple[float, str | _Paced]
+        ](float("inf"))
         #: Characters (frames are ASCII JSON, so bytes) of the frames waiting in the outbox.
         self._backlog = 0
         self._last_due = 0.0
@@ -208,6 +215,30 @@ class Link:
             return
         self._enqueue(text)
 
+    def send_paced(self, texts: Sequence[str]) -> None:
+        """Queue frames that leave as the peer reads them, one after another.
+
+        They take one place in the outbox and count nothing against the
+        backlog: a viewer catching up on a long history must be able to
+        take all of it in one go if it keeps reading, while what a peer that
+        stops reading can hold up is still bounded (its live frames fill the
+        backlog, and its close is cut after the close timeout). With
+        latency jitter, each frame draws its own latency, as sent ones do.
+        """
+        if self.closed:
+            _log.debug("send_on_closed_link", link=repr(self), type="paced")
+            return
+        if self._network.conditions.latency.jitter:
+            for text in texts:
+                self._enqueue(text)
+            return
+        due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
+        self._last_due = due
+        try:
+            self._outbox_send.send_nowait((due, _Paced(texts)))
+        except trio.BrokenResourceError:  # the writer has stopped: the connection is gone
+            _log.debug("send_after_writer_stopped", link=repr(self))
+
     def _enqueue(self, text: str) -> None:
         if self._backlog and self._backlog + len(text) > self._network.limits.max_backlog_bytes:
             _log.warning("peer_fell_behind", peer=self.peer, backlog_bytes=self._backlog)
@@ -229,13 +260,18 @@ class Link:
                 async with self._outbox_receive as outbox:
                     while True:
                         try:
-                            due, text = await receive_eagerly(outbox)
+                            due, item = await receive_eagerly(outbox)
                         except trio.EndOfChannel:
                             break
-                        self._backlog -= len(text)
+                        if not isinstance(item, _Paced):
+                            self._backlog -= len(item)
                         if due > trio.current_time():
                             await trio.sleep_until(due)
-                        await self._ws.send_message(text)
+                        if isinstance(item, _Paced):
+                            for text in item.texts:
+                                await self._ws.send_message(text)
+                        else:
+                            await self._ws.send_message(item)
                 if self._close_request is not None:
                     await self._ws.aclose(*self._close_request)
             if self._writer_scope.cancelled_caught and self.closed:
