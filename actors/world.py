@@ -13,7 +13,7 @@ shared with them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -24,14 +24,24 @@ from actors.rules.profiles import Switches
 from actors.rules.session_store import ServerSwitches
 from actors.rules.task_store import TaskGates
 from actors.rules.view import ViewScope
+from actors.rules.viewer_client import ClientKind
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.simulation import Simulation, open_simulation
 from actors.runtime.transport import Mode
 from actors.servers.session_server import SessionServer
 from actors.servers.task_server import TaskServer
-from actors.viewers.viewer import Observation, Observe, OpenBy, Viewer, ViewerLink
+from actors.viewers.viewer import (
+    HandoffLink,
+    Leave,
+    Observation,
+    Observe,
+    OpenBy,
+    Viewer,
+    ViewerLink,
+)
 from protocol import TaskToken
 from protocol.errors import SharesimError
+from protocol.routes import joined_session
 
 #: Who runs every agent of a world, and so owns every run.
 OWNER = "alice"
@@ -70,6 +80,8 @@ class World:
     setup: AgentSetup
     orchestrators: dict[str, Orchestrator] = field(default_factory=dict)
     viewers: dict[str, Viewer] = field(default_factory=dict)
+    #: The agent whose link each viewer opened (its full actor name), by viewer name.
+    opened: dict[str, str] = field(default_factory=dict)
 
     async def start_orchestrator(
         self, name: str, location: Location, *, title: str = "", first_response_after: float = 1.0
@@ -86,21 +98,28 @@ class World:
         return agent
 
     def agent(self, name: str) -> Orchestrator | ChildAgent:
-        """An orchestrator by name, or a child as `orchestrator/child` or by its bare name."""
+        """An orchestrator by name, or a child, at any depth, by its bare or full name."""
         if name in self.orchestrators:
             return self.orchestrators[name]
-        for orchestrator in self.orchestrators.values():
-            for record in orchestrator.children.values():
-                if record.actor is not None and name in (record.name, record.actor.name):
-                    return record.actor
-        known = list(self.orchestrators) + [
-            r.name for o in self.orchestrators.values() for r in o.children.values()
-        ]
+        children = list(self.children())
+        for child in children:
+            if name in (child.agent_name, child.name):
+                return child
+        known = list(self.orchestrators) + [child.agent_name for child in children]
         raise WorldError(f"no agent named {name!r}; known agents: {', '.join(known) or 'none'}")
 
+    def children(self) -> Iterator[ChildAgent]:
+        """Every running child, parents before their own children."""
+        hosts: list[Orchestrator | ChildAgent] = list(self.orchestrators.values())
+        while hosts:
+            host = hosts.pop(0)
+            for record in host.children.values():
+                if record.actor is not None:
+                    yield record.actor
+                    hosts.append(record.actor)
+
     async def describe(self, name: str) -> AgentInfo:
-        info: AgentInfo = await self.agent(name).ref.ask(Describe(), sender="world")
-        return info
+        return await agent_info(self.agent(name))
 
     async def open_viewer(
         self,
@@ -109,6 +128,7 @@ class World:
         *,
         user: str = DEFAULT_VIEWER,
         open_by: OpenBy | None = None,
+        client: ClientKind = ClientKind.NATIVE,
     ) -> Viewer:
         """Open `target`'s link: a parent link for an orchestrator, a child link otherwise.
 
@@ -131,22 +151,80 @@ class World:
             if info.task_id is None:
                 raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
             link = ViewerLink(scope, open_by, task_id=info.task_id)
+        return await self._start_viewer(name, name, link, agent, user=user, client=client)
+
+    async def _start_viewer(
+        self,
+        name: str,
+        actor_name: str,
+        link: ViewerLink,
+        target: Orchestrator | ChildAgent,
+        *,
+        user: str,
+        client: ClientKind,
+    ) -> Viewer:
         viewer = Viewer(
-            name,
+            actor_name,
             self.simulation.network,
             link,
             self.switches,
             user=user,
             task_token=self.task_token(user_principal(user)),
+            client=client,
         )
         self.viewers[name] = viewer
+        self.opened[name] = target.name
         await self.simulation.stage.start(viewer)
         return viewer
 
+    async def open_link(
+        self,
+        name: str,
+        route: str,
+        *,
+        user: str = DEFAULT_VIEWER,
+        client: ClientKind = ClientKind.NATIVE,
+    ) -> Viewer:
+        """Open a join route someone copied; its scope is that of the session it targets."""
+        agent = await self._agent_sharing(route)
+        scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
+        link = ViewerLink(scope, OpenBy.SHARE_LINK, route=route)
+        return await self._start_viewer(name, name, link, agent, user=user, client=client)
+
+    async def handoff(self, name: str, client: ClientKind) -> Viewer:
+        """Open in desktop (or on the web): another client opens the same target.
+
+        The new client gets the link the old one shows, scope and all; the old one
+        closes. Its actor is named after the client, so the two never share a name.
+        """
+        old = self.viewers[name]
+        link: ViewerLink = await old.ref.ask(HandoffLink(), sender="world")
+        await old.ref.tell(Leave(), sender="world")
+        actor_name = f"{name}@{client.value}"
+        if actor_name == old.name:
+            raise WorldError(f"{name} is already on the {client.value} client")
+        target = self.agent(self.opened[name])
+        return await self._start_viewer(
+            name, actor_name, link, target, user=old.user, client=client
+        )
+
+    async def _agent_sharing(self, route: str) -> Orchestrator | ChildAgent:
+        session_id = joined_session(route)
+        for agent in self._all_agents():
+            if (await agent_info(agent)).session_id == session_id:
+                return agent
+        raise WorldError(f"no agent shares the session {session_id}")
+
+    def _all_agents(self) -> list[Orchestrator | ChildAgent]:
+        return [*self.orchestrators.values(), *self.children()]
+
     def _host_location(self, agent: Orchestrator | ChildAgent) -> Location:
-        """Where the agent's host runs: a child local to a cloud driver is remote to the user."""
-        if isinstance(agent, ChildAgent):
-            return agent.host.location if agent.location is Location.LOCAL else Location.REMOTE
+        """Where the agent's host runs: a child local to a cloud driver is remote to the user,
+        and a child local to a local child runs where that child runs."""
+        while isinstance(agent, ChildAgent) and agent.location is Location.LOCAL:
+            host = agent.host
+            assert isinstance(host, Orchestrator | ChildAgent)
+            agent = host
         return agent.location
 
     def in_owners_team(self, user: str) -> bool:
@@ -167,6 +245,11 @@ class World:
 
     def task_requests(self, user: str, endpoint: str | None = None) -> int:
         return self.tasks.store.requests_by(user_principal(user), endpoint)
+
+
+async def agent_info(agent: Orchestrator | ChildAgent) -> AgentInfo:
+    info: AgentInfo = await agent.ref.ask(Describe(), sender="world")
+    return info
 
 
 @asynccontextmanager

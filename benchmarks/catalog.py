@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import attack, mailbox, polling, scale, virtual_time, websocket
+from . import attack, explore, mailbox, polling, scale, virtual_time, websocket
 from .harness import BenchResult
 
 
@@ -38,6 +38,12 @@ BENCHMARKS: dict[str, Benchmark] = {
             "attack",
             "'sharesim serve' under hostile clients, measured through /proc (Linux, ~3 min)",
             attack.run,
+            default=False,
+        ),
+        Benchmark(
+            "explore",
+            "explore's seeds/s per core, and 2 workers' scaling on processes and Dask (~3 min)",
+            explore.run,
             default=False,
         ),
     )

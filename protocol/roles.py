@@ -21,3 +21,8 @@ class Role(enum.Enum):
     def at_most(self, cap: Role) -> Role:
         """This role, lowered to `cap` if it is stronger (e.g. Full for clients that lack it)."""
         return self if self.rank <= cap.rank else cap
+
+    @property
+    def can_execute(self) -> bool:
+        """Whether agent prompts (and input, commands, control actions) are allowed."""
+        return self is not Role.READER

@@ -18,6 +18,7 @@ from ._refined import Usize, Uuid
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
+from .requests import AgentPromptRequest, RoleRequestAnswer
 from .roles import Role
 from .secrets import ReconnectToken, SessionSecret
 from .source import SessionSourceType, User
@@ -129,8 +130,23 @@ class UpdateSourceTaskId(Message):
     source_task_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class RespondToRoleRequest(Message):
+    """The sharer's answer to a viewer's role request; only the sharer answers them."""
+
+    participant_id: str
+    request_id: str
+    response: RoleRequestAnswer
+
+
 Upstream: TypeAlias = (
-    Initialize | Reconnect | OrderedTerminalEvent | EndSession | Ping | UpdateSourceTaskId
+    Initialize
+    | Reconnect
+    | OrderedTerminalEvent
+    | EndSession
+    | Ping
+    | UpdateSourceTaskId
+    | RespondToRoleRequest
 )
 
 # -- downstream (server to sharer) -------------------------------------------------------------
@@ -255,6 +271,32 @@ class SessionTerminated(Message):
     reason: TerminationReason
 
 
+@dataclass(frozen=True, slots=True)
+class RoleRequested(Message):
+    """A viewer asks the sharer for `role`."""
+
+    participant_id: str
+    request_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRoleChanged(Message):
+    """A viewer's role changed (the sharer's version carries no reason)."""
+
+    participant_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPromptRequested(Message):
+    """A viewer with an executing role prompts this session's agent."""
+
+    id: str
+    participant_id: str
+    request: AgentPromptRequest
+
+
 Downstream: TypeAlias = (
     SessionInitialized
     | FailedToInitializeSession
@@ -263,4 +305,7 @@ Downstream: TypeAlias = (
     | EventsProcessedAck
     | SessionTerminated
     | Pong
+    | RoleRequested
+    | ParticipantRoleChanged
+    | AgentPromptRequested
 )

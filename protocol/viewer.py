@@ -18,6 +18,12 @@ from ._refined import Usize
 from .common import FeatureSupport, Ping, Pong, UserId
 from .events import OrderedTerminalEvent
 from .message import Message
+from .requests import (
+    AgentPromptFailureReason,
+    AgentPromptRequest,
+    RoleRequestAnswer,
+    RoleUpdatedReason,
+)
 from .roles import Role
 from .secrets import SeatToken
 from .source import LegacySessionSourceType, SessionSourceType, User
@@ -50,7 +56,25 @@ class Initialize(Message):
     payload: ViewerInitPayload
 
 
-Upstream: TypeAlias = Initialize | Ping
+@dataclass(frozen=True, slots=True)
+class SendAgentPrompt(Message):
+    """Prompt the agent of this session; needs a role that can execute."""
+
+    wire: ClassVar[WireSpec] = WireSpec(shape=Shape.NEWTYPE)
+
+    request: AgentPromptRequest
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRole(Message):
+    """Ask the sharer for a role (request access); at most one request is pending."""
+
+    wire: ClassVar[WireSpec] = WireSpec(shape=Shape.NEWTYPE)
+
+    role: Role
+
+
+Upstream: TypeAlias = Initialize | Ping | SendAgentPrompt | RequestRole
 
 # -- downstream (server to viewer) -------------------------------------------------------------
 
@@ -146,6 +170,49 @@ class SourceTaskIdUpdated(Message):
     source_task_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class AgentPromptRequestInFlight(Message):
+    """The prompt went on to the sharer; its answer streams in as response events."""
+
+    wire: ClassVar[WireSpec] = WireSpec(shape=Shape.NEWTYPE)
+
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPromptRequestFailed(Message):
+    """The prompt was refused, by the server or by the sharer."""
+
+    reason: AgentPromptFailureReason
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRequestInFlight(Message):
+    """The role request reached the server and waits for the sharer."""
+
+    wire: ClassVar[WireSpec] = WireSpec(shape=Shape.NEWTYPE)
+
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRequestResponse(Message):
+    """The sharer's answer to this viewer's role request."""
+
+    wire: ClassVar[WireSpec] = WireSpec(shape=Shape.NEWTYPE)
+
+    response: RoleRequestAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRoleChanged(Message):
+    """A participant of this session has a new role; every viewer is told."""
+
+    participant_id: str
+    reason: RoleUpdatedReason
+    role: Role
+
+
 Downstream: TypeAlias = (
     JoinedSuccessfully
     | RejoinedSuccessfully
@@ -154,4 +221,9 @@ Downstream: TypeAlias = (
     | SessionEnded
     | Pong
     | SourceTaskIdUpdated
+    | AgentPromptRequestInFlight
+    | AgentPromptRequestFailed
+    | RoleRequestInFlight
+    | RoleRequestResponse
+    | ParticipantRoleChanged
 )

@@ -14,6 +14,10 @@ from scenarios.schema import Expectation
 
 NOT_MENTIONED = "(not mentioned)"
 NOT_A_CHILD = "(not on the pill bar)"
+NOT_JOINED = "(no joined view)"
+#: What a client check shows when the viewer has nothing for it (no link copied yet, no
+#: agent selected that the scenario knows by name).
+NOTHING = "(nothing)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,8 @@ def compare(
             else:
                 comparisons.append(Comparison(key, f">= {expected}", actual, actual >= expected))
             continue
-        actual = observed[key]
-        if key in ("statuses", "names"):
+        actual = observed.get(key, NOTHING)
+        if key in ("statuses", "names", "roles"):
             assert isinstance(expected, dict)
             assert isinstance(actual, dict)
             actual = {agent: actual.get(agent, _missing(key)) for agent in expected}
@@ -85,6 +89,8 @@ def compare(
 
 
 def _missing(key: str) -> str:
+    if key == "roles":
+        return NOT_JOINED
     return NOT_A_CHILD if key == "statuses" else NOT_MENTIONED
 
 
@@ -117,4 +123,38 @@ def observed_values(
         "fetches": observation.stats.fetches,
         "redundant_fetches": observation.stats.redundant_fetches,
         "task_requests": task_requests,
+        **client_values(observation, names),
     }
+
+
+def client_values(observation: Observation, names: Mapping[str, str]) -> dict[str, object]:
+    """What the viewer shows as a client, with agent names for task ids (`names`).
+
+    Only what a scenario file can say is included: a run the scenario does not know
+    by name is left out rather than shown as an id, so `--show` output is a valid file.
+    """
+    client = observation.client
+    if client is None:
+        return {}
+
+    def name(task_id: str | None) -> str | None:
+        return names.get(task_id) if task_id is not None else None
+
+    values: dict[str, object] = {"client": client.client.value, "scope": client.scope.value}
+    selected = name(client.selected if client.selected is not None else client.own_run)
+    if selected is not None:
+        values["selected"] = selected
+    values["shows"] = list(client.shows)
+    values["visible_surfaces"] = client.visible_surfaces
+    values["pill_actions"] = list(client.pill_actions)
+    if client.copied is not None:
+        values["copied"] = client.copied.scope.value
+    values["actions"] = [
+        f"{a.action} {name(a.target) or a.target}: {a.result}" for a in client.actions
+    ]
+    roles = {
+        name(client.own_run if key == "root" else key): role.value.lower()
+        for key, role in client.roles.items()
+    }
+    values["roles"] = {agent: role for agent, role in roles.items() if agent is not None}
+    return values

@@ -2,30 +2,27 @@
 
 Each seed is an independent, deterministic run: the outcome of seed S is what
 `sharesim run SCENARIO --seed S --faults ...` reproduces, trace and all. Seeds
-can be spread over worker processes. The pool is one that can be terminated:
-an interrupted exploration stops its workers at once instead of waiting for
-every queued seed, and keeps the outcomes it already has.
+can be spread over worker processes or a Dask cluster (`scenarios.executors`);
+what crosses to a worker is a `SeedWork` and the seeds, and what comes back
+is their `SeedOutcome`s, the same wherever they ran.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import multiprocessing
-import signal
-import sys
+import dataclasses
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from actors.rules.profiles import Profile
+from scenarios import catalog
+from scenarios.executors import Executor, InProcess, LocalProcesses
 from scenarios.faults import FaultKind, format_faults
+from scenarios.problems import Problem, problems_of
 from scenarios.results import to_json
 from scenarios.runner import run_scenario
-from scenarios.schema import load_scenario
-
-#: prctl option: the signal a process gets when its parent dies (linux/prctl.h).
-_PR_SET_PDEATHSIG = 1
+from scenarios.schema import Scenario, load_scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +32,8 @@ class SeedOutcome:
     digest: str
     #: The run's result as a JSON line (`scenarios.results`), when it was asked for.
     json: str = ""
+    #: What broke, as a shrunk plan must still break it and findings group it.
+    broke: tuple[Problem, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -42,13 +41,40 @@ class SeedOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _SeedTask:
-    path: Path
+class SeedWork:
+    """What every seed of one exploration shares, as sent to a worker.
+
+    A bundled scenario travels as its place in the bundle, so a worker with
+    the project installed anywhere finds it; any other file as its absolute
+    path, which a worker on another machine must be able to read. Results
+    name the file as the command knows it, wherever it was read.
+    """
+
+    scenario: str
+    shown_as: str
     profile: Profile
-    seed: int
     faults: frozenset[FaultKind]
     settings: Mapping[str, bool] | None
     detail: bool
+
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        profile: Profile,
+        faults: frozenset[FaultKind],
+        settings: Mapping[str, bool] | None,
+        detail: bool,
+    ) -> SeedWork:
+        absolute = path.resolve()
+        bundled = absolute.is_relative_to(catalog.HERE)
+        scenario = str(absolute.relative_to(catalog.HERE) if bundled else absolute)
+        return cls(scenario, str(path), profile, faults, settings, detail)
+
+    def load(self) -> Scenario:
+        """The scenario, read from where this process finds it."""
+        scenario = load_scenario(catalog.HERE / self.scenario)
+        return dataclasses.replace(scenario, path=Path(self.shown_as))
 
 
 def explore_seed(
@@ -65,7 +91,19 @@ def explore_seed(
     A race-marked profile is judged like any other here: finding its failing seeds is
     what exploring is for.
     """
-    result = run_scenario(load_scenario(path), profile, seed=seed, faults=faults, settings=settings)
+    return _outcome(load_scenario(path), profile, seed, faults, settings, detail=detail)
+
+
+def _outcome(
+    scenario: Scenario,
+    profile: Profile,
+    seed: int,
+    faults: frozenset[FaultKind],
+    settings: Mapping[str, bool] | None,
+    *,
+    detail: bool,
+) -> SeedOutcome:
+    result = run_scenario(scenario, profile, seed=seed, faults=faults, settings=settings)
     problems = [str(v) for v in result.violations]
     for failure in result.failures:
         mismatched = "; ".join(
@@ -73,29 +111,17 @@ def explore_seed(
         )
         problems.append(f"expectation {failure.what}" + (f": {mismatched}" if mismatched else ""))
     digest = result.trace.digest() if result.trace is not None else ""
-    return SeedOutcome(seed, tuple(problems), digest, to_json(result) if detail else "")
+    json = to_json(result) if detail else ""
+    return SeedOutcome(seed, tuple(problems), digest, json, problems_of(result))
 
 
-def _run_task(task: _SeedTask) -> SeedOutcome:
-    """One seed in a worker process (top level, so the pool can send it there)."""
-    return explore_seed(
-        task.path, task.profile, task.seed, task.faults, task.settings, detail=task.detail
-    )
-
-
-def _start_worker() -> None:
-    """Workers leave Ctrl-C to the command, which stops them, and die at once on SIGTERM.
-
-    Ctrl-C on a terminal reaches every process of the group; a worker that
-    raised KeyboardInterrupt too would print a traceback of its own. On Linux a
-    worker also gets SIGTERM when the command dies, even of SIGKILL, so none is
-    ever left behind.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def run_seeds(work: SeedWork, seeds: tuple[int, ...]) -> list[SeedOutcome]:
+    """One batch of seeds, wherever it runs: the scenario is read once for the batch."""
+    scenario = work.load()
+    return [
+        _outcome(scenario, work.profile, seed, work.faults, work.settings, detail=work.detail)
+        for seed in seeds
+    ]
 
 
 def explore_outcomes(
@@ -105,25 +131,48 @@ def explore_outcomes(
     faults: frozenset[FaultKind],
     *,
     jobs: int = 1,
+    executor: Executor | None = None,
     settings: Mapping[str, bool] | None = None,
     detail: bool = False,
 ) -> Generator[SeedOutcome, None, None]:
-    """Each seed's outcome as soon as it is known: in seed order with one job, else as done.
+    """Each seed's outcome as soon as it is known: in seed order in this process, else as done.
 
-    Closing the iterator, or an exception while it waits (Ctrl-C), terminates
-    every worker before it returns.
+    The seeds run on `executor` (which the caller opened), else in `jobs`
+    local processes. Closing the iterator, or an exception while it waits
+    (Ctrl-C), stops every seed still pending before it returns.
     """
-    tasks = (_SeedTask(path, profile, seed, faults, settings, detail) for seed in seeds)
-    if jobs <= 1:
-        yield from map(_run_task, tasks)
-        return
-    # Fork: workers start at once and inherit the command's logging setup.
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
-    try:
-        yield from pool.imap_unordered(_run_task, tasks)
-    finally:
-        pool.terminate()
-        pool.join()
+    work = SeedWork.of(path, profile, faults, settings, detail)
+    if executor is None:
+        executor = InProcess() if jobs <= 1 else LocalProcesses(jobs)
+    yield from executor.run(run_seeds, work, list(seeds))
+
+
+class InSeedOrder:
+    """Outcomes that arrive in any order, handed on in seed order as the gaps fill.
+
+    Output then reads the same whatever ran the seeds; what is still held back
+    when a campaign stops early comes out with `rest`.
+    """
+
+    def __init__(self, seeds: Iterable[int]) -> None:
+        self._order = iter(sorted(seeds))
+        self._next: int | None = next(self._order, None)
+        self._held: dict[int, SeedOutcome] = {}
+
+    def add(self, outcome: SeedOutcome) -> list[SeedOutcome]:
+        """The outcomes that can go out now, in seed order."""
+        self._held[outcome.seed] = outcome
+        ready = []
+        while self._next is not None and self._next in self._held:
+            ready.append(self._held.pop(self._next))
+            self._next = next(self._order, None)
+        return ready
+
+    def rest(self) -> list[SeedOutcome]:
+        """The outcomes still held back, in seed order (some seed before them never came)."""
+        held = [self._held[seed] for seed in sorted(self._held)]
+        self._held.clear()
+        return held
 
 
 def explore(
@@ -133,12 +182,15 @@ def explore(
     faults: frozenset[FaultKind],
     *,
     jobs: int = 1,
+    executor: Executor | None = None,
     settings: Mapping[str, bool] | None = None,
     progress: Callable[[SeedOutcome], None] = lambda outcome: None,
 ) -> list[SeedOutcome]:
     """Every seed's outcome, in seed order."""
     outcomes: list[SeedOutcome] = []
-    stream = explore_outcomes(path, profile, seeds, faults, jobs=jobs, settings=settings)
+    stream = explore_outcomes(
+        path, profile, seeds, faults, jobs=jobs, executor=executor, settings=settings
+    )
     with contextlib.closing(stream):
         for outcome in stream:
             progress(outcome)

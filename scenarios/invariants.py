@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actors.hosts.agents import Location
+from actors.hosts.agents import ChildAgent, Location, Orchestrator
 from actors.rules.pill_bar import PillStatus
 from actors.rules.view import ViewScope
 from actors.runtime.trace import FAULT_CHANNEL, TraceRecord
@@ -53,53 +53,65 @@ class InvariantMonitor:
             return  # nothing was delivered; the next delivery shows what the fault did
         if record.type == "UpdateAgentTask":
             self._check_link_writer(record)
-        for viewer in list(self.world.viewers.values()):
-            self._check_viewer(viewer, record.t)
+        for name, viewer in list(self.world.viewers.items()):
+            self._check_viewer(name, viewer, record.t)
 
     # -- per viewer -----------------------------------------------------------------
 
-    def _check_viewer(self, viewer: Viewer, now: float) -> None:
-        if viewer.link.scope is ViewScope.CHILD:
-            if viewer.pill_bar.pills() or viewer.panes:
-                shown = [pill.label for pill in viewer.pill_bar.pills()]
-                self._breach(
-                    "child-link-scope",
-                    (17, 39),
-                    now,
-                    viewer.name,
-                    f"a child link shows pills {shown}",
-                )
-        else:
-            self._check_direct_children(viewer, now)
+    def _check_viewer(self, name: str, viewer: Viewer, now: float) -> None:
+        self._check_scope(name, viewer, now)
         self._check_roles(viewer, now)
         self._check_never_drops(viewer, now)
         self._check_event_order(viewer, now)
 
-    def _check_direct_children(self, viewer: Viewer, now: float) -> None:
-        orchestrator = self._orchestrator_task_id()
-        children = self._direct_children(orchestrator)
-        for pane in viewer.pill_bar.panes():
-            if pane.task_id not in children:
-                self._breach(
-                    "parent-link-scope",
-                    (38,),
-                    now,
-                    viewer.name,
-                    f"the parent link shows {pane.task_id}, not a direct child of {orchestrator}",
-                )
+    def _check_scope(self, name: str, viewer: Viewer, now: float) -> None:
+        """A link shows the agent it opens and that agent's direct children, nothing else.
+
+        A parent link must not reach past the orchestrator's direct children (38); a child
+        link must not reach its parent or siblings (17, 39). A child that orchestrates has
+        children of its own, and its link may show them as the client does (its root pane
+        discovers the runs whose parent is the child's run).
+        """
+        opened = self._opened_task_id(name)
+        allowed = self._direct_children(opened) if opened is not None else set()
+        shown = [pane.task_id for pane in viewer.pill_bar.panes()]
+        shown += [p.task_id for p in viewer.pill_bar.pills()[1:] if p.task_id is not None]
+        anchor = next(iter(viewer.pill_bar.pills()), None)
+        if anchor is not None and anchor.task_id not in (None, opened):
+            shown.append(anchor.task_id)
+        outside = sorted({task_id for task_id in shown if task_id not in allowed})
+        if not outside:
+            return
+        if viewer.link.scope is ViewScope.CHILD:
+            self._breach(
+                "child-link-scope",
+                (17, 39),
+                now,
+                viewer.name,
+                f"the child link of {opened} shows {outside}, not its own direct children",
+            )
+        else:
+            self._breach(
+                "parent-link-scope",
+                (38,),
+                now,
+                viewer.name,
+                f"the parent link shows {outside}, not direct children of {opened}",
+            )
 
     def _check_roles(self, viewer: Viewer, now: float) -> None:
-        root = viewer.root.joined if viewer.root is not None else None
-        if root is None:
+        """Roles as they are now, so a role granted after joining is held to the cap too."""
+        root = viewer.root
+        if root is None or root.joined is None:
             return
         for task_id, pane in viewer.panes.items():
-            if pane.joined is not None and pane.joined.role.rank > root.role.rank:
+            if pane.joined is not None and pane.role.rank > root.role.rank:
                 self._breach(
                     "role-cap",
                     (41,),
                     now,
                     viewer.name,
-                    f"child {task_id} granted {pane.joined.role.value}, "
+                    f"child {task_id} holds {pane.role.value}, "
                     f"above {root.role.value} on the parent",
                 )
 
@@ -154,13 +166,13 @@ class InvariantMonitor:
                 f"a viewer sent update_agent_task for {task_id}",
             )
             return
-        for orchestrator in self.world.orchestrators.values():
-            child = orchestrator.children.get(task_id or "")
-            if (
-                child is not None
-                and child.location is Location.REMOTE
-                and record.src == orchestrator.name
-            ):
+        hosts: list[Orchestrator | ChildAgent] = [
+            *self.world.orchestrators.values(),
+            *self.world.children(),
+        ]
+        for host in hosts:
+            child = host.children.get(task_id or "")
+            if child is not None and child.location is Location.REMOTE and record.src == host.name:
                 self._breach(
                     "link-writer",
                     (),
@@ -171,8 +183,10 @@ class InvariantMonitor:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _orchestrator_task_id(self) -> str | None:
-        return next((o.task_id for o in self.world.orchestrators.values()), None)
+    def _opened_task_id(self, viewer: str) -> str | None:
+        """The run of the agent whose link the viewer opened, as the world knows it."""
+        target = self.world.opened.get(viewer)
+        return self.world.agent(target).task_id if target is not None else None
 
     def _direct_children(self, parent: str | None) -> set[str]:
         return {row.task_id for row in self.world.tasks.store.rows() if row.parent_run_id == parent}

@@ -1,11 +1,12 @@
 """Running a scenario: build the world, play the timeline, check every expectation.
 
 Everything happens in virtual time on one seeded simulation, so a run is a
-function of (scenario, profile, seed, switches) and replays exactly. A step
-that cannot be carried out (a viewer opening a share that is not live) fails
-the run with a reason; it does not crash it. A step its actor cannot take when
-it comes (a `finish` before the run exists, an exchange mentioning an agent not
-yet created) does nothing, as the person or agent would, and is logged.
+function of (scenario, profile, seed, switches, fault plan) and replays
+exactly. A step that cannot be carried out (a viewer opening a share that is
+not live) fails the run with a reason; it does not crash it. A step its actor
+cannot take when it comes (a `finish` before the run exists, an exchange
+mentioning an agent not yet created) does nothing, as the person or agent
+would, and is logged.
 """
 
 from __future__ import annotations
@@ -28,20 +29,31 @@ from actors.hosts.agents import (
     SpawnChild,
     StopSharing,
 )
+from actors.hosts.share import AnswerRoleRequests
 from actors.rules.profiles import Profile
 from actors.runtime.actor import ActorCrashed
 from actors.runtime.conditions import Partition
 from actors.runtime.simulation import run_seeded
 from actors.runtime.trace import Trace, TraceRecord
 from actors.runtime.transport import Mode
+from actors.viewers.person import CopyLink, Prompt, RequestAccess, SelectPill, UsePill
 from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
-from scenarios.faults import FaultKind, format_faults, plan_faults
+from scenarios.fault_plan import FaultPlan
+from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
-from scenarios.schema import Expectation, RunEnding, Scenario, Step, StepKind
+from scenarios.schema import (
+    VIEWER_STEPS,
+    Expectation,
+    RunEnding,
+    Scenario,
+    Step,
+    StepKind,
+    ViewerSpec,
+)
 
 _log = structlog.get_logger("sharesim.runner")
 
@@ -146,6 +158,8 @@ class RunResult:
     #: Steps the actor could not take when they came, modelled as doing nothing.
     skipped: list[SkippedStep] = field(default_factory=list)
     faults: frozenset[FaultKind] = frozenset()
+    #: Every fault of the run, with its times and targets (`--fault-plan` replays it).
+    fault_plan: FaultPlan = field(default_factory=FaultPlan)
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
     views: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -242,8 +256,16 @@ class _Play:
         child = next(c for c in self.scenario.children if c.name == name)
 
         async def spawn() -> None:
-            orchestrator = self.world.orchestrators[self.scenario.orchestrator.name]
-            await orchestrator.ref.tell(
+            parent = child.parent or self.scenario.orchestrator.name
+            host = self._maybe_agent(parent)
+            if host is None:
+                reason = f"its parent {parent} does not exist yet: its run has not been created"
+                _log.info("spawn_skipped", decision=True, child=child.name, reason=reason)
+                self.result.skipped.append(
+                    SkippedStep(trio.current_time(), f"spawn {child.name}", reason, None)
+                )
+                return
+            await host.ref.tell(
                 SpawnChild(child.name, child.location, child.title, child.launch_fails),
                 sender="scenario",
             )
@@ -254,8 +276,15 @@ class _Play:
         spec = next(v for v in self.scenario.viewers if v.name == name)
 
         async def join() -> None:
+            if spec.link_from is not None:
+                await self._open_copied_link(spec)
+                return
             await self.world.open_viewer(
-                spec.name, spec.opens, user=spec.user, open_by=spec.open_by
+                spec.name,
+                spec.opens,
+                user=spec.user,
+                open_by=spec.open_by,
+                client=spec.client,
             )
 
         return join
@@ -269,10 +298,17 @@ class _Play:
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
                 await self._connectivity(step)
                 return
+            if step.kind in VIEWER_STEPS:
+                await self._viewer_step(step)
+                return
+            if step.kind is StepKind.ANSWER_ROLE:
+                answer = AnswerRoleRequests(step.client.approve)
+                await self.world.agent(step.actor).ref.tell(answer, sender="scenario")
+                return
             agent = self.world.agent(step.actor)
             message: object
             if step.kind is StepKind.SHARE:
-                message = ShareByUser()
+                message = ShareByUser(link_role=step.client.role)
             elif step.kind is StepKind.STOP_SHARING:
                 message = StopSharing()
             elif step.kind is StepKind.FINISH:
@@ -282,6 +318,46 @@ class _Play:
             await agent.ref.tell(message, sender="scenario")
 
         return act
+
+    # -- what a person does in a viewer ------------------------------------------------
+
+    async def _viewer_step(self, step: Step) -> None:
+        if step.kind is StepKind.HANDOFF:
+            await self.world.handoff(step.actor, step.client.to)
+            return
+        viewer = self.world.viewers[step.actor].ref
+        if step.kind is StepKind.COPY_LINK:
+            await viewer.ask(CopyLink(), sender="scenario")
+            return
+        await viewer.tell(self._person_message(step), sender="scenario")
+
+    def _person_message(self, step: Step) -> SelectPill | UsePill | Prompt | RequestAccess:
+        details = step.client
+        if step.kind is StepKind.SELECT:
+            assert details.pill is not None
+            return SelectPill(self._pill_task_id(details.pill))
+        if step.kind is StepKind.PILL_ACTION:
+            assert details.pill is not None
+            return UsePill(details.action, self._task_id(details.pill))
+        if step.kind is StepKind.PROMPT:
+            target = self._task_id(details.target) if details.target is not None else None
+            return Prompt(step.text, target)
+        return RequestAccess(details.role)
+
+    def _pill_task_id(self, agent_name: str) -> str | None:
+        """The orchestrator's pill is the view's own session; a child's pill is its run."""
+        if agent_name == self.scenario.orchestrator.name:
+            return None
+        return self._task_id(agent_name)
+
+    async def _open_copied_link(self, spec: ViewerSpec) -> None:
+        assert spec.link_from is not None
+        source = self.world.viewers.get(spec.link_from)
+        observation = await self.world.observe(spec.link_from) if source else None
+        copied = observation.client.copied if observation and observation.client else None
+        if copied is None:
+            raise WorldError(f"{spec.link_from} has copied no link for {spec.name} to open")
+        await self.world.open_link(spec.name, copied.route, user=spec.user, client=spec.client)
 
     def _cannot_take(self, step: Step) -> str | None:
         """Why the actor cannot take `step` now, or None when it can.
@@ -293,6 +369,10 @@ class _Play:
             if step.actor in self.world.viewers or self._maybe_agent(step.actor) is not None:
                 return None
             return f"{step.actor} is not there yet"
+        if step.kind in VIEWER_STEPS:
+            if step.actor in self.world.viewers:
+                return None
+            return f"{step.actor} has not opened its link yet"
         agent = self._maybe_agent(step.actor)
         if agent is None:
             return f"{step.actor} does not exist yet: its run has not been created"
@@ -354,7 +434,7 @@ class _Play:
 
     def _actor_name(self, name: str) -> str:
         if name in self.world.viewers:
-            return name
+            return self.world.viewers[name].name
         return self.world.agent(name).name
 
     def _checker(self, expectation: Expectation) -> Action:
@@ -383,13 +463,14 @@ class _Play:
             )
             if mismatches:
                 trace = self.world.simulation.trace
+                actor = self.world.viewers[expectation.viewer].name
                 where = f" (line {expectation.line})" if expectation.line else ""
                 self.result.failures.append(
                     Failure(
                         f"{expectation.viewer} at {now:g} s{where}",
                         now,
                         tuple(mismatches),
-                        tuple(trace.involving([expectation.viewer])[-TRACE_SLICE:]),
+                        tuple(trace.involving([actor])[-TRACE_SLICE:]),
                         self._decisions_behind(expectation.viewer),
                         tuple(trace.fault_records()),
                     )
@@ -437,6 +518,7 @@ async def play_scenario(
     mode: Mode = Mode.MEMORY,
     settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
+    fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
     recording: Recording | None = None,
@@ -444,12 +526,14 @@ async def play_scenario(
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
     The switches are the profile's, then those the file pins, then `settings` (the command
-    line's `--set`), each winning over the one before.
+    line's `--set`), each winning over the one before. The faults are `fault_plan` when
+    given, else those the seed plans for the kinds in `faults`.
     `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
     With a `recording`, the viewers, the partitions and the log are kept for a report.
     """
     design = Design.of(profile, scenario.pinned(profile), settings or {})
-    result = _result(scenario, design, seed, faults)
+    plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
+    result = _result(scenario, design, seed, plan)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
     if result.overrides:
         structlog.contextvars.bind_contextvars(overrides=result.overrides)
@@ -459,7 +543,7 @@ async def play_scenario(
         design.switches,
         seed=seed,
         mode=mode,
-        conditions=plan_faults(faults, seed, scenario),
+        conditions=plan.conditions(),
         trace_sink=trace_sink,
         log_context={"scenario": scenario.name},
         teammates=scenario.teammates(),
@@ -471,7 +555,7 @@ async def play_scenario(
         if recording is None:
             await play.play()
         else:
-            await _recorded(play, recording, faults)
+            await _recorded(play, recording, result.faults)
         play.note_final_views()
         result.violations = monitor.violations
         result.end_time = trio.current_time()
@@ -499,14 +583,13 @@ async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKi
         recording.partitions = tuple(play.conditions.partitions)
 
 
-def _result(
-    scenario: Scenario, design: Design, seed: int, faults: frozenset[FaultKind]
-) -> RunResult:
+def _result(scenario: Scenario, design: Design, seed: int, plan: FaultPlan) -> RunResult:
     return RunResult(
         scenario,
         design.profile,
         seed,
-        faults=faults,
+        faults=kinds_of(plan),
+        fault_plan=plan,
         overrides=design.overrides,
         pinned=design.pinned,
         overruled=design.overruled,
@@ -522,11 +605,13 @@ def run_scenario(
     mode: Mode = Mode.MEMORY,
     settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
+    fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
     recording: Recording | None = None,
 ) -> RunResult:
-    """Run one scenario in a fresh, seeded Trio run."""
+    """Run one scenario in a fresh, seeded Trio run (faults as for `play_scenario`)."""
+    plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
 
     async def play() -> RunResult:
         return await play_scenario(
@@ -535,7 +620,7 @@ def run_scenario(
             seed=seed,
             mode=mode,
             settings=settings,
-            faults=faults,
+            fault_plan=plan,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
             recording=recording,
@@ -545,7 +630,7 @@ def run_scenario(
         return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
         result = _result(
-            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, faults
+            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, plan
         )
         result.failures.append(Failure(f"simulation error: {crash}", 0.0))
         return result

@@ -20,9 +20,11 @@ from typing import Any, TypeVar
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
 from actors.rules.profiles import Profile, Switches
+from actors.rules.viewer_client import ClientKind
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
 from protocol.errors import SharesimError
+from protocol.roles import Role
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -82,6 +84,27 @@ class StepKind(enum.Enum):
     FINISH = "finish"
     DISCONNECT = "disconnect"
     RECONNECT = "reconnect"
+    # What a person does in a viewer (see `ClientStep`), and the sharer's answer to it.
+    SELECT = "select"
+    COPY_LINK = "copy-link"
+    HANDOFF = "handoff"
+    PROMPT = "prompt"
+    PILL_ACTION = "pill-action"
+    REQUEST_ROLE = "request-role"
+    ANSWER_ROLE = "answer-role"
+
+
+#: Steps a viewer takes; every other step is taken by an agent (or, for connectivity, either).
+VIEWER_STEPS = frozenset(
+    {
+        StepKind.SELECT,
+        StepKind.COPY_LINK,
+        StepKind.HANDOFF,
+        StepKind.PROMPT,
+        StepKind.PILL_ACTION,
+        StepKind.REQUEST_ROLE,
+    }
+)
 
 
 class Access(enum.Enum):
@@ -118,6 +141,8 @@ class ChildSpec:
     spawn_at: float
     title: str
     launch_fails: bool
+    #: The agent that spawns it: another child, or None for the orchestrator.
+    parent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +153,25 @@ class ViewerSpec:
     user: str
     open_by: OpenBy | None
     access: Access
+    client: ClientKind = ClientKind.NATIVE
+    #: Open the link this viewer copied last, instead of an agent's link (`opens` is "").
+    link_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStep:
+    """The details of a viewer step or a share's roles, by the step kind that uses each.
+
+    `pill` names the agent whose pill is selected or used (the orchestrator's name
+    for its pill); `target` the agent a prompt is aimed at (None: the active pill's).
+    """
+
+    pill: str | None = None
+    action: str = ""
+    target: str | None = None
+    to: ClientKind = ClientKind.NATIVE
+    role: Role = Role.READER
+    approve: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +183,7 @@ class Step:
     mentions: tuple[str, ...] = ()
     outcome: RunEnding = RunEnding.SUCCEEDED
     line: int | None = None
+    client: ClientStep = ClientStep()
 
 
 #: The statuses a child pill can show, as `statuses` checks name them.
@@ -160,6 +205,20 @@ CHECK_KEYS: dict[str, str] = {
     "redundant_fetches": "a whole number",
     "max_task_requests": "a whole number",
 }
+
+#: Checks of the viewer as a client (kind, selection, surfaces, links, actions, roles).
+CLIENT_CHECK_KEYS: dict[str, str] = {
+    "client": "native or web",
+    "scope": "parent or child",
+    "selected": "the name of the agent whose pill is selected",
+    "shows": "a list of the exchange texts the selected pill shows",
+    "visible_surfaces": "a whole number",
+    "pill_actions": "a list of pill menu actions",
+    "copied": "parent or child (the scope of the link copied last)",
+    "actions": 'a list of "ACTION AGENT: RESULT" lines',
+    "roles": "a table of agent name = reader, executor or full",
+}
+CHECK_KEYS.update(CLIENT_CHECK_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,10 +544,14 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     viewer_tables = top.tables("viewers")
     viewers = tuple(_viewer(t, agents) for t in viewer_tables)
     viewer_names = _Names.of(viewer_tables, complete=top.ok("viewers"))
+    _check_link_sources(viewer_tables, viewers, viewer_names)
     _unique([orchestrator_table, *child_tables, *viewer_tables])
+    _child_parents(child_tables, children, orchestrator, viewer_names)
     _one_access_per_user(viewer_tables)
     actors = agents + viewer_names
-    read_steps = [(t, _step(t, agents, actors)) for t in top.tables("steps", required=False)]
+    read_steps = [
+        (t, _step(t, agents, actors, viewer_names)) for t in top.tables("steps", required=False)
+    ]
     steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
     _timeline(read_steps, orchestrator_table, orchestrator, child_tables, children, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
@@ -544,6 +607,69 @@ def _unique(tables: Sequence[_Table]) -> None:
         seen.add(name)
 
 
+# -- who spawns each child (grandchildren) --------------------------------------------------
+
+
+def _child_parents(
+    tables: Sequence[_Table],
+    children: Sequence[ChildSpec],
+    orchestrator: OrchestratorSpec,
+    viewers: _Names,
+) -> None:
+    """Refuse a `parent` the system could not have: one that is not an agent of the file,
+    a chain that loops, a parent whose run does not exist yet when the child is spawned,
+    or one whose launch fails (it never runs, so it calls `run_agents` on nothing).
+
+    Every location pairing is possible: a child on the user's client spawns as the
+    orchestrator there does, and a cloud child's driver spawns as a cloud orchestrator's
+    does (local children on that driver, remote ones in the cloud).
+    """
+    by_name = {c.name: c for c in children}
+    for table, child in zip(tables, children, strict=True):
+        parent = child.parent
+        if parent is None or not table.ok("parent"):
+            continue
+        if parent == orchestrator.name:
+            continue
+        spec = by_name.get(parent)
+        if spec is None:
+            if parent in viewers.known:
+                table.report("parent", f"{parent!r} is a viewer; only an agent spawns children")
+            else:
+                agents = ", ".join((orchestrator.name, *by_name))
+                table.report("parent", f"expected an agent name ({agents}), got {parent!r}")
+        elif _loops(child, by_name):
+            table.report(
+                "parent",
+                f"{child.name}'s parents lead back to {child.name}; each child is spawned by "
+                "an agent that exists before it",
+            )
+        elif spec.launch_fails:
+            table.report(
+                "parent",
+                f"{parent}'s launch fails (launch_fails = true): it never runs, so it cannot "
+                f"spawn {child.name}",
+            )
+        elif table.ok("spawn_at") and child.spawn_at <= spec.spawn_at:
+            table.report(
+                "spawn_at",
+                f"{parent} is spawned at {spec.spawn_at:g} s and exists once its run is created, "
+                f"so it cannot spawn {child.name} at {child.spawn_at:g} s",
+            )
+
+
+def _loops(child: ChildSpec, by_name: Mapping[str, ChildSpec]) -> bool:
+    """Whether following `parent` from `child` comes back to a child already passed."""
+    seen = {child.name}
+    parent = by_name.get(child.parent or "")
+    while parent is not None:
+        if parent.name in seen:
+            return True
+        seen.add(parent.name)
+        parent = by_name.get(parent.parent or "")
+    return False
+
+
 def _orchestrator(t: _Table) -> OrchestratorSpec:
     spec = OrchestratorSpec(
         name=t.text("name"),
@@ -562,6 +688,7 @@ def _child(t: _Table) -> ChildSpec:
         spawn_at=t.number("spawn_at"),
         title=t.text("title", ""),
         launch_fails=t.flag("launch_fails", False),
+        parent=t.text("parent", "") or None,
     )
     t.finish()
     return spec
@@ -569,7 +696,11 @@ def _child(t: _Table) -> ChildSpec:
 
 def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
     name = t.text("name")
-    opens = t.text("opens")
+    if t.has("link_from") and t.has("opens"):
+        t.report("link_from", "give opens or link_from, not both")
+    if t.has("link_from"):
+        t.skip("opens")
+    opens = "" if t.has("link_from") else t.text("opens")
     if t.ok("opens") and agents.refuses(opens):
         t.report("opens", f"expected the name of an agent ({agents}), got {opens!r}")
     user = t.text("user", name)
@@ -587,6 +718,7 @@ def _viewer(t: _Table, agents: _Names) -> ViewerSpec:
         user=user,
         open_by=t.choice("open_by", OpenBy) if t.has("open_by") else None,
         access=access,
+        **_viewer_client(t),
     )
     t.finish()
     return spec
@@ -611,20 +743,50 @@ def _one_access_per_user(tables: Sequence[_Table]) -> None:
         first.setdefault(user, (str(name), access))
 
 
-def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
+def _viewer_client(t: _Table) -> dict[str, Any]:
+    """A viewer's client kind and copied-link source (names checked once all are known)."""
+    client = t.choice("client", ClientKind, ClientKind.NATIVE)
+    open_by = t.good("open_by")
+    if t.ok("client") and client is ClientKind.WEB and open_by == OpenBy.CLOUD_AGENT.value:
+        t.report("open_by", "the /cloud-agent flow is native only; a web viewer opens by run")
+    link_from = t.text("link_from") if t.has("link_from") else None
+    return {"client": client, "link_from": link_from}
+
+
+def _check_link_sources(
+    tables: Sequence[_Table], viewers: Sequence[ViewerSpec], names: _Names
+) -> None:
+    """A copied link comes from another viewer declared in the file."""
+    for table, spec in zip(tables, viewers, strict=True):
+        source = spec.link_from
+        if source is not None and (names.refuses(source) or source == spec.name):
+            table.report("link_from", f"expected the name of another viewer ({names})")
+
+
+def _step(t: _Table, agents: _Names, actors: _Names, viewers: _Names) -> Step:
     at = t.number("at")
     kind = t.choice("do", StepKind)
     actor = t.text("actor")
     allowed = actors if kind in (StepKind.DISCONNECT, StepKind.RECONNECT) else agents
+    if kind in VIEWER_STEPS:
+        allowed = viewers
     if t.ok("do") and t.ok("actor") and allowed.refuses(actor):
-        if actor in actors.known:
+        if actor in actors.known and kind in VIEWER_STEPS:
+            t.report("actor", f"{actor!r} is an agent; only a viewer can {kind.value} ({allowed})")
+        elif actor in actors.known:
             t.report("actor", f"{actor!r} is a viewer; only an agent can {kind.value} ({allowed})")
         else:
             t.report("actor", f"expected one of {allowed}, got {actor!r}")
     text, outcome = "", RunEnding.SUCCEEDED
     mentions: tuple[str, ...] = ()
+    client = ClientStep()
     if not t.ok("do"):
-        t.skip("text", "mentions", "outcome")  # which of them belong depends on the kind
+        # Which keys belong depends on the kind.
+        t.skip("text", "mentions", "outcome", *_CLIENT_STEP_KEYS)
+    elif kind in VIEWER_STEPS or kind in (StepKind.SHARE, StepKind.ANSWER_ROLE):
+        client = _client_step(t, kind, agents)
+        if kind is StepKind.PROMPT:
+            text = t.text("text", "")
     elif kind is StepKind.EXCHANGE:
         text = t.text("text")
         mentions = t.names("mentions", ())
@@ -633,9 +795,48 @@ def _step(t: _Table, agents: _Names, actors: _Names) -> Step:
                 t.report("mentions", f"expected agent names ({agents}), got {mention!r}")
     elif kind is StepKind.FINISH:
         outcome = t.choice("outcome", RunEnding, RunEnding.SUCCEEDED)
-    step = Step(at, kind, actor, text, mentions, outcome, t.line())
+    step = Step(at, kind, actor, text, mentions, outcome, t.line(), client)
     t.finish()
     return step
+
+
+_CLIENT_STEP_KEYS = ("pill", "action", "target", "to", "role", "link_role", "approve")
+
+
+def _client_step(t: _Table, kind: StepKind, agents: _Names) -> ClientStep:
+    """The keys of a viewer step, a share's `link_role` or the sharer's answer to a request."""
+    if kind is StepKind.SHARE:
+        return ClientStep(role=_role(t, "link_role") if t.has("link_role") else Role.READER)
+    if kind in (StepKind.SELECT, StepKind.PILL_ACTION):
+        pill = t.text("pill")
+        if t.ok("pill") and agents.refuses(pill):
+            t.report("pill", f"expected an agent name ({agents}), got {pill!r}")
+        action = t.text("action") if kind is StepKind.PILL_ACTION else ""
+        return ClientStep(pill=pill, action=action)
+    if kind is StepKind.HANDOFF:
+        return ClientStep(to=t.choice("to", ClientKind))
+    if kind is StepKind.PROMPT:
+        target = t.text("target") if t.has("target") else None
+        if target is not None and t.ok("target") and agents.refuses(target):
+            t.report("target", f"expected an agent name ({agents}), got {target!r}")
+        return ClientStep(target=target)
+    if kind is StepKind.REQUEST_ROLE:
+        return ClientStep(role=_role(t, "role"))
+    if kind is StepKind.ANSWER_ROLE:
+        return ClientStep(approve=t.flag("approve", True))
+    return ClientStep()
+
+
+_ROLES = {role.value.lower(): role for role in Role}
+
+
+def _role(t: _Table, key: str) -> Role:
+    value = t.raw(key, expected="reader, executor or full")
+    if value not in _ROLES:
+        if value is not None:
+            t.report(key, f"expected reader, executor or full, got {value!r}")
+        return Role.READER
+    return _ROLES[value]
 
 
 def _expectation(t: _Table, viewers: _Names, agents: _Names) -> Expectation:
@@ -665,6 +866,8 @@ def _profiles(t: _Table) -> tuple[Profile, ...]:
 
 
 def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
+    if key in CLIENT_CHECK_KEYS:
+        return _client_check_value(t, key, expected, agents)
     if key == "pill_bar":
         return t.flag(key, False)
     if key in ("pills", "loaded", "loading", "unavailable"):
@@ -683,6 +886,39 @@ def _check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
                 t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
             elif key == "statuses" and shown not in _STATUSES:
                 t.report(f"{key}.{agent}", f"expected one of {', '.join(_STATUSES)}, got {shown!r}")
+        return dict(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        t.report(key, f"expected {expected}, got {value!r}")
+    return value
+
+
+_CHOICES = {
+    "client": tuple(kind.value for kind in ClientKind),
+    "scope": ("parent", "child"),
+    "copied": ("parent", "child"),
+}
+
+
+def _client_check_value(t: _Table, key: str, expected: str, agents: _Names) -> object:
+    """A check of the viewer as a client, read and validated like the other checks."""
+    if key in ("shows", "pill_actions", "actions"):
+        return t.names(key)
+    value = t.raw(key, expected=expected)
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            t.report(key, f"expected {expected}, got {value!r}")
+        return value
+    if key == "selected":
+        if not isinstance(value, str) or agents.refuses(value):
+            t.report(key, f"expected an agent name ({agents}), got {value!r}")
+        return value
+    if key == "roles":
+        if not isinstance(value, dict) or not all(v in _ROLES for v in value.values()):
+            t.report(key, f"expected {expected}, got {value!r}")
+            return {}
+        for agent in value:
+            if agents.refuses(agent):
+                t.report(f"{key}.{agent}", f"expected an agent name ({agents})")
         return dict(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         t.report(key, f"expected {expected}, got {value!r}")
@@ -853,6 +1089,11 @@ class _StepState:
                     f"{name} runs in the cloud, where it is shared (as AmbientAgent) as soon as "
                     "it runs; there is no share for the user to start"
                 )
+            if self._on_cloud_driver(name):
+                return "actor", (
+                    f"{name} runs on the cloud driver of an agent in the cloud, not on the "
+                    "user's client; it inherits that agent's share, there is none to start"
+                )
             return self._once(self.shared, step, "is already shared", "stop-sharing it first")
         if kind is StepKind.STOP_SHARING:
             started = self.shared.pop(name, None)
@@ -888,6 +1129,17 @@ class _StepState:
         taken[step.actor] = step
         return None
 
+    def _on_cloud_driver(self, name: str) -> bool:
+        """Whether a local child runs on a cloud driver: the nearest agent up its chain
+        that is not local to its parent's host runs in the cloud."""
+        child = self.children.get(name)
+        while child is not None and child.location is Location.LOCAL:
+            parent = child.parent or self.orchestrator.name
+            if parent == self.orchestrator.name:
+                return self.orchestrator.location is Location.REMOTE
+            child = self.children.get(parent)
+        return child is not None
+
     def _location(self, name: str) -> Location:
         child = self.children.get(name)
         return child.location if child is not None else self.orchestrator.location
@@ -901,4 +1153,11 @@ _VERBS = {
     StepKind.FINISH: "finish",
     StepKind.DISCONNECT: "be disconnected",
     StepKind.RECONNECT: "be reconnected",
+    StepKind.SELECT: "select a pill",
+    StepKind.COPY_LINK: "copy a link",
+    StepKind.HANDOFF: "hand its view over",
+    StepKind.PROMPT: "prompt",
+    StepKind.PILL_ACTION: "use a pill's menu",
+    StepKind.REQUEST_ROLE: "request a role",
+    StepKind.ANSWER_ROLE: "answer role requests",
 }

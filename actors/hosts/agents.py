@@ -1,4 +1,4 @@
-"""Agents: orchestrators and their direct children, on a user's client or in the cloud.
+"""Agents: orchestrators and their children, on a user's client or in the cloud.
 
 An agent is a conversation on a host. A *local* agent runs on the host of its
 orchestrator (the user's client, or a cloud driver for a remote orchestrator)
@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import structlog
 import trio
 
 from actors.hosts.share import (
+    AnswerRoleRequests,
     Share,
     ShareEstablished,
     ShareFrame,
@@ -61,7 +62,7 @@ _log = structlog.get_logger("sharesim.agents")
 
 
 class Location(enum.Enum):
-    """Where an agent runs, relative to its orchestrator's host."""
+    """Where an agent runs, relative to the host of the agent that spawned it."""
 
     LOCAL = "local"
     REMOTE = "remote"
@@ -99,7 +100,8 @@ class AppendExchange:
 
 @dataclass(frozen=True, slots=True)
 class SpawnChild:
-    """`run_agents`: start a direct child, local to this host or remote in the cloud."""
+    """`run_agents`: start a direct child of the agent told, local to its host or remote
+    in the cloud. Any agent may be told: a child orchestrates its own children."""
 
     name: str
     location: Location
@@ -215,9 +217,18 @@ class _ChildRecord:
         return PaneShareState.NOT_SHARED
 
 
-#: What every agent handles, whatever its place in the orchestration.
+#: What every agent handles, whatever its place in the orchestration: any agent may
+#: orchestrate children of its own (`SpawnChild`).
 AgentMessage = (
-    ShareFrame | ShareLinkEnded | _Transitioned | _LinkReported | AppendExchange | Describe
+    ShareFrame
+    | ShareLinkEnded
+    | _Transitioned
+    | _LinkReported
+    | AppendExchange
+    | Describe
+    | AnswerRoleRequests
+    | SpawnChild
+    | _ChildRunCreated
 )
 
 #: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
@@ -240,6 +251,9 @@ class Agent(Actor[AgentMessage | C]):
         #: The state a `Finish` asked for: a cloud worker that is ending starts nothing new.
         self.final_state: RunState | None = None
         self.links = SessionLinkReporter(setup.switches)
+        #: This agent's direct children, by task id: any agent may orchestrate.
+        self.children: dict[str, _ChildRecord] = {}
+        self.ledger = CascadeLedger()
         self._tasks: TaskClient | None = None
 
     @property
@@ -401,186 +415,21 @@ class Agent(Actor[AgentMessage | C]):
             self.share.append(exchange.to_event())
 
     async def share_established(self, event: ShareEstablished) -> None:
-        """The session is up; subclasses report it and cascade."""
-
-    # -- messages ------------------------------------------------------------------------
-
-    async def handle(self, message: AgentMessage | C, sender: str) -> None:
-        if isinstance(message, ShareFrame):
-            if message.share is self.share:
-                outcome = message.share.handle_frame(message.message)
-                if isinstance(outcome, ShareEstablished):
-                    _log.info("share_established", session_id=outcome.session_id)
-                    await self.share_established(outcome)
-                elif isinstance(outcome, ShareLost):
-                    _log.warning("share_lost", decision=True, reason=outcome.reason)
-        elif isinstance(message, ShareLinkEnded):
-            message.share.link_ended(message.link)
-        elif isinstance(message, _Transitioned):
-            await self.transitioned(message.state, message.outcome)
-        elif isinstance(message, _LinkReported):
-            self.link_reported(message.session_id, message.outcome)
-        elif isinstance(message, AppendExchange):
-            self.append_exchange(message.text, message.mentions)
-        elif isinstance(message, Describe):
-            self.answer(message, self.describe())
-        else:
-            await self.handle_command(message, sender)
-
-    async def handle_command(self, message: C, sender: str) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
-
-    def describe(self) -> AgentInfo:
-        share = self.share
-        live = share is not None and share.status is not ShareStatus.ENDED
-        return AgentInfo(
-            name=self.name,
-            task_id=self.task_id,
-            session_id=share.session_id if share else None,
-            join_route=share.join_route if share else None,
-            sharing=live,
-        )
-
-
-#: The orchestrator's own commands.
-OrchestratorCommand = (
-    _FirstResponse
-    | _StreamInit
-    | ShareByUser
-    | StopSharing
-    | SpawnChild
-    | _ChildRunCreated
-    | Finish
-)
-
-
-class Orchestrator(Agent[OrchestratorCommand]):
-    """The top-level agent; the host its local children live on."""
-
-    role = "orchestrator"
-
-    def __init__(
-        self,
-        name: str,
-        setup: AgentSetup,
-        *,
-        location: Location,
-        title: str = "",
-        first_response_after: float = 1.0,
-    ) -> None:
-        super().__init__(name, setup, location=location, title=title)
-        self.first_response_after = first_response_after
-        self.children: dict[str, _ChildRecord] = {}
-        self.ledger = CascadeLedger()
-        #: `run_agents` calls asked for before the first response: a tool call comes in a
-        #: response after its StreamInit, so they run once it lands (None once it has).
-        self._before_stream_init: list[SpawnChild] | None = []
-
-    async def on_start(self) -> None:
-        if self.location is Location.REMOTE:
-            self.spawn(self._start_in_cloud)
-        else:
-            self.spawn(self._respond_later)
-
-    async def _respond_later(self) -> None:
-        await trio.sleep(self.first_response_after)
-        await self.tell_self(_FirstResponse())
-
-    async def _start_in_cloud(self) -> None:
-        await self.tell_self(_FirstResponse())
-
-    async def handle_command(self, message: OrchestratorCommand, sender: str) -> None:
-        if isinstance(message, _FirstResponse):
-            await self._first_response()
-        elif isinstance(message, _StreamInit):
-            await self._stream_init(message.outcome)
-        elif isinstance(message, ShareByUser):
-            self.start_share(
-                ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
-            )
-        elif isinstance(message, StopSharing):
-            await self._stop_sharing()
-        elif isinstance(message, SpawnChild):
-            await self._spawn(message)
-        elif isinstance(message, _ChildRunCreated):
-            await self._child_run_created(message)
-        else:
-            self.final_state = message.state
-            await self.transition(message.state)
-
-    async def _first_response(self) -> None:
-        """The first request is answered by a run: `_StreamInit` brings its id back."""
-        execution = self.location.execution
-        key = f"{self.name}/run"
-        await self.call_task(
-            lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key),
-            _StreamInit,
-            what="first-response",
-        )
-
-    async def _stream_init(self, outcome: TaskOutcome) -> None:
-        """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
-        deferred, self._before_stream_init = self._before_stream_init or [], None
-        if isinstance(outcome, TaskCallFailed):
-            _log.error("first_response_failed", decision=True, reason=outcome.reason)
-            for spawn in deferred:
-                await self._spawn(spawn)  # refused: there is no run to be a parent
-            return
-        assert isinstance(outcome, tasks.RunReply)
-        self.task_id = outcome.run.task_id
-        structlog.contextvars.bind_contextvars(task_id=self.task_id)
-        _log.info("first_response", decision=True, task_id=self.task_id)
-        await self.transition(RunState.CLAIMED)  # a cloud run goes on in `transitioned`
-        if self.location is Location.LOCAL and self.share is not None:
-            upgraded = upgrade_sidecar(self.share.source, self.task_id, self.switches)
-            if upgraded is not None:
-                _log.info(
-                    "sidecar_upgraded",
-                    decision=True,
-                    task_id=self.task_id,
-                    pushed=self.switches.push_source_task_id,
-                )
-                if self.switches.push_source_task_id:
-                    self.share.push_source_task_id(self.task_id)
-                else:
-                    self.share.source = upgraded  # only the sharer's copy changes
-        self.append_exchange("first response", ())
-        for spawn in deferred:
-            await self._spawn(spawn)
-
-    async def share_established(self, event: ShareEstablished) -> None:
         """Report the link and catch the children up: two independent reactions, as in
         the client, so the catch-up does not wait for the report's reply."""
         if self.location is Location.REMOTE:
             await self.write_link(event.session_id, event.join_route)  # the cloud worker links it
         else:
             await self.link_session(event.session_id, event.join_route, is_remote_child=False)
-        assert self.share is not None
-        catch_up = self.ledger.catch_up(
-            self.share.source, event.session_id, self._local_children(), self.switches
-        )
-        for item in catch_up:
-            _log.info("catch_up_share", decision=True, child=item.task_id)
-            await self._tell_child(item.task_id, InheritShare(item.source))
+        await self.catch_up_children(event)
 
-    def _local_children(self) -> list[LocalChild]:
-        return [
-            LocalChild(
-                parent_task_id=self.task_id or "",
-                task_id=task_id,
-                pane_alive=record.actor is not None and not record.actor.launch_fails,
-                share_state=record.share_state,
-            )
-            for task_id, record in self.children.items()
-        ]
+    # -- orchestrating children ------------------------------------------------------------
 
-    async def _stop_sharing(self) -> None:
-        self.stop_share()
-        if self.task_id is not None:
-            for task_id in self.ledger.stop(self.task_id):
-                await self._tell_child(task_id, StopInheritedShare())
+    def spawn_deferred(self, spawn: SpawnChild) -> bool:
+        """Whether a spawn asked for before this agent has a run waits for one."""
+        return False
 
-    async def _spawn(self, spawn: SpawnChild) -> None:
+    async def spawn_child(self, spawn: SpawnChild) -> None:
         """`run_agents`: read the host's share, then ask for the child's row.
 
         The share source is read now, before the row is asked for, and that reading is
@@ -588,21 +437,13 @@ class Orchestrator(Agent[OrchestratorCommand]):
         established meanwhile, with its one-shot catch-up, does not reach the child.
         """
         if self.task_id is None:
-            if self._before_stream_init is not None:
-                _log.info(
-                    "spawn_deferred",
-                    decision=True,
-                    child=spawn.name,
-                    reason="no first response yet",
-                )
-                self._before_stream_init.append(spawn)
-            else:
+            if not self.spawn_deferred(spawn):
                 _log.warning(
-                    "spawn_refused",
-                    decision=True,
-                    child=spawn.name,
-                    reason="the orchestrator has no run id",
+                    "spawn_refused", decision=True, child=spawn.name, reason="no run id to parent"
                 )
+            return
+        if self.refuses_spawns():
+            _log.warning("spawn_refused", decision=True, child=spawn.name, reason="never ran")
             return
         host_share = (
             self.share.source if self.share and self.share.status is not ShareStatus.ENDED else None
@@ -620,6 +461,10 @@ class Orchestrator(Agent[OrchestratorCommand]):
             lambda outcome: _ChildRunCreated(spawn, host_share, outcome),
             what=f"spawn-{spawn.name}",
         )
+
+    def refuses_spawns(self) -> bool:
+        """Whether this agent never ran, so it orchestrates nothing."""
+        return False
 
     async def _child_run_created(self, created: _ChildRunCreated) -> None:
         spawn = created.spawn
@@ -653,13 +498,188 @@ class Orchestrator(Agent[OrchestratorCommand]):
                 await self._tell_child(run.task_id, InheritShare(source))
         self.append_exchange(f"run_agents started {spawn.name}", (run.task_id,))
 
+    async def catch_up_children(self, event: ShareEstablished) -> None:
+        """The one-shot catch-up over this agent's direct children; a child that starts
+        sharing runs its own over its children when its share is established."""
+        assert self.share is not None
+        catch_up = self.ledger.catch_up(
+            self.share.source, event.session_id, self._local_children(), self.switches
+        )
+        for item in catch_up:
+            _log.info("catch_up_share", decision=True, child=item.task_id)
+            await self._tell_child(item.task_id, InheritShare(item.source))
+
+    def _local_children(self) -> list[LocalChild]:
+        return [
+            LocalChild(
+                parent_task_id=self.task_id or "",
+                task_id=task_id,
+                pane_alive=record.actor is not None and not record.actor.launch_fails,
+                share_state=record.share_state,
+            )
+            for task_id, record in self.children.items()
+        ]
+
+    async def stop_sharing(self) -> None:
+        """Stop this agent's share, and with it the shares its children inherited; each
+        of them that stops does the same for its own children."""
+        self.stop_share()
+        if self.task_id is not None:
+            for task_id in self.ledger.stop(self.task_id):
+                await self._tell_child(task_id, StopInheritedShare())
+
     async def _tell_child(self, task_id: str, message: ChildCommand) -> None:
         record = self.children.get(task_id)
         if record is not None and record.actor is not None:
             await record.actor.ref.tell(message, sender=self.name)
 
+    # -- messages ------------------------------------------------------------------------
+
+    async def handle(self, message: AgentMessage | C, sender: str) -> None:
+        if isinstance(message, ShareFrame):
+            if message.share is self.share:
+                outcome = message.share.handle_frame(message.message)
+                if isinstance(outcome, ShareEstablished):
+                    _log.info("share_established", session_id=outcome.session_id)
+                    await self.share_established(outcome)
+                elif isinstance(outcome, ShareLost):
+                    _log.warning("share_lost", decision=True, reason=outcome.reason)
+        elif isinstance(message, ShareLinkEnded):
+            message.share.link_ended(message.link)
+        elif isinstance(message, _Transitioned):
+            await self.transitioned(message.state, message.outcome)
+        elif isinstance(message, _LinkReported):
+            self.link_reported(message.session_id, message.outcome)
+        elif isinstance(message, AppendExchange):
+            self.append_exchange(message.text, message.mentions)
+        elif isinstance(message, Describe):
+            self.answer(message, self.describe())
+        elif isinstance(message, AnswerRoleRequests):
+            if self.share is not None:
+                self.share.answer_role_requests(message.approve)
+        elif isinstance(message, SpawnChild):
+            await self.spawn_child(message)
+        elif isinstance(message, _ChildRunCreated):
+            await self._child_run_created(message)
+        else:
+            await self.handle_command(message, sender)
+
+    async def handle_command(self, message: C, sender: str) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not handle {type(message).__name__}")
+
     def describe(self) -> AgentInfo:
-        return replace(super().describe(), children=tuple(self.children))
+        share = self.share
+        live = share is not None and share.status is not ShareStatus.ENDED
+        return AgentInfo(
+            name=self.name,
+            task_id=self.task_id,
+            session_id=share.session_id if share else None,
+            join_route=share.join_route if share else None,
+            sharing=live,
+            children=tuple(self.children),
+        )
+
+
+#: The orchestrator's own commands.
+OrchestratorCommand = _FirstResponse | _StreamInit | ShareByUser | StopSharing | Finish
+
+
+class Orchestrator(Agent[OrchestratorCommand]):
+    """The top-level agent; the host its local children live on."""
+
+    role = "orchestrator"
+
+    def __init__(
+        self,
+        name: str,
+        setup: AgentSetup,
+        *,
+        location: Location,
+        title: str = "",
+        first_response_after: float = 1.0,
+    ) -> None:
+        super().__init__(name, setup, location=location, title=title)
+        self.first_response_after = first_response_after
+        #: `run_agents` calls asked for before the first response: a tool call comes in a
+        #: response after its StreamInit, so they run once it lands (None once it has).
+        self._before_stream_init: list[SpawnChild] | None = []
+
+    async def on_start(self) -> None:
+        if self.location is Location.REMOTE:
+            self.spawn(self._start_in_cloud)
+        else:
+            self.spawn(self._respond_later)
+
+    async def _respond_later(self) -> None:
+        await trio.sleep(self.first_response_after)
+        await self.tell_self(_FirstResponse())
+
+    async def _start_in_cloud(self) -> None:
+        await self.tell_self(_FirstResponse())
+
+    async def handle_command(self, message: OrchestratorCommand, sender: str) -> None:
+        if isinstance(message, _FirstResponse):
+            await self._first_response()
+        elif isinstance(message, _StreamInit):
+            await self._stream_init(message.outcome)
+        elif isinstance(message, ShareByUser):
+            self.start_share(
+                ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
+            )
+        elif isinstance(message, StopSharing):
+            await self.stop_sharing()
+        else:
+            self.final_state = message.state
+            await self.transition(message.state)
+
+    async def _first_response(self) -> None:
+        """The first request is answered by a run: `_StreamInit` brings its id back."""
+        execution = self.location.execution
+        key = f"{self.name}/run"
+        await self.call_task(
+            lambda rid: tasks.CreateRun(rid, self.title, execution, idempotency_key=key),
+            _StreamInit,
+            what="first-response",
+        )
+
+    async def _stream_init(self, outcome: TaskOutcome) -> None:
+        """StreamInit: the conversation gets its run id; a cloud run is claimed and shared."""
+        deferred, self._before_stream_init = self._before_stream_init or [], None
+        if isinstance(outcome, TaskCallFailed):
+            _log.error("first_response_failed", decision=True, reason=outcome.reason)
+            for spawn in deferred:
+                await self.spawn_child(spawn)  # refused: there is no run to be a parent
+            return
+        assert isinstance(outcome, tasks.RunReply)
+        self.task_id = outcome.run.task_id
+        structlog.contextvars.bind_contextvars(task_id=self.task_id)
+        _log.info("first_response", decision=True, task_id=self.task_id)
+        await self.transition(RunState.CLAIMED)  # a cloud run goes on in `transitioned`
+        if self.location is Location.LOCAL and self.share is not None:
+            upgraded = upgrade_sidecar(self.share.source, self.task_id, self.switches)
+            if upgraded is not None:
+                _log.info(
+                    "sidecar_upgraded",
+                    decision=True,
+                    task_id=self.task_id,
+                    pushed=self.switches.push_source_task_id,
+                )
+                if self.switches.push_source_task_id:
+                    self.share.push_source_task_id(self.task_id)
+                else:
+                    self.share.source = upgraded  # only the sharer's copy changes
+        self.append_exchange("first response", ())
+        for spawn in deferred:
+            await self.spawn_child(spawn)
+
+    def spawn_deferred(self, spawn: SpawnChild) -> bool:
+        """Before its first response the orchestrator has no run: a tool call comes in a
+        response after its StreamInit, so the spawn waits for it."""
+        if self._before_stream_init is None:
+            return False
+        _log.info("spawn_deferred", decision=True, child=spawn.name, reason="no first response yet")
+        self._before_stream_init.append(spawn)
+        return True
 
 
 #: A child agent's own commands.
@@ -671,7 +691,8 @@ ChildMessage = AgentMessage | ChildCommand
 
 
 class ChildAgent(Agent[ChildCommand]):
-    """A direct child of an orchestrator; a leaf for sharing purposes."""
+    """A child of an orchestrator or of another child; it may orchestrate its own
+    children, for which it is the host exactly as the orchestrator is for its own."""
 
     role = "child"
 
@@ -683,7 +704,7 @@ class ChildAgent(Agent[ChildCommand]):
         location: Location,
         title: str,
         task_id: str,
-        host: Orchestrator,
+        host: Agent[Any],
         launch_fails: bool = False,
     ) -> None:
         super().__init__(f"{host.name}/{name}", setup, location=location, title=title)
@@ -708,13 +729,13 @@ class ChildAgent(Agent[ChildCommand]):
         elif isinstance(message, InheritShare):
             self._inherit(message.source)
         elif isinstance(message, StopInheritedShare):
-            self._host_stopped()
+            await self._host_stopped()
         elif isinstance(message, ShareByUser):
             self.start_share(
                 ShareKind.USER, lifetime=sharer.Lifetime.EPHEMERAL, link_role=message.link_role
             )
         elif isinstance(message, StopSharing):
-            self.stop_share()
+            await self.stop_sharing()
         else:
             self.final_state = message.state
             await self.transition(message.state)
@@ -736,12 +757,15 @@ class ChildAgent(Agent[ChildCommand]):
         self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
         self._inherited = self.share
 
-    def _host_stopped(self) -> None:
+    async def _host_stopped(self) -> None:
         share = self.share
         sharing = share is not None and share.status is not ShareStatus.ENDED
         inherited = share is not None and share is self._inherited
         if stops_with_host(sharing=sharing, inherited=inherited, switches=self.switches):
-            self.stop_share()
+            await self.stop_sharing()  # the stop goes on down to its own inherited children
+
+    def refuses_spawns(self) -> bool:
+        return self.launch_fails
 
     async def _claim(self) -> None:
         if self.launch_fails:
@@ -755,9 +779,3 @@ class ChildAgent(Agent[ChildCommand]):
         if state is self.final_state and self.location is Location.REMOTE:
             self.stop_share()  # the cloud sandbox shuts down; its session lingers
         return run
-
-    async def share_established(self, event: ShareEstablished) -> None:
-        if self.location is Location.REMOTE:
-            await self.write_link(event.session_id, event.join_route)
-        else:
-            await self.link_session(event.session_id, event.join_route, is_remote_child=False)

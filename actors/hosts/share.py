@@ -21,6 +21,7 @@ from actors.rules.cascade import ShareSource
 from actors.runtime.actor import Owner
 from actors.runtime.transport import Link, Network
 from protocol import OrderedTerminalEvent, OrderedTerminalEventType, UserId, sharer
+from protocol.requests import Approved, Rejected, RoleRequestAnswer
 from protocol.roles import Role
 from protocol.routes import CREATE_ROUTE, join_route, resume_route
 from protocol.secrets import ReconnectToken, SessionSecret
@@ -64,6 +65,13 @@ class ShareLost:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerRoleRequests:
+    """The sharer answers every role request waiting on its share: approve or reject."""
+
+    approve: bool
+
+
 class Share:
     """One sharer connection; see the module docstring."""
 
@@ -104,6 +112,8 @@ class Share:
         self._next_no = 0
         self._unacked: list[OrderedTerminalEvent] = []
         self._source_update_pending = False
+        #: Role requests waiting for the sharer, in arrival order.
+        self.role_requests: list[sharer.RoleRequested] = []
 
     def __repr__(self) -> str:
         return f"Share({self.owner.name}, {self.session_id or 'pending'}, {self.status.value})"
@@ -234,7 +244,23 @@ class Share:
         elif isinstance(message, sharer.SessionTerminated):
             self.status = ShareStatus.ENDED
             return ShareLost(f"terminated: {message.reason!r}")
+        elif isinstance(message, sharer.RoleRequested):
+            self.role_requests.append(message)
+        elif isinstance(message, sharer.AgentPromptRequested | sharer.ParticipantRoleChanged):
+            # What the agent does with a prompt is outside the model; it is logged.
+            _log.info(message.message_type, participant_id=message.participant_id)
         return None
+
+    def answer_role_requests(self, approve: bool) -> None:
+        """Answer every waiting role request, as the sharer's access dialog does."""
+        if not self._connection.is_open or self.status is not ShareStatus.ACTIVE:
+            return
+        for request in self.role_requests:
+            answer: RoleRequestAnswer = Approved(request.role) if approve else Rejected()
+            self._connection.send(
+                sharer.RespondToRoleRequest(request.participant_id, request.request_id, answer)
+            )
+        self.role_requests = []
 
     def _go_live(self, *, after: int | None) -> None:
         self.status = ShareStatus.ACTIVE

@@ -47,6 +47,13 @@ from protocol import Channel, encode, message_types, sharer, viewer
 from protocol.common import Ping, Pong
 from protocol.events import OrderedTerminalEvent
 from protocol.message import Message, UnknownMessage, tag_of
+from protocol.requests import (
+    AgentPromptFailureReason,
+    AgentPromptRequest,
+    Approved,
+    RoleUpdatedReason,
+    conversation_token,
+)
 from protocol.roles import Role
 from protocol.routes import CREATE_ROUTE, JoinRoute, is_sharer_route, join_route, resumed_session
 from protocol.secrets import ReconnectToken, SeatToken, Secret, SessionSecret
@@ -154,6 +161,10 @@ class _Seat:
     token: SeatToken
     #: When the seat's link went; None while it has one.
     idle_since: float | None = None
+    #: The parent session and seat a child pane joined through; its role never exceeds theirs.
+    via: tuple[str, str] | None = None
+    #: The role request waiting for the sharer's answer: (request id, role asked for).
+    role_request: tuple[str, Role] | None = None
 
 
 @dataclass
@@ -233,6 +244,7 @@ class SessionStore:
         self.sessions: dict[str, _Session] = {}
         self._conns: dict[ConnId, _Conn] = {}
         self._viewer_numbers = 0
+        self._role_requests = 0
         self._sharer_numbers = 0
         #: Ended lingering sessions, oldest end first: the first to go when room is needed.
         self._ended: OrderedDict[str, None] = OrderedDict()
@@ -395,6 +407,8 @@ class SessionStore:
                 self._ignored(conn, state, "UpdateSourceTaskId")
                 return []
             return self._update_source_task_id(session, message.source_task_id)
+        if isinstance(message, sharer.RespondToRoleRequest):
+            return self._role_answered(session, message)
         return [
             Close(conn, CLOSE_POLICY, f"{tag_of(message)} is not expected once the session is live")
         ]
@@ -685,7 +699,7 @@ class SessionStore:
         if isinstance(message, Ping):
             return [Send(conn, Pong(message.data))]
         if state.session_id is not None:
-            return [Close(conn, CLOSE_POLICY, f"{tag_of(message)} after joining")]
+            return self._from_joined_viewer(conn, state, message)
         if not isinstance(message, viewer.Initialize):
             return self._refuse(conn, None, viewer.JoinFailureReason.INVALID)
         route = JoinRoute.parse(state.resource)
@@ -706,7 +720,11 @@ class SessionStore:
             )
         if payload.viewer_id is not None:
             return self._rejoin(conn, state, session, payload, user)
-        return self._join(conn, state, session, user, session.manifest.link_role.at_most(cap))
+        actions = self._join(conn, state, session, user, session.manifest.link_role.at_most(cap))
+        seat = session.seats.get(state.viewer_id or "")
+        if seat is not None and route.via_session is not None and route.via_viewer is not None:
+            seat.via = (route.via_session, route.via_viewer)
+        return actions
 
     def _parent_role(self, route: JoinRoute) -> Role | None:
         """The cap a parent share puts on a child join; Full when there is no parent.
@@ -796,6 +814,112 @@ class SessionStore:
             *self._catch_up(conn, session, payload.last_received_event_no),
         ]
 
+    # -- a joined viewer's requests: prompts and role requests --------------------------
+
+    def _from_joined_viewer(self, conn: ConnId, state: _Conn, message: object) -> list[Action]:
+        session = self._held(state.session_id)
+        seat = session.seats.get(state.viewer_id or "") if session else None
+        if session is None or seat is None or seat.conn != conn:
+            gone = f"{tag_of(message)} on a link the seat no longer has"
+            return [Close(conn, CLOSE_POLICY, gone)]
+        if isinstance(message, viewer.SendAgentPrompt):
+            return self._prompt(conn, session, seat, message.request)
+        if isinstance(message, viewer.RequestRole):
+            return self._role_requested(conn, session, seat, message.role)
+        return [Close(conn, CLOSE_POLICY, f"{tag_of(message)} after joining")]
+
+    def _prompt(
+        self, conn: ConnId, session: _Session, seat: _Seat, request: AgentPromptRequest
+    ) -> list[Action]:
+        """Relay an executor's prompt to the sharer, if it is aimed at this session's agent.
+
+        A viewer acts only on the session it has open (the active pill's): a token
+        for any other conversation is refused as the crate's `InvalidConversation`.
+        """
+        refusal = prompt_refusal(seat.role, request, session.manifest.source_task_id)
+        if refusal is not None:
+            reason, why = refusal
+            self._notes.info(
+                "prompt_refused",
+                decision=True,
+                session_id=session.session_id,
+                viewer_id=seat.viewer_id,
+                reason=reason.value,
+                why=why,
+            )
+            return [Send(conn, viewer.AgentPromptRequestFailed(reason))]
+        actions: list[Action] = [Send(conn, viewer.AgentPromptRequestInFlight(request.id))]
+        if session.sharer_conn is not None and session.ended is None:
+            requested = sharer.AgentPromptRequested(request.id, seat.viewer_id, request)
+            actions.append(Send(session.sharer_conn, requested))
+        self._notes.info("prompt_relayed", session_id=session.session_id, viewer_id=seat.viewer_id)
+        return actions
+
+    def _role_requested(
+        self, conn: ConnId, session: _Session, seat: _Seat, role: Role
+    ) -> list[Action]:
+        """Request access: the viewer learns its request is pending, the sharer is asked."""
+        if seat.role_request is not None:
+            return [Send(conn, viewer.RoleRequestInFlight(seat.role_request[0]))]
+        self._role_requests += 1
+        request_id = f"role-request-{self._role_requests}"
+        seat.role_request = (request_id, role)
+        self._notes.info(
+            "role_requested",
+            decision=True,
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+            role=role.value,
+        )
+        actions: list[Action] = [Send(conn, viewer.RoleRequestInFlight(request_id))]
+        if session.sharer_conn is not None:
+            asked = sharer.RoleRequested(seat.viewer_id, request_id, role)
+            actions.append(Send(session.sharer_conn, asked))
+        return actions
+
+    def _role_answered(
+        self, session: _Session, answer: sharer.RespondToRoleRequest
+    ) -> list[Action]:
+        """The sharer's answer; an approved role is capped at the seat's parent role."""
+        seat = session.seats.get(answer.participant_id)
+        if seat is None or seat.role_request is None or seat.role_request[0] != answer.request_id:
+            self._notes.info("role_answer_ignored", request_id=answer.request_id)
+            return []
+        seat.role_request = None
+        response = answer.response
+        actions: list[Action] = []
+        if isinstance(response, Approved):
+            granted = response.new_role.at_most(self._seat_cap(seat))
+            response = Approved(granted)
+            seat.role = granted
+        if seat.conn is not None:
+            actions.append(Send(seat.conn, viewer.RoleRequestResponse(response)))
+        if isinstance(response, Approved):
+            changed = viewer.ParticipantRoleChanged(
+                seat.viewer_id, RoleUpdatedReason.UPDATED_BY_SHARER, response.new_role
+            )
+            actions += [Send(c, changed) for c in _viewer_conns(session)]
+            if session.sharer_conn is not None:
+                told = sharer.ParticipantRoleChanged(seat.viewer_id, response.new_role)
+                actions.append(Send(session.sharer_conn, told))
+        self._notes.info(
+            "role_answered",
+            decision=True,
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+            answer=tag_of(response),
+            role=seat.role.value,
+        )
+        return actions
+
+    def _seat_cap(self, seat: _Seat) -> Role:
+        """The most a seat may hold: its parent seat's role for a pane reached through one."""
+        if seat.via is None:
+            return Role.FULL
+        parent = self._held(seat.via[0])
+        parent_seat = self._seat(parent, seat.via[1]) if parent else None
+        return parent_seat.role if parent_seat is not None else Role.READER
+
     def _catch_up(self, conn: ConnId, session: _Session, after: int | None) -> list[Action]:
         """Every event numbered above `after`, as the frames encoded when they arrived."""
         start = 0 if after is None else max(after + 1, 0)
@@ -840,6 +964,23 @@ def _matches(given: str | None, expected: Secret) -> bool:
     if given is None:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.reveal().encode("utf-8"))
+
+
+def prompt_refusal(
+    role: Role, request: AgentPromptRequest, source_task_id: str | None
+) -> tuple[AgentPromptFailureReason, str] | None:
+    """Why a seat's prompt is refused, in the crate's terms and in words; None to relay it."""
+    if not role.can_execute:
+        return AgentPromptFailureReason.INSUFFICIENT_PERMISSIONS, f"a {role.value} cannot prompt"
+    token = request.server_conversation_token
+    own = conversation_token(source_task_id) if source_task_id is not None else None
+    if token is not None and token != own:
+        return (
+            AgentPromptFailureReason.INVALID_CONVERSATION,
+            "the prompt names a conversation of another session; "
+            "a viewer acts only on the session of its active pill",
+        )
+    return None
 
 
 def _viewer_conns(session: _Session) -> list[ConnId]:

@@ -256,14 +256,8 @@ class TaskStore:
             )
         owner = principal
         if parent_run_id is not None:
-            parent = self._require_owner(principal, parent_run_id)
-            if parent.record.parent_run_id is not None:
-                raise TaskRefused(
-                    TaskErrorKind.INVALID,
-                    f"run {parent_run_id} is itself a child; "
-                    "only one level of orchestration is supported",
-                )
-            owner = parent.owner
+            # A child's run may parent runs of its own: ownership passes down the chain.
+            owner = self._require_owner(principal, parent_run_id).owner
         record = RunRecord(
             task_id=task_id,
             title=title,

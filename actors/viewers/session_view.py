@@ -19,9 +19,12 @@ import structlog
 
 from actors.links.reconnecting import Dial, LinkOwner, ReconnectingLink
 from actors.rules.pill_bar import PaneState
+from actors.rules.viewer_client import Surface
 from actors.runtime.actor import Owner
 from actors.runtime.transport import Link, Network
 from protocol import AgentExchange, OrderedTerminalEvent, SeatToken, UserId, viewer
+from protocol.requests import AgentPromptFailureReason, Approved, RoleRequestAnswer
+from protocol.roles import Role
 from protocol.routes import joined_session
 
 _log = structlog.get_logger("sharesim.session_view")
@@ -66,7 +69,22 @@ class Ended:
     reason: str
 
 
-ViewChange = Joined | ExchangeReceived | SourceTaskIdPushed | Ended
+@dataclass(frozen=True, slots=True)
+class PromptAnswered:
+    """The server relayed (`failure` None) or refused the oldest prompt sent on this view."""
+
+    request_id: str | None
+    failure: AgentPromptFailureReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAnswered:
+    """The sharer answered this view's role request."""
+
+    response: RoleRequestAnswer
+
+
+ViewChange = Joined | ExchangeReceived | SourceTaskIdPushed | Ended | PromptAnswered | RoleAnswered
 
 
 @dataclass
@@ -87,6 +105,12 @@ class SessionView:
     ended: bool = False
     joined: viewer.JoinedSuccessfully | None = None
     transcript: list[AgentExchange] = field(default_factory=list)
+    #: A view the person sees (the link they opened) or a hidden child pane.
+    surface: Surface = Surface.VISIBLE
+    #: The seat's role now: granted on joining, changed by the sharer since.
+    role: Role = Role.READER
+    #: Prompts sent and not yet answered, oldest first (a refusal names no request).
+    pending_prompts: list[str] = field(default_factory=list)
     #: Every event that did not follow the one before it (a repeat or a gap), in words,
     #: so invariant checks can report what the server got wrong.
     sequence_errors: list[str] = field(default_factory=list)
@@ -129,14 +153,41 @@ class SessionView:
         )
         return viewer.Initialize(payload)
 
+    def send(self, message: viewer.Upstream) -> bool:
+        """Send on the live link; False when the view has none (not joined, or between links)."""
+        if not self._connection.is_open or self.joined is None or self.ended:
+            return False
+        if isinstance(message, viewer.SendAgentPrompt):
+            self.pending_prompts.append(message.request.id)
+        self._connection.send(message)
+        return True
+
     def handle_frame(self, message: object) -> ViewChange | None:
         if isinstance(message, viewer.JoinedSuccessfully):
             self.joined = message
             self.viewer_id, self.rejoin_token = message.viewer_id, message.rejoin_token
             self.state = PaneState.LOADED
+            self.role = message.role
             return Joined(message)
+        if isinstance(message, viewer.AgentPromptRequestInFlight):
+            if message.request_id in self.pending_prompts:
+                self.pending_prompts.remove(message.request_id)
+            return PromptAnswered(message.request_id)
+        if isinstance(message, viewer.AgentPromptRequestFailed):
+            oldest = self.pending_prompts.pop(0) if self.pending_prompts else None
+            return PromptAnswered(oldest, message.reason)
+        if isinstance(message, viewer.RoleRequestResponse):
+            if isinstance(message.response, Approved):
+                self.role = message.response.new_role
+            return RoleAnswered(message.response)
+        if isinstance(message, viewer.ParticipantRoleChanged):
+            if message.participant_id == self.viewer_id:
+                self.role = message.role
+            return None
         if isinstance(message, viewer.RejoinedSuccessfully):
             _log.info("view_rejoined", view=self.key, after=self.last_event_no)
+            # Answers to prompts sent on the lost link went with it; none will come now.
+            self.pending_prompts.clear()
             return None
         if isinstance(message, OrderedTerminalEvent):
             return self._event(message)

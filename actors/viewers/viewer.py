@@ -38,12 +38,29 @@ from actors.rules.names import ORCHESTRATOR, AgentDirectory, resolve_reference
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
 from actors.rules.view import ViewScope
+from actors.rules.viewer_client import (
+    ClientKind,
+    Surface,
+    shareable_route,
+)
 from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import Network
+from actors.viewers.person import (
+    ClientObservation,
+    CopyLink,
+    Person,
+    Prompt,
+    RequestAccess,
+    SelectPill,
+    UsePill,
+    Views,
+)
 from actors.viewers.session_view import (
     Ended,
     ExchangeReceived,
     Joined,
+    PromptAnswered,
+    RoleAnswered,
     SessionView,
     SourceTaskIdPushed,
     ViewFrame,
@@ -61,10 +78,12 @@ PENDING_SESSION_POLL_S = 5.0
 
 
 class OpenBy(enum.Enum):
-    """How the link reaches the session: the share's join route, or the run's web page."""
+    """How the viewer reaches the session: the share's join route, the run's page on the
+    web, or the native client's `/cloud-agent` flow (which opens the run it started)."""
 
     SHARE_LINK = "share-link"
     RUN = "run"
+    CLOUD_AGENT = "cloud-agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +104,20 @@ class ViewerStats:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffLink(Request["ViewerLink"]):
+    """Open in desktop: answers the link another client opens to show the same target."""
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """The person closes this client: every view's link is closed and the actor ends."""
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     snapshot: ViewerSnapshot
     stats: ViewerStats
+    client: ClientObservation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +185,13 @@ ViewerMessage = (
     | _TimerFired
     | _NamesFound
     | Observe
+    | SelectPill
+    | UsePill
+    | Prompt
+    | RequestAccess
+    | CopyLink
+    | HandoffLink
+    | Leave
 )
 
 
@@ -172,8 +209,11 @@ class Viewer(Actor[ViewerMessage]):
         *,
         user: str,
         task_token: TaskToken,
+        client: ClientKind = ClientKind.NATIVE,
     ) -> None:
         super().__init__(name)
+        self.client = client
+        self.person = Person(name, client, link.scope)
         self.network = network
         self.link = link
         self.switches = switches
@@ -215,10 +255,14 @@ class Viewer(Actor[ViewerMessage]):
         await self.tell_self(_TasksLinkLost())
 
     def log_context(self) -> dict[str, object]:
-        return {**super().log_context(), "scope": self.link.scope.value}
+        return {
+            **super().log_context(),
+            "scope": self.link.scope.value,
+            "client": self.client.value,
+        }
 
     async def on_start(self) -> None:
-        if self.link.open_by is OpenBy.RUN:
+        if self.link.open_by is not OpenBy.SHARE_LINK:
             self.spawn(self._find_route)
         else:
             await self._open_root(self.link.route)
@@ -273,6 +317,18 @@ class Viewer(Actor[ViewerMessage]):
         elif isinstance(message, _NamesFound):
             for entry in message.names:
                 self.directory.register_name_only(entry.task_id, entry.name)
+        elif isinstance(message, SelectPill | UsePill | Prompt | RequestAccess):
+            children = frozenset(child.task_id for child in self.children)
+            self.person.act(message, self._views(), children)
+        elif isinstance(message, CopyLink):
+            selected = self.person.selected
+            child = self.children.get(selected) if selected is not None else None
+            link = child.row.session_link if child is not None else None
+            self.answer(message, self.person.copy_link(self._views(), link))
+        elif isinstance(message, HandoffLink):
+            self.answer(message, self._handoff_link())
+        elif isinstance(message, Leave):
+            await self._leave()
         else:
             self.answer(message, self.observe())
 
@@ -293,6 +349,10 @@ class Viewer(Actor[ViewerMessage]):
                 )
                 self._root_run_known(outcome.source_task_id)
                 self._start_discovery(self._source_type(), outcome.source_task_id)
+        elif isinstance(outcome, PromptAnswered):
+            self.person.prompt_answered(outcome)
+        elif isinstance(outcome, RoleAnswered):
+            self.person.role_answered(self._views().key_of(view), outcome)
         elif isinstance(outcome, Ended):
             _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
@@ -511,9 +571,34 @@ class Viewer(Actor[ViewerMessage]):
         if root is not None and root.viewer_id is not None and root.rejoin_token is not None:
             seat = root.rejoin_token.reveal()
             route = via_parent(route, root.session_id, root.viewer_id, seat)
-        pane = SessionView(self, self.network, task_id, route, self.user)
+        pane = SessionView(self, self.network, task_id, route, self.user, surface=Surface.HIDDEN)
         self.panes[task_id] = pane
         self.spawn(pane.open)
+
+    # -- what the person does --------------------------------------------------------
+
+    def _views(self) -> Views:
+        return Views(self.root, self.panes, self._root_run_id())
+
+    def _root_run_id(self) -> str | None:
+        joined = self.root.joined if self.root else None
+        if joined is None:
+            return None
+        return resolve_orchestrator_task_id(joined.detailed_source_type, joined.source_task_id)
+
+    def _handoff_link(self) -> ViewerLink:
+        """The same target for another client: the joined share's own link when there is one."""
+        if self.root is None:
+            return self.link
+        return ViewerLink(
+            self.link.scope, OpenBy.SHARE_LINK, route=shareable_route(self.root.route)
+        )
+
+    async def _leave(self) -> None:
+        self._stop_polling()
+        for view in [*([self.root] if self.root is not None else []), *self.panes.values()]:
+            await view.close()
+        self.nursery.cancel_scope.cancel()
 
     # -- observation -----------------------------------------------------------------
 
@@ -540,7 +625,7 @@ class Viewer(Actor[ViewerMessage]):
             redundant_fetches=poller.redundant_fetches if poller else 0,
             pushes=push.pushes if push else 0,
         )
-        return Observation(snapshot, stats)
+        return Observation(snapshot, stats, self.person.observation(self._views()))
 
     def _transcripts(self) -> list[list[AgentExchange]]:
         views = [self.root] if self.root is not None else []

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
+from dataclasses import replace
 from typing import Any, TextIO
 
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, catching_interrupts
-from scenarios.cli.options import add_faults_option, add_run_options, seed
+from scenarios.cli.options import (
+    add_executor_options,
+    add_faults_option,
+    add_run_options,
+    executor_from,
+    seed,
+)
 from scenarios.cli.run import logging_for_run
+from scenarios.cli.shrinking import Shrinker, add_shrink_option
 from scenarios.designs import Design, parse_settings, settings_of
-from scenarios.explore import SeedOutcome, explore_outcomes, replay_command
+from scenarios.explore import InSeedOrder, SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
 from scenarios.usage import UsageError
 
@@ -29,8 +36,10 @@ def register(commands: Any) -> None:
             "Run a scenario under N seeds with seeded latency, dropped connections and "
             "partitions, checking the safety invariants after every delivered message and the "
             "scenario's expectations at their times. Prints each failing seed with what broke and "
-            "the exact 'sharesim run' command that replays it. Exits 1 if any seed failed. "
-            "Ctrl-C stops it and prints what was found so far (exit 130)."
+            "the exact 'sharesim run' command that replays it, then shrinks its faults to the "
+            "fewest that still break the same thing: a line 'minimal faults: PLAN' and the "
+            "command that replays exactly that plan. Exits 0 if every seed passed, 1 if any "
+            "failed, 2 on bad input. Ctrl-C stops it and prints what was found so far (exit 130)."
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
@@ -42,34 +51,37 @@ def register(commands: Any) -> None:
         "--start", type=seed, default=0, metavar="S", help="first seed (default: 0)"
     )
     add_faults_option(parser, default=frozenset(FaultKind))
-    parser.add_argument(
-        "--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)"
-    )
+    add_executor_options(parser)
+    add_shrink_option(parser)
     parser.set_defaults(run=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
-    if not 1 <= args.jobs <= (os.cpu_count() or 1) * 4:
-        raise UsageError(
-            f"--jobs must be between 1 and {(os.cpu_count() or 1) * 4}, got {args.jobs}"
-        )
+    executor = executor_from(args)
     scenario = catalog.load(args.scenario)
     profile = Profile(args.profile)
     settings = parse_settings(args.set)
     design = Design.of(profile, scenario.pinned(profile), settings)
     faults = parse_faults(args.faults)
+    words = settings_of(design.settings)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
     outcomes: list[SeedOutcome] = []
-    with logging_for_run(verbosity=0, json_stream=None), catching_interrupts() as interruption:
+    shrinker = Shrinker(scenario, profile, faults, settings, args.shrink_runs)
+    in_order = InSeedOrder(seeds)
+    with (
+        logging_for_run(verbosity=0, json_stream=None),
+        catching_interrupts() as interruption,
+        executor,
+    ):
         stream = explore_outcomes(
             scenario.path,
             profile,
             seeds,
             faults,
-            jobs=args.jobs,
+            executor=executor,
             settings=settings,
             detail=args.json,
         )
@@ -77,8 +89,14 @@ def run_command(args: argparse.Namespace) -> int:
             for outcome in stream:
                 outcomes.append(outcome)
                 bar.advance(outcome)
-                if args.json:
-                    print(outcome.json, flush=True)
+                try:
+                    shrinker.shrink(outcome)
+                finally:  # an interrupted shrink still leaves the seed's line
+                    if args.json:
+                        shrunk = shrinker.json(args.scenario, outcome, words)
+                        _print_json(in_order.add(replace(outcome, json=shrunk)))
+    if args.json:
+        _print_json(in_order.rest())
     bar.finish()
     outcomes.sort(key=lambda outcome: outcome.seed)
     failing = [o for o in outcomes if not o.passed]
@@ -89,11 +107,17 @@ def run_command(args: argparse.Namespace) -> int:
             design,
             faults,
             outcomes,
+            shrinker,
             interrupted=interruption.happened,
         )
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if failing else 0
+
+
+def _print_json(outcomes: list[SeedOutcome]) -> None:
+    for outcome in outcomes:
+        print(outcome.json, flush=True)
 
 
 def _summary(
@@ -102,6 +126,7 @@ def _summary(
     design: Design,
     faults: frozenset[FaultKind],
     outcomes: list[SeedOutcome],
+    shrinker: Shrinker,
     *,
     interrupted: bool,
 ) -> None:
@@ -117,6 +142,8 @@ def _summary(
             print(f"  - {problem}")
         replay = replay_command(args.scenario, design.profile, outcome.seed, faults, settings)
         print(f"  replay: {replay}")
+        for line in shrinker.lines(args.scenario, outcome, settings):
+            print(line)
 
 
 class _ProgressBar:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +13,14 @@ from typing import TextIO
 
 from actors.rules.profiles import Profile
 from scenarios.designs import parse_profiles, parse_settings
+from scenarios.executors import Dask, Executor, InProcess, LocalProcesses
 from scenarios.faults import FaultKind, format_faults
 from scenarios.usage import UsageError
 
 #: The output path that means standard output.
 STDOUT = "-"
+#: The `--scheduler` value that starts a Dask cluster of N worker processes here.
+LOCAL_SCHEDULER = re.compile(r"local:(?P<workers>.*)")
 
 
 def seed(text: str) -> int:
@@ -125,3 +130,49 @@ def add_verbosity_option(parser: argparse.ArgumentParser, *, levels: str) -> Non
 def designs_from(args: argparse.Namespace) -> tuple[tuple[Profile, ...], dict[str, bool]]:
     """The profiles and the switch overrides the design options chose."""
     return parse_profiles(args.profile), parse_settings(args.set)
+
+
+def most_jobs() -> int:
+    """The most local workers a command accepts: four per core."""
+    return (os.cpu_count() or 1) * 4
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Where a command's seeds run: `--jobs J` local processes or `--scheduler` Dask."""
+    where = parser.add_argument_group("where the seeds run (default: in this process)")
+    exclusive = where.add_mutually_exclusive_group()
+    exclusive.add_argument(
+        "--jobs", type=int, metavar="J", help="this many worker processes on this machine"
+    )
+    exclusive.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local:N",
+        help="send the seeds, in batches, to the Dask scheduler at ADDRESS "
+        "(e.g. tcp://10.0.0.5:8786), or start a Dask cluster of N worker processes here "
+        "with local:N; results are the same as in one process",
+    )
+
+
+def executor_from(args: argparse.Namespace) -> Executor:
+    """The executor the options chose, not yet started: `with` it to run seeds on it."""
+    if args.scheduler is not None:
+        return _dask(args.scheduler)
+    jobs = 1 if args.jobs is None else args.jobs
+    if not 1 <= jobs <= most_jobs():
+        raise UsageError(f"--jobs must be between 1 and {most_jobs()}, got {jobs}")
+    return InProcess() if jobs == 1 else LocalProcesses(jobs)
+
+
+def _dask(scheduler: str) -> Dask:
+    local = LOCAL_SCHEDULER.fullmatch(scheduler)
+    if local is None:
+        if not scheduler.strip():
+            raise UsageError("--scheduler needs an address, e.g. tcp://HOST:8786, or local:N")
+        return Dask(scheduler)
+    count = local["workers"]
+    if not count.isdigit() or not 1 <= int(count) <= most_jobs():
+        raise UsageError(
+            f"--scheduler {scheduler}: local:N needs N, the number of worker processes, "
+            f"from 1 to {most_jobs()}"
+        )
+    return Dask(local_workers=int(count))

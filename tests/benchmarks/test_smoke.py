@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from actors.rules.discovery import STATUS_POLL_INTERVAL_S
-from benchmarks import attack, mailbox, polling, scale, virtual_time, websocket
+from benchmarks import attack, explore, mailbox, polling, scale, virtual_time, websocket
 from benchmarks.harness import BenchResult
 
 
@@ -234,4 +234,42 @@ def test_attack_reports_what_each_attack_measured() -> None:
         f"{attack.SMOKE_HANDSHAKE_TIMEOUT_S + attack.FD_SLACK_S:g}",
         f"round trip, idle-held / empty <= {attack.MAX_RTT_RATIO:g}",
         f"MiB kept after big frames <= {attack.MAX_BIG_FRAME_EXCESS_MB:g}",
+    ]
+
+
+def test_explore_reports_each_executor_and_its_scaling_from_the_same_timings() -> None:
+    result = explore.run(smoke=True)
+    figures = _figures(result)
+    assert figures["seeds"] == explore.SMOKE_SEEDS
+    assert figures["same_outcomes"] == "true"
+    rate, per_core = figures["seeds_per_s"], figures["seeds_per_s_per_core"]
+    assert list(rate) == list(per_core) == ["jobs_1", "jobs_2", "local_2"]
+    one = _positive(rate["jobs_1"])
+    assert per_core["jobs_1"] == rate["jobs_1"]
+    for name in ("jobs_2", "local_2"):
+        both = _positive(rate[name])
+        _quotient(per_core[name], both, explore.WORKERS, off=(_half(2), _half(2), 0.0))
+        # Scaling is the rate of two workers over twice the rate of one.
+        _quotient(
+            figures["efficiency"][name],
+            both,
+            explore.WORKERS * one,
+            off=(_half(3), _half(2), explore.WORKERS * _half(2)),
+        )
+    _positive(figures["dask_start_s"])
+    # Seeds run one after another on one thread cannot take more CPU time than wall time.
+    per_cpu = figures["seeds_per_cpu_s"]
+    assert _positive(per_cpu["jobs_1"]) >= one - _half(2)
+    for name in ("jobs_2", "local_2"):
+        _quotient(
+            figures["cpu_efficiency"][name],
+            _positive(per_cpu[name]),
+            per_cpu["jobs_1"],
+            off=(_half(3), _half(2), _half(2)),
+        )
+    assert _labels(result) == [
+        f"explore seeds per CPU second in one process >= {explore.TARGET_SEEDS_PER_CPU_S:g}",
+        f"explore scaling efficiency --jobs 2 >= {explore.TARGET_EFFICIENCY:g}",
+        f"explore scaling efficiency --scheduler local:2 >= {explore.TARGET_EFFICIENCY:g}",
+        "explore outcomes identical on every executor",
     ]

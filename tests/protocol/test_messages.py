@@ -38,6 +38,7 @@ EXPECTED_TAGS = {
         "EndSession",
         "Ping",
         "UpdateSourceTaskId",
+        "RespondToRoleRequest",
     },
     Channel.SHARER_DOWN: {
         "SessionInitialized",
@@ -47,8 +48,11 @@ EXPECTED_TAGS = {
         "EventsProcessedAck",
         "SessionTerminated",
         "Pong",
+        "RoleRequested",
+        "ParticipantRoleChanged",
+        "AgentPromptRequested",
     },
-    Channel.VIEWER_UP: {"Initialize", "Ping"},
+    Channel.VIEWER_UP: {"Initialize", "Ping", "SendAgentPrompt", "RequestRole"},
     Channel.VIEWER_DOWN: {
         "JoinedSuccessfully",
         "RejoinedSuccessfully",
@@ -57,6 +61,11 @@ EXPECTED_TAGS = {
         "SessionEnded",
         "Pong",
         "SourceTaskIdUpdated",
+        "AgentPromptRequestInFlight",
+        "AgentPromptRequestFailed",
+        "RoleRequestInFlight",
+        "RoleRequestResponse",
+        "ParticipantRoleChanged",
     },
     Channel.TASKS: {
         "CreateRun",

@@ -675,9 +675,9 @@ class TaskRules(RuleBasedStateMachine):
     def owner_creates_children(
         self, parent: Run, executions: list[Execution], key: str | None
     ) -> object:
-        """A few children at once, so runs have siblings (a repeated key returns the first)."""
-        too_deep = TaskErrorKind.INVALID if parent.parent is not None else None
-        made = [self.attempt_create(parent.owner, parent, e, key, too_deep) for e in executions]
+        """A few children at once, so runs have siblings; a child's run may parent runs too,
+        owned by the owner at the top (a repeated key returns the first)."""
+        made = [self.attempt_create(parent.owner, parent, e, key) for e in executions]
         return multiple(*(run for run in made if isinstance(run, Run)))
 
     @rule(target=runs, parent=runs, pick=STRANGER, execution=EXECUTIONS, key=KEYS)

@@ -72,6 +72,7 @@ async def test_remote_agents_share_automatically_as_ambient_agent(
             assert manifest_of(world, agent) == (AmbientAgent(tid), tid)
 
 
+@pytest.mark.behaviour(7, 32)
 @pytest.mark.parametrize("profile", Profile)
 async def test_a_local_agent_is_shared_only_when_its_user_shares_it(
     profile: Profile, autojump_clock: trio.abc.Clock

@@ -147,6 +147,7 @@ def test_a_finished_cloud_run_without_transcript_hides_its_session_id() -> None:
     assert store.get_run(OWNER, "t-never").session_id is None
 
 
+@pytest.mark.behaviour(38)
 def test_list_children_returns_direct_children_in_pages() -> None:
     store = make_store()
     for i in range(PAGE_LIMIT + 5):
@@ -160,21 +161,35 @@ def test_list_children_returns_direct_children_in_pages() -> None:
     assert store.list_children(OWNER, "t-000") == ([], None)
 
 
-def test_grandchildren_are_refused() -> None:
+@pytest.mark.behaviour(38)
+def test_a_childs_run_parents_runs_of_its_own_owned_down_the_chain() -> None:
     store = make_store()
     add_child(store, "t-1", Execution.LOCAL)
-    error = refusal(
-        lambda: store.create_run(
-            OWNER,
-            "t-2",
-            title="x",
-            execution=Execution.LOCAL,
-            parent_run_id="t-1",
-            agent_config_snapshot=None,
-            now=1.0,
-        )
+    store.create_run(
+        OWNER,
+        "t-2",
+        title="x",
+        execution=Execution.CLOUD,
+        parent_run_id="t-1",
+        agent_config_snapshot=None,
+        now=1.0,
     )
-    assert "only one level" in error.reason
+    assert store.get_run(OWNER, "t-2").parent_run_id == "t-1"
+    assert [r.task_id for r in store.list_children(OWNER, "t-1")[0]] == ["t-2"]
+    assert [r.task_id for r in store.list_children(OWNER, "t-orch")[0]] == ["t-1"]
+
+
+def test_a_grandchild_is_visible_to_the_owners_team_and_hidden_from_strangers() -> None:
+    store = TaskStore(TaskGates())
+    store.add_team("team", [OWNER, "user:bob"])
+    make_run = partial(store.create_run, OWNER, execution=Execution.LOCAL, now=0.0)
+    make_run("t-orch", title="o", parent_run_id=None, agent_config_snapshot=None)
+    make_run("t-1", title="c", parent_run_id="t-orch", agent_config_snapshot=None)
+    make_run("t-2", title="g", parent_run_id="t-1", agent_config_snapshot=None)
+    assert store.can_view("user:bob", "t-2")
+    assert not store.can_view("user:mallory", "t-2")
+    refused = refusal(lambda: store.list_children("user:mallory", "t-1"))
+    assert refused.kind is TaskErrorKind.NOT_FOUND
 
 
 TEAMMATE = "user:bob"
@@ -190,6 +205,7 @@ def team_store() -> TaskStore:
     return store
 
 
+@pytest.mark.behaviour(37)
 def test_the_owner_and_her_team_view_the_run_and_its_children() -> None:
     store = team_store()
     for principal in (OWNER, TEAMMATE):
@@ -407,12 +423,12 @@ def test_a_refused_create_leaves_no_key_behind() -> None:
             "t-2",
             title="x",
             execution=Execution.LOCAL,
-            parent_run_id="t-1",
+            parent_run_id="t-missing",
             agent_config_snapshot=None,
             now=1.0,
-            idempotency_key="orch/grandchild",
+            idempotency_key="orch/orphan",
         )
-    assert store.created_for(OWNER, "orch/grandchild") is None
+    assert store.created_for(OWNER, "orch/orphan") is None
 
 
 def linked_child(store: TaskStore) -> None:

@@ -28,6 +28,9 @@ CLIENT_MESSAGES = {
     "GetAgentNames",
     "SubscribeChildren",
     "UnsubscribeChildren",
+    "SendAgentPrompt",
+    "RequestRole",
+    "RespondToRoleRequest",
 }
 
 _MESSAGE_TAGS = {cls.message_type for channel in Channel for cls in message_types(channel)}

@@ -57,6 +57,24 @@ def still_running(processes: dict[int, str]) -> list[int]:
     return alive
 
 
+def cmdline(pid: int) -> str:
+    """The command line of process `pid`, its arguments joined by spaces ("" once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def gone_within(processes: dict[int, str], bound_s: float) -> bool:
+    """Whether every process of `processes` has ended within `bound_s` seconds."""
+    deadline = time.monotonic() + bound_s
+    while still_running(processes):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @dataclass
 class Command:
     """A running `python -m scenarios.cli ...` with its output collected as it comes."""

@@ -7,7 +7,14 @@ import signal
 import pytest
 
 from scenarios.cli.interrupt import is_interrupt
-from tests.scenarios.cli.processes import Command, children_of, still_running
+from tests.scenarios.cli.processes import (
+    EXIT_BOUND_S,
+    Command,
+    children_of,
+    cmdline,
+    gone_within,
+    still_running,
+)
 
 RACE = "share-around-first-response"
 #: More seeds than any test waits for, so a command is always interrupted mid-way.
@@ -16,14 +23,22 @@ INTERRUPTED = 130
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_explore_with_workers_stops_them_and_keeps_the_failures(signum: signal.Signals) -> None:
-    command = Command(["explore", RACE, "--seeds", ENDLESS, "--jobs", "2"])
+@pytest.mark.parametrize("where", [["--jobs", "2"], ["--scheduler", "local:2"]])
+def test_explore_with_workers_stops_them_and_keeps_the_failures(
+    signum: signal.Signals, where: list[str]
+) -> None:
+    command = Command(["explore", RACE, "--seeds", ENDLESS, *where])
     failed = command.wait_for_stderr(r"^seed (\d+) failed")
-    workers = children_of(command.process.pid)
+    children = children_of(command.process.pid)
+    # Dask's worker processes are started by multiprocessing's spawn, which also
+    # starts its resource tracker; that one can only end once the command is gone.
+    trackers = {pid: t for pid, t in children.items() if "resource_tracker" in cmdline(pid)}
+    workers = {pid: t for pid, t in children.items() if pid not in trackers}
     assert len(workers) >= 2, "the pool's workers must be running before the signal"
     command.signal(signum)
     assert command.wait() == INTERRUPTED
     assert still_running(workers) == [], "no worker may outlive the command"
+    assert gone_within(trackers, EXIT_BOUND_S), "the resource tracker follows the command"
     out = "\n".join(command.stdout)
     assert "interrupted" in out
     assert f"seed {failed[1]}:" in out

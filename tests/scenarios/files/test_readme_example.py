@@ -24,3 +24,14 @@ def test_the_readme_example_runs_and_passes(tmp_path: Path) -> None:
         result = run_scenario(scenario, profile)
         assert result.checked == 1
         assert result.passed, report.failures(result)
+
+
+def test_the_readme_client_keys_are_real_keys(tmp_path: Path) -> None:
+    """The second example adds viewer-client keys to the first; together they load."""
+    section = README.read_text().split("## Writing a scenario", 1)[1]
+    first, second = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)[:2]
+    path = tmp_path / "my-scenario.toml"
+    path.write_text(first + second)
+    scenario = load_scenario(path)
+    assert [v.name for v in scenario.viewers] == ["viewer", "browser", "friend"]
+    assert len(scenario.expectations) == 2

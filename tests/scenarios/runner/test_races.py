@@ -14,17 +14,20 @@ from scenarios import catalog
 from scenarios.cli import main
 from scenarios.expectations import Mismatch
 from scenarios.explore import explore
+from scenarios.faults import FaultKind
 from scenarios.invariants import Violation
 from scenarios.runner import Failure, RunResult, Verdict, run_scenario
 from scenarios.schema import Scenario
 
 RACE = "share-around-first-response"
 SEEDS = range(10)
+#: What makes a race show: with no latency the side with fewer hops always wins.
+LATENCY = frozenset({FaultKind.LATENCY})
 
 
 def _seeds(scenario: Scenario, profile: Profile) -> tuple[list[int], list[int]]:
-    """(passing, failing) seeds of a scenario without faults."""
-    outcomes = explore(scenario.path, profile, SEEDS, frozenset())
+    """(passing, failing) seeds of a scenario with network latency."""
+    outcomes = explore(scenario.path, profile, SEEDS, LATENCY)
     return [o.seed for o in outcomes if o.passed], [o.seed for o in outcomes if not o.passed]
 
 
@@ -48,7 +51,8 @@ def test_a_race_is_neither_pass_nor_fail_whatever_seed_0_did() -> None:
     scenario = catalog.load(RACE)
     passing, failing = _seeds(scenario, Profile.CURRENT)
     for seed in (passing[0], failing[0]):
-        assert run_scenario(scenario, Profile.CURRENT, seed=seed).verdict is Verdict.RACE
+        result = run_scenario(scenario, Profile.CURRENT, seed=seed, faults=LATENCY)
+        assert result.verdict is Verdict.RACE
 
 
 def test_run_reports_the_race_with_the_command_to_explore_it_and_exits_0(
@@ -69,15 +73,16 @@ def test_a_named_seed_is_judged_so_a_replay_reproduces_the_failure(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     passing, failing = _seeds(catalog.load(RACE), Profile.CURRENT)
-    assert main(["run", RACE, "--seed", str(failing[0])]) == 1
+    replay = ["run", RACE, "--faults", "latency", "--seed"]
+    assert main([*replay, str(failing[0])]) == 1
     assert "a race under current: this is one seed's interleaving" in capsys.readouterr().out
-    assert main(["run", RACE, "--seed", str(passing[0])]) == 0
+    assert main([*replay, str(passing[0])]) == 0
 
 
 def test_explore_still_reports_the_failing_seeds_of_a_race(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["explore", RACE, "--seeds", "10", "--faults", ""]) == 1
+    assert main(["explore", RACE, "--seeds", "10", "--faults", "latency"]) == 1
     assert "replay: sharesim run share-around-first-response --profile current" in (
         capsys.readouterr().out
     )

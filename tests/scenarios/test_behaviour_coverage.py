@@ -1,0 +1,75 @@
+"""Every product spec behaviour 1-49 is covered by a named scenario or test, or declared out of
+the model's reach with a reason; `sharesim list --behaviours` prints the same listing."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from scenarios import catalog
+from scenarios.cli import main
+from scenarios.coverage import (
+    BEHAVIOURS,
+    OUT_OF_REACH,
+    TESTS,
+    coverage,
+    marked_tests,
+    uncovered,
+)
+
+
+def test_every_behaviour_is_covered_or_out_of_reach() -> None:
+    rows = coverage(catalog.load_all(), marked_tests(TESTS))
+    assert [row.number for row in rows] == list(BEHAVIOURS)
+    assert uncovered(rows) == []
+    assert all(reason.strip() for reason in OUT_OF_REACH.values())
+
+
+def test_bundled_scenarios_name_only_real_behaviours() -> None:
+    for scenario in catalog.load_all():
+        assert set(scenario.behaviours) <= set(BEHAVIOURS), scenario.name
+
+
+def test_markers_are_read_from_tests_classes_and_modules(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_sample.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+            pytestmark = [pytest.mark.behaviour(3)]
+
+            @pytest.mark.behaviour(1, 2)
+            @pytest.mark.parametrize("x", [1])
+            def test_one(x): ...
+
+            @pytest.mark.behaviour(2)
+            class TestGroup: ...
+
+            def test_unmarked(): ...
+            """
+        )
+    )
+    assert marked_tests(tests) == {
+        3: ["tests/test_sample.py::(module)"],
+        1: ["tests/test_sample.py::test_one"],
+        2: ["tests/test_sample.py::test_one", "tests/test_sample.py::TestGroup"],
+    }
+
+
+@pytest.mark.behaviour(22)
+def test_this_very_marker_is_found() -> None:
+    found = marked_tests(TESTS)[22]
+    assert f"tests/scenarios/{Path(__file__).name}::test_this_very_marker_is_found" in found
+
+
+def test_the_listing_names_what_covers_each_behaviour(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--behaviours"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    starts = [line[:2].strip() for line in lines if not line.startswith("    ")]
+    assert starts == [str(n) for n in BEHAVIOURS]
+    assert "18  edge/open-in-desktop" in lines
+    assert any("in part out of reach: participant presence" in line for line in lines)
