@@ -183,17 +183,19 @@ async def test_pings_while_the_server_closes_are_no_server_error() -> None:
     async with scene() as s:
         with structlog.testing.capture_logs() as logs:
             client = await RawClient.connect(s.session_port)
-            await client.open("/sessions/create")
-            await client.send(text_frame("not json"))
-            close = None
-            while close is None or close.opcode != CLOSE:
-                close = await client.frame()
-                assert close is not None, "hung up without a close frame"
-            # The server waits for the close to be answered; the client pings instead.
-            for _ in range(3):
-                await client.send(client_frame(PING, b"still here?"))
-            await client.until_closed()
-            await client.aclose()
+            try:
+                await client.open("/sessions/create")
+                await client.send(text_frame("not json"))
+                close = None
+                while close is None or close.opcode != CLOSE:
+                    close = await client.frame()
+                    assert close is not None, "hung up without a close frame"
+                # The server waits for the close to be answered; the client pings instead,
+                # all at once, before the server can have hung up on the first.
+                await client.send(client_frame(PING, b"still here?") * 3)
+                await client.until_closed()
+            finally:
+                await client.aclose()
             await eventually(lambda: len(s.servers.sessions.links) == 2, "the link ended")
         assert [e for e in logs if e["log_level"] in ("error", "critical")] == []
         assert all("peer" in entry for entry in logs), logs
