@@ -7,9 +7,12 @@ tests slower, never wrong.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,6 +29,7 @@ ALL_FAULTS = frozenset(FaultKind)
 SEEDS = range(10)
 #: Bound on a whole command run on an embedded cluster, start and stop included.
 COMMAND_BOUND_S = 300.0
+DASK_DEFAULT_HTTP_PORT = 8787
 
 
 def test_an_embedded_cluster_gives_the_outcomes_of_one_process(
@@ -43,6 +47,16 @@ def test_an_embedded_cluster_gives_the_outcomes_of_one_process(
     assert [r.getMessage() for r in caplog.records if r.name.startswith("distributed")] == []
 
 
+@contextlib.contextmanager
+def dask_default_port_taken() -> Iterator[None]:
+    """Port 8787, Dask's default HTTP port, busy as when another cluster runs beside us."""
+    with socket.socket() as holder:
+        with contextlib.suppress(OSError):  # already busy: just as good
+            holder.bind(("127.0.0.1", DASK_DEFAULT_HTTP_PORT))
+            holder.listen(1)
+        yield
+
+
 def test_the_command_prints_the_same_on_dask_and_nothing_of_dask_itself(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -50,12 +64,13 @@ def test_the_command_prints_the_same_on_dask_and_nothing_of_dask_itself(
     assert main(args) == 1
     alone = capsys.readouterr().out
 
-    on_dask = subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *args, "--scheduler", "local:2"],
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_BOUND_S,
-    )
+    with dask_default_port_taken():
+        on_dask = subprocess.run(
+            [sys.executable, "-m", "scenarios.cli", *args, "--scheduler", "local:2"],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_BOUND_S,
+        )
 
     assert on_dask.returncode == 1
     assert on_dask.stdout == alone, "the same runs, in the same order"
