@@ -25,3 +25,13 @@ class ProtocolError(SharesimError, ValueError):
         self.got = got
         detail = f"at {path}: expected {expected}"
         super().__init__(detail if got is None else f"{detail}, got {got}")
+
+    @property
+    def where(self) -> str:
+        """Where the frame went wrong and what was expected, without the value found.
+
+        The value is the client's own data and may be a secret it sent (a
+        session secret where a number belongs): this is what logs and close
+        reasons carry.
+        """
+        return f"at {self.path}: expected {self.expected}"

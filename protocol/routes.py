@@ -3,8 +3,10 @@
 Session server: a sharer opens `/sessions/create` (then `Initialize`) or
 `/sessions/{id}/resume` (then `Reconnect`); a viewer opens
 `/sessions/join/{id}?pwd=SECRET` (then `Initialize`). A hidden child pane that
-reached the child through a parent share adds `&via=PARENT_SESSION&as=VIEWER_ID`
-so the server can cap its role at the one it holds on the parent.
+reached the child through a parent share adds
+`&via=PARENT_SESSION&as=VIEWER_ID&seat=SEAT_TOKEN` so the server can cap its
+role at the one it holds on the parent; the seat's token proves the seat is
+the joiner's, as a seat id (handed out in order) cannot.
 
 Task server: a client opens `/tasks?token=TOKEN` and acts as the principal the server
 issued that token to.
@@ -35,9 +37,10 @@ def join_route(session_id: str, pwd: str) -> str:
     return f"{join_path(session_id)}?pwd={pwd}"
 
 
-def via_parent(route: str, parent_session: str, parent_viewer: str) -> str:
-    """A child's join route, opened through the viewer's seat on the parent share."""
-    return f"{route}&via={parent_session}&as={parent_viewer}"
+def via_parent(route: str, parent_session: str, parent_viewer: str, seat_token: str) -> str:
+    """A child's join route, opened through the viewer's seat on the parent share;
+    `seat_token` is that seat's rejoin token, revealed."""
+    return f"{route}&via={parent_session}&as={parent_viewer}&seat={seat_token}"
 
 
 def tasks_route(token: str) -> str:
@@ -57,6 +60,8 @@ class JoinRoute:
     pwd: str | None
     via_session: str | None
     via_viewer: str | None
+    #: The parent seat's token, which proves the seat is the joiner's.
+    via_seat_token: str | None = None
 
     @classmethod
     def parse(cls, resource: str) -> JoinRoute | None:
@@ -69,7 +74,7 @@ class JoinRoute:
             values = query.get(key)
             return values[0] if values else None
 
-        return cls(segments[2], one("pwd"), one("via"), one("as"))
+        return cls(segments[2], one("pwd"), one("via"), one("as"), one("seat"))
 
 
 def joined_session(route: str) -> str:

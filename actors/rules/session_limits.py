@@ -8,6 +8,11 @@ after its link goes (the client gives up rejoining after about two), and at
 most 256 seats a session and 10,000 sessions. Every string kept from a client
 (a user id, a task id) is at most 256 characters: a frame may hold a
 megabyte, and a seat or a session kept for hours must not cost that much.
+
+A client (the address a connection comes from) may also be held to a share
+of the sessions and of the history, so that one client filling the server
+cannot keep every other out: when the server is full, room is only ever
+made from sessions that have ended, never from another client's live one.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ class SessionLimits:
     linger_s: float = 24 * 3600.0
     #: Longest string kept from a client (ids, user names); a longer one is refused.
     max_field_chars: int = 256
+    #: Sessions one client (address) holds at once; None: only `max_sessions` bounds it.
+    max_client_sessions: int | None = None
+    #: Encoded event history of one client's sessions together; None: only the total bounds it.
+    max_client_history_bytes: int | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -46,6 +55,10 @@ class SessionLimits:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("max_client_sessions", "max_client_history_bytes"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
         if self.seat_idle_s <= 0:
             raise ValueError(f"seat_idle_s must be positive, got {self.seat_idle_s}")
         if self.linger_s < 0:

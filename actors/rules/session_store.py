@@ -17,12 +17,13 @@ way whatever was wrong, so a guesser learns nothing about which ids exist.
 What it holds is bounded by `SessionLimits`: each event is encoded once when
 it arrives and kept as that frame, history is capped per session and in all,
 and ended lingering sessions and seats without a link expire. When the
-server is full, room is made from the client (the host a connection comes
-from) holding the most, never from one holding less than the client that
-needs it, so no client can end or crowd out another's sessions by filling
-the server. Expiry needs no
-timers: the store reads an injected clock, treats anything expired as gone
-when it is asked for, and sweeps the rest out as links come and go.
+server is full, room is made only from sessions that have ended: a client
+(the host a connection comes from) that fills the server never costs
+another a live session, nor one whose sharer may still reconnect; its own
+request is refused instead, and per-client limits keep one client from
+filling everything. Expiry needs no timers: the store reads an injected
+clock, treats anything expired as gone when it is asked for, and sweeps the
+rest out as links come and go.
 
 The routes connections open are described, built and read in `protocol.routes`.
 """
@@ -92,6 +93,9 @@ class EventFrame:
 class Send:
     conn: ConnId
     message: Message | EventFrame
+    #: History a joining viewer catches up on: sent as the viewer reads it, not queued at
+    #: once, so a long history never counts against how far behind a viewer may fall.
+    paced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +253,9 @@ class SessionStore:
         #: Ended lingering sessions, oldest end first: the first to go when room is needed.
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._history_bytes = 0
+        #: Per client: its sessions and their history, as the per-client limits count them.
+        self._client_sessions: dict[str, int] = {}
+        self._client_bytes: dict[str, int] = {}
         self._next_sweep = 0.0
         self._repeats = Repeats()
 
@@ -414,14 +421,13 @@ class SessionStore:
         if resumed_session(state.resource) is not None:
             return [Close(conn, CLOSE_POLICY, f"Initialize must be sent on {CREATE_ROUTE}")]
         client = client_of(state.peer)
-        fits, evicted = self._room_for_a_session(client)
-        if not fits:
-            limit = self.limits.max_sessions
-            self._notes.warning("session_refused", reason="server full", max_sessions=limit)
-            details = f"the server holds its limit of {limit} sessions; try again later"
+        full = self._room_for_a_session(client)
+        if full is not None:
+            self._notes.warning("session_refused", peer=state.peer, reason=full)
+            details = f"{full}; try again when one has ended"
             return [
                 Send(conn, sharer.FailedToInitializeSession(sharer.InternalServerError(details))),
-                Close(conn, CLOSE_POLICY, "session refused: the server is full"),
+                Close(conn, CLOSE_POLICY, f"session refused: {full}"),
             ]
         self._sharer_numbers += 1
         credentials = self._credentials
@@ -441,6 +447,7 @@ class SessionStore:
         )
         session = _Session(manifest, client, sharer_conn=conn)
         self.sessions[manifest.session_id] = session
+        self._client_sessions[client] = self._client_sessions.get(client, 0) + 1
         state.session_id = manifest.session_id
         self._notes.info(
             "session_created",
@@ -451,7 +458,6 @@ class SessionStore:
             lifetime=manifest.lifetime.value,
         )
         return [
-            *evicted,
             Send(
                 conn,
                 sharer.SessionInitialized(
@@ -520,92 +526,67 @@ class SessionStore:
             reason = f"event {event.event_no} out of order; expected {expected}"
             return [Close(conn, CLOSE_POLICY, reason)]
         frame = EventFrame(event.event_no, encode(event))
-        refused, actions = self._make_room_for(session, len(frame.text))
+        refused = self._make_room_for(session, len(frame.text))
         if refused is not None:
-            return [*actions, *self._terminate(conn, session, refused)]
+            return self._terminate(conn, session, refused)
         session.events.append(frame)
         session.history_bytes += len(frame.text)
         self._history_bytes += len(frame.text)
-        actions.append(Send(conn, sharer.EventsProcessedAck(event.event_no)))
+        self._client_bytes[session.client] = self._client_bytes.get(session.client, 0) + len(
+            frame.text
+        )
+        actions: list[Action] = [Send(conn, sharer.EventsProcessedAck(event.event_no))]
         actions += [Send(c, frame) for c in _viewer_conns(session)]
         return actions
 
-    def _make_room_for(self, session: _Session, size: int) -> tuple[str | None, list[Action]]:
-        """Room for `size` more bytes of history, or why there is none.
+    def _make_room_for(self, session: _Session, size: int) -> str | None:
+        """Make room for `size` more bytes of history, or say which limit leaves none.
 
-        When the server's budget is full, history is taken from the clients
-        holding more than this session's client, the most first: their ended
-        sessions oldest first, then their live ones largest first. Past that,
-        only this client's own ended sessions go; a client never makes room
-        from one holding as much as it or less.
+        Room comes only from sessions that have ended (the client's own
+        first, then those of the clients holding the most history): a live
+        session, or one waiting for its sharer to reconnect, is never ended
+        to make room. When nothing ended is left, the session that does not
+        fit is the one that ends.
         """
         limits = self.limits
+        client = session.client
         if session.history_bytes + size > limits.max_session_history_bytes:
-            return f"session history would pass {limits.max_session_history_bytes} bytes", []
-        actions: list[Action] = []
+            return f"session history would pass {limits.max_session_history_bytes} bytes"
+        per_client = limits.max_client_history_bytes
+        while per_client is not None and self._client_bytes.get(client, 0) + size > per_client:
+            if not self._forget_ended(client, "client history budget", only_own=True):
+                return f"the history of {client}'s sessions would pass {per_client} bytes"
         while self._history_bytes + size > limits.max_history_bytes:
-            held = self._held_by(lambda s: s.history_bytes)
-            victim = None
-            for holder in self._bigger_first(held, session.client):
-                victim = self._oldest_ended(holder)
-                if victim is None and holder != session.client:
-                    live = [
-                        s for s in self.sessions.values() if s.client == holder and s.ended is None
-                    ]
-                    victim = max(live, key=lambda s: s.history_bytes, default=None)
-                if victim is not None:
-                    break
-            if victim is None:
-                return f"the server's history would pass {limits.max_history_bytes} bytes", actions
-            actions += self._evict(
-                victim,
-                "history budget",
-                viewer.SessionEndedReason.EXCEEDED_SIZE_LIMIT,
-                session.client,
-            )
-        return None, actions
+            if not self._forget_ended(client, "history budget"):
+                return f"the server's history would pass {limits.max_history_bytes} bytes"
+        return None
 
-    def _held_by(self, measure: Callable[[_Session], int]) -> dict[str, int]:
-        """What each client holds, by `measure` summed over its sessions."""
-        held: dict[str, int] = {}
-        for session in self.sessions.values():
-            held[session.client] = held.get(session.client, 0) + measure(session)
-        return held
+    def _forget_ended(self, client: str, why: str, *, only_own: bool = False) -> bool:
+        """Forget one ended session to make room for `client`; whether there was one.
 
-    @staticmethod
-    def _bigger_first(held: dict[str, int], client: str) -> list[str]:
-        """The clients that hold more than `client`, the most first, then `client` itself."""
-        mine = held.get(client, 0)
-        bigger = [c for c, n in held.items() if n > mine and c != client]
-        return [*sorted(bigger, key=lambda c: (-held[c], c)), client]
-
-    def _oldest_ended(self, client: str) -> _Session | None:
-        return next(
-            (self.sessions[i] for i in self._ended if self.sessions[i].client == client), None
+        `client`'s own oldest goes first; else (unless `only_own`) the oldest of
+        the client holding the most history in ended sessions. Its viewers were
+        told it ended when it did, so nobody is cut off by this.
+        """
+        ended = [self.sessions[i] for i in self._ended]
+        victim = next((s for s in ended if s.client == client), None)
+        if victim is None and not only_own and ended:
+            held: dict[str, int] = {}
+            for s in ended:
+                held[s.client] = held.get(s.client, 0) + s.history_bytes + 1
+            biggest = max(held, key=lambda c: (held[c], c))
+            victim = next(s for s in ended if s.client == biggest)
+        if victim is None:
+            return False
+        self._notes.info(
+            "session_forgotten",
+            decision=True,
+            session_id=victim.session_id,
+            client=victim.client,
+            why=f"{why}: room for {client}",
         )
-
-    def _evict(
-        self, session: _Session, why: str, reason: viewer.SessionEndedReason, for_client: str
-    ) -> list[Action]:
-        """Forget a session to make room for `for_client`; its sharer and viewers are told."""
-        actions: list[Action] = []
-        if session.ended is None:
-            self._notes.warning(
-                "session_terminated",
-                decision=True,
-                session_id=session.session_id,
-                client=session.client,
-                reason=f"{why}: room for a session of {for_client}",
-            )
-            if session.sharer_conn is not None:
-                actions += [
-                    Send(session.sharer_conn, sharer.SessionTerminated(sharer.ExceededSizeLimit())),
-                    Close(session.sharer_conn, CLOSE_POLICY, f"session terminated: {why}"),
-                ]
-            actions += self._end(session, reason)
-        if session.session_id in self.sessions:
-            self._forget(session, why)
-        return actions
+        self._forget(victim, "")
+        return True
 
     def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
         """End a session the server cannot hold any more of, telling the sharer why."""
@@ -675,39 +656,33 @@ class SessionStore:
         del self.sessions[session.session_id]
         self._ended.pop(session.session_id, None)
         self._history_bytes -= session.history_bytes
-        if why != "ended":
+        client = session.client
+        self._client_bytes[client] = self._client_bytes.get(client, 0) - session.history_bytes
+        self._client_sessions[client] = self._client_sessions.get(client, 0) - 1
+        if not self._client_sessions[client]:
+            del self._client_sessions[client], self._client_bytes[client]
+        if why not in ("ended", ""):
             self._notes.info("session_forgotten", session_id=session.session_id, why=why)
 
-    def _room_for_a_session(self, client: str) -> tuple[bool, list[Action]]:
-        """Whether a new session of `client` fits, and what was forgotten to make room.
+    def _room_for_a_session(self, client: str) -> str | None:
+        """Make room for a new session of `client`, or say which limit leaves none.
 
-        At the cap, a session nobody is sharing any more goes: one that has
-        ended (oldest first), else one whose sharer left and which waits out
-        its grace. It is taken from the clients holding more sessions than
-        `client`, the most first, and then from `client` itself, so a client
-        that opens and abandons sessions recycles its own places and cannot
-        take those of a client holding fewer.
+        At a cap, a session that has ended is forgotten (`client`'s own
+        first); a live one, or one whose sharer may still reconnect, never
+        is, whoever holds it, so the newcomer is refused instead.
         """
         self._sweep()
-        if len(self.sessions) < self.limits.max_sessions:
-            return True, []
-        for holder in self._bigger_first(self._held_by(lambda _: 1), client):
-            victim = self._oldest_ended(holder) or self._oldest_abandoned(holder)
-            if victim is not None:
-                reason = viewer.SessionEndedReason.INACTIVITY_LIMIT_REACHED
-                return True, self._evict(victim, "session limit", reason, client)
-        return False, []
-
-    def _oldest_abandoned(self, client: str) -> _Session | None:
-        """The oldest of `client`'s live sessions whose sharer has gone."""
-        return next(
-            (
-                s
-                for s in self.sessions.values()
-                if s.client == client and s.ended is None and s.sharer_conn is None
-            ),
-            None,
-        )
+        per_client = self.limits.max_client_sessions
+        if (
+            per_client is not None
+            and self._client_sessions.get(client, 0) >= per_client
+            and not self._forget_ended(client, "client session limit", only_own=True)
+        ):
+            return f"{client} holds its limit of {per_client} sessions"
+        limit = self.limits.max_sessions
+        if len(self.sessions) >= limit and not self._forget_ended(client, "session limit"):
+            return f"the server holds its limit of {limit} sessions"
+        return None
 
     def _sweep(self) -> None:
         """Drop expired sessions and seats, at most once every `limits.sweep_every_s`."""
@@ -742,7 +717,7 @@ class SessionStore:
             )
         payload = message.payload
         user = payload.user_id.anonymous_id
-        cap = self._parent_role(route, user)
+        cap = self._parent_role(route)
         if cap is None:
             return self._refuse(
                 conn, route.session_id, viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE
@@ -755,17 +730,17 @@ class SessionStore:
             seat.via = (route.via_session, route.via_viewer)
         return actions
 
-    def _parent_role(self, route: JoinRoute, user: str) -> Role | None:
+    def _parent_role(self, route: JoinRoute) -> Role | None:
         """The cap a parent share puts on a child join; Full when there is no parent.
 
-        The parent seat must be the joiner's own: a seat id is not a credential
-        anyone else can borrow.
+        The parent seat must be the joiner's own, which only its token proves:
+        seat ids are handed out in order and a user id is whatever a client says.
         """
         if route.via_session is None:
             return Role.FULL
         parent = self._held(route.via_session)
         seat = self._seat(parent, route.via_viewer) if parent else None
-        if seat is None or seat.user != user:
+        if seat is None or not _matches(route.via_seat_token, seat.token):
             return None
         return seat.role
 
@@ -981,7 +956,7 @@ class SessionStore:
     def _catch_up(self, conn: ConnId, session: _Session, after: int | None) -> list[Action]:
         """Every event numbered above `after`, as the frames encoded when they arrived."""
         start = 0 if after is None else max(after + 1, 0)
-        actions: list[Action] = [Send(conn, frame) for frame in session.events[start:]]
+        actions: list[Action] = [Send(conn, f, paced=True) for f in session.events[start:]]
         if session.ended is not None:
             actions += [
                 Send(conn, viewer.SessionEnded(session.ended)),

@@ -22,7 +22,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from actors.rules.credentials import Credentials, SystemCredentials
 from actors.rules.field_sizes import oversized_field
@@ -489,22 +489,49 @@ _LINK_SCHEMES = frozenset({"", "http", "https"})
 
 
 def _check_link(task_id: str, link: str, session_id: str | None) -> None:
-    """A session link is the join route of the run's session, and nothing else."""
-    parts = urlsplit(link)
-    if parts.scheme not in _LINK_SCHEMES:
+    """A session link is the join route of the run's session, and nothing else.
+
+    It is a path (`/sessions/join/ID?pwd=SECRET`) or an http(s) URL with a
+    host and that path; its query is the `pwd` alone, with no fragment, so
+    what a reader opens is exactly the session's join route.
+    """
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # e.g. an unclosed IPv6 host
+        parts = None
+    if parts is not None and parts.scheme not in _LINK_SCHEMES:
         shown = parts.scheme if len(parts.scheme) <= 20 else parts.scheme[:17] + "..."
         raise TaskRefused(
             TaskErrorKind.INVALID,
             f"session_link for run {task_id} has scheme {shown}:; "
             "only a path or http(s) is accepted",
         )
-    if session_id is None or parts.path != join_path(session_id) or parts.netloc:
-        target = "a run without a session" if session_id is None else f"session {session_id}"
-        shown = parts.path if len(parts.path) <= 80 else parts.path[:77] + "..."
+    problem = _link_problem(parts, session_id)
+    if problem is not None:
+        shown = link.split("?", 1)[0]  # the query holds the secret
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise TaskRefused(
-            TaskErrorKind.INVALID,
-            f"session_link for run {task_id} must be the join route of {target}, got {shown}",
+            TaskErrorKind.INVALID, f"session_link for run {task_id} {problem}, got {shown}"
         )
+
+
+def _link_problem(parts: SplitResult | None, session_id: str | None) -> str | None:
+    """What is wrong with a link whose scheme is acceptable; None when nothing is."""
+    target = "a run without a session" if session_id is None else f"session {session_id}"
+    route = (
+        "/sessions/join/ID?pwd=SECRET" if session_id is None else f"{join_path(session_id)}?pwd=…"
+    )
+    if parts is None or session_id is None or parts.path != join_path(session_id):
+        return f"must be the join route of {target} ({route}, as a path or an http(s) URL)"
+    if parts.scheme and not parts.netloc:
+        return "is an http(s) URL without a host; give the host, or the path alone"
+    if not parts.scheme and parts.netloc:
+        return "names a host without a scheme; give an http(s) URL, or the path alone"
+    if parts.fragment:
+        return "has a fragment (#...); the join route has none"
+    if [key for key, _ in parse_qsl(parts.query, keep_blank_values=True)] != ["pwd"]:
+        return "must carry the session's pwd and no other query parameter"
+    return None
 
 
 def _decode_cursor(cursor: str | None) -> int:

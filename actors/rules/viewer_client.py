@@ -85,7 +85,8 @@ class CopiedLink:
 
 
 #: Query parameters that tie a pane to the copier's own seat; a copied link drops them.
-_SEAT_PARAMETERS = frozenset({"via", "as"})
+#: The parent seat, and the token that proves it the copier's: never handed on.
+_SEAT_PARAMETERS = frozenset({"via", "as", "seat"})
 
 
 def shareable_route(route: str) -> str:

@@ -40,6 +40,8 @@ class ConnectionLimits:
     identify_timeout: float | None = None
     #: Open connections per server, handshakes included; None for no cap.
     max_connections: int | None = None
+    #: Open connections per server from one client (host address); None: only the cap above.
+    max_client_connections: int | None = None
     #: Bytes of frames that may wait to be sent to one peer before it is closed with 1013.
     max_backlog_bytes: int = 4 << 20
 
@@ -54,7 +56,7 @@ class ConnectionLimits:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        for name in ("max_connections", "max_backlog_bytes"):
+        for name in ("max_connections", "max_client_connections", "max_backlog_bytes"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
@@ -68,4 +70,5 @@ SERVE_LIMITS = ConnectionLimits(
     ping_interval=20.0,
     ping_timeout=20.0,
     max_connections=1000,
+    max_client_connections=250,
 )

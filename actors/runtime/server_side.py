@@ -23,6 +23,7 @@ import trio_websocket
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import CloseConnection
+from wsproto.utilities import LocalProtocolError
 
 from actors.runtime.limits import REFUSAL_S
 from actors.runtime.wire import Wire
@@ -33,12 +34,17 @@ _log = structlog.get_logger("sharesim.transport")
 MAX_REASON_BYTES = 123
 
 _BUSY_BODY = b"too many connections; try again later\n"
-_BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\n"
-    b"Content-Type: text/plain\r\n"
-    b"Content-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n"
-    b"Connection: close\r\n\r\n" + _BUSY_BODY
-)
+#: What a client holding its share of a server's connections is told.
+CLIENT_BUSY_BODY = b"too many connections from your address; close one and try again\n"
+
+
+def _busy(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 503 Service Unavailable\r\n"
+        b"Content-Type: text/plain\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+        b"Connection: close\r\n\r\n" + body
+    )
 
 
 class ServerConnection(trio_websocket.WebSocketConnection):
@@ -80,7 +86,12 @@ class HandshakeFailed(enum.Enum):
 
 
 async def open_handshake(
-    stream: trio.abc.Stream, nursery: trio.Nursery, *, within: float | None, max_message_size: int
+    stream: trio.abc.Stream,
+    nursery: trio.Nursery,
+    *,
+    within: float | None,
+    max_message_size: int,
+    peer: str = "",
 ) -> trio_websocket.WebSocketRequest | HandshakeFailed:
     """The client's upgrade request, or why a complete one did not arrive.
 
@@ -95,7 +106,7 @@ async def open_handshake(
     waiting = trio.CancelScope(
         deadline=math.inf if within is None else trio.current_time() + within
     )
-    nursery.start_soon(_read, connection, stream, waiting, name="websocket-reader")
+    nursery.start_soon(_read, connection, stream, waiting, peer, name="websocket-reader")
     with waiting:
         return await connection._get_request()
     return (
@@ -105,23 +116,42 @@ async def open_handshake(
     )
 
 
+#: How a client ending its connection abruptly surfaces in the reader: a reset mid-request
+#: (1006), or a ping answered while the connection is already closing.
+_CLIENTS_DOING = (
+    trio_websocket.ConnectionClosed,
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    LocalProtocolError,
+)
+
+
 async def _read(
-    connection: ServerConnection, stream: trio.abc.Stream, waiting: trio.CancelScope
+    connection: ServerConnection, stream: trio.abc.Stream, waiting: trio.CancelScope, peer: str
 ) -> None:
     """Run the connection's reader; if it fails, end this connection and say why.
 
     Hanging up ends the link the usual way, so its server still learns that it
     ended; letting the error out would cancel the link's other tasks instead.
     When the reader stops, nothing more can arrive, so a wait for the upgrade
-    request (`waiting`) ends too.
+    request (`waiting`) ends too. What a client can cause (a reset in the
+    middle of a request, a ping while closing) is one info line naming it;
+    anything else is a bug below the link, logged as an error.
     """
     try:
         await connection._reader_task()
+    except _CLIENTS_DOING as error:
+        _log.info("websocket_reader_stopped", peer=peer, error=_one_line(error))
+        await trio.aclose_forcefully(stream)
     except Exception as error:
-        _log.error("websocket_reader_failed", error=f"{type(error).__name__}: {error}")
+        _log.error("websocket_reader_failed", peer=peer, error=_one_line(error))
         await trio.aclose_forcefully(stream)
     finally:
         waiting.cancel()
+
+
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 #: Accept errors that mean the process or system is out of descriptors or memory for now.
@@ -194,7 +224,7 @@ async def _accept_until_cancelled(
         nursery.start_soon(handle, stream, (str(address[0]), int(address[1])))
 
 
-async def refuse_busy(stream: trio.abc.Stream) -> None:
+async def refuse_busy(stream: trio.abc.Stream, body: bytes = _BUSY_BODY) -> None:
     """Answer HTTP 503 and hang up without reading the request, within `REFUSAL_S` in all.
 
     What the client sends meanwhile is read and dropped until it hangs up or
@@ -206,7 +236,7 @@ async def refuse_busy(stream: trio.abc.Stream) -> None:
         trio.move_on_after(REFUSAL_S),
         contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
     ):
-        await stream.send_all(_BUSY)
+        await stream.send_all(_busy(body))
         if isinstance(stream, trio.abc.HalfCloseableStream):
             await stream.send_eof()
         while await stream.receive_some(4096):

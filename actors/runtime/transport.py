@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -36,6 +36,7 @@ from actors.runtime.actor import receive_eagerly
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.limits import MAX_REFUSING, ConnectionLimits
 from actors.runtime.server_side import (
+    CLIENT_BUSY_BODY,
     HandshakeFailed,
     ServerConnection,
     accept_connections,
@@ -64,6 +65,8 @@ class CloseCode(enum.IntEnum):
     GOING_AWAY = 1001
     #: A frame broke the framing rules (reserved bits, unknown opcode, unmasked).
     PROTOCOL_ERROR = 1002
+    #: A binary frame: every message is JSON text.
+    UNSUPPORTED_DATA = 1003
     #: Never sent: how a connection that ended without a close frame is reported.
     ABNORMAL = 1006
     #: A frame's data is not what it must be: invalid UTF-8, or not a message.
@@ -80,6 +83,8 @@ class CloseCode(enum.IntEnum):
 
 #: The reason a link that fell behind is closed with; a client rejoins from its last event.
 FELL_BEHIND = "too far behind; rejoin from the last event received"
+#: The reason a link that sent a binary frame is closed with.
+BINARY_REFUSED = "binary frames are not accepted; every message is JSON text"
 #: The reason a client that stopped answering pings is closed with.
 NO_PONG = "no pong within the keepalive timeout"
 
@@ -108,6 +113,13 @@ class MalformedFrame:
 
     error: ProtocolError
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Paced:
+    """Frames that take one place in a link's outbox and leave as the peer reads them."""
+
+    texts: Sequence[str]
 
 
 class Link:
@@ -164,9 +176,9 @@ class Link:
         self._ws = ws
         self._stream = stream
         self._network = network
-        self._outbox_send, self._outbox_receive = trio.open_memory_channel[tuple[float, str]](
-            float("inf")
-        )
+        self._outbox_send, self._outbox_receive = trio.open_memory_channel[
+            tuple[float, str | _Paced]
+        ](float("inf"))
         #: Characters (frames are ASCII JSON, so bytes) of the frames waiting in the outbox.
         self._backlog = 0
         self._last_due = 0.0
@@ -203,6 +215,30 @@ class Link:
             return
         self._enqueue(text)
 
+    def send_paced(self, texts: Sequence[str]) -> None:
+        """Queue frames that leave as the peer reads them, one after another.
+
+        They take one place in the outbox and count nothing against the
+        backlog: a viewer catching up on a long history must be able to
+        take all of it in one go if it keeps reading, while what a peer that
+        stops reading can hold up is still bounded (its live frames fill the
+        backlog, and its close is cut after the close timeout). With
+        latency jitter, each frame draws its own latency, as sent ones do.
+        """
+        if self.closed:
+            _log.debug("send_on_closed_link", link=repr(self), type="paced")
+            return
+        if self._network.conditions.latency.jitter:
+            for text in texts:
+                self._enqueue(text)
+            return
+        due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
+        self._last_due = due
+        try:
+            self._outbox_send.send_nowait((due, _Paced(texts)))
+        except trio.BrokenResourceError:  # the writer has stopped: the connection is gone
+            _log.debug("send_after_writer_stopped", link=repr(self))
+
     def _enqueue(self, text: str) -> None:
         if self._backlog and self._backlog + len(text) > self._network.limits.max_backlog_bytes:
             _log.warning("peer_fell_behind", peer=self.peer, backlog_bytes=self._backlog)
@@ -224,13 +260,18 @@ class Link:
                 async with self._outbox_receive as outbox:
                     while True:
                         try:
-                            due, text = await receive_eagerly(outbox)
+                            due, item = await receive_eagerly(outbox)
                         except trio.EndOfChannel:
                             break
-                        self._backlog -= len(text)
+                        if not isinstance(item, _Paced):
+                            self._backlog -= len(item)
                         if due > trio.current_time():
                             await trio.sleep_until(due)
-                        await self._ws.send_message(text)
+                        if isinstance(item, _Paced):
+                            for text in item.texts:
+                                await self._ws.send_message(text)
+                        else:
+                            await self._ws.send_message(item)
                 if self._close_request is not None:
                     await self._ws.aclose(*self._close_request)
             if self._writer_scope.cancelled_caught and self.closed:
@@ -275,7 +316,7 @@ class Link:
             code = int(reason.code) if reason else None  # wsproto may hand an IntEnum
             raise LinkClosed(repr(self), code, reason.reason if reason else None) from None
         if isinstance(text, bytes):
-            text = text.decode("utf-8", errors="replace")
+            return await self._reject_binary(len(text))
         try:
             frame = self._network.frames.decode(self.receive_channel, text)
         except ProtocolError as error:
@@ -293,6 +334,23 @@ class Link:
             frame=text,
         )
         return frame.message
+
+    async def _reject_binary(self, size: int) -> object:
+        """Close a link that sent a binary frame; what it sends meanwhile is read and dropped.
+
+        Every message is JSON text, so a binary frame is a client speaking
+        something else: it is told so (1003), and the link ends as any other.
+        """
+        code = CloseCode.UNSUPPORTED_DATA
+        _log.warning(
+            "frame_rejected", peer=self.peer, code=int(code), reason="binary frame", bytes=size
+        )
+        self._request_close(code, BINARY_REFUSED)
+        while True:
+            try:
+                await self._ws.get_message()
+            except trio_websocket.ConnectionClosed:
+                return await self.receive()
 
     async def __aiter__(self) -> AsyncIterator[object]:
         while True:
@@ -426,6 +484,10 @@ class _Server:
     full: bool = False
     #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
     refusing: int = 0
+    #: Connections open now per client (host address, or a simulated actor's name).
+    by_client: dict[str, int] = field(default_factory=dict)
+    #: Clients at their share of connections: each said so once until it has room again.
+    clients_full: set[str] = field(default_factory=set)
 
 
 #: Where a TCP connection comes from: host and port.
@@ -493,15 +555,24 @@ class Network:
         `address`, or by the name of the actor of this simulation that dialled it.
         """
         server.connections += 1
+        client = peer if address is None else address[0]
+        server.by_client[client] = server.by_client.get(client, 0) + 1
         try:
             async with trio.open_nursery() as tasks:
-                await self._serve_connection(server, stream, peer, address, tasks)
+                await self._serve_connection(server, stream, peer, client, address, tasks)
                 tasks.cancel_scope.cancel()
         except Exception as error:
             _log.error("connection_failed", peer=peer, error=_describe(error))
         finally:
             await trio.aclose_forcefully(stream)
             server.connections -= 1
+            server.by_client[client] -= 1
+            left = server.by_client[client]
+            if not left:
+                del server.by_client[client]
+            per_client = self.limits.max_client_connections
+            if per_client is not None and left < per_client:
+                server.clients_full.discard(client)
             limit = self.limits.max_connections
             if server.full and limit is not None and server.connections < limit:
                 server.full = False
@@ -512,6 +583,7 @@ class Network:
         server: _Server,
         stream: trio.abc.Stream,
         peer: str,
+        client: str,
         address: Address | None,
         tasks: trio.Nursery,
     ) -> None:
@@ -520,21 +592,23 @@ class Network:
             if not server.full:
                 server.full = True
                 _log.warning("server_full", max_connections=limits.max_connections)
-            if server.refusing >= MAX_REFUSING:
-                _log.debug("connection_dropped", peer=peer, reason="server full")
-                return
-            _log.debug("connection_refused", peer=peer, reason="server full")
-            server.refusing += 1
-            try:
-                await refuse_busy(stream)
-            finally:
-                server.refusing -= 1
+            await self._refuse(server, stream, peer, "server full")
+            return
+        per_client = limits.max_client_connections
+        if per_client is not None and server.by_client[client] > per_client:
+            if client not in server.clients_full:
+                server.clients_full.add(client)
+                _log.warning(
+                    "client_connections_full", peer=peer, max_client_connections=per_client
+                )
+            await self._refuse(server, stream, peer, "client full", CLIENT_BUSY_BODY)
             return
         request = await open_handshake(
             stream,
             tasks,
             within=limits.handshake_timeout,
             max_message_size=server.max_frame_bytes,
+            peer=peer,
         )
         if request is HandshakeFailed.TIMED_OUT:
             _log.debug("handshake_timeout", peer=peer, timeout=limits.handshake_timeout)
@@ -581,6 +655,25 @@ class Network:
             link._mark_closed()
             link._end()
         await link._writer_done.wait()
+
+    async def _refuse(
+        self,
+        server: _Server,
+        stream: trio.abc.Stream,
+        peer: str,
+        reason: str,
+        body: bytes | None = None,
+    ) -> None:
+        """Answer HTTP 503, or hang up unanswered when `MAX_REFUSING` are being answered."""
+        if server.refusing >= MAX_REFUSING:
+            _log.debug("connection_dropped", peer=peer, reason=reason)
+            return
+        _log.debug("connection_refused", peer=peer, reason=reason)
+        server.refusing += 1
+        try:
+            await (refuse_busy(stream) if body is None else refuse_busy(stream, body))
+        finally:
+            server.refusing -= 1
 
     # -- clients -----------------------------------------------------------
 
@@ -705,8 +798,8 @@ def url_host(host: str) -> str:
 
 
 def _named(address: Address) -> str:
-    """A client's address as logs and the trace name it: `host:port`."""
-    return f"{address[0]}:{address[1]}"
+    """A client's address as logs and the trace name it: `host:port`, `[v6 host]:port`."""
+    return f"{url_host(address[0])}:{address[1]}"
 
 
 def _describe(error: BaseException) -> str:

@@ -92,7 +92,7 @@ class SessionServer(WebSocketServer[SessionCommand]):
 
     async def frame_received(self, link: Link, message: object) -> None:
         if isinstance(message, MalformedFrame):
-            self._apply(self.store.malformed(link.id, str(message.error)))
+            self._apply(self.store.malformed(link.id, message.error.where))
         else:
             self._apply(self.store.received(link.id, message))
 
@@ -114,7 +114,18 @@ class SessionServer(WebSocketServer[SessionCommand]):
             self.answer(message, self.store.join_link(message.session_id))
 
     def _apply(self, actions: list[Action]) -> None:
+        history: list[str] = []
+        history_to: int | None = None
         for action in actions:
+            if isinstance(action, Send) and action.paced and isinstance(action.message, EventFrame):
+                if history_to != action.conn:
+                    self._send_history(history_to, history)
+                    history, history_to = [], action.conn
+                history.append(action.message.text)
+                continue
+            # Whatever follows a history (the end of an ended session) goes after it.
+            self._send_history(history_to, history)
+            history, history_to = [], None
             if isinstance(action, Send):
                 link = self.links.get(action.conn)
                 if link is None:
@@ -131,6 +142,12 @@ class SessionServer(WebSocketServer[SessionCommand]):
                     self.close_link(link, action.code, action.reason)
             elif isinstance(action, StartGrace):
                 self.spawn(self._grace, action)
+        self._send_history(history_to, history)
+
+    def _send_history(self, conn: int | None, frames: list[str]) -> None:
+        link = None if conn is None else self.links.get(conn)
+        if link is not None and frames:
+            link.send_paced(frames)
 
     async def _grace(self, action: StartGrace) -> None:
         await trio.sleep(action.delay)

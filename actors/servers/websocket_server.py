@@ -125,7 +125,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
                     message.link,
                     "malformed_frame",
                     level="warning",
-                    error=str(message.message.error),
+                    error=message.message.error.where,
                 )
             await self.frame_received(message.link, message.message)
         elif isinstance(message, LinkEnded):

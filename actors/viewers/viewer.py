@@ -623,8 +623,9 @@ class Viewer(Actor[ViewerMessage]):
             _log.info("pane_not_joinable", decision=True, child=task_id)
             return
         root = self.root
-        if root is not None and root.viewer_id is not None:
-            route = via_parent(route, root.session_id, root.viewer_id)
+        if root is not None and root.viewer_id is not None and root.rejoin_token is not None:
+            seat = root.rejoin_token.reveal()
+            route = via_parent(route, root.session_id, root.viewer_id, seat)
         pane = SessionView(self, self.network, task_id, route, self.user, surface=Surface.HIDDEN)
         self.panes[task_id] = pane
         self.spawn(pane.open)

@@ -13,6 +13,7 @@ import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from actors.runtime.determinism import SchedulerHookMissing
 from scenarios.cli import bench, decode, explore, findings, matrix, profiles, run, serve
@@ -52,10 +53,32 @@ def _version() -> str:
         return "(not installed)"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class StartupSignals(Protocol):
+    """Stop signals noted while the command line was loading (see `scenarios.launch`)."""
+
+    first: str | None
+
+    def restore(self) -> None: ...
+
+
+def main(argv: Sequence[str] | None = None, *, early: StartupSignals | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Command = args.run
+    if early is not None:
+        if early.first is not None:
+            # Stopped before any work began: as a graceful stop for serve, an interruption else.
+            code = 0 if args.command == "serve" else EXIT_INTERRUPTED
+            print(
+                f"sharesim {args.command}: {early.first} while starting: "
+                f"stopped before starting (exit {code})",
+                file=sys.stderr,
+            )
+            return code
+        if args.command == "serve":
+            args.early = early  # serve's own stop handling takes the signals over
+        else:
+            early.restore()
     try:
         with sigterm_as_interrupt():
             return command(args)

@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console = HeldConsole(sys.stderr)
     configure_logging(verbosity=1 + args.verbose, console=console)
-    stopper = Stopper()
+    stopper = Stopper(getattr(args, "early", None))
     try:
         with _trace_file(args.trace) as trace, stopper.installed():
             serve_connections.make_room_for(setup.connections)

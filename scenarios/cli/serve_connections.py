@@ -18,6 +18,9 @@ from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
 
 _log = structlog.get_logger("sharesim.serve")
 
+#: Without --max-client-connections, one client may hold this fraction (1/N) of the cap.
+CLIENT_SHARE = 4
+
 #: Descriptors the process needs besides its clients' (listeners, stdio, the trace).
 _SPARE_DESCRIPTORS = 64
 
@@ -73,6 +76,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="connections each server holds at once; more get HTTP 503 (default: %(default)s)",
     )
     group.add_argument(
+        "--max-client-connections",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="connections each server holds at once from one client (host address); more "
+        "from it get HTTP 503 (default: a quarter of --max-connections)",
+    )
+    group.add_argument(
         "--max-backlog",
         type=_positive(int),
         default=defaults.max_backlog_bytes,
@@ -91,6 +102,10 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
         ping_interval=args.ping_interval or None,
         ping_timeout=args.ping_timeout,
         max_connections=args.max_connections,
+        max_client_connections=min(
+            args.max_client_connections or max(1, args.max_connections // CLIENT_SHARE),
+            args.max_connections,
+        ),
         max_backlog_bytes=args.max_backlog,
     )
 

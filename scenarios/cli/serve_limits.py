@@ -11,6 +11,9 @@ from actors.rules.task_store import TaskLimits, TaskStore, check_principal
 Team = tuple[str, tuple[str, ...]]
 
 _DEFAULTS = SessionLimits()
+#: Without a per-client option, one client may hold this fraction (1/N) of a server-wide
+#: limit: several clients must join forces to fill the server.
+CLIENT_SHARE = 4
 _TASK_DEFAULTS = TaskLimits()
 
 
@@ -49,8 +52,18 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=(
             "sessions held at once, live, ended or waiting for their sharer; when full, an "
-            "ended or abandoned one of the client (host) holding the most is forgotten, "
-            "else a new share is refused (default: %(default)s)"
+            "ended one is forgotten, else a new share is refused (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
+        "--max-client-sessions",
+        type=_count,
+        default=None,
+        metavar="N",
+        help=(
+            "sessions one client (host address) holds at once; past it, its own ended ones "
+            "are forgotten, else its new share is refused (default: a quarter of "
+            "--max-sessions)"
         ),
     )
     limits.add_argument(
@@ -59,9 +72,19 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.max_history_bytes // MIB,
         metavar="MB",
         help=(
-            "event history of all sessions together; when full, sessions of the client (host) "
-            "holding the most give way, ended ones first; a client holding the most has its "
-            "own session ended instead (default: %(default)s)"
+            "event history of all sessions together; when full, ended sessions are forgotten, "
+            "else the session whose event does not fit is ended (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
+        "--max-client-history-mb",
+        type=_count,
+        default=None,
+        metavar="MB",
+        help=(
+            "event history of one client's (host address's) sessions together; past it, its "
+            "own ended sessions are forgotten, else its session whose event does not fit is "
+            "ended (default: a quarter of --max-history-mb)"
         ),
     )
     limits.add_argument(
@@ -140,7 +163,11 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
             f"--max-session-history-mb ({args.max_session_history_mb}) must not be more than "
             f"--max-history-mb ({args.max_history_mb})"
         )
+    client_sessions = args.max_client_sessions or max(1, args.max_sessions // CLIENT_SHARE)
+    client_history_mb = args.max_client_history_mb or max(1, args.max_history_mb // CLIENT_SHARE)
     return SessionLimits(
+        max_client_sessions=min(client_sessions, args.max_sessions),
+        max_client_history_bytes=min(client_history_mb, args.max_history_mb) * MIB,
         max_sessions=args.max_sessions,
         max_history_bytes=args.max_history_mb * MIB,
         max_session_history_bytes=args.max_session_history_mb * MIB,

@@ -21,10 +21,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Protocol
 
 import trio
 
 from scenarios.cli.interrupt import EXIT_INTERRUPTED
+
+
+class Noted(Protocol):
+    """Where a stop signal that came before these handlers were installed was noted."""
+
+    first: str | None
+
 
 #: The signals that stop the servers.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -33,9 +41,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 class Stopper:
     """Turns the first stop signal into a graceful stop, and a second into an exit at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, early: Noted | None = None) -> None:
         #: The first stop signal's name, once one has come.
         self.first: str | None = None
+        #: Signals noted while the command was starting, before these handlers took over.
+        self._early = early
         self._stop: trio.Event | None = None
         self._token: trio.lowlevel.TrioToken | None = None
 
@@ -43,6 +53,8 @@ class Stopper:
     def installed(self) -> Iterator[None]:
         """Handle the stop signals for the duration of the block (main thread only)."""
         previous = {signum: signal.signal(signum, self._handle) for signum in STOP_SIGNALS}
+        if self.first is None and self._early is not None:
+            self.first = self._early.first  # one that came before: stop as soon as started
         try:
             yield
         finally:

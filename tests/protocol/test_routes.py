@@ -24,8 +24,8 @@ def test_the_routes_on_the_wire() -> None:
     assert CREATE_ROUTE == "/sessions/create"
     assert resume_route("s-1") == "/sessions/s-1/resume"
     assert join_route("s-1", "pw") == join_path("s-1") + "?pwd=pw" == "/sessions/join/s-1?pwd=pw"
-    assert via_parent(join_route("c", "pw"), "p", "viewer-1") == (
-        "/sessions/join/c?pwd=pw&via=p&as=viewer-1"
+    assert via_parent(join_route("c", "pw"), "p", "viewer-1", "tok") == (
+        "/sessions/join/c?pwd=pw&via=p&as=viewer-1&seat=tok"
     )
     assert tasks_route("tok") == "/tasks?token=tok"
 
@@ -33,8 +33,8 @@ def test_the_routes_on_the_wire() -> None:
 def test_a_join_route_reads_back_with_its_parent() -> None:
     plain = join_route("s-1", "pw")
     assert JoinRoute.parse(plain) == JoinRoute("s-1", "pw", None, None)
-    assert JoinRoute.parse(via_parent(plain, "p", "viewer-1")) == JoinRoute(
-        "s-1", "pw", "p", "viewer-1"
+    assert JoinRoute.parse(via_parent(plain, "p", "viewer-1", "tok")) == JoinRoute(
+        "s-1", "pw", "p", "viewer-1", "tok"
     )
     assert joined_session(plain) == "s-1"
 

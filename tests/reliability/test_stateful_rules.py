@@ -396,14 +396,15 @@ class SessionRules(RuleBasedStateMachine):
     def viewer_joins_through_a_parent(
         self, share: Share, parent: Seat, own: bool, user: str
     ) -> Seat | object:
-        """A hidden child pane joins via a parent seat: its own, or one it names falsely."""
+        """A hidden child pane joins via a parent seat: with its token, or naming it without."""
         joiner = parent.user if own else user
-        route = share.route(f"&via={parent.share.session_id}&as={parent.viewer_id}")
+        token = parent.token.reveal() if own and parent.token is not None else "not-the-token"
+        route = share.route(f"&via={parent.share.session_id}&as={parent.viewer_id}&seat={token}")
         conn, actions, before = self.viewer_says_hello(route, joiner)
         if share.forgotten:
             self.join_refused(conn, actions, before, viewer.JoinFailureReason.SESSION_NOT_FOUND)
             return multiple()
-        if parent.share.forgotten or joiner != parent.user:
+        if parent.share.forgotten or not own or parent.token is None:
             reason = viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE
             self.join_refused(conn, actions, before, reason)
             return multiple()

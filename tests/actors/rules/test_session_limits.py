@@ -179,10 +179,14 @@ def test_a_full_server_forgets_its_oldest_ended_session_or_refuses_a_new_one() -
     conn = harness.open("/sessions/create")
     actions = harness.store.received(conn, sharer.Initialize(sharer.InitPayload(UserId("alice"))))
     refused = sharer.FailedToInitializeSession(
-        sharer.InternalServerError("the server holds its limit of 2 sessions; try again later")
+        sharer.InternalServerError(
+            "the server holds its limit of 2 sessions; try again when one has ended"
+        )
     )
     assert sent_to(actions, conn) == [refused]
-    assert closes(actions) == {conn: (CLOSE_POLICY, "session refused: the server is full")}
+    assert closes(actions) == {
+        conn: (CLOSE_POLICY, "session refused: the server holds its limit of 2 sessions")
+    }
     assert len(harness.store.sessions) == 2
 
 

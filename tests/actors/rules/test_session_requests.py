@@ -137,7 +137,7 @@ def test_an_approval_on_a_child_reached_through_the_parent_is_capped_at_the_pare
     _, parent = harness.share(link_role=parent_role)
     child_owner, child = harness.share(link_role=Role.READER)
     _, seat = harness.joined(parent)
-    pane, pane_seat = harness.joined(child, query=via(parent, seat.viewer_id))
+    pane, pane_seat = harness.joined(child, query=via(parent, seat))
     (in_flight,) = sent_to(harness.store.received(pane, viewer.RequestRole(Role.FULL)), pane)
     assert isinstance(in_flight, viewer.RoleRequestInFlight)
     answer = sharer.RespondToRoleRequest(

@@ -603,8 +603,11 @@ def test_viewers_leaving_do_not_end_anything() -> None:
 # -- scope and roles -----------------------------------------------------------------------
 
 
-def via(parent: sharer.SessionInitialized, viewer_id: str) -> str:
-    return f"&via={parent.session_id}&as={viewer_id}"
+def via(parent: sharer.SessionInitialized, seat: viewer.JoinedSuccessfully) -> str:
+    """The query of a child pane opened through `seat` on `parent`, with the seat's token."""
+    assert seat.rejoin_token is not None
+    token = seat.rejoin_token.reveal()
+    return f"&via={parent.session_id}&as={seat.viewer_id}&seat={token}"
 
 
 @pytest.mark.parametrize(
@@ -624,22 +627,42 @@ def test_a_child_reached_through_a_parent_is_capped_at_the_parent_role(
     _, child = harness.share("alice", link_role=child_role)
     _, seat = harness.joined(parent)
     assert seat.role is parent_role
-    _, pane = harness.joined(child, query=via(parent, seat.viewer_id))
+    _, pane = harness.joined(child, query=via(parent, seat))
     assert pane.role is capped
     _, direct = harness.joined(child)
     assert direct.role is child_role
 
 
-@pytest.mark.parametrize(("user", "seat"), [("mallory", "viewer-1"), ("bob", "viewer-99")])
-def test_a_parent_seat_that_is_not_the_joiners_opens_nothing(user: str, seat: str) -> None:
+@pytest.mark.parametrize(
+    ("user", "query"),
+    [
+        ("mallory", "&as={seat}&seat={token}"),  # the right seat and token, another user id
+        ("bob", "&as={seat}"),  # the seat's own user id, without its token
+        ("bob", "&as={seat}&seat=0123456789abcdef"),  # a wrong token
+        ("bob", "&as={other}&seat={token}"),  # the token of another seat
+        ("bob", "&as=viewer-99&seat={token}"),  # no such seat
+    ],
+)
+def test_only_the_parent_seats_token_opens_a_pane_through_it(user: str, query: str) -> None:
     harness = Harness()
     _, parent = harness.share()
     _, child = harness.share()
-    harness.joined(parent, "bob")
-    conn, actions = harness.join(child, user, query=via(parent, seat))
-    assert sent_to(actions, conn) == [
-        viewer.FailedToJoin(viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE)
-    ]
+    _, seat = harness.joined(parent, "bob")
+    _, other = harness.joined(parent, "carol")
+    assert seat.rejoin_token is not None
+    filled = query.format(
+        seat=seat.viewer_id, other=other.viewer_id, token=seat.rejoin_token.reveal()
+    )
+    conn, actions = harness.join(child, user, query=f"&via={parent.session_id}{filled}")
+    expected = (
+        [sent_to(actions, conn)[0]]
+        if user == "mallory"
+        else [viewer.FailedToJoin(viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE)]
+    )
+    assert sent_to(actions, conn)[:1] == expected
+    if user == "mallory":
+        # Whoever holds the token holds the seat: the user id it gives proves nothing either way.
+        assert isinstance(expected[0], viewer.JoinedSuccessfully)
 
 
 def test_a_child_link_opens_that_child_only() -> None:
@@ -650,7 +673,7 @@ def test_a_child_link_opens_that_child_only() -> None:
     _, seat = harness.joined(child)
     child_pwd = child.session_secret.reveal()
     for target in (parent, sibling):
-        for query in ("", via(child, seat.viewer_id)):
+        for query in ("", via(child, seat)):
             conn = harness.open(f"/sessions/join/{target.session_id}?pwd={child_pwd}{query}")
             init = viewer.Initialize(viewer.ViewerInitPayload(UserId("bob")))
             assert sent_to(harness.store.received(conn, init), conn) == [

@@ -452,13 +452,41 @@ def test_a_session_link_with_a_scheme_other_than_http_is_refused(scheme: str) ->
     assert store.get_run(OWNER, "t-1").session_link is None
 
 
-@pytest.mark.parametrize("prefix", ["", "http:", "https:"])
-def test_a_session_link_that_is_a_path_or_http_is_accepted(prefix: str) -> None:
+@pytest.mark.parametrize(
+    "prefix", ["", "http://sessions.example", "https://sessions.example:8443", "https://[::1]"]
+)
+def test_a_session_link_that_is_a_path_or_an_http_url_is_accepted(prefix: str) -> None:
     store = make_store()
     linked_child(store)
     link = f"{prefix}/sessions/join/s-1?pwd=x"
     run = store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=link, now=3.0)
     assert run.session_link == link
+
+
+@pytest.mark.parametrize(
+    ("link", "problem"),
+    [
+        ("https:/sessions/join/s-1?pwd=x", "is an http(s) URL without a host"),
+        ("//elsewhere/sessions/join/s-1?pwd=x", "names a host without a scheme"),
+        ("/sessions/join/s-1?pwd=x#frag", "has a fragment"),
+        ("/sessions/join/s-1?pwd=x&via=s-0", "no other query parameter"),
+        ("/sessions/join/s-1", "must carry the session's pwd"),
+        ("https://h/sessions/join/s-2?pwd=x", "must be the join route of session s-1"),
+        ("http://[x/sessions/join/s-1?pwd=x", "must be the join route of session s-1"),
+    ],
+)
+def test_a_session_link_that_is_not_exactly_the_join_route_is_refused(
+    link: str, problem: str
+) -> None:
+    store = make_store()
+    linked_child(store)
+    error = refusal(
+        lambda: store.update_agent_task(OWNER, "t-1", session_id="s-1", session_link=link, now=3.0)
+    )
+    assert error.kind is TaskErrorKind.INVALID
+    assert problem in error.reason
+    assert "pwd=x" not in error.reason  # the secret stays out of the answer and the logs
+    assert store.get_run(OWNER, "t-1").session_link is None
 
 
 # --- event sequences, child changes and the replay of a subscription -----------------------------

@@ -65,7 +65,7 @@ def test_a_child_pill_without_a_session_yet_has_no_link_to_copy() -> None:
 
 
 def test_a_copied_link_drops_the_copiers_own_seat() -> None:
-    route = f"{CHILD_ROUTE}&via=s-parent&as=viewer-3"
+    route = f"{CHILD_ROUTE}&via=s-parent&as=viewer-3&seat=the-copiers-own-token"
     assert shareable_route(route) == CHILD_ROUTE
     assert copy_link(ViewScope.PARENT, PARENT_ROUTE, child_selected=True, child_route=route) == (
         CopiedLink(ViewScope.CHILD, CHILD_ROUTE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import re
@@ -311,8 +312,20 @@ def test_serve_limits_come_from_its_options() -> None:
         max_seats=8,
         seat_idle_s=300.0,
         linger_s=7200.0,
+        max_client_sessions=12,
+        max_client_history_bytes=64 << 20,
     )
-    assert session_limits(build_parser().parse_args(["serve"])) == SessionLimits()
+    defaults = SessionLimits()
+    assert session_limits(build_parser().parse_args(["serve"])) == dataclasses.replace(
+        defaults,
+        max_client_sessions=defaults.max_sessions // 4,
+        max_client_history_bytes=defaults.max_history_bytes // 4,
+    )
+    chosen = build_parser().parse_args(
+        ["serve", "--max-client-sessions", "7", "--max-client-history-mb", "3"]
+    )
+    assert session_limits(chosen).max_client_sessions == 7
+    assert session_limits(chosen).max_client_history_bytes == 3 << 20
 
 
 @pytest.mark.parametrize(

@@ -196,13 +196,14 @@ async def test_a_pane_reached_through_a_parent_gets_no_more_than_the_parent_role
         _, parent = await servers.share("host", link_role=Role.READER)
         _, child = await servers.share("host", link_role=Role.EXECUTOR)
         _, seat = await joined(servers, "bob", parent)
+        assert seat.rejoin_token is not None
+        through = f"&via={parent.session_id}&as={seat.viewer_id}"
         _, pane = await joined(
-            servers, "bob", child, query=f"&via={parent.session_id}&as={seat.viewer_id}"
+            servers, "bob", child, query=f"{through}&seat={seat.rejoin_token.reveal()}"
         )
         assert pane.role is Role.READER
-        _, borrowed = await servers.join(
-            "mallory", child, query=f"&via={parent.session_id}&as={seat.viewer_id}"
-        )
+        # Naming the seat, even as its user, without its token opens nothing.
+        _, borrowed = await servers.join("bob", child, query=through)
         assert borrowed == viewer.FailedToJoin(viewer.JoinFailureReason.SESSION_NOT_ACCESSIBLE)
 
 
@@ -253,6 +254,24 @@ async def test_a_malformed_frame_is_refused_and_the_others_lose_nothing(
         assert "malformed_frame" in [e["event"] for e in logs]
         await send_events(owner, 1, 2)
         assert await event_numbers(watcher, 3) == [0, 1, 2]
+
+
+async def test_a_malformed_frames_value_is_neither_logged_nor_echoed_in_the_close(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    secret = "0123456789abcdef01234567"
+    async with running_servers() as servers:
+        owner, _ = await servers.share()
+        with capture_logs() as logs:
+            owner.send_raw(f'{{"OrderedTerminalEvent": "{secret}"}}')
+            closed = await owner.closed()
+        assert closed.code == 1007
+        assert closed.reason is not None
+        assert closed.reason.startswith("malformed frame: at $.OrderedTerminalEvent: expected ")
+        assert secret not in closed.reason
+        [line] = [e for e in logs if e["event"] == "malformed_frame"]
+        assert line["error"].startswith("at $.OrderedTerminalEvent: expected ")
+        assert secret not in repr(logs)
 
 
 async def test_a_viewer_sending_sharer_messages_is_closed_for_policy(

@@ -7,8 +7,11 @@ service manager or a closed terminal (SIGHUP) would send them.
 
 from __future__ import annotations
 
+import importlib.metadata
 import signal
 import socket
+import subprocess
+import sys
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -67,3 +70,56 @@ def test_a_second_signal_during_shutdown_stops_at_once_with_130(second: signal.S
     stderr = "\n".join(command.stderr)
     assert f"{second.name} during shutdown: stopping now" in stderr
     assert "Traceback" not in stderr
+
+
+#: A stop signal that lands once the launcher has installed its handlers and before the
+#: command line is loaded: where a real one lands during the second `sharesim` takes to start.
+_SIGNALLED_WHILE_STARTING = """
+import os, signal, sys
+from scenarios.launch import EarlySignals, start
+early = EarlySignals()
+early.install()
+for name in sys.argv[1].split(","):
+    os.kill(os.getpid(), getattr(signal, name))
+sys.exit(start(early, sys.argv[2:]))
+"""
+
+
+def _signalled_while_starting(signals: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _SIGNALLED_WHILE_STARTING, signals, *argv],
+        capture_output=True,
+        text=True,
+        timeout=GUARD_S,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stop_signal_while_starting_stops_serve_cleanly(signum: str) -> None:
+    done = _signalled_while_starting(signum, "serve", "--port", "0")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # stopped before listening
+    assert f"sharesim serve: {signum} while starting" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_second_stop_signal_while_starting_exits_at_once_with_130() -> None:
+    done = _signalled_while_starting("SIGTERM,SIGINT", "serve", "--port", "0")
+    assert done.returncode == EXIT_INTERRUPTED
+    assert "SIGINT while starting: stopping now (exit 130)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_executable_handles_signals_before_loading_anything_heavy() -> None:
+    [script] = [
+        e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == "sharesim"
+    ]
+    assert script.value == "scenarios.launch:main"
+    probe = (
+        "import sys, scenarios.launch; print(sorted({'trio', 'scenarios.cli'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=GUARD_S, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -13,6 +13,7 @@ def test_the_codes_are_the_rfc_s() -> None:
         "NORMAL": 1000,
         "GOING_AWAY": 1001,
         "PROTOCOL_ERROR": 1002,
+        "UNSUPPORTED_DATA": 1003,
         "ABNORMAL": 1006,
         "INVALID_DATA": 1007,
         "POLICY_VIOLATION": 1008,

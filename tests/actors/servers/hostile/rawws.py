@@ -73,9 +73,14 @@ class RawClient:
     buffer: bytearray = field(default_factory=bytearray)
 
     @classmethod
-    async def connect(cls, port: int, *, receive_buffer: int | None = None) -> RawClient:
-        """Connect; `receive_buffer` shrinks the socket's window so the server fills it quickly."""
+    async def connect(
+        cls, port: int, *, receive_buffer: int | None = None, source: str | None = None
+    ) -> RawClient:
+        """Connect; `receive_buffer` shrinks the socket's window so the server fills it quickly;
+        `source` is the loopback address to connect from (another host, to the server)."""
         sock = trio.socket.socket()
+        if source is not None:
+            await sock.bind((source, 0))
         if receive_buffer is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         await sock.connect(("127.0.0.1", port))

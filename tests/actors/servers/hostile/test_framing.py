@@ -60,6 +60,34 @@ async def test_invalid_utf_8_from_a_websocket_library_is_closed_with_1007() -> N
         await s.still_serving()
 
 
+@pytest.mark.parametrize("route", ["/sessions/create", "task"])
+async def test_a_binary_frame_is_closed_with_1003_and_logged_with_its_peer(route: str) -> None:
+    async with scene() as s:
+        base = s.session_base
+        if route == "task":
+            base = f"ws://127.0.0.1:{s.task_port}"
+            route = s.task_route("mallory")
+
+        def send_binary() -> tuple[int | None, str]:
+            with open_client(f"{base}{route}") as ws:
+                ws.send(b'{"Ping":{"data":[1]}}')
+                try:
+                    ws.recv(timeout=30)
+                except ConnectionClosed as closed:
+                    if closed.rcvd is not None:
+                        return closed.rcvd.code, closed.rcvd.reason
+            return None, ""
+
+        with structlog.testing.capture_logs() as logs:
+            code, reason = await in_thread(send_binary)
+        assert code == CloseCode.UNSUPPORTED_DATA
+        assert "binary" in reason
+        [rejected] = _events(logs, "frame_rejected")
+        assert rejected["code"] == CloseCode.UNSUPPORTED_DATA
+        assert str(rejected["peer"]).startswith("127.0.0.1:")
+        await s.still_serving()
+
+
 def _events(logs: Sequence[Mapping[str, object]], name: str) -> list[Mapping[str, object]]:
     return [entry for entry in logs if entry["event"] == name]
 

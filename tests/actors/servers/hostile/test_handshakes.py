@@ -8,7 +8,16 @@ import trio
 from actors.runtime.limits import MAX_REFUSING, REFUSAL_S, ConnectionLimits
 from actors.runtime.transport import CloseCode
 
-from .rawws import GUARD_S, RawClient, reset_after, text_frame, upgrade_request
+from .rawws import (
+    CLOSE,
+    GUARD_S,
+    PING,
+    RawClient,
+    client_frame,
+    reset_after,
+    text_frame,
+    upgrade_request,
+)
 from .scene import eventually, scene
 
 #: Connections in each wave of an attack: enough to show a leak, few enough to stay quick.
@@ -152,3 +161,42 @@ async def test_a_refused_client_is_hung_up_on_at_once_and_refusals_are_bounded()
         for client in flood:
             await client.aclose()
         await eventually(lambda: s.open_connections() == 2, "the refusals released")
+
+
+async def test_a_huge_header_then_a_reset_is_no_server_error() -> None:
+    """The client's doing: one line at most, below error level, naming the client."""
+    request = upgrade_request("/sessions/create")
+    huge = request.replace(b"\r\n\r\n", b"\r\nX-Padding: " + b"a" * 100_000 + b"\r\n\r\n")
+    async with scene() as s:
+        baseline = s.open_connections()
+        with structlog.testing.capture_logs() as logs:
+            for _ in range(5):
+                await reset_after(s.session_port, huge)
+            await eventually(lambda: s.open_connections() == baseline, "the connections released")
+        assert [e for e in logs if e["log_level"] in ("error", "critical")] == []
+        for entry in logs:
+            assert "peer" in entry, entry
+        await s.still_serving()
+
+
+async def test_pings_while_the_server_closes_are_no_server_error() -> None:
+    async with scene() as s:
+        with structlog.testing.capture_logs() as logs:
+            client = await RawClient.connect(s.session_port)
+            try:
+                await client.open("/sessions/create")
+                await client.send(text_frame("not json"))
+                close = None
+                while close is None or close.opcode != CLOSE:
+                    close = await client.frame()
+                    assert close is not None, "hung up without a close frame"
+                # The server waits for the close to be answered; the client pings instead,
+                # all at once, before the server can have hung up on the first.
+                await client.send(client_frame(PING, b"still here?") * 3)
+                await client.until_closed()
+            finally:
+                await client.aclose()
+            await eventually(lambda: len(s.servers.sessions.links) == 2, "the link ended")
+        assert [e for e in logs if e["log_level"] in ("error", "critical")] == []
+        assert all("peer" in entry for entry in logs), logs
+        await s.still_serving()

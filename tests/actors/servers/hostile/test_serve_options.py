@@ -22,6 +22,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
             ping_interval=20.0,
             ping_timeout=20.0,
             max_connections=1000,
+            max_client_connections=250,
             max_backlog_bytes=4 << 20,
         )
         == SERVE_LIMITS
@@ -38,6 +39,7 @@ def test_every_limit_can_be_set() -> None:
             "--ping-interval=4",
             "--ping-timeout=5",
             "--max-connections=6",
+            "--max-client-connections=5",
             "--max-backlog=70000",
         ]
     )
@@ -48,8 +50,11 @@ def test_every_limit_can_be_set() -> None:
         ping_interval=4.0,
         ping_timeout=5.0,
         max_connections=6,
+        max_client_connections=5,
         max_backlog_bytes=70000,
     )
+    quarter = build_parser().parse_args(["serve", "--max-connections=40"])
+    assert connection_limits(quarter).max_client_connections == 10
 
 
 def test_a_ping_interval_of_0_turns_keepalive_off() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -48,9 +49,12 @@ async def test_the_trace_is_streamed_to_the_file_asked_for(tmp_path: Path) -> No
 
 
 async def test_an_ipv6_host_is_printed_in_brackets_and_can_be_dialled(tmp_path: Path) -> None:
-    async with serve(tmp_path, "--host", "::1") as served:
+    async with serve(tmp_path, "--host", "::1", "-v") as served:
         assert served.host == "[::1]"
         with ExitStack() as clients:
             _, created = await in_thread(lambda: share(served.session_base, clients))
             await in_thread(clients.close)
     assert created.session_id
+    # An IPv6 peer is named as a URL names it, so its port is not read as part of the address.
+    [opened] = served.log_lines("link_opened")
+    assert re.search(r"peer='\[::1\]:\d+'", opened), opened
