@@ -40,6 +40,7 @@ MEANINGS: dict[str, str] = {
     "changes, not polls",
     "stop_only_inherited_shares": "a host's stop ends only the shares its cascade started (spec)",
     "dedupe_session_link": "a session link is reported once per (task_id, session_id) (spec)",
+    "cap_child_role_at_parent": "a child pane's role never exceeds the viewer's parent role (spec)",
 }
 
 ALL_PROFILES = "all"

@@ -76,6 +76,11 @@ class Switches:
     #: The spec's session-link report: once per (task_id, session_id). Off (the shipped
     #: client): every establishment of a share sends update_agent_task again.
     dedupe_session_link: bool
+    #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
+    #: share, so the server caps its role (and later approvals) at the parent role. Off
+    #: (the shipped client, whose join carries only the secret): a child pane gets the
+    #: child share's link role, whatever the viewer holds on the parent.
+    cap_child_role_at_parent: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -132,4 +137,5 @@ class Profile(enum.Enum):
             push_child_discovery=followups,
             stop_only_inherited_shares=False,
             dedupe_session_link=False,
+            cap_child_role_at_parent=False,
         )

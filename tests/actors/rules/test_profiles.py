@@ -25,6 +25,7 @@ EXPECTED = {
     # The spec's behaviour where the shipped client differs: off in every profile.
     "stop_only_inherited_shares": (False, False, False),
     "dedupe_session_link": (False, False, False),
+    "cap_child_role_at_parent": (False, False, False),
 }
 
 
