@@ -65,7 +65,8 @@ def run_command(args: argparse.Namespace) -> int:
     outcomes: list[SeedOutcome] = []
     in_order = InSeedOrder(seeds)
     with (
-        logging_for_run(verbosity=0, json_stream=None),
+        # Each seed's outcome says what broke; its log lines would carry no seed.
+        logging_for_run(verbosity=0, json_stream=None, quiet=True),
         catching_interrupts() as interruption,
         executor,
     ):
