@@ -19,6 +19,7 @@ from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.executors import Executor, InProcess, LocalProcesses
 from scenarios.faults import FaultKind, format_faults
+from scenarios.problems import Problem, problems_of
 from scenarios.results import to_json
 from scenarios.runner import run_scenario
 from scenarios.schema import Scenario, load_scenario
@@ -31,6 +32,8 @@ class SeedOutcome:
     digest: str
     #: The run's result as a JSON line (`scenarios.results`), when it was asked for.
     json: str = ""
+    #: What broke, as a shrunk plan must still break it and findings group it.
+    broke: tuple[Problem, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -108,7 +111,8 @@ def _outcome(
         )
         problems.append(f"expectation {failure.what}" + (f": {mismatched}" if mismatched else ""))
     digest = result.trace.digest() if result.trace is not None else ""
-    return SeedOutcome(seed, tuple(problems), digest, to_json(result) if detail else "")
+    json = to_json(result) if detail else ""
+    return SeedOutcome(seed, tuple(problems), digest, json, problems_of(result))
 
 
 def run_seeds(work: SeedWork, seeds: tuple[int, ...]) -> list[SeedOutcome]:

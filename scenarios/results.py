@@ -1,9 +1,9 @@
 """A run's result as one JSON object, for `--json`: everything a script needs to judge it.
 
-The object names the run exactly (scenario, profile, overrides, seed, faults),
-gives the faults that happened, the verdict, every expectation with each
-check's expected and seen values, the invariants broken and what every viewer
-showed.
+The object names the run exactly (scenario, profile, overrides, seed, faults
+and the fault plan, which `--fault-plan` replays), gives the faults that
+happened, the verdict, every expectation with each check's expected and seen
+values, the invariants broken and what every viewer showed.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def record(result: RunResult) -> dict[str, object]:
         "overruled": result.overruled,
         "seed": result.seed,
         "faults": [kind for kind in format_faults(result.faults).split(",") if kind],
+        "fault_plan": str(result.fault_plan),
         "fault_events": [
             {"t": r.t, "type": r.type, "actor": r.src, "server": r.dst, **r.ids}
             for r in (result.trace.fault_records() if result.trace is not None else [])

@@ -1,11 +1,12 @@
 """Running a scenario: build the world, play the timeline, check every expectation.
 
 Everything happens in virtual time on one seeded simulation, so a run is a
-function of (scenario, profile, seed, switches) and replays exactly. A step
-that cannot be carried out (a viewer opening a share that is not live) fails
-the run with a reason; it does not crash it. A step its actor cannot take when
-it comes (a `finish` before the run exists, an exchange mentioning an agent not
-yet created) does nothing, as the person or agent would, and is logged.
+function of (scenario, profile, seed, switches, fault plan) and replays
+exactly. A step that cannot be carried out (a viewer opening a share that is
+not live) fails the run with a reason; it does not crash it. A step its actor
+cannot take when it comes (a `finish` before the run exists, an exchange
+mentioning an agent not yet created) does nothing, as the person or agent
+would, and is logged.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from actors.world import World, WorldError, open_world
 from protocol import RunState
 from scenarios.designs import Design
 from scenarios.expectations import Comparison, Mismatch, compare, observed_values
-from scenarios.faults import FaultKind, format_faults, plan_faults
+from scenarios.fault_plan import FaultPlan
+from scenarios.faults import FaultKind, format_faults, kinds_of, plan_faults
 from scenarios.invariants import InvariantMonitor, Violation
 from scenarios.recording import Recording, ViewerSampler
 from scenarios.schema import (
@@ -156,6 +158,8 @@ class RunResult:
     #: Steps the actor could not take when they came, modelled as doing nothing.
     skipped: list[SkippedStep] = field(default_factory=list)
     faults: frozenset[FaultKind] = frozenset()
+    #: Every fault of the run, with its times and targets (`--fault-plan` replays it).
+    fault_plan: FaultPlan = field(default_factory=FaultPlan)
     expectations: list[ExpectationResult] = field(default_factory=list)
     #: What every viewer showed when the run ended, keyed by viewer.
     views: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -516,6 +520,7 @@ async def play_scenario(
     mode: Mode = Mode.MEMORY,
     settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
+    fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
     recording: Recording | None = None,
@@ -523,12 +528,14 @@ async def play_scenario(
     """Run one scenario inside the current Trio run, checking invariants throughout.
 
     The switches are the profile's, then those the file pins, then `settings` (the command
-    line's `--set`), each winning over the one before.
+    line's `--set`), each winning over the one before. The faults are `fault_plan` when
+    given, else those the seed plans for the kinds in `faults`.
     `frames_sink` gets every received frame whole, in the form `sharesim decode` reads.
     With a `recording`, the viewers, the partitions and the log are kept for a report.
     """
     design = Design.of(profile, scenario.pinned(profile), settings or {})
-    result = _result(scenario, design, seed, faults)
+    plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
+    result = _result(scenario, design, seed, plan)
     structlog.contextvars.bind_contextvars(scenario=scenario.name, profile=profile.value)
     if result.overrides:
         structlog.contextvars.bind_contextvars(overrides=result.overrides)
@@ -538,7 +545,7 @@ async def play_scenario(
         design.switches,
         seed=seed,
         mode=mode,
-        conditions=plan_faults(faults, seed, scenario),
+        conditions=plan.conditions(),
         trace_sink=trace_sink,
         log_context={"scenario": scenario.name},
         teammates=scenario.teammates(),
@@ -550,7 +557,7 @@ async def play_scenario(
         if recording is None:
             await play.play()
         else:
-            await _recorded(play, recording, faults)
+            await _recorded(play, recording, result.faults)
         play.note_final_views()
         result.violations = monitor.violations
         result.end_time = trio.current_time()
@@ -578,14 +585,13 @@ async def _recorded(play: _Play, recording: Recording, faults: frozenset[FaultKi
         recording.partitions = tuple(play.conditions.partitions)
 
 
-def _result(
-    scenario: Scenario, design: Design, seed: int, faults: frozenset[FaultKind]
-) -> RunResult:
+def _result(scenario: Scenario, design: Design, seed: int, plan: FaultPlan) -> RunResult:
     return RunResult(
         scenario,
         design.profile,
         seed,
-        faults=faults,
+        faults=kinds_of(plan),
+        fault_plan=plan,
         overrides=design.overrides,
         pinned=design.pinned,
         overruled=design.overruled,
@@ -601,11 +607,13 @@ def run_scenario(
     mode: Mode = Mode.MEMORY,
     settings: Mapping[str, bool] | None = None,
     faults: frozenset[FaultKind] = frozenset(),
+    fault_plan: FaultPlan | None = None,
     trace_sink: TextIO | None = None,
     frames_sink: TextIO | None = None,
     recording: Recording | None = None,
 ) -> RunResult:
-    """Run one scenario in a fresh, seeded Trio run."""
+    """Run one scenario in a fresh, seeded Trio run (faults as for `play_scenario`)."""
+    plan = fault_plan if fault_plan is not None else plan_faults(faults, seed, scenario)
 
     async def play() -> RunResult:
         return await play_scenario(
@@ -614,7 +622,7 @@ def run_scenario(
             seed=seed,
             mode=mode,
             settings=settings,
-            faults=faults,
+            fault_plan=plan,
             trace_sink=trace_sink,
             frames_sink=frames_sink,
             recording=recording,
@@ -624,7 +632,7 @@ def run_scenario(
         return run_seeded(play, seed=seed)
     except ActorCrashed as crash:
         result = _result(
-            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, faults
+            scenario, Design.of(profile, scenario.pinned(profile), settings or {}), seed, plan
         )
         result.failures.append(Failure(f"simulation error: {crash}", 0.0))
         return result

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from actors.runtime.conditions import Partition
 from actors.runtime.trace import FAULT_CHANNEL, TraceRecord
-from scenarios.faults import SERVERS
+from scenarios.fault_plan import SERVERS
 from scenarios.recording import LogEvent
 from scenarios.schema import Scenario
 

@@ -74,6 +74,10 @@ class Drop:
     leaving `actor` or `server` out matches any), the seed picks which. Setting
     `latest` lets the seed pick the moment too, anywhere from `at` to `latest`.
     To cut every connection of a pair, use a `Partition`.
+
+    Every drop takes one draw for its moment, a fixed one too, so a drop fixed
+    at the moment a seed drew for it leaves the later draws (which connection
+    each drop takes) as they were: the fixed plan replays the seeded run.
     """
 
     at: float
@@ -86,7 +90,7 @@ class Drop:
             raise ValueError(f"a drop's latest moment ({self.latest}) is before `at` ({self.at})")
 
     def moment(self, rng: random.Random) -> float:
-        return self.at if self.latest is None else rng.uniform(self.at, self.latest)
+        return rng.uniform(self.at, self.at if self.latest is None else self.latest)
 
     def matches(self, actor: str, server: str) -> bool:
         """Whether a link from `actor` to `server` is one this drop may take."""

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from actors.runtime.determinism import SchedulerHookMissing
-from scenarios.cli import bench, decode, explore, matrix, profiles, run, serve
+from scenarios.cli import bench, decode, explore, findings, matrix, profiles, run, serve
 from scenarios.cli.interrupt import EXIT_INTERRUPTED, is_interrupt, sigterm_as_interrupt
 from scenarios.schema import ScenarioError
 from scenarios.usage import UsageError
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(commands)
     matrix.register(commands)
     explore.register(commands)
+    findings.register(commands)
     profiles.register(commands)
     decode.register(commands)
     serve.register(commands)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from dataclasses import replace
 from typing import Any, TextIO
 
 from actors.rules.profiles import Profile
@@ -18,6 +19,7 @@ from scenarios.cli.options import (
     seed,
 )
 from scenarios.cli.run import logging_for_run
+from scenarios.cli.shrinking import Shrinker, add_shrink_option
 from scenarios.designs import Design, parse_settings, settings_of
 from scenarios.explore import InSeedOrder, SeedOutcome, explore_outcomes, replay_command
 from scenarios.faults import FaultKind, format_faults, parse_faults
@@ -34,8 +36,10 @@ def register(commands: Any) -> None:
             "Run a scenario under N seeds with seeded latency, dropped connections and "
             "partitions, checking the safety invariants after every delivered message and the "
             "scenario's expectations at their times. Prints each failing seed with what broke and "
-            "the exact 'sharesim run' command that replays it. Exits 1 if any seed failed. "
-            "Ctrl-C stops it and prints what was found so far (exit 130)."
+            "the exact 'sharesim run' command that replays it, then shrinks its faults to the "
+            "fewest that still break the same thing: a line 'minimal faults: PLAN' and the "
+            "command that replays exactly that plan. Exits 0 if every seed passed, 1 if any "
+            "failed, 2 on bad input. Ctrl-C stops it and prints what was found so far (exit 130)."
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name or file")
@@ -48,6 +52,7 @@ def register(commands: Any) -> None:
     )
     add_faults_option(parser, default=frozenset(FaultKind))
     add_executor_options(parser)
+    add_shrink_option(parser)
     parser.set_defaults(run=run_command)
 
 
@@ -60,9 +65,11 @@ def run_command(args: argparse.Namespace) -> int:
     settings = parse_settings(args.set)
     design = Design.of(profile, scenario.pinned(profile), settings)
     faults = parse_faults(args.faults)
+    words = settings_of(design.settings)
     seeds = range(args.start, args.start + args.seeds)
     bar = _ProgressBar(args.seeds, sys.stderr)
     outcomes: list[SeedOutcome] = []
+    shrinker = Shrinker(scenario, profile, faults, settings, args.shrink_runs)
     in_order = InSeedOrder(seeds)
     with (
         # Each seed's outcome says what broke; its log lines would carry no seed.
@@ -83,8 +90,12 @@ def run_command(args: argparse.Namespace) -> int:
             for outcome in stream:
                 outcomes.append(outcome)
                 bar.advance(outcome)
-                if args.json:
-                    _print_json(in_order.add(outcome))
+                try:
+                    shrinker.shrink(outcome)
+                finally:  # an interrupted shrink still leaves the seed's line
+                    if args.json:
+                        shrunk = shrinker.json(args.scenario, outcome, words)
+                        _print_json(in_order.add(replace(outcome, json=shrunk)))
     if args.json:
         _print_json(in_order.rest())
     bar.finish()
@@ -97,6 +108,7 @@ def run_command(args: argparse.Namespace) -> int:
             design,
             faults,
             outcomes,
+            shrinker,
             interrupted=interruption.happened,
         )
     if interruption.happened:
@@ -115,6 +127,7 @@ def _summary(
     design: Design,
     faults: frozenset[FaultKind],
     outcomes: list[SeedOutcome],
+    shrinker: Shrinker,
     *,
     interrupted: bool,
 ) -> None:
@@ -130,6 +143,8 @@ def _summary(
             print(f"  - {problem}")
         replay = replay_command(args.scenario, design.profile, outcome.seed, faults, settings)
         print(f"  replay: {replay}")
+        for line in shrinker.lines(args.scenario, outcome, settings):
+            print(line)
 
 
 class _ProgressBar:

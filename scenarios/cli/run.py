@@ -28,7 +28,15 @@ from scenarios.cli.options import (
 )
 from scenarios.designs import Design
 from scenarios.diagram import run_diagram
-from scenarios.faults import actor_names, format_faults, parse_faults
+from scenarios.fault_plan import FaultPlan, read_plan
+from scenarios.faults import (
+    actor_names,
+    check_plan,
+    format_faults,
+    kinds_of,
+    parse_faults,
+    plan_faults,
+)
 from scenarios.html import RecordedRun, run_page
 from scenarios.recording import LogCapture
 from scenarios.results import to_json as results_json
@@ -67,6 +75,17 @@ def register(commands: Any) -> None:
         "(default: memory)",
     )
     add_faults_option(run, default=frozenset())
+    run.add_argument(
+        "--fault-plan",
+        metavar="PLAN|FILE",
+        help=(
+            "exactly these faults instead of seeded ones: a TOML or JSON file, or inline items "
+            "separated by ';': latency:BASE[+exp(MEAN)|+uniform(MAX)], drop@T, drop:ACTOR@T, "
+            "drop:ACTOR>SERVER@T, partition:ACTOR>SERVER@START..END, or none (times in virtual "
+            "seconds). The seed still picks each frame's delay and which of several matching "
+            "connections a drop takes. 'sharesim explore' prints the plan of each failure"
+        ),
+    )
     run.add_argument(
         "--log-json",
         type=Path,
@@ -176,6 +195,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--report draws one run; {len(runs)} were selected")
     mode = Mode(args.transport)
     faults = parse_faults(args.faults)
+    explicit = _explicit_plan(args, scenarios)
     verbosity = max(args.verbose, 1) if args.actor else args.verbose
     results: list[RunResult] = []
     # A picture of a run needs its log too, so the JSON log passes through a capture.
@@ -194,13 +214,16 @@ def run_command(args: argparse.Namespace) -> int:
         catching_interrupts() as interruption,
     ):
         if verbosity:
-            faults_text = format_faults(faults) or "none"
+            faults_text = str(explicit) if explicit is not None else format_faults(faults) or "none"
             print(
                 f"seed {seed_of(args)}, transport {mode.value}, faults {faults_text}",
                 file=sys.stderr,
             )
         for index, (scenario, profile) in enumerate(runs, 1):
             design = Design.of(profile, scenario.pinned(profile), overrides)
+            plan = (
+                explicit if explicit is not None else plan_faults(faults, seed_of(args), scenario)
+            )
             print(
                 f"[{index}/{len(runs)}] {scenario.name} ({design.name}) ...",
                 file=sys.stderr,
@@ -213,7 +236,8 @@ def run_command(args: argparse.Namespace) -> int:
                     "overrides": design.overrides,
                     "pinned": design.pinned,
                     "seed": seed_of(args),
-                    "faults": format_faults(faults),
+                    "faults": format_faults(kinds_of(plan)),
+                    "fault_plan": str(plan),
                 }
             }
             for stream in (trace_file, frames_file):
@@ -226,7 +250,7 @@ def run_command(args: argparse.Namespace) -> int:
                 seed=seed_of(args),
                 mode=mode,
                 settings=overrides,
-                faults=faults,
+                fault_plan=plan,
                 trace_sink=trace_file,
                 frames_sink=frames_file,
                 recording=recording,
@@ -261,6 +285,18 @@ def run_command(args: argparse.Namespace) -> int:
     if interruption.happened:
         return EXIT_INTERRUPTED
     return 1 if failed else 0
+
+
+def _explicit_plan(args: argparse.Namespace, scenarios: list[Scenario]) -> FaultPlan | None:
+    """The plan `--fault-plan` gives, checked against every selected scenario, if any."""
+    if args.fault_plan is None:
+        return None
+    if args.faults:
+        raise UsageError("--faults and --fault-plan both choose the faults; give one")
+    plan = read_plan(args.fault_plan)
+    for scenario in scenarios:
+        check_plan(plan, scenario)
+    return plan
 
 
 def _check_actor(name: str, scenarios: list[Scenario]) -> None:

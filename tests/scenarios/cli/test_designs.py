@@ -156,6 +156,7 @@ def test_trace_header_and_json_log_name_the_design(tmp_path: Path) -> None:
             "pinned": {},
             "seed": 0,
             "faults": "",
+            "fault_plan": "none",
         }
     }
     joined = next(json.loads(line) for line in log.read_text().splitlines() if '"joined"' in line)
