@@ -180,7 +180,10 @@ class Dask(Executor):
                 n_workers=self.local_workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # Any free port, on loopback: with None the scheduler still serves HTTP on
+                # Dask's default 8787, on every interface, and warns (and, where warnings
+                # are errors, fails) when another cluster on the machine already has it.
+                dashboard_address="127.0.0.1:0",
                 silence_logs=_SILENT,
                 timeout=LOCAL_START_TIMEOUT_S,
             )

@@ -7,7 +7,9 @@ tests slower, never wrong.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import subprocess
 import sys
 
@@ -24,6 +26,8 @@ RACE = "share-around-first-response"
 ALL_FAULTS = frozenset(FaultKind)
 #: Enough seeds that some fail and some pass under `current`, and both workers get batches.
 SEEDS = range(10)
+#: The port Dask's dashboard listens on unless told otherwise.
+DASK_DEFAULT_PORT = 8787
 #: Bound on a whole command run on an embedded cluster, start and stop included.
 COMMAND_BOUND_S = 300.0
 
@@ -86,6 +90,24 @@ def test_dask_workers_print_no_log_lines_of_the_runs() -> None:
     )
     assert on_dask.returncode == 0
     assert "session_link_refused" not in on_dask.stderr
+
+
+def test_an_embedded_cluster_starts_while_the_dask_default_port_is_taken() -> None:
+    """Dask's default dashboard port belongs to whoever took it first on the machine:
+    another cluster there must not make ours warn, fail to start, or print."""
+    with contextlib.ExitStack() as stack:
+        holder = stack.enter_context(socket.socket())
+        with contextlib.suppress(OSError):  # already taken: the case under test anyway
+            holder.bind(("127.0.0.1", DASK_DEFAULT_PORT))
+            holder.listen()
+        with Dask(local_workers=1) as cluster:
+            outcomes = explore(catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS)
+            assert (
+                explore(
+                    catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS, executor=cluster
+                )
+                == outcomes
+            )
 
 
 def test_batches_cover_every_seed_once_in_order() -> None:
