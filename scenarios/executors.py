@@ -180,10 +180,12 @@ class Dask(Executor):
                 n_workers=self.local_workers,
                 threads_per_worker=1,
                 processes=True,
-                # Any free port, on loopback: with None the scheduler still serves HTTP on
-                # Dask's default 8787, on every interface, and warns (and, where warnings
-                # are errors, fails) when another cluster on the machine already has it.
-                dashboard_address="127.0.0.1:0",
+                host="127.0.0.1",
+                dashboard_address=None,
+                # The scheduler serves HTTP even without a dashboard, on 8787 unless
+                # told otherwise: a free loopback port keeps two clusters (two
+                # commands, or a test beside a command) from warning about each other.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=_SILENT,
                 timeout=LOCAL_START_TIMEOUT_S,
             )

@@ -12,6 +12,7 @@ import logging
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,10 +27,9 @@ RACE = "share-around-first-response"
 ALL_FAULTS = frozenset(FaultKind)
 #: Enough seeds that some fail and some pass under `current`, and both workers get batches.
 SEEDS = range(10)
-#: The port Dask's dashboard listens on unless told otherwise.
-DASK_DEFAULT_PORT = 8787
 #: Bound on a whole command run on an embedded cluster, start and stop included.
 COMMAND_BOUND_S = 300.0
+DASK_DEFAULT_HTTP_PORT = 8787
 
 
 def test_an_embedded_cluster_gives_the_outcomes_of_one_process(
@@ -47,6 +47,16 @@ def test_an_embedded_cluster_gives_the_outcomes_of_one_process(
     assert [r.getMessage() for r in caplog.records if r.name.startswith("distributed")] == []
 
 
+@contextlib.contextmanager
+def dask_default_port_taken() -> Iterator[None]:
+    """Port 8787, Dask's default HTTP port, busy as when another cluster runs beside us."""
+    with socket.socket() as holder:
+        with contextlib.suppress(OSError):  # already busy: just as good
+            holder.bind(("127.0.0.1", DASK_DEFAULT_HTTP_PORT))
+            holder.listen(1)
+        yield
+
+
 def test_the_command_prints_the_same_on_dask_and_nothing_of_dask_itself(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -54,12 +64,13 @@ def test_the_command_prints_the_same_on_dask_and_nothing_of_dask_itself(
     assert main(args) == 1
     alone = capsys.readouterr().out
 
-    on_dask = subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *args, "--scheduler", "local:2"],
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_BOUND_S,
-    )
+    with dask_default_port_taken():
+        on_dask = subprocess.run(
+            [sys.executable, "-m", "scenarios.cli", *args, "--scheduler", "local:2"],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_BOUND_S,
+        )
 
     assert on_dask.returncode == 1
     assert on_dask.stdout == alone, "the same runs, in the same order"
@@ -93,21 +104,13 @@ def test_dask_workers_print_no_log_lines_of_the_runs() -> None:
 
 
 def test_an_embedded_cluster_starts_while_the_dask_default_port_is_taken() -> None:
-    """Dask's default dashboard port belongs to whoever took it first on the machine:
-    another cluster there must not make ours warn, fail to start, or print."""
-    with contextlib.ExitStack() as stack:
-        holder = stack.enter_context(socket.socket())
-        with contextlib.suppress(OSError):  # already taken: the case under test anyway
-            holder.bind(("127.0.0.1", DASK_DEFAULT_PORT))
-            holder.listen()
-        with Dask(local_workers=1) as cluster:
-            outcomes = explore(catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS)
-            assert (
-                explore(
-                    catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS, executor=cluster
-                )
-                == outcomes
-            )
+    """Under warnings-as-errors a warning at start would fail the cluster itself."""
+    with dask_default_port_taken(), Dask(local_workers=1) as cluster:
+        outcomes = explore(catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS)
+        spread = explore(
+            catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS, executor=cluster
+        )
+    assert spread == outcomes
 
 
 def test_batches_cover_every_seed_once_in_order() -> None:
