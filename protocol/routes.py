@@ -4,9 +4,10 @@ Session server: a sharer opens `/sessions/create` (then `Initialize`) or
 `/sessions/{id}/resume` (then `Reconnect`); a viewer opens
 `/sessions/join/{id}?pwd=SECRET` (then `Initialize`). A hidden child pane that
 reached the child through a parent share adds
-`&via=PARENT_SESSION&as=VIEWER_ID&seat=SEAT_TOKEN` so the server can cap its
-role at the one it holds on the parent; the seat's token proves the seat is
-the joiner's, as a seat id (handed out in order) cannot.
+`&via=PARENT_SESSION&as=VIEWER_ID&seat=SEAT_TOKEN` under the spec's role cap
+(`cap_child_role_at_parent`), so the server can cap its role at the one it holds
+on the parent; the seat's token proves the seat is the joiner's, as a seat id
+(handed out in order) cannot. The crate's join carries only the secret.
 
 Task server: a client opens `/tasks?token=TOKEN` and acts as the principal the server
 issued that token to.

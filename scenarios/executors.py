@@ -285,12 +285,12 @@ _worker_ready = False
 
 
 def _in_worker(run_batch: BatchRunner[W, R], work: W, seeds: tuple[int, ...]) -> list[R]:
-    """One batch on a Dask worker, which logs as the command does: warnings and errors only."""
+    """One batch on a Dask worker, which logs as the command does: nothing on the console."""
     global _worker_ready
     if not _worker_ready:
         from actors.runtime.logs import configure_logging
 
-        configure_logging(verbosity=0)
+        configure_logging(verbosity=0, quiet=True)
         _worker_ready = True
     return run_batch(work, seeds)
 

@@ -100,7 +100,13 @@ class InvariantMonitor:
             )
 
     def _check_roles(self, viewer: Viewer, now: float) -> None:
-        """Roles as they are now, so a role granted after joining is held to the cap too."""
+        """Roles as they are now, so a role granted after joining is held to the cap too.
+
+        Only where the design caps at all: the shipped client does not (behaviour 41 is
+        broken as shipped, and `share-roles` shows it), the spec's switch does.
+        """
+        if not self.world.switches.cap_child_role_at_parent:
+            return
         root = viewer.root
         if root is None or root.joined is None:
             return

@@ -464,6 +464,8 @@ class _Play:
             return f"{step.actor} is already sharing"
         if step.kind is StepKind.STOP_SHARING and not sharing:
             return f"{step.actor} is not sharing"
+        if step.kind is StepKind.ANSWER_ROLE and not (agent.share and agent.share.role_requests):
+            return f"{step.actor} has no role request waiting for an answer"
         unknown = [m for m in step.mentions if self._maybe_task_id(m) is None]
         if unknown:
             return f"{', '.join(unknown)} has no run yet, so it cannot be mentioned"

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from actors.hosts.agents import Location
 from actors.rules.pill_bar import PillStatus
 from actors.rules.profiles import Profile, Switches
-from actors.rules.viewer_client import ClientKind
+from actors.rules.viewer_client import CONTROL_ACTIONS, PANE_ACTIONS, ClientKind
 from actors.viewers.viewer import OpenBy
 from actors.world import OWNER
 from protocol.errors import SharesimError
@@ -561,6 +561,7 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     ]
     steps = tuple(sorted((step for _, step in read_steps), key=lambda s: s.at))
     _timeline(read_steps, orchestrator_table, orchestrator, child_tables, children, viewers)
+    _client_timeline(read_steps, viewer_tables, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
     pins = _switch_pins(top)
     races = _races(top, expectations)
@@ -808,6 +809,9 @@ def _step(t: _Table, agents: _Names, actors: _Names, viewers: _Names) -> Step:
 
 
 _CLIENT_STEP_KEYS = ("pill", "action", "target", "to", "role", "link_role", "approve")
+#: What a `pill-action` step may try: the menu's pane actions, and the control actions
+#: the pill bar refuses (a step may show that refusal).
+_PILL_ACTIONS = (*PANE_ACTIONS, *CONTROL_ACTIONS)
 
 
 def _client_step(t: _Table, kind: StepKind, agents: _Names) -> ClientStep:
@@ -819,6 +823,9 @@ def _client_step(t: _Table, kind: StepKind, agents: _Names) -> ClientStep:
         if t.ok("pill") and agents.refuses(pill):
             t.report("pill", f"expected an agent name ({agents}), got {pill!r}")
         action = t.text("action") if kind is StepKind.PILL_ACTION else ""
+        if kind is StepKind.PILL_ACTION and t.ok("action") and action not in _PILL_ACTIONS:
+            valid = ", ".join(_PILL_ACTIONS)
+            t.report("action", f"expected one of {valid}, got {action!r}")
         return ClientStep(pill=pill, action=action)
     if kind is StepKind.HANDOFF:
         return ClientStep(to=t.choice("to", ClientKind))
@@ -1004,6 +1011,37 @@ def _races(top: _Table, expectations: Sequence[Expectation]) -> tuple[Profile, .
 
 
 # -- steps the file's own timeline rules out --------------------------------------------------
+
+
+def _client_timeline(
+    steps: Sequence[tuple[_Table, Step]],
+    viewer_tables: Sequence[_Table],
+    viewers: Sequence[ViewerSpec],
+) -> None:
+    """Refuse a handoff to the client a viewer already uses, and a viewer opening the
+    link of one that has copied none by the time it joins."""
+    kinds = {viewer.name: viewer.client for viewer in viewers}
+    for table, step in sorted(steps, key=lambda pair: pair[1].at):
+        if step.kind is not StepKind.HANDOFF or step.actor not in kinds or not table.ok("to"):
+            continue
+        if step.client.to is kinds[step.actor]:
+            table.report(
+                "to",
+                f"{step.actor} already uses the {step.client.to.value} client at "
+                f"{step.at:g} s; a handoff goes to the other one",
+            )
+        kinds[step.actor] = step.client.to
+    copies = [(step.actor, step.at) for _, step in steps if step.kind is StepKind.COPY_LINK]
+    for table, viewer in zip(viewer_tables, viewers, strict=True):
+        source = viewer.link_from
+        if source is None or source not in kinds or not table.ok("link_from"):
+            continue
+        if not any(actor == source and at <= viewer.join_at for actor, at in copies):
+            table.report(
+                "link_from",
+                f"{source} copies no link by {viewer.join_at:g} s, when {viewer.name} "
+                f"joins; add a copy-link step for {source} before then",
+            )
 
 
 def _timeline(

@@ -113,6 +113,11 @@ class Switches:
     #: report are each retried on their own schedule. The host reports it again once the
     #: claim is answered. Off: the refusal is final and the child's pane stays loading.
     report_link_again_after_claim: bool
+    #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
+    #: share, so the server caps its role (and later approvals) at the parent role. Off
+    #: (the shipped client, whose join carries only the secret): a child pane gets the
+    #: child share's link role, whatever the viewer holds on the parent.
+    cap_child_role_at_parent: bool
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -179,4 +184,5 @@ class Profile(enum.Enum):
             resend_source_task_id_on_resume=hardened,
             reread_host_share_on_child_created=hardened,
             report_link_again_after_claim=hardened,
+            cap_child_role_at_parent=False,
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from actors.rules.view import ViewScope
+from protocol.routes import via_parent
 
 
 class ClientKind(enum.Enum):
@@ -94,6 +95,21 @@ def shareable_route(route: str) -> str:
     parts = urlsplit(route)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _SEAT_PARAMETERS]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def pane_route(
+    child_route: str, parent_seat: tuple[str, str, str] | None, *, cap_at_parent: bool
+) -> str:
+    """The route a hidden child pane joins: the child's link, plus the parent seat under the spec.
+
+    The shipped client builds each child viewer without reference to the parent, so
+    its join carries only the secret and the child's link role applies. The spec's
+    cap (behaviour 41) needs the server to know the seat, `(session_id, viewer_id,
+    seat_token)`, the token revealed.
+    """
+    if not cap_at_parent or parent_seat is None:
+        return child_route
+    return via_parent(child_route, *parent_seat)
 
 
 def copy_link(

@@ -191,18 +191,26 @@ def _is_id(key: str) -> bool:
     return key == "id" or key.endswith("_id") or key.endswith("_ids")
 
 
+def _drop_event(logger: object, method: str, event: EventDict) -> EventDict:
+    """The end of a quiet chain: the event reached every sink it should, and no console."""
+    raise structlog.DropEvent
+
+
 def configure_logging(
     *,
     verbosity: int = 0,
     json_stream: TextIO | None = None,
     console: TextIO | None = None,
     actor: str | None = None,
+    quiet: bool = False,
 ) -> None:
     """Configure structlog once for a run.
 
     `verbosity` 0 shows warnings and errors on the console, 1 adds info, 2 and
     more add debug; `actor` keeps the console to that actor's events.
     `json_stream` receives every event at every level, of every actor.
+    `quiet` shows nothing on the console: many seeds' lines, each without its
+    seed, would only garble a command that reports seeds itself.
     """
     console_level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     out = console or sys.stderr
@@ -219,7 +227,7 @@ def configure_logging(
     processors.append(LevelFilter(console_level))
     if actor is not None:
         processors.append(ActorFilter(actor))
-    processors.append(ConsoleLines(colors=_is_terminal(out)))
+    processors.append(_drop_event if quiet else ConsoleLines(colors=_is_terminal(out)))
     # With no JSON sink, events below the console level (but for info, which
     # may hold decisions) go nowhere: the logger drops them before any
     # processor runs, which keeps quiet runs fast.

@@ -46,6 +46,7 @@ from actors.rules.view import ViewScope
 from actors.rules.viewer_client import (
     ClientKind,
     Surface,
+    pane_route,
     shareable_route,
 )
 from actors.runtime.actor import Actor, Request
@@ -72,7 +73,6 @@ from actors.viewers.session_view import (
     ViewLinkEnded,
 )
 from protocol import AgentExchange, RunRecord, TaskToken, tasks
-from protocol.routes import via_parent
 from protocol.source import SessionSourceType, User, resolve_orchestrator_task_id
 from protocol.tasks import TaskCallFailed, TaskPush, TaskRefused
 
@@ -623,9 +623,12 @@ class Viewer(Actor[ViewerMessage]):
             _log.info("pane_not_joinable", decision=True, child=task_id)
             return
         root = self.root
-        if root is not None and root.viewer_id is not None and root.rejoin_token is not None:
-            seat = root.rejoin_token.reveal()
-            route = via_parent(route, root.session_id, root.viewer_id, seat)
+        seat = (
+            (root.session_id, root.viewer_id, root.rejoin_token.reveal())
+            if root is not None and root.viewer_id is not None and root.rejoin_token is not None
+            else None
+        )
+        route = pane_route(route, seat, cap_at_parent=self.switches.cap_child_role_at_parent)
         pane = SessionView(self, self.network, task_id, route, self.user, surface=Surface.HIDDEN)
         self.panes[task_id] = pane
         self.spawn(pane.open)

@@ -72,7 +72,8 @@ def run_command(args: argparse.Namespace) -> int:
     shrinker = Shrinker(scenario, profile, faults, settings, args.shrink_runs)
     in_order = InSeedOrder(seeds)
     with (
-        logging_for_run(verbosity=0, json_stream=None),
+        # Each seed's outcome says what broke; its log lines would carry no seed.
+        logging_for_run(verbosity=0, json_stream=None, quiet=True),
         catching_interrupts() as interruption,
         executor,
     ):

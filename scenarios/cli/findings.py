@@ -82,7 +82,8 @@ def run_command(args: argparse.Namespace) -> int:
     findings = Findings(faults, switches_added())
     seeds = range(args.start, args.start + args.seeds)
     with (
-        logging_for_run(verbosity=0, json_stream=None),
+        # Each seed's outcome says what broke; its log lines would carry no seed.
+        logging_for_run(verbosity=0, json_stream=None, quiet=True),
         catching_interrupts() as interruption,
         executor,
     ):

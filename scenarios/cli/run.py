@@ -312,10 +312,10 @@ def _check_actor(name: str, scenarios: list[Scenario]) -> None:
 
 @contextlib.contextmanager
 def logging_for_run(
-    verbosity: int, json_stream: TextIO | None, *, actor: str | None = None
+    verbosity: int, json_stream: TextIO | None, *, actor: str | None = None, quiet: bool = False
 ) -> Iterator[None]:
     """Log for the duration of the runs only, so no sink outlives its file."""
-    configure_logging(verbosity=verbosity, json_stream=json_stream, actor=actor)
+    configure_logging(verbosity=verbosity, json_stream=json_stream, actor=actor, quiet=quiet)
     try:
         yield
     finally:

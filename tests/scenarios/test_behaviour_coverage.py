@@ -11,6 +11,7 @@ import pytest
 from scenarios import catalog
 from scenarios.cli import main
 from scenarios.coverage import (
+    AGAINST_AS_SHIPPED,
     BEHAVIOURS,
     OUT_OF_REACH,
     TESTS,
@@ -60,10 +61,13 @@ def test_markers_are_read_from_tests_classes_and_modules(tmp_path: Path) -> None
     }
 
 
-@pytest.mark.behaviour(22)
-def test_this_very_marker_is_found() -> None:
+def test_the_suites_own_markers_are_found() -> None:
     found = marked_tests(TESTS)[22]
-    assert f"tests/scenarios/{Path(__file__).name}::test_this_very_marker_is_found" in found
+    assert (
+        "tests/actors/rules/test_viewer_client.py::"
+        "test_the_web_viewer_offers_no_pane_actions_and_refuses_them"
+    ) in found
+    assert not any(name.startswith("tests/scenarios/test_behaviour_coverage.py") for name in found)
 
 
 def test_the_listing_names_what_covers_each_behaviour(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,3 +77,24 @@ def test_the_listing_names_what_covers_each_behaviour(capsys: pytest.CaptureFixt
     assert starts == [str(n) for n in BEHAVIOURS]
     assert "18  edge/open-in-desktop" in lines
     assert any("in part out of reach: participant presence" in line for line in lines)
+
+
+@pytest.mark.parametrize("number", [10, 28, 37, 41])
+def test_a_behaviour_the_shipped_system_breaks_is_flagged(
+    number: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["list", "--behaviours"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{number:>2}  "))
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith("    "):
+            break
+        block.append(line)
+    assert any(line.startswith(f"    against behaviour {number} as shipped: ") for line in block)
+
+
+def test_only_named_behaviours_are_flagged(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--behaviours"]) == 0
+    flagged = [line for line in capsys.readouterr().out.splitlines() if "as shipped: " in line]
+    assert len(flagged) == len(AGAINST_AS_SHIPPED)

@@ -13,11 +13,22 @@ from protocol.roles import Role
 from .kit import LOCAL, settle, spawn, start_orchestrator, task_id, tell
 
 
-@pytest.mark.parametrize("profile", [Profile.CURRENT, Profile.FOLLOWUPS])
-async def test_a_child_pane_is_capped_at_the_viewers_role_on_the_parent(
-    profile: Profile, autojump_clock: trio.abc.Clock
+@pytest.mark.parametrize(
+    ("profile", "cap", "pane_role"),
+    [
+        # As shipped the pane joins with the child's secret only: the child's link role.
+        (Profile.CURRENT, False, Role.FULL),
+        (Profile.FOLLOWUPS, False, Role.FULL),
+        # The spec's cap (behaviour 41): never above the viewer's role on the parent.
+        (Profile.CURRENT, True, Role.READER),
+        (Profile.FOLLOWUPS, True, Role.READER),
+    ],
+)
+async def test_a_child_pane_is_capped_at_the_parent_role_only_under_the_spec(
+    profile: Profile, cap: bool, pane_role: Role, autojump_clock: trio.abc.Clock
 ) -> None:
-    async with open_world(profile.switches()) as world:
+    switches = profile.switches().with_overrides({"cap_child_role_at_parent": cap})
+    async with open_world(switches) as world:
         orchestrator = await start_orchestrator(world, LOCAL, share=False)
         await spawn(orchestrator, ("worker", LOCAL))
         await tell(world, "worker", ShareByUser(link_role=Role.FULL))
@@ -31,7 +42,7 @@ async def test_a_child_pane_is_capped_at_the_viewers_role_on_the_parent(
         assert parent.root.joined.role is Role.READER
         pane = parent.panes[task_id(world, "worker")]
         assert pane.joined is not None
-        assert pane.joined.role is Role.READER
+        assert pane.joined.role is pane_role
         # The same child's link, opened directly, grants what its sharer chose.
         assert direct.root is not None
         assert direct.root.joined is not None

@@ -27,6 +27,7 @@ EXPECTED = {
     # The spec's behaviour where the shipped client differs: off but where it closes a hole.
     "stop_only_inherited_shares": (False, False, False, True),
     "dedupe_session_link": (False, False, False, False),
+    "cap_child_role_at_parent": (False, False, False, False),
     # The changes that close the holes found in the follow-ups: on in hardened alone.
     "replay_source_task_id_on_rejoin": (False, False, False, True),
     "register_skipped_children": (False, False, False, True),

@@ -13,6 +13,7 @@ from actors.rules.viewer_client import (
     ClientKind,
     CopiedLink,
     copy_link,
+    pane_route,
     pill_action_refusal,
     pill_actions,
     selectable,
@@ -70,6 +71,19 @@ def test_a_copied_link_drops_the_copiers_own_seat() -> None:
     assert copy_link(ViewScope.PARENT, PARENT_ROUTE, child_selected=True, child_route=route) == (
         CopiedLink(ViewScope.CHILD, CHILD_ROUTE)
     )
+
+
+def test_the_shipped_client_joins_a_child_pane_with_the_secret_only() -> None:
+    seat = ("s-parent", "viewer-3", "tok")
+    assert pane_route(CHILD_ROUTE, seat, cap_at_parent=False) == CHILD_ROUTE
+
+
+@pytest.mark.behaviour(41)
+def test_the_spec_joins_a_child_pane_through_the_parent_seat() -> None:
+    assert pane_route(CHILD_ROUTE, ("s-parent", "viewer-3", "tok"), cap_at_parent=True) == (
+        f"{CHILD_ROUTE}&via=s-parent&as=viewer-3&seat=tok"
+    )
+    assert pane_route(CHILD_ROUTE, None, cap_at_parent=True) == CHILD_ROUTE
 
 
 @pytest.mark.behaviour(17, 39)

@@ -82,6 +82,37 @@ def test_the_command_prints_the_same_on_dask_and_nothing_of_dask_itself(
     assert noise == [], "stderr holds only the progress of the seeds"
 
 
+def test_dask_workers_print_no_log_lines_of_the_runs() -> None:
+    on_dask = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scenarios.cli",
+            "explore",
+            "children-ended-before-share",
+            "--seeds",
+            "2",
+            "--scheduler",
+            "local:2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_BOUND_S,
+    )
+    assert on_dask.returncode == 0
+    assert "session_link_refused" not in on_dask.stderr
+
+
+def test_an_embedded_cluster_starts_while_the_dask_default_port_is_taken() -> None:
+    """Under warnings-as-errors a warning at start would fail the cluster itself."""
+    with dask_default_port_taken(), Dask(local_workers=1) as cluster:
+        outcomes = explore(catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS)
+        spread = explore(
+            catalog.resolve(RACE), Profile.CURRENT, range(2), ALL_FAULTS, executor=cluster
+        )
+    assert spread == outcomes
+
+
 def test_batches_cover_every_seed_once_in_order() -> None:
     seeds = range(5, 105)
     cut = list(batches(seeds, workers=2))

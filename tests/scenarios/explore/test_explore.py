@@ -81,3 +81,17 @@ def test_the_command_prints_failing_seeds_with_their_replay(
         == 0
     )
     assert main(["explore", "share-around-first-response", "--seeds", "0"]) == 2
+
+
+#: A scenario whose every seed logs warnings (its ended children's links are refused).
+WARNS = "children-ended-before-share"
+
+
+@pytest.mark.parametrize("executor", [[], ["--jobs", "2"]])
+def test_the_seeds_runs_print_no_log_lines(
+    executor: list[str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explore", WARNS, "--seeds", "2", *executor]) == 0
+    err = capfd.readouterr().err
+    assert "session_link_refused" not in err
+    assert all(line.startswith("[") for line in err.splitlines() if line.strip())

@@ -126,6 +126,19 @@ def test_the_client_keys_load_into_plain_data(tmp_path: Path) -> None:
             "reader",
         ),
         ('selected = "orchestrator"', 'selected = "ghost"', "expect[1].selected", "agent name"),
+        (
+            'action = "cancel"',
+            'action = "explode"',
+            "steps[4].action",
+            "open-in-new-pane, open-in-new-tab, focus-pane, cancel, restart, message",
+        ),
+        ('to = "native"', 'to = "web"', "steps[7].to", "browser already uses the web client"),
+        (
+            'link_from = "viewer"',
+            'link_from = "browser"',
+            "viewers[2].link_from",
+            "browser copies no link by 40 s",
+        ),
     ],
 )
 def test_each_client_key_mistake_names_its_field(

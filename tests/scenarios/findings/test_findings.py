@@ -222,3 +222,10 @@ def test_followups_keeps_the_hole_of_child_updates_before_the_upgrade(
         "actor": "viewer",
     }
     assert "pill_bar: expected True, saw False" in hole["example"]["detail"]
+
+
+def test_the_seeds_runs_print_no_log_lines(capfd: pytest.CaptureFixture[str]) -> None:
+    """Its seeds' warnings (ended children's refused links) carry no seed: none is printed."""
+    args = ["findings", "children-ended-before-share", "--profiles", "current", "--seeds", "1"]
+    main(args)
+    assert "session_link_refused" not in capfd.readouterr().err

@@ -47,6 +47,11 @@ def test_the_race_is_marked_for_current_only() -> None:
     assert catalog.load(RACE).races == (Profile.CURRENT,)
 
 
+def test_the_create_time_race_is_marked_where_no_switch_closes_it() -> None:
+    """Seeds 0-9 with latency split under current and followups alike."""
+    assert catalog.load("share-while-spawning").races == (Profile.CURRENT, Profile.FOLLOWUPS)
+
+
 def test_a_race_is_neither_pass_nor_fail_whatever_seed_0_did() -> None:
     scenario = catalog.load(RACE)
     passing, failing = _seeds(scenario, Profile.CURRENT)

@@ -105,6 +105,14 @@ def test_mentioning_an_agent_without_a_run_does_nothing(scenario: Scenario) -> N
     ]
 
 
+def test_answering_when_no_role_request_waits_does_nothing(scenario: Scenario) -> None:
+    result = run_with(scenario, Step(40.0, StepKind.ANSWER_ROLE, "orchestrator"))
+    assert result.passed, result.failures
+    assert reasons(result) == [
+        "answer-role orchestrator: orchestrator has no role request waiting for an answer"
+    ]
+
+
 def test_cutting_off_a_viewer_not_there_yet_does_nothing(scenario: Scenario) -> None:
     result = run_with(scenario, Step(20.0, StepKind.DISCONNECT, "viewer"))
     assert result.passed, result.failures
