@@ -47,5 +47,5 @@ def test_a_server_that_does_not_cap_breaks_the_role_cap_invariant(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(SessionStore, "_seat_cap", lambda self, seat: Role.FULL)
-    monkeypatch.setattr(SessionStore, "_parent_role", lambda self, route, user: Role.FULL)
+    monkeypatch.setattr(SessionStore, "_parent_role", lambda self, route: Role.FULL)
     assert "role-cap" in _broken(_run(CAP))
