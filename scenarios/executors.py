@@ -154,12 +154,11 @@ class Dask(Executor):
         self._client: Client | None = None
         #: The embedded cluster's worker processes, stopped at once when it closes.
         self._worker_pids: list[int] = []
-        self._quiet = _QuietDask()
 
     def __enter__(self) -> Self:
         import distributed  # noqa: F401 (its logging is set up on import, then quietened)
 
-        self._quiet.__enter__()
+        _quiet_dask()
         try:
             if self.address is None:
                 self._start_local()
@@ -240,7 +239,6 @@ class Dask(Executor):
         finally:
             self._client = self._cluster = None
             self._worker_pids = []
-            self._quiet.__exit__(None, None, None)
 
     def run(
         self, run_batch: BatchRunner[W, R], work: W, seeds: Sequence[int]
@@ -312,30 +310,21 @@ def _ignoring_ctrl_c() -> Iterator[None]:
 _SILENT = logging.CRITICAL + 1
 
 
-class _QuietDask:
-    """Dask's own log lines stay out of the command's output while a Dask executor is open.
+def _quiet_dask() -> None:
+    """Dask's own log lines stay out of the command's output from now on.
 
     The scheduler and workers log their comings and goings, on a busy machine
     that their event loops were slow, and on Ctrl-C every connection that the
     stop cut; none of it is the campaign's output. A batch that fails still
-    raises its error where its results are read.
+    raises its error where its results are read. They stay quiet after the
+    executor closes: Dask's event-loop thread outlives the client, and a send
+    cut by the stop can report its `CommClosedError`, traceback and all, after
+    the close has returned.
     """
-
-    def __init__(self) -> None:
-        self._levels: dict[str, int] = {}
-
-    def __enter__(self) -> None:
-        known = list(logging.root.manager.loggerDict)
-        for name in ["distributed", "tornado", *known]:
-            if name.split(".")[0] in ("distributed", "tornado") and name not in self._levels:
-                logger = logging.getLogger(name)
-                self._levels[name] = logger.level
-                logger.setLevel(_SILENT)
-
-    def __exit__(self, *_: object) -> None:
-        for name, level in self._levels.items():
-            logging.getLogger(name).setLevel(level)
-        self._levels.clear()
+    known = list(logging.root.manager.loggerDict)
+    for name in ["distributed", "tornado", *known]:
+        if name.split(".")[0] in ("distributed", "tornado"):
+            logging.getLogger(name).setLevel(_SILENT)
 
 
 def _first_line(error: BaseException) -> str:
