@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from actors.rules.profiles import Profile
 from scenarios.designs import parse_profiles, parse_settings
@@ -176,3 +177,35 @@ def _dask(scheduler: str) -> Dask:
             f"from 1 to {most_jobs()}"
         )
     return Dask(local_workers=int(count))
+
+
+N = TypeVar("N", int, float)
+
+
+def positive(kind: Callable[[str], N]) -> Callable[[str], N]:
+    """An argparse type: a finite number of `kind` above 0."""
+    return _number(kind, lambda value: value > 0, "a number above 0")
+
+
+def not_negative(kind: Callable[[str], N]) -> Callable[[str], N]:
+    """An argparse type: a finite number of `kind` from 0."""
+    return _number(kind, lambda value: value >= 0, "a number of 0 or more")
+
+
+def _number(
+    kind: Callable[[str], N], acceptable: Callable[[N], bool], wanted: str
+) -> Callable[[str], N]:
+    noun = "whole number" if kind is int else "number"
+
+    def parse(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {noun}: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if not acceptable(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse

@@ -7,14 +7,12 @@ Each option sets one field of `ConnectionLimits`; the defaults are
 from __future__ import annotations
 
 import argparse
-import math
 import resource
-from collections.abc import Callable
-from typing import TypeVar
 
 import structlog
 
 from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
+from scenarios.cli.options import not_negative, positive
 
 _log = structlog.get_logger("sharesim.serve")
 
@@ -32,7 +30,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     defaults = SERVE_LIMITS
     group.add_argument(
         "--handshake-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=defaults.handshake_timeout,
         metavar="SECONDS",
         help="hang up on a connection whose upgrade request is not complete by then "
@@ -40,14 +38,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--close-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=defaults.close_timeout,
         metavar="SECONDS",
         help="hang up on a client that has not answered a close by then (default: %(default)g)",
     )
     group.add_argument(
         "--identify-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=defaults.identify_timeout,
         metavar="SECONDS",
         help="close with 1008 a session-server link that has not shared, reconnected or "
@@ -55,14 +53,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--ping-interval",
-        type=_not_negative(float),
+        type=not_negative(float),
         default=defaults.ping_interval,
         metavar="SECONDS",
         help="ping every client this often; 0 sends no pings (default: %(default)g)",
     )
     group.add_argument(
         "--ping-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=defaults.ping_timeout,
         metavar="SECONDS",
         help="close a client with 1011 when a ping goes unanswered this long "
@@ -70,14 +68,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-connections",
-        type=_positive(int),
+        type=positive(int),
         default=defaults.max_connections,
         metavar="N",
         help="connections each server holds at once; more get HTTP 503 (default: %(default)s)",
     )
     group.add_argument(
         "--max-client-connections",
-        type=_positive(int),
+        type=positive(int),
         default=None,
         metavar="N",
         help="connections each server holds at once from one client (host address); more "
@@ -85,7 +83,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-backlog",
-        type=_positive(int),
+        type=positive(int),
         default=defaults.max_backlog_bytes,
         metavar="BYTES",
         help="frames waiting for one slow client before it is closed with 1013 "
@@ -141,33 +139,3 @@ def make_room_for(limits: ConnectionLimits) -> None:
                 open_files=raised,
                 hint="the cap cannot be reached; raise the hard limit (ulimit -Hn)",
             )
-
-
-N = TypeVar("N", int, float)
-
-
-def _positive(kind: Callable[[str], N]) -> Callable[[str], N]:
-    return _number(kind, lambda value: value > 0, "a number above 0")
-
-
-def _not_negative(kind: Callable[[str], N]) -> Callable[[str], N]:
-    return _number(kind, lambda value: value >= 0, "a number of 0 or more")
-
-
-def _number(
-    kind: Callable[[str], N], acceptable: Callable[[N], bool], wanted: str
-) -> Callable[[str], N]:
-    noun = "whole number" if kind is int else "number"
-
-    def parse(text: str) -> N:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {noun}: {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-        if not acceptable(value):
-            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
-        return value
-
-    return parse

@@ -6,6 +6,7 @@ import argparse
 
 from actors.rules.session_limits import MIB, SessionLimits
 from actors.rules.task_store import TaskLimits, TaskStore, check_principal
+from scenarios.cli.options import positive
 
 #: A team as `--team` gives it: its name and its members, in the order given.
 Team = tuple[str, tuple[str, ...]]
@@ -47,7 +48,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-sessions",
-        type=_count,
+        type=positive(int),
         default=_DEFAULTS.max_sessions,
         metavar="N",
         help=(
@@ -57,7 +58,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-client-sessions",
-        type=_count,
+        type=positive(int),
         default=None,
         metavar="N",
         help=(
@@ -68,7 +69,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-history-mb",
-        type=_count,
+        type=positive(int),
         default=_DEFAULTS.max_history_bytes // MIB,
         metavar="MB",
         help=(
@@ -78,7 +79,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-client-history-mb",
-        type=_count,
+        type=positive(int),
         default=None,
         metavar="MB",
         help=(
@@ -89,14 +90,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-session-history-mb",
-        type=_count,
+        type=positive(int),
         default=_DEFAULTS.max_session_history_bytes // MIB,
         metavar="MB",
         help="event history of one session; past it the session is ended (default: %(default)s)",
     )
     limits.add_argument(
         "--max-viewers",
-        type=_count,
+        type=positive(int),
         default=_DEFAULTS.max_seats,
         metavar="N",
         help="viewer seats in one session, with or without a link (default: %(default)s)",
@@ -111,7 +112,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-field-chars",
-        type=_count,
+        type=positive(int),
         default=_DEFAULTS.max_field_chars,
         metavar="N",
         help=(
@@ -121,7 +122,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--linger-hours",
-        type=_positive,
+        type=positive(float),
         default=_DEFAULTS.linger_s / 3600,
         metavar="H",
         help="how long an ended Lingering session stays joinable (default: %(default)g)",
@@ -134,14 +135,14 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument(
         "--max-runs",
-        type=_count,
+        type=positive(int),
         default=_TASK_DEFAULTS.max_runs,
         metavar="N",
         help="runs the task server holds; past it a CreateRun is refused (default: %(default)s)",
     )
     limits.add_argument(
         "--max-task-field-chars",
-        type=_count,
+        type=positive(int),
         default=_TASK_DEFAULTS.max_field_chars,
         metavar="N",
         help=(
@@ -208,32 +209,12 @@ def _team(text: str) -> Team:
     return name, members
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
 #: Shorter than this, a seat would be gone before its viewer could rejoin it.
 MIN_SEAT_IDLE_MINUTES = 0.1
 
 
 def _seat_idle_minutes(text: str) -> float:
-    value = _positive(text)
+    value = positive(float)(text)
     if value < MIN_SEAT_IDLE_MINUTES:
         raise argparse.ArgumentTypeError(
             f"must be at least {MIN_SEAT_IDLE_MINUTES:g} minutes (6 s), got {text}"
