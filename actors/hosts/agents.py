@@ -21,6 +21,7 @@ host's share as it was when `run_agents` asked for the child's row.
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -260,6 +261,9 @@ class Agent(Actor[AgentMessage | C]):
         #: With `report_link_again_after_claim`: a link the gate refused before the claim.
         self._link_refused_before_claim: tuple[str, str] | None = None
         self._links_sent: dict[str, str] = {}
+        #: With `create_children_in_spawn_order`: spawns waiting for an earlier child's row.
+        self._spawns_waiting: deque[SpawnChild] = deque()
+        self._creating_child = False
 
     @property
     def switches(self) -> Switches:
@@ -478,6 +482,14 @@ class Agent(Actor[AgentMessage | C]):
         if self.refuses_spawns():
             _log.warning("spawn_refused", decision=True, child=spawn.name, reason="never ran")
             return
+        if self.switches.create_children_in_spawn_order:
+            if self._creating_child:
+                self._spawns_waiting.append(spawn)
+                _log.info(
+                    "spawn_waits", decision=True, child=spawn.name, reason="an earlier row is due"
+                )
+                return
+            self._creating_child = True
         host_share = (
             self.share.source if self.share and self.share.status is not ShareStatus.ENDED else None
         )
@@ -505,6 +517,12 @@ class Agent(Actor[AgentMessage | C]):
         return False
 
     async def _child_run_created(self, created: _ChildRunCreated) -> None:
+        await self._take_child_run(created)
+        self._creating_child = False
+        while self._spawns_waiting and not self._creating_child:
+            await self.spawn_child(self._spawns_waiting.popleft())
+
+    async def _take_child_run(self, created: _ChildRunCreated) -> None:
         spawn = created.spawn
         if isinstance(created.outcome, TaskCallFailed):
             _log.error("spawn_failed", child=spawn.name, reason=created.outcome.reason)

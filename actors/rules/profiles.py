@@ -113,6 +113,12 @@ class Switches:
     #: report are each retried on their own schedule. The host reports it again once the
     #: claim is answered. Off: the refusal is final and the child's pane stays loading.
     report_link_again_after_claim: bool
+    #: Closes the hole "children appear out of spawn order" (behaviours 7 and 38): the task
+    #: server lists a parent's children in the order their rows were created, and under
+    #: faults each create is retried on its own schedule, so a later spawn's row can be
+    #: created first. The host asks for one child's row at a time, in spawn order. Off:
+    #: every spawn asks at once, as `run_agents` does.
+    create_children_in_spawn_order: bool
     #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
     #: share, so the server caps its role (and later approvals) at the parent role. Off
     #: (the shipped client, whose join carries only the secret): a child pane gets the
@@ -184,5 +190,6 @@ class Profile(enum.Enum):
             resend_source_task_id_on_resume=hardened,
             reread_host_share_on_child_created=hardened,
             report_link_again_after_claim=hardened,
+            create_children_in_spawn_order=hardened,
             cap_child_role_at_parent=False,
         )

@@ -36,6 +36,7 @@ EXPECTED = {
     "resend_source_task_id_on_resume": (False, False, False, True),
     "reread_host_share_on_child_created": (False, False, False, True),
     "report_link_again_after_claim": (False, False, False, True),
+    "create_children_in_spawn_order": (False, False, False, True),
 }
 
 
