@@ -229,6 +229,7 @@ class Dask(Executor):
         can take seconds; nothing it could still send is wanted any more.
         """
         try:
+            self._stop_restarts()
             for pid in self._worker_pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -239,6 +240,18 @@ class Dask(Executor):
         finally:
             self._client = self._cluster = None
             self._worker_pids = []
+
+    def _stop_restarts(self) -> None:
+        """Tell the embedded cluster's nannies not to restart the workers about to be killed.
+
+        A nanny restarts a worker that dies, and a restarted worker must finish
+        starting before it can be stopped: under load that took longer than any
+        Ctrl-C should.
+        """
+        if self._cluster is None:
+            return
+        for nanny in list(self._cluster.workers.values()):
+            nanny.close_gracefully(reason="sharesim is closing the cluster")
 
     def run(
         self, run_batch: BatchRunner[W, R], work: W, seeds: Sequence[int]
