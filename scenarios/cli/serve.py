@@ -14,19 +14,17 @@ compute every secret, so the server says so when it starts.
 
 The servers face clients they do not control, so every connection is held to
 `ConnectionLimits` (see `serve_connections`), and the trace is streamed to a
-file or dropped rather than kept for the life of the process.
+file of bounded size (see `serve_trace`) or dropped rather than kept for the
+life of the process.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import socket
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import structlog
@@ -46,7 +44,7 @@ from actors.servers.task_server import TaskServer
 from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
-from scenarios.cli import serve_connections
+from scenarios.cli import serve_connections, serve_trace
 from scenarios.cli.options import add_verbosity_option, seed
 from scenarios.cli.serve_limits import (
     Team,
@@ -109,12 +107,7 @@ def register(commands: Any) -> None:
             "the operating system's randomness"
         ),
     )
-    parser.add_argument(
-        "--trace",
-        type=Path,
-        metavar="FILE",
-        help="stream every frame the servers receive to FILE as JSON lines (default: none kept)",
-    )
+    serve_trace.add_options(parser)
     add_options(parser)
     add_task_options(parser)
     serve_connections.add_options(parser)
@@ -168,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(verbosity=1 + args.verbose, console=console)
     stopper = Stopper(getattr(args, "early", None))
     try:
-        with _trace_file(args.trace) as trace, stopper.installed():
+        with serve_trace.trace_file(args.trace, args.max_trace_mb) as trace, stopper.installed():
             serve_connections.make_room_for(setup.connections)
             # Virtual time that runs at wall-clock speed: log lines and run rows count
             # seconds from the start of the server, not from the machine's boot.
@@ -212,22 +205,8 @@ def _only(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
     return leaf if isinstance(leaf, kind) else None
 
 
-@contextlib.contextmanager
-def _trace_file(path: Path | None) -> Iterator[TextIO | None]:
-    """The trace's file, line-buffered so each record is on disk as soon as it is made."""
-    if path is None:
-        yield None
-        return
-    try:
-        sink = path.open("w", encoding="utf-8", buffering=1)
-    except OSError as error:
-        raise UsageError(f"cannot write the trace to {path}: {error.strerror}") from None
-    with sink:
-        yield sink
-
-
 async def _serve(
-    setup: _Setup, trace: TextIO | None, console: HeldConsole, stopper: Stopper
+    setup: _Setup, trace: serve_trace.CappedTrace | None, console: HeldConsole, stopper: Stopper
 ) -> None:
     switches = setup.profile.switches()
     async with open_simulation(
