@@ -103,6 +103,27 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="viewer seats in one session, with or without a link (default: %(default)s)",
     )
     limits.add_argument(
+        "--max-seats",
+        type=positive(int),
+        default=_DEFAULTS.max_server_seats,
+        metavar="N",
+        help=(
+            "viewer seats in all sessions together, with or without a link; past it a join "
+            "is refused until a seat expires (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
+        "--max-client-seats",
+        type=positive(int),
+        default=None,
+        metavar="N",
+        help=(
+            "viewer seats one client (host address) holds in all sessions, with or without "
+            "a link; past it its join is refused, naming the limit, until one of its seats "
+            "expires (default: a quarter of --max-seats)"
+        ),
+    )
+    limits.add_argument(
         "--seat-idle-minutes",
         type=_seat_idle_minutes,
         default=_DEFAULTS.seat_idle_s / 60,
@@ -166,6 +187,7 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         )
     client_sessions = args.max_client_sessions or max(1, args.max_sessions // CLIENT_SHARE)
     client_history_mb = args.max_client_history_mb or max(1, args.max_history_mb // CLIENT_SHARE)
+    client_seats = args.max_client_seats or max(1, args.max_seats // CLIENT_SHARE)
     return SessionLimits(
         max_client_sessions=min(client_sessions, args.max_sessions),
         max_client_history_bytes=min(client_history_mb, args.max_history_mb) * MIB,
@@ -173,6 +195,8 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         max_history_bytes=args.max_history_mb * MIB,
         max_session_history_bytes=args.max_session_history_mb * MIB,
         max_seats=args.max_viewers,
+        max_server_seats=args.max_seats,
+        max_client_seats=min(client_seats, args.max_seats),
         seat_idle_s=args.seat_idle_minutes * 60,
         linger_s=args.linger_hours * 3600,
         max_field_chars=args.max_field_chars,

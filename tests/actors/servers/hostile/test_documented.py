@@ -35,6 +35,7 @@ def test_every_limit_of_serve_is_in_the_table_with_its_default() -> None:
         "--max-connections": SERVE_LIMITS.max_connections,
         "--max-backlog": SERVE_LIMITS.max_backlog_bytes,
         "--max-field-chars": SessionLimits().max_field_chars,
+        "--max-seats": SessionLimits().max_server_seats,
         "--max-runs": TaskLimits().max_runs,
         "--max-task-field-chars": TaskLimits().max_field_chars,
     }.items():
