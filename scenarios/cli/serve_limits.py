@@ -162,6 +162,16 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
         help="runs the task server holds; past it a CreateRun is refused (default: %(default)s)",
     )
     limits.add_argument(
+        "--max-principal-runs",
+        type=positive(int),
+        default=None,
+        metavar="N",
+        help=(
+            "runs one principal owns (children included); past it its CreateRun is refused "
+            "with INVALID naming the limit (default: a quarter of --max-runs)"
+        ),
+    )
+    limits.add_argument(
         "--max-task-field-chars",
         type=positive(int),
         default=_TASK_DEFAULTS.max_field_chars,
@@ -175,7 +185,12 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
 
 def task_limits(args: argparse.Namespace) -> TaskLimits:
     """The task-server limits the options ask for."""
-    return TaskLimits(max_runs=args.max_runs, max_field_chars=args.max_task_field_chars)
+    share = args.max_principal_runs or max(1, args.max_runs // CLIENT_SHARE)
+    return TaskLimits(
+        max_runs=args.max_runs,
+        max_field_chars=args.max_task_field_chars,
+        max_principal_runs=min(share, args.max_runs),
+    )
 
 
 def session_limits(args: argparse.Namespace) -> SessionLimits:
