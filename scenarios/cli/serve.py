@@ -181,14 +181,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _busy_port(host: str, port: int) -> str:
-    """`port N: ` for the first of the two ports that cannot be bound now, else nothing."""
+    """`port N: ` for the first of the two ports that cannot be bound now, else nothing.
+
+    Each port is tried on every address `host` names, of its own family, as
+    the servers bind them: `::1` is probed over IPv6, `localhost` on each of
+    its addresses.
+    """
+    try:
+        addresses = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return ""  # the listening error says what is wrong with the host
     for candidate in (port, port + 1) if port else ():
-        with socket.socket() as probe:
-            try:
-                probe.bind((host, candidate))
-            except OSError:
+        for family, kind, proto, _, address in addresses:
+            if not _can_bind(family, kind, proto, (address[0], candidate, *address[2:])):
                 return f"port {candidate}: "
     return ""
+
+
+def _can_bind(family: int, kind: int, proto: int, address: tuple[object, ...]) -> bool:
+    """Whether a listener could bind `address` now, with the options Trio's listeners set."""
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
 
 
 E = TypeVar("E", bound=BaseException)
