@@ -720,7 +720,7 @@ class SessionStore:
         for _ in range(2):
             if per_client is not None and self._client_seats.get(client, 0) >= per_client:
                 full = f"{client} holds its limit of {per_client} viewer seats"
-            elif self._seat_count >= server:
+            elif server is not None and self._seat_count >= server:
                 full = f"the server holds its limit of {server} viewer seats"
             else:
                 return None

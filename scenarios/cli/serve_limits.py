@@ -16,6 +16,8 @@ _DEFAULTS = SessionLimits()
 #: limit: several clients must join forces to fill the server.
 CLIENT_SHARE = 4
 _TASK_DEFAULTS = TaskLimits()
+#: Viewer seats in all sessions under `serve`: at about 2 KB a seat, some 20 MB.
+MAX_SEATS = 10_000
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +107,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--max-seats",
         type=positive(int),
-        default=_DEFAULTS.max_server_seats,
+        default=MAX_SEATS,
         metavar="N",
         help=(
             "viewer seats in all sessions together, with or without a link; past it a join "

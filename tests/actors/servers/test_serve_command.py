@@ -41,6 +41,7 @@ from protocol import (
 from protocol.tasks import TaskRequest
 from scenarios.cli import build_parser, main
 from scenarios.cli.serve import HeldConsole, session_limits
+from scenarios.cli.serve_limits import MAX_SEATS
 
 ADDRESS = re.compile(r"^(session|task) server: (ws://127\.0\.0\.1:\d+/\S+)$")
 _RUNS = itertools.count()
@@ -324,7 +325,8 @@ def test_serve_limits_come_from_its_options() -> None:
         defaults,
         max_client_sessions=defaults.max_sessions // 4,
         max_client_history_bytes=defaults.max_history_bytes // 4,
-        max_client_seats=defaults.max_server_seats // 4,
+        max_server_seats=MAX_SEATS,
+        max_client_seats=MAX_SEATS // 4,
     )
     chosen = build_parser().parse_args(
         [
