@@ -22,9 +22,9 @@ server is full, room is made only from sessions that have ended: a client
 another a live session, nor one whose sharer may still reconnect; its own
 request is refused instead, and per-client limits keep one client from
 filling everything. Viewer seats count in all and against the client that
-took them, until they expire. Expiry needs no timers: the store reads an injected
-clock, treats anything expired as gone when it is asked for, and sweeps the
-rest out as links come and go.
+took them, until they expire. Expiry needs no timers: the store reads an
+injected clock, treats anything expired as gone when it is asked for, and
+sweeps the rest out as links come and go.
 
 The routes connections open are described, built and read in `protocol.routes`.
 """
