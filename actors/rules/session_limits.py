@@ -5,12 +5,13 @@ session, every lingering session and every seat ever taken. The defaults
 fit a laptop: at most 1 GiB of event history in all (64 MiB per session),
 ended lingering sessions kept for a day, a viewer's seat kept ten minutes
 after its link goes (the client gives up rejoining after about two), and at
-most 256 seats a session and 10,000 sessions. Every string kept from a client
+most 256 seats a session and 10,000 sessions; `sharesim serve` also caps the
+seats of all sessions together (about 2 KB each). Every string kept from a client
 (a user id, a task id) is at most 256 characters: a frame may hold a
 megabyte, and a seat or a session kept for hours must not cost that much.
 
 A client (the address a connection comes from) may also be held to a share
-of the sessions and of the history, so that one client filling the server
+of the sessions, of the history and of the seats, so that one client filling the server
 cannot keep every other out: when the server is full, room is only ever
 made from sessions that have ended, never from another client's live one.
 """
@@ -34,6 +35,9 @@ class SessionLimits:
     max_session_history_bytes: int = 64 * MIB
     #: Seats one session holds, with or without a link.
     max_seats: int = 256
+    #: Seats all sessions hold together, with or without a link; None: no cap. A simulation
+    #: may seat a crowd of panes; `sharesim serve` sets one (10,000, about 20 MB).
+    max_server_seats: int | None = None
     #: How long a seat whose link is gone waits for its viewer to rejoin.
     seat_idle_s: float = 600.0
     #: How long an ended lingering session stays joinable.
@@ -44,6 +48,8 @@ class SessionLimits:
     max_client_sessions: int | None = None
     #: Encoded event history of one client's sessions together; None: only the total bounds it.
     max_client_history_bytes: int | None = None
+    #: Seats one client (address) takes in all sessions; None: only `max_server_seats` bounds it.
+    max_client_seats: int | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -55,7 +61,12 @@ class SessionLimits:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("max_client_sessions", "max_client_history_bytes"):
+        for name in (
+            "max_client_sessions",
+            "max_client_history_bytes",
+            "max_server_seats",
+            "max_client_seats",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")

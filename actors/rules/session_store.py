@@ -21,9 +21,10 @@ server is full, room is made only from sessions that have ended: a client
 (the host a connection comes from) that fills the server never costs
 another a live session, nor one whose sharer may still reconnect; its own
 request is refused instead, and per-client limits keep one client from
-filling everything. Expiry needs no timers: the store reads an injected
-clock, treats anything expired as gone when it is asked for, and sweeps the
-rest out as links come and go.
+filling everything. Viewer seats count in all and against the client that
+took them, until they expire. Expiry needs no timers: the store reads an
+injected clock, treats anything expired as gone when it is asked for, and
+sweeps the rest out as links come and go.
 
 The routes connections open are described, built and read in `protocol.routes`.
 """
@@ -161,6 +162,8 @@ class _Seat:
     role: Role
     conn: ConnId | None
     token: SeatToken
+    #: Who took it, as `client_of` names a connection: the seat counts against them.
+    client: str = ""
     #: The session's task id when the seat joined, as `JoinedSuccessfully` told it.
     source_task_id_at_join: str | None = None
     #: When the seat's link went; None while it has one.
@@ -256,6 +259,11 @@ class SessionStore:
         #: Per client: its sessions and their history, as the per-client limits count them.
         self._client_sessions: dict[str, int] = {}
         self._client_bytes: dict[str, int] = {}
+        #: Seats held in all sessions, and per client (the one who took each).
+        self._seat_count = 0
+        self._client_seats: dict[str, int] = {}
+        #: No seat without a link expires before this; a full server sweeps no sooner.
+        self._next_seat_expiry = 0.0
         self._next_sweep = 0.0
         self._repeats = Repeats()
 
@@ -288,6 +296,8 @@ class SessionStore:
             seat = session.seats.get(state.viewer_id or "")
             if seat is not None and seat.conn == conn:
                 seat.conn, seat.idle_since = None, self._clock()
+                expiry = seat.idle_since + self.limits.seat_idle_s
+                self._next_seat_expiry = min(self._next_seat_expiry, expiry)
             return []
         if session.sharer_conn != conn or session.ended is not None:
             return []
@@ -644,7 +654,7 @@ class SessionStore:
         """The seat, unless it is unknown or sat without a link too long (then it goes now)."""
         seat = session.seats.get(viewer_id or "")
         if seat is not None and self._seat_expired(seat):
-            del session.seats[seat.viewer_id]
+            self._drop_seat(session, seat)
             return None
         return seat
 
@@ -652,7 +662,20 @@ class SessionStore:
         idle_since = seat.idle_since
         return idle_since is not None and self._clock() >= idle_since + self.limits.seat_idle_s
 
+    def _drop_seat(self, session: _Session, seat: _Seat) -> None:
+        del session.seats[seat.viewer_id]
+        self._seat_count -= 1
+        self._client_seats[seat.client] -= 1
+        if not self._client_seats[seat.client]:
+            del self._client_seats[seat.client]
+
+    def _drop_expired_seats(self, session: _Session) -> None:
+        for seat in [s for s in session.seats.values() if self._seat_expired(s)]:
+            self._drop_seat(session, seat)
+
     def _forget(self, session: _Session, why: str) -> None:
+        for seat in list(session.seats.values()):
+            self._drop_seat(session, seat)
         del self.sessions[session.session_id]
         self._ended.pop(session.session_id, None)
         self._history_bytes -= session.history_bytes
@@ -684,6 +707,42 @@ class SessionStore:
             return f"the server holds its limit of {limit} sessions"
         return None
 
+    def _room_for_a_seat(self, client: str) -> str | None:
+        """Whether `client` may take one more seat, or which limit leaves it none.
+
+        Seats whose viewers are gone count until they expire: until then the
+        viewer may rejoin, so no seat is taken from anyone to make room. At a
+        cap, expired seats of every session are dropped first, at most once
+        per expiry that can have come due.
+        """
+        per_client = self.limits.max_client_seats
+        server = self.limits.max_server_seats
+        for _ in range(2):
+            if per_client is not None and self._client_seats.get(client, 0) >= per_client:
+                full = f"{client} holds its limit of {per_client} viewer seats"
+            elif server is not None and self._seat_count >= server:
+                full = f"the server holds its limit of {server} viewer seats"
+            else:
+                return None
+            if not self._sweep_seats():
+                break
+        return full
+
+    def _sweep_seats(self) -> bool:
+        """Drop every expired seat, if one can have expired since the last look; whether any did."""
+        now = self._clock()
+        if now < self._next_seat_expiry:
+            return False
+        before = self._seat_count
+        next_expiry = float("inf")
+        for session in self.sessions.values():
+            self._drop_expired_seats(session)
+            for seat in session.seats.values():
+                if seat.idle_since is not None:
+                    next_expiry = min(next_expiry, seat.idle_since + self.limits.seat_idle_s)
+        self._next_seat_expiry = next_expiry
+        return self._seat_count < before
+
     def _sweep(self) -> None:
         """Drop expired sessions and seats, at most once every `limits.sweep_every_s`."""
         now = self._clock()
@@ -694,8 +753,7 @@ class SessionStore:
             if self._expired(session):
                 self._forget(session, "expired")
                 continue
-            for seat in [s for s in session.seats.values() if self._seat_expired(s)]:
-                del session.seats[seat.viewer_id]
+            self._drop_expired_seats(session)
 
     # -- viewer ------------------------------------------------------------------
 
@@ -747,18 +805,31 @@ class SessionStore:
     def _join(
         self, conn: ConnId, state: _Conn, session: _Session, user: str, role: Role
     ) -> list[Action]:
-        for seat in [s for s in session.seats.values() if self._seat_expired(s)]:
-            del session.seats[seat.viewer_id]
+        self._drop_expired_seats(session)
+        reason = viewer.JoinFailureReason.MAX_NUMBER_OF_PARTICIPANTS_REACHED
         if len(session.seats) >= self.limits.max_seats:
-            reason = viewer.JoinFailureReason.MAX_NUMBER_OF_PARTICIPANTS_REACHED
             return self._refuse(conn, session.session_id, reason, "every seat is taken")
+        client = client_of(state.peer)
+        full = self._room_for_a_seat(client)
+        if full is not None:
+            self._notes.warning("seat_refused", peer=state.peer, reason=full)
+            told = f"{full}; try again when one is free"
+            return self._refuse(conn, session.session_id, reason, full, tell=told)
         self._viewer_numbers += 1
         viewer_id = f"viewer-{self._viewer_numbers}"
         token = SeatToken(self._credentials.secret("seats", _TOKEN_BYTES))
         manifest = session.manifest
         session.seats[viewer_id] = _Seat(
-            viewer_id, user, role, conn, token, source_task_id_at_join=manifest.source_task_id
+            viewer_id,
+            user,
+            role,
+            conn,
+            token,
+            client,
+            source_task_id_at_join=manifest.source_task_id,
         )
+        self._seat_count += 1
+        self._client_seats[client] = self._client_seats.get(client, 0) + 1
         state.session_id, state.viewer_id = session.session_id, viewer_id
         joined = viewer.JoinedSuccessfully(
             viewer_id=viewer_id,
@@ -970,14 +1041,20 @@ class SessionStore:
         session_id: str | None,
         reason: viewer.JoinFailureReason,
         why: str | None = None,
+        *,
+        tell: str | None = None,
     ) -> list[Action]:
-        """Refuse a join; `why` is for the log only, never for the client."""
+        """Refuse a join; `why` is for the log only, `tell` the close's reason for the client.
+
+        Only what reveals nothing about other sessions may be told: a limit, never
+        whether an id exists.
+        """
         self._notes.info(
             "join_refused", decision=True, session_id=session_id, reason=reason.value, why=why
         )
         return [
             Send(conn, viewer.FailedToJoin(reason)),
-            Close(conn, CLOSE_POLICY, f"join refused: {reason.value}"),
+            Close(conn, CLOSE_POLICY, f"join refused: {tell or reason.value}"),
         ]
 
     # -- reads ---------------------------------------------------------------------

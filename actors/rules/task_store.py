@@ -78,16 +78,23 @@ class TaskLimits:
     refused rather than a finished row dropped: a finished row is still what
     its owner and team read (its session, its place among its parent's
     children, the run an idempotency key names), so forgetting one would
-    change answers silently.
+    change answers silently. Since rows stay, one principal could fill the
+    cap for everyone: `max_principal_runs` gives each a share of it.
     """
 
     max_runs: int = 20_000
     max_field_chars: int = 1024
+    #: Runs one principal owns (its children's included); None: only `max_runs` bounds it.
+    max_principal_runs: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_runs", "max_field_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.max_principal_runs is not None and self.max_principal_runs < 1:
+            raise ValueError(
+                f"max_principal_runs must be at least 1, got {self.max_principal_runs}"
+            )
 
 
 @dataclass
@@ -106,6 +113,8 @@ class TaskStore:
     limits: TaskLimits = field(default_factory=TaskLimits)
     _rows: dict[str, _Row] = field(default_factory=dict)
     _children: dict[str, list[str]] = field(default_factory=dict)
+    #: Runs each principal owns, as `max_principal_runs` counts them.
+    _owned: Counter[str] = field(default_factory=Counter)
     #: Members by team, and each member's team: a principal is in one team at most.
     _teams: dict[str, frozenset[str]] = field(default_factory=dict)
     _team_of: dict[str, str] = field(default_factory=dict)
@@ -258,6 +267,12 @@ class TaskStore:
         if parent_run_id is not None:
             # A child's run may parent runs of its own: ownership passes down the chain.
             owner = self._require_owner(principal, parent_run_id).owner
+        share = self.limits.max_principal_runs
+        if share is not None and self._owned[owner] >= share:
+            raise TaskRefused(
+                TaskErrorKind.INVALID,
+                f"{owner} owns its limit of {share} runs; no more can be created",
+            )
         record = RunRecord(
             task_id=task_id,
             title=title,
@@ -270,6 +285,7 @@ class TaskStore:
         )
         row = _Row(record, owner)
         self._rows[task_id] = row
+        self._owned[owner] += 1
         if parent_run_id is not None:
             self._children.setdefault(parent_run_id, []).append(task_id)
         self._commit(row, record, created=True)

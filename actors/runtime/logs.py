@@ -40,6 +40,7 @@ from typing import Any, TextIO
 import structlog
 import trio
 
+from actors.runtime.clipping import clip
 from actors.runtime.trace import Trace
 
 EventDict = MutableMapping[str, Any]
@@ -77,16 +78,11 @@ def keep_decisions(_logger: object, _method: str, event_dict: EventDict) -> Even
     return event_dict
 
 
-#: Characters of one logged text value that are kept; the rest is counted, not shown.
-MAX_VALUE_CHARS = 200
-
-
 def clip_long_values(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
-    """Cut every text value longer than `MAX_VALUE_CHARS`, saying how much was cut."""
+    """Cut every long text value, saying how much was cut (see `actors.runtime.clipping`)."""
     for key, value in event_dict.items():
-        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-            cut = len(value) - MAX_VALUE_CHARS
-            event_dict[key] = f"{value[:MAX_VALUE_CHARS]}... ({cut:,} more characters)"
+        if isinstance(value, str):
+            event_dict[key] = clip(value)
     return event_dict
 
 

@@ -26,7 +26,7 @@ from actors.runtime.faults import FaultInjector
 from actors.runtime.limits import ConnectionLimits
 from actors.runtime.logs import follow_trace
 from actors.runtime.stage import Stage, open_stage
-from actors.runtime.trace import Trace
+from actors.runtime.trace import Trace, TraceSink
 from actors.runtime.transport import Mode, Network
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ async def open_simulation(
     seed: int = 0,
     mode: Mode = Mode.MEMORY,
     conditions: NetworkConditions | None = None,
-    trace_sink: TextIO | None = None,
+    trace_sink: TraceSink | None = None,
     keep_trace: bool = True,
     limits: ConnectionLimits | None = None,
     log_context: dict[str, object] | None = None,

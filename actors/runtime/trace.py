@@ -5,7 +5,8 @@ message type and the ids worth following, with the fields that decide what a
 viewer will show (a sharer's `source_type` and `source_task_id`, a join's
 `source_task_id`) even when they are empty. It never holds wall-clock values
 or secrets, so the JSON lines of two runs of one seed can be diffed byte for
-byte.
+byte. A long value (a client names an unknown message's type) is clipped in
+its JSON line as log values are.
 
 Faults are records too, on the `fault` channel: each drop and each partition's
 start and end, naming the actor and the server, so a failure a partition
@@ -24,8 +25,9 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TextIO
+from typing import Protocol, TextIO
 
+from actors.runtime.clipping import clip
 from protocol import sharer, viewer
 from protocol.source import AmbientAgent, SessionSourceType
 
@@ -49,15 +51,16 @@ class TraceRecord:
     seq: int = 0
 
     def to_json(self) -> str:
+        """One JSON line; every text value is clipped, since a client chooses many of them."""
         return json.dumps(
             {
                 "seq": self.seq,
                 "t": round(self.t, 6),
-                "from": self.src,
-                "to": self.dst,
-                "channel": self.channel,
-                "type": self.type,
-                "ids": dict(sorted(self.ids.items())),
+                "from": clip(self.src),
+                "to": clip(self.dst),
+                "channel": clip(self.channel),
+                "type": clip(self.type),
+                "ids": {clip(key): clip(value) for key, value in sorted(self.ids.items())},
             },
             separators=(",", ":"),
         )
@@ -137,6 +140,12 @@ _NO_IDS: Mapping[str, str] = MappingProxyType({})
 _Route = tuple[str, str, str, str]
 
 
+class TraceSink(Protocol):
+    """Where a trace streams its JSON lines: an open text file, or anything that bounds one."""
+
+    def write(self, text: str, /) -> int: ...
+
+
 class Trace:
     """Records kept in delivery order, optionally streamed to a JSON-lines file.
 
@@ -153,7 +162,7 @@ class Trace:
     `TraceRecord` is only built when someone asks for one.
     """
 
-    def __init__(self, sink: TextIO | None = None, *, keep: bool = True) -> None:
+    def __init__(self, sink: TraceSink | None = None, *, keep: bool = True) -> None:
         self._keep = keep
         self._times = array("d")
         self._routes = array("I")

@@ -14,19 +14,17 @@ compute every secret, so the server says so when it starts.
 
 The servers face clients they do not control, so every connection is held to
 `ConnectionLimits` (see `serve_connections`), and the trace is streamed to a
-file or dropped rather than kept for the life of the process.
+file of bounded size (see `serve_trace`) or dropped rather than kept for the
+life of the process.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import socket
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import structlog
@@ -46,7 +44,7 @@ from actors.servers.task_server import TaskServer
 from actors.servers.websocket_server import CloseAll
 from actors.world import server_switches, task_gates
 from protocol.routes import CREATE_ROUTE, tasks_route
-from scenarios.cli import serve_connections
+from scenarios.cli import serve_connections, serve_trace
 from scenarios.cli.options import add_verbosity_option, seed
 from scenarios.cli.serve_limits import (
     Team,
@@ -109,12 +107,7 @@ def register(commands: Any) -> None:
             "the operating system's randomness"
         ),
     )
-    parser.add_argument(
-        "--trace",
-        type=Path,
-        metavar="FILE",
-        help="stream every frame the servers receive to FILE as JSON lines (default: none kept)",
-    )
+    serve_trace.add_options(parser)
     add_options(parser)
     add_task_options(parser)
     serve_connections.add_options(parser)
@@ -168,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(verbosity=1 + args.verbose, console=console)
     stopper = Stopper(getattr(args, "early", None))
     try:
-        with _trace_file(args.trace) as trace, stopper.installed():
+        with serve_trace.trace_file(args.trace, args.max_trace_mb) as trace, stopper.installed():
             serve_connections.make_room_for(setup.connections)
             # Virtual time that runs at wall-clock speed: log lines and run rows count
             # seconds from the start of the server, not from the machine's boot.
@@ -188,14 +181,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _busy_port(host: str, port: int) -> str:
-    """`port N: ` for the first of the two ports that cannot be bound now, else nothing."""
+    """`port N: ` for the first of the two ports that cannot be bound now, else nothing.
+
+    Each port is tried on every address `host` names, of its own family, as
+    the servers bind them: `::1` is probed over IPv6, `localhost` on each of
+    its addresses.
+    """
+    try:
+        addresses = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return ""  # the listening error says what is wrong with the host
     for candidate in (port, port + 1) if port else ():
-        with socket.socket() as probe:
-            try:
-                probe.bind((host, candidate))
-            except OSError:
+        for family, kind, proto, _, address in addresses:
+            if not _can_bind(family, kind, proto, (address[0], candidate, *address[2:])):
                 return f"port {candidate}: "
     return ""
+
+
+def _can_bind(family: int, kind: int, proto: int, address: tuple[object, ...]) -> bool:
+    """Whether a listener could bind `address` now, with the options Trio's listeners set."""
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
 
 
 E = TypeVar("E", bound=BaseException)
@@ -212,22 +225,8 @@ def _only(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
     return leaf if isinstance(leaf, kind) else None
 
 
-@contextlib.contextmanager
-def _trace_file(path: Path | None) -> Iterator[TextIO | None]:
-    """The trace's file, line-buffered so each record is on disk as soon as it is made."""
-    if path is None:
-        yield None
-        return
-    try:
-        sink = path.open("w", encoding="utf-8", buffering=1)
-    except OSError as error:
-        raise UsageError(f"cannot write the trace to {path}: {error.strerror}") from None
-    with sink:
-        yield sink
-
-
 async def _serve(
-    setup: _Setup, trace: TextIO | None, console: HeldConsole, stopper: Stopper
+    setup: _Setup, trace: serve_trace.CappedTrace | None, console: HeldConsole, stopper: Stopper
 ) -> None:
     switches = setup.profile.switches()
     async with open_simulation(

@@ -16,6 +16,8 @@ _DEFAULTS = SessionLimits()
 #: limit: several clients must join forces to fill the server.
 CLIENT_SHARE = 4
 _TASK_DEFAULTS = TaskLimits()
+#: Viewer seats in all sessions under `serve`: at about 2 KB a seat, some 20 MB.
+MAX_SEATS = 10_000
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +105,27 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="viewer seats in one session, with or without a link (default: %(default)s)",
     )
     limits.add_argument(
+        "--max-seats",
+        type=positive(int),
+        default=MAX_SEATS,
+        metavar="N",
+        help=(
+            "viewer seats in all sessions together, with or without a link; past it a join "
+            "is refused until a seat expires (default: %(default)s)"
+        ),
+    )
+    limits.add_argument(
+        "--max-client-seats",
+        type=positive(int),
+        default=None,
+        metavar="N",
+        help=(
+            "viewer seats one client (host address) holds in all sessions, with or without "
+            "a link; past it its join is refused, naming the limit, until one of its seats "
+            "expires (default: a quarter of --max-seats)"
+        ),
+    )
+    limits.add_argument(
         "--seat-idle-minutes",
         type=_seat_idle_minutes,
         default=_DEFAULTS.seat_idle_s / 60,
@@ -141,6 +164,16 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
         help="runs the task server holds; past it a CreateRun is refused (default: %(default)s)",
     )
     limits.add_argument(
+        "--max-principal-runs",
+        type=positive(int),
+        default=None,
+        metavar="N",
+        help=(
+            "runs one principal owns (children included); past it its CreateRun is refused "
+            "with INVALID naming the limit (default: a quarter of --max-runs)"
+        ),
+    )
+    limits.add_argument(
         "--max-task-field-chars",
         type=positive(int),
         default=_TASK_DEFAULTS.max_field_chars,
@@ -154,7 +187,12 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
 
 def task_limits(args: argparse.Namespace) -> TaskLimits:
     """The task-server limits the options ask for."""
-    return TaskLimits(max_runs=args.max_runs, max_field_chars=args.max_task_field_chars)
+    share = args.max_principal_runs or max(1, args.max_runs // CLIENT_SHARE)
+    return TaskLimits(
+        max_runs=args.max_runs,
+        max_field_chars=args.max_task_field_chars,
+        max_principal_runs=min(share, args.max_runs),
+    )
 
 
 def session_limits(args: argparse.Namespace) -> SessionLimits:
@@ -166,6 +204,7 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         )
     client_sessions = args.max_client_sessions or max(1, args.max_sessions // CLIENT_SHARE)
     client_history_mb = args.max_client_history_mb or max(1, args.max_history_mb // CLIENT_SHARE)
+    client_seats = args.max_client_seats or max(1, args.max_seats // CLIENT_SHARE)
     return SessionLimits(
         max_client_sessions=min(client_sessions, args.max_sessions),
         max_client_history_bytes=min(client_history_mb, args.max_history_mb) * MIB,
@@ -173,6 +212,8 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         max_history_bytes=args.max_history_mb * MIB,
         max_session_history_bytes=args.max_session_history_mb * MIB,
         max_seats=args.max_viewers,
+        max_server_seats=args.max_seats,
+        max_client_seats=min(client_seats, args.max_seats),
         seat_idle_s=args.seat_idle_minutes * 60,
         linger_s=args.linger_hours * 3600,
         max_field_chars=args.max_field_chars,

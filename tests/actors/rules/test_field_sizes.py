@@ -121,13 +121,15 @@ def test_a_request_with_an_overlong_field_is_refused_saying_which(
     small_store().check_request(CreateRun(1, FITS, Execution.LOCAL, idempotency_key=FITS))
 
 
-def create(store: TaskStore, task_id: str) -> None:
+def create(
+    store: TaskStore, task_id: str, principal: str = "alice", parent_run_id: str | None = None
+) -> None:
     store.create_run(
-        "alice",
+        principal,
         task_id,
         title="t",
         execution=Execution.LOCAL,
-        parent_run_id=None,
+        parent_run_id=parent_run_id,
         agent_config_snapshot=None,
         now=0.0,
     )
@@ -143,6 +145,27 @@ def test_no_run_is_created_past_the_cap_and_the_refusal_says_why() -> None:
     assert [r.task_id for r in store.rows()] == ["t-1", "t-2"]
     # The runs it holds still change as before.
     store.transition("alice", "t-1", RunState.CLAIMED, now=1.0)
+
+
+def test_one_principal_fills_only_its_share_of_the_runs() -> None:
+    store = small_store(max_runs=5, max_principal_runs=2)
+    create(store, "a-1", "alice")
+    create(store, "a-2", "alice", parent_run_id="a-1")  # a child counts for its owner
+    error = refused(lambda: create(store, "a-3", "alice"))
+    assert error.kind is TaskErrorKind.INVALID
+    assert error.reason == "alice owns its limit of 2 runs; no more can be created"
+    create(store, "b-1", "bob")
+    create(store, "b-2", "bob")
+    create(store, "c-1", "carol")
+    # The server's cap still holds over every share.
+    error = refused(lambda: create(store, "c-2", "carol"))
+    assert error.reason == "the task server holds its limit of 5 runs; no more can be created"
+    assert [r.task_id for r in store.rows()] == ["a-1", "a-2", "b-1", "b-2", "c-1"]
+
+
+def test_a_principal_share_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_principal_runs must be at least 1"):
+        TaskLimits(max_principal_runs=0)
 
 
 def test_the_task_defaults_fit_a_laptop_for_a_day() -> None:

@@ -21,7 +21,8 @@ from actors.rules.session_store import (
     SessionLimits,
     client_of,
 )
-from protocol import UserId, encode, sharer
+from protocol import UserId, encode, sharer, viewer
+from tests.actors.rules.test_session_limits import Clock
 from tests.actors.rules.test_session_store import OWNER, Harness, closes, event, sent_to
 
 EVENT_BYTES = len(encode(event(0)))
@@ -211,3 +212,80 @@ def test_a_client_at_its_session_share_recycles_its_own_ended_sessions() -> None
     _, third = harness.share(peer=greedy(3))
     assert harness.store.manifest(first.session_id) is None
     assert harness.store.manifest(third.session_id) is not None
+
+
+# -- seats -----------------------------------------------------------------------------------
+
+FULL = viewer.FailedToJoin(viewer.JoinFailureReason.MAX_NUMBER_OF_PARTICIPANTS_REACHED)
+
+
+def seat_harness(clock: Clock | None = None, **limits: int) -> Harness:
+    return Harness(limits=SessionLimits(seat_idle_s=60.0, **limits), clock=clock)
+
+
+def test_a_client_at_its_seat_share_is_refused_naming_it_and_others_still_join() -> None:
+    harness = seat_harness(max_server_seats=10, max_client_seats=2)
+    _, first = harness.share(peer=VICTIM)
+    _, second = harness.share(peer=VICTIM)
+    seat_conn, seat = harness.joined(first, peer=greedy(1))
+    harness.joined(second, peer=greedy(2))
+    with capture_logs() as logs:
+        conn, actions = harness.join(first, peer=greedy(3))
+    assert sent_to(actions, conn) == [FULL]
+    limit = "10.0.0.2 holds its limit of 2 viewer seats"
+    assert closes(actions)[conn] == (
+        CLOSE_POLICY,
+        f"join refused: {limit}; try again when one is free",
+    )
+    assert {"event": "seat_refused", "peer": greedy(3), "reason": limit} in [
+        {k: log[k] for k in ("event", "peer", "reason") if k in log} for log in logs
+    ]
+    harness.joined(first, peer=VICTIM)  # another client still gets a seat
+    # Its own seat is still its own: a rejoin takes no new seat.
+    harness.store.disconnected(seat_conn)
+    again, actions = harness.join(
+        first, peer=greedy(4), viewer_id=seat.viewer_id, rejoin_token=seat.rejoin_token
+    )
+    assert sent_to(actions, again)[0] == viewer.RejoinedSuccessfully()
+
+
+def test_seats_a_client_leaves_are_freed_when_they_expire_not_before() -> None:
+    clock = Clock()
+    harness = seat_harness(clock, max_server_seats=10, max_client_seats=2)
+    _, created = harness.share(peer=VICTIM)
+    left = [harness.joined(created, peer=greedy(n))[0] for n in range(2)]
+    clock.now = 5.0
+    for conn in left:
+        harness.store.disconnected(conn)
+    clock.now = 64.0  # still within their rejoin time: they count
+    conn, actions = harness.join(created, peer=greedy(3))
+    assert sent_to(actions, conn) == [FULL]
+    clock.now = 65.0
+    harness.joined(created, peer=greedy(4))
+    harness.joined(created, peer=greedy(5))
+    assert len(harness.store.sessions[created.session_id].seats) == 2
+
+
+def test_the_server_refuses_seats_past_its_cap_whoever_asks() -> None:
+    harness = seat_harness(max_server_seats=3, max_client_seats=2)
+    _, created = harness.share(peer=VICTIM)
+    harness.joined(created, peer=greedy(1))
+    harness.joined(created, peer=greedy(2))
+    harness.joined(created, peer=VICTIM)
+    conn, actions = harness.join(created, peer="10.0.0.9:1")
+    assert sent_to(actions, conn) == [FULL]
+    assert closes(actions)[conn] == (
+        CLOSE_POLICY,
+        "join refused: the server holds its limit of 3 viewer seats; try again when one is free",
+    )
+
+
+def test_a_forgotten_session_gives_its_seats_back() -> None:
+    harness = seat_harness(max_server_seats=10, max_client_seats=2)
+    owner, ephemeral = harness.share(peer=VICTIM)
+    harness.joined(ephemeral, peer=greedy(1))
+    harness.joined(ephemeral, peer=greedy(2))
+    harness.store.received(owner, sharer.EndSession(sharer.SharerEndReason.ENDED_BY_SHARER))
+    _, other = harness.share(peer=VICTIM)
+    harness.joined(other, peer=greedy(3))
+    harness.joined(other, peer=greedy(4))

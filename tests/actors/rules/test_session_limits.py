@@ -47,6 +47,8 @@ def test_the_defaults_fit_a_laptop_for_a_day() -> None:
     [
         {"max_sessions": 0},
         {"max_seats": 0},
+        {"max_server_seats": 0},
+        {"max_client_seats": 0},
         {"max_session_history_bytes": 0},
         {"max_history_bytes": 10, "max_session_history_bytes": 20},
         {"seat_idle_s": 0},

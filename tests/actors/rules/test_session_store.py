@@ -115,17 +115,23 @@ class Harness:
         user: str = "bob",
         *,
         query: str = "",
+        peer: str = "",
         **payload: object,
     ) -> tuple[ConnId, list[Action]]:
         route = f"/sessions/join/{created.session_id}?pwd={created.session_secret.reveal()}"
-        conn = self.open(route + query)
+        conn = self.open(route + query, peer=peer)
         init = viewer.Initialize(viewer.ViewerInitPayload(UserId(user), **payload))  # type: ignore[arg-type]
         return conn, self.store.received(conn, init)
 
     def joined(
-        self, created: sharer.SessionInitialized, user: str = "bob", *, query: str = ""
+        self,
+        created: sharer.SessionInitialized,
+        user: str = "bob",
+        *,
+        query: str = "",
+        peer: str = "",
     ) -> tuple[ConnId, viewer.JoinedSuccessfully]:
-        conn, actions = self.join(created, user, query=query)
+        conn, actions = self.join(created, user, query=query, peer=peer)
         reply = sent_to(actions, conn)[0]
         assert isinstance(reply, viewer.JoinedSuccessfully), reply
         return conn, reply

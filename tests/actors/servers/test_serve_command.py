@@ -41,6 +41,7 @@ from protocol import (
 from protocol.tasks import TaskRequest
 from scenarios.cli import build_parser, main
 from scenarios.cli.serve import HeldConsole, session_limits
+from scenarios.cli.serve_limits import MAX_SEATS
 
 ADDRESS = re.compile(r"^(session|task) server: (ws://127\.0\.0\.1:\d+/\S+)$")
 _RUNS = itertools.count()
@@ -303,6 +304,8 @@ def test_serve_limits_come_from_its_options() -> None:
             "5",
             "--linger-hours",
             "2",
+            "--max-seats",
+            "400",
         ]
     )
     assert session_limits(args) == SessionLimits(
@@ -314,18 +317,31 @@ def test_serve_limits_come_from_its_options() -> None:
         linger_s=7200.0,
         max_client_sessions=12,
         max_client_history_bytes=64 << 20,
+        max_server_seats=400,
+        max_client_seats=100,
     )
     defaults = SessionLimits()
     assert session_limits(build_parser().parse_args(["serve"])) == dataclasses.replace(
         defaults,
         max_client_sessions=defaults.max_sessions // 4,
         max_client_history_bytes=defaults.max_history_bytes // 4,
+        max_server_seats=MAX_SEATS,
+        max_client_seats=MAX_SEATS // 4,
     )
     chosen = build_parser().parse_args(
-        ["serve", "--max-client-sessions", "7", "--max-client-history-mb", "3"]
+        [
+            "serve",
+            "--max-client-sessions",
+            "7",
+            "--max-client-history-mb",
+            "3",
+            "--max-client-seats",
+            "9",
+        ]
     )
     assert session_limits(chosen).max_client_sessions == 7
     assert session_limits(chosen).max_client_history_bytes == 3 << 20
+    assert session_limits(chosen).max_client_seats == 9
 
 
 @pytest.mark.parametrize(
@@ -335,6 +351,8 @@ def test_serve_limits_come_from_its_options() -> None:
         ["--max-history-mb", "-1"],
         ["--max-session-history-mb", "many"],
         ["--max-viewers", "0"],
+        ["--max-seats", "0"],
+        ["--max-client-seats", "-3"],
         ["--seat-idle-minutes", "0"],
         ["--linger-hours", "-2"],
         ["--linger-hours", "inf"],

@@ -7,6 +7,7 @@ import json
 
 import trio
 
+from actors.runtime.clipping import clip
 from actors.runtime.simulation import open_simulation
 from actors.runtime.trace import TraceRecord
 
@@ -47,3 +48,11 @@ async def test_the_trace_streams_each_delivery_and_tells_its_observers(
             "ids": {},
         },
     ]
+
+
+def test_a_long_value_is_clipped_in_its_line_as_in_a_log_line() -> None:
+    tag = "Z" * 5000
+    record = TraceRecord(1.0, "tcp:127.0.0.1:9", "session-server", "sharer_up", tag, {"id": tag})
+    line = json.loads(record.to_json())
+    assert line["type"] == line["ids"]["id"] == clip(tag)
+    assert line["type"] == "Z" * 200 + "... (4,800 more characters)"

@@ -10,6 +10,7 @@ from actors.rules.task_store import TaskLimits
 from actors.runtime.limits import SERVE_LIMITS
 from actors.runtime.transport import CloseCode
 from scenarios.cli import build_parser
+from scenarios.cli.serve_limits import MAX_SEATS
 
 README = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
 
@@ -35,6 +36,7 @@ def test_every_limit_of_serve_is_in_the_table_with_its_default() -> None:
         "--max-connections": SERVE_LIMITS.max_connections,
         "--max-backlog": SERVE_LIMITS.max_backlog_bytes,
         "--max-field-chars": SessionLimits().max_field_chars,
+        "--max-seats": MAX_SEATS,
         "--max-runs": TaskLimits().max_runs,
         "--max-task-field-chars": TaskLimits().max_field_chars,
     }.items():

@@ -38,6 +38,11 @@ def test_the_string_and_run_limits_are_options_with_their_defaults_in_help() -> 
     assert "--max-runs N runs the task server holds" in text
     assert "(default: 20000)" in text
     assert "(default: 1024)" in text
+    assert "--max-principal-runs N runs one principal owns" in text
+    assert "(default: a quarter of --max-runs)" in text
+    assert task_limits(args).max_principal_runs == 5000
+    chosen = parser.parse_args(["serve", "--max-runs", "100", "--max-principal-runs", "30"])
+    assert task_limits(chosen).max_principal_runs == 30
 
 
 async def test_an_overlong_user_id_is_refused_with_1009_and_one_line(tmp_path: Path) -> None:
@@ -86,3 +91,27 @@ async def test_an_overlong_title_is_refused_and_the_link_stays(tmp_path: Path) -
     refused = served.log_lines("request_refused")
     assert len(refused) == 2
     assert all(len(line) < 1000 for line in refused)
+
+
+async def test_one_principal_fills_only_its_share_of_the_runs(tmp_path: Path) -> None:
+    options = ("--principal", "greedy", "--principal", "other", "--max-runs", "8")
+    async with serve(tmp_path, *options) as served:
+
+        def create(principal: str, count: int) -> list[object]:
+            with open_client(served.task_url(principal)) as ws:
+                return [
+                    exchange(ws, CreateRun(n, f"run {n}", Execution.LOCAL), Channel.TASKS)
+                    for n in range(count)
+                ]
+
+        greedy = await in_thread(lambda: create("greedy", 5))
+        other = await in_thread(lambda: create("other", 2))
+    # A quarter of --max-runs by default.
+    assert [isinstance(reply, RunReply) for reply in greedy] == [True, True, False, False, False]
+    assert greedy[2:] == [
+        TaskError(
+            n, TaskErrorKind.INVALID, "greedy owns its limit of 2 runs; no more can be created"
+        )
+        for n in (2, 3, 4)
+    ]
+    assert all(isinstance(reply, RunReply) for reply in other)

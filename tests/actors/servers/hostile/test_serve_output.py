@@ -10,6 +10,7 @@ from pathlib import Path
 from protocol import Channel, ListRuns, RunsListed
 
 from .outside import exchange, in_thread, open_client, send_events, share
+from .rawws import GUARD_S
 from .served import serve
 
 #: No log line may be longer than this, whatever a client sent.
@@ -58,3 +59,40 @@ async def test_an_ipv6_host_is_printed_in_brackets_and_can_be_dialled(tmp_path: 
     # An IPv6 peer is named as a URL names it, so its port is not read as part of the address.
     [opened] = served.log_lines("link_opened")
     assert re.search(r"peer='\[::1\]:\d+'", opened), opened
+
+
+#: Unknown frames in the flood, each with a 10,000-character tag: about 60 MB sent.
+FLOOD = 6000
+#: Characters of a trace line from the flood, once its tag is clipped.
+LONGEST_TRACE_LINE = 400
+
+
+async def test_a_flood_of_unknown_frames_fills_the_trace_only_to_its_cut_off(
+    tmp_path: Path,
+) -> None:
+    trace = tmp_path / "trace.jsonl"
+    frame = json.dumps({"Y" * 10_000: {}})
+    async with serve(tmp_path, "--trace", str(trace), "--max-trace-mb", "1") as served:
+
+        def flood() -> None:
+            with open_client(f"{served.session_base}/sessions/create") as ws:
+                for _ in range(FLOOD):
+                    ws.send(frame)
+                # Pong comes after every frame before it was read.
+                assert ws.ping().wait(GUARD_S)
+
+        await in_thread(flood)
+        with ExitStack() as clients:
+            _, created = await in_thread(lambda: share(served.session_base, clients))
+            await in_thread(clients.close)
+    assert created.session_id
+    lines = trace.read_text().splitlines()
+    size = trace.stat().st_size
+    # The flood's lines would pass the cut-off; those written stop just short of it.
+    assert FLOOD * min(len(line) + 1 for line in lines) > 1 << 20
+    assert (1 << 20) - len(lines[-1]) - 1 < size <= 1 << 20
+    assert max(len(line) for line in lines) < LONGEST_TRACE_LINE
+    assert json.loads(lines[-1])["type"].endswith("... (9,800 more characters)")
+    [cut_off] = served.log_lines("trace_cut_off")
+    assert "size_mb=1.0" in cut_off
+    assert "limit_mb=1" in cut_off
