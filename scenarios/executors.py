@@ -171,6 +171,7 @@ class Dask(Executor):
 
     def _start_local(self) -> None:
         from distributed import Client, LocalCluster
+        from distributed.gc import disable_gc_diagnosis
 
         # The workers inherit Ctrl-C ignored: it is the command's to handle, and a
         # worker that raised KeyboardInterrupt would print a traceback of its own.
@@ -190,6 +191,10 @@ class Dask(Executor):
             )
         self._client = Client(self._cluster, timeout=LOCAL_START_TIMEOUT_S)
         self._worker_pids = list(self._client.run(os.getpid).values())
+        # The scheduler, in this process, times every garbage collection with a
+        # collector callback, only to log long pauses; a Ctrl-C handled while that
+        # callback runs would be dropped, and the command would not stop.
+        disable_gc_diagnosis(force=True)
 
     def _connect(self, address: str) -> None:
         from distributed import Client

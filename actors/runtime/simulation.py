@@ -116,8 +116,11 @@ def run_seeded(main: Callable[[*Args], Awaitable[T]], *args: *Args, seed: int) -
     """The one way into Trio: `main(*args)` in a fresh run on the virtual clock.
 
     Every run that must replay goes through here, so Trio's scheduler is seeded
-    with `seed` for exactly that run and left as it was afterwards.
+    with `seed` for exactly that run and left as it was afterwards. Ctrl-C is
+    raised at the run's next checkpoint, never straight from the signal handler:
+    a handler that lands inside a collector callback or a finalizer would have
+    its `KeyboardInterrupt` printed and dropped, and the run would go on.
     """
     clock = virtual_clock()
     with seeded_scheduler(seed):
-        return trio.run(main, *args, clock=clock)
+        return trio.run(main, *args, clock=clock, restrict_keyboard_interrupt_to_checkpoints=True)

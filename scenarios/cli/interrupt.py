@@ -4,12 +4,15 @@ Trio delivers Ctrl-C as a `KeyboardInterrupt` inside the exception groups of
 the nurseries it crossed, so a bare `except KeyboardInterrupt` misses it;
 `is_interrupt` sees through the groups. SIGTERM is turned into Ctrl-C for the
 duration of a command, so both stop a run the same way: inside Trio, through
-Trio's own delivery of Ctrl-C; outside, as a `KeyboardInterrupt`.
+Trio's own delivery of Ctrl-C; outside, as a `KeyboardInterrupt`. A SIGTERM is
+sent again until the command has taken it, since a `KeyboardInterrupt` raised
+inside a collector callback or a finalizer is dropped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -19,6 +22,8 @@ from types import FrameType
 
 #: The exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
+#: How often a SIGTERM not yet taken is delivered again (see `_Sigterm`).
+REDELIVER_EVERY_S = 1.0
 
 
 def is_interrupt(error: BaseException) -> bool:
@@ -48,31 +53,65 @@ def catching_interrupts() -> Iterator[Interruption]:
     except BaseException as error:
         if not is_interrupt(error):
             raise
+        if _sigterm is not None:
+            _sigterm.taken.set()
         interruption.happened = True
         interruption.note()
 
 
-def _as_sigint(_signum: int, frame: FrameType | None) -> None:
-    """Handle SIGTERM with whatever handles Ctrl-C now (Trio's, inside a run).
+class _Sigterm:
+    """SIGTERM handled as Ctrl-C, and delivered again until the command has taken it.
 
-    Where Ctrl-C is ignored (a background job of a script), SIGTERM must still
-    stop the command, so it raises `KeyboardInterrupt` itself.
+    Python runs a signal handler between any two bytecodes of the main thread,
+    also inside a collector callback or a finalizer, where the
+    `KeyboardInterrupt` it raises is printed and dropped. So after a SIGTERM a
+    thread sends it again every `REDELIVER_EVERY_S` until an interruption is
+    taken (`catching_interrupts`) or the command ends; one that arrives after
+    that is ignored, so it cannot break the summary being printed.
     """
-    handler = signal.getsignal(signal.SIGINT)
-    if callable(handler):
-        handler(signal.SIGINT, frame)
-    else:
-        raise KeyboardInterrupt
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self.taken = threading.Event()
+
+    def handle(self, _signum: int, frame: FrameType | None) -> None:
+        """Stop as Ctrl-C does: through whatever handles it now (Trio's, inside a run).
+
+        Where Ctrl-C is ignored (a background job of a script), SIGTERM must
+        still stop the command, so it raises `KeyboardInterrupt` itself.
+        """
+        if self.taken.is_set():
+            return
+        if not self.received.is_set():
+            self.received.set()
+            threading.Thread(target=self._redeliver, name="sigterm-redelivery", daemon=True).start()
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def _redeliver(self) -> None:
+        while not self.taken.wait(REDELIVER_EVERY_S):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+#: The SIGTERM handling of the command running now, if any.
+_sigterm: _Sigterm | None = None
 
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM as Ctrl-C while a command runs (main thread only; restored afterwards)."""
+    global _sigterm
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _as_sigint)
+    _sigterm = sigterm = _Sigterm()
+    previous = signal.signal(signal.SIGTERM, sigterm.handle)
     try:
         yield
     finally:
+        sigterm.taken.set()
         signal.signal(signal.SIGTERM, previous)
+        _sigterm = None

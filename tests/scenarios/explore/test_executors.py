@@ -8,6 +8,7 @@ tests slower, never wrong.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import socket
 import subprocess
@@ -38,6 +39,8 @@ def test_an_embedded_cluster_gives_the_outcomes_of_one_process(
     caplog.set_level(logging.DEBUG)
     alone = explore(catalog.resolve(RACE), Profile.CURRENT, SEEDS, ALL_FAULTS)
     with Dask(local_workers=2) as cluster:
+        # The in-process scheduler's collector callback is where a Ctrl-C could be dropped.
+        assert [c for c in gc.callbacks if "distributed" in c.__module__] == []
         spread = explore(
             catalog.resolve(RACE), Profile.CURRENT, SEEDS, ALL_FAULTS, executor=cluster
         )
