@@ -23,7 +23,6 @@ from actors.rules.credentials import SeededCredentials
 from actors.rules.profiles import Switches
 from actors.rules.session_store import ServerSwitches
 from actors.rules.task_store import TaskGates
-from actors.rules.view import ViewScope
 from actors.rules.viewer_client import ClientKind
 from actors.runtime.conditions import NetworkConditions
 from actors.runtime.simulation import Simulation, open_simulation
@@ -133,13 +132,13 @@ class World:
         open_by: OpenBy | None = None,
         client: ClientKind = ClientKind.NATIVE,
     ) -> Viewer:
-        """Open `target`'s link: a parent link for an orchestrator, a child link otherwise.
+        """Open `target`'s link: its share link or its run page, nothing more.
 
         Without `open_by`, a teammate opens a cloud or driver agent's run page;
-        anyone else was handed its share link, the only way in they have.
+        anyone else was handed its share link, the only way in they have. Whether
+        the view is a parent or a child view is the viewer's to work out.
         """
         agent = self.agent(target)
-        scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
         host_is_users = self._host_location(agent) is Location.LOCAL
         by_link = host_is_users or not self.in_owners_team(user)
         open_by = open_by or (OpenBy.SHARE_LINK if by_link else OpenBy.RUN)
@@ -149,11 +148,11 @@ class World:
                 raise WorldError(
                     f"{name} cannot open {target}'s share link: {target} is not sharing"
                 )
-            link = ViewerLink(scope, open_by, route=info.join_route)
+            link = ViewerLink(open_by, route=info.join_route)
         else:
             if info.task_id is None:
                 raise WorldError(f"{name} cannot open {target}'s run page: it has no run yet")
-            link = ViewerLink(scope, open_by, task_id=info.task_id)
+            link = ViewerLink(open_by, task_id=info.task_id)
         return await self._start_viewer(name, name, link, agent, user=user, client=client)
 
     async def _start_viewer(
@@ -188,17 +187,17 @@ class World:
         user: str = DEFAULT_VIEWER,
         client: ClientKind = ClientKind.NATIVE,
     ) -> Viewer:
-        """Open a join route someone copied; its scope is that of the session it targets."""
+        """Open a join route someone copied: the viewer opens the session it targets."""
         agent = await self._agent_sharing(route)
-        scope = ViewScope.PARENT if isinstance(agent, Orchestrator) else ViewScope.CHILD
-        link = ViewerLink(scope, OpenBy.SHARE_LINK, route=route)
+        link = ViewerLink(OpenBy.SHARE_LINK, route=route)
         return await self._start_viewer(name, name, link, agent, user=user, client=client)
 
     async def handoff(self, name: str, client: ClientKind) -> Viewer:
         """Open in desktop (or on the web): another client opens the same target.
 
-        The new client gets the link the old one shows, scope and all; the old one
-        closes. Its actor is named after the client, so the two never share a name.
+        The new client gets the link the old one shows, which opens the same
+        session, so it comes to the same scope; the old one closes. Its actor is
+        named after the client, so the two never share a name.
         """
         old = self.viewers[name]
         link: ViewerLink = await old.ref.ask(HandoffLink(), sender="world")

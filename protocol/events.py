@@ -124,6 +124,9 @@ class AgentExchange:
     text: str
     mentions: tuple[str, ...] = ()
     """Agent ids named in the text, for viewers to resolve to names."""
+    parent_agent_id: str | None = None
+    """The producing agent's parent (its run id), as the conversation's StreamInit carries
+    it; None for an agent nobody spawned. A viewer learns from it that it shows a child."""
 
     def to_event(self) -> AgentResponseEvent:
         """Wrap this exchange as the response event that carries it."""

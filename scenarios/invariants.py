@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from actors.hosts.agents import ChildAgent, Location, Orchestrator
 from actors.rules.pill_bar import PillStatus
-from actors.rules.view import ViewScope
 from actors.runtime.trace import FAULT_CHANNEL, TraceRecord
 from actors.viewers.viewer import Viewer
 from actors.world import World
@@ -82,7 +81,7 @@ class InvariantMonitor:
         outside = sorted({task_id for task_id in shown if task_id not in allowed})
         if not outside:
             return
-        if viewer.link.scope is ViewScope.CHILD:
+        if self._opened_a_child(name):
             self._breach(
                 "child-link-scope",
                 (17, 39),
@@ -193,6 +192,12 @@ class InvariantMonitor:
         """The run of the agent whose link the viewer opened, as the world knows it."""
         target = self.world.opened.get(viewer)
         return self.world.agent(target).task_id if target is not None else None
+
+    def _opened_a_child(self, viewer: str) -> bool:
+        """Whether the viewer opened a child's link, as the world knows it: the monitor
+        judges the view, so it never takes the view's own word for its scope."""
+        target = self.world.opened.get(viewer)
+        return target is not None and isinstance(self.world.agent(target), ChildAgent)
 
     def _direct_children(self, parent: str | None) -> set[str]:
         return {row.task_id for row in self.world.tasks.store.rows() if row.parent_run_id == parent}

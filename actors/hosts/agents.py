@@ -285,6 +285,11 @@ class Agent(Actor[AgentMessage | C]):
         """Whether the task server has answered this agent's claim: its run has started."""
         return self._claimed
 
+    @property
+    def parent_agent_id(self) -> str | None:
+        """The run of the agent that spawned this one; an orchestrator has none."""
+        return None
+
     # -- task rows -------------------------------------------------------------------
 
     async def call_task(
@@ -446,7 +451,9 @@ class Agent(Actor[AgentMessage | C]):
             _log.info("share_stopped", session_id=self.share.session_id)
 
     def append_exchange(self, text: str, mentions: tuple[str, ...]) -> None:
-        exchange = AgentExchange(self.task_id, len(self.transcript), text, mentions)
+        exchange = AgentExchange(
+            self.task_id, len(self.transcript), text, mentions, self.parent_agent_id
+        )
         self.transcript.append(exchange)
         if self.share is not None:
             self.share.append(exchange.to_event())
@@ -775,6 +782,10 @@ class ChildAgent(Agent[ChildCommand]):
 
     def log_context(self) -> dict[str, object]:
         return {**super().log_context(), "task_id": self.task_id}
+
+    @property
+    def parent_agent_id(self) -> str | None:
+        return self.host.task_id
 
     async def on_start(self) -> None:
         self.spawn(self._launch)

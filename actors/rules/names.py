@@ -127,6 +127,22 @@ class AgentDirectory:
                 if child.parent_agent_id is None:
                     child.parent_agent_id = run_id
 
+    def name_root(self, name: str | None) -> None:
+        """Index the view's own conversation under `name`, or take its label away (None).
+
+        Which it is follows the view's scope, which can change as children come, so the
+        viewer says it again before each read. A name-only entry is left alone.
+        """
+        root = self._root
+        if root is None:
+            return
+        if name is not None:
+            self._index[root] = DirectoryEntry(name, EntryOrigin.ROOT)
+            return
+        current = self._index.get(root)
+        if current is not None and current.origin is EntryOrigin.ROOT:
+            del self._index[root]
+
     def register_child(self, run_id: str, name: str) -> None:
         """A discovered child's conversation; indexed only on the B1 path.
 

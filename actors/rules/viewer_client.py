@@ -79,7 +79,8 @@ def refused(reason: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CopiedLink:
-    """A link a person copied, and the scope it opens."""
+    """A link a person copied, and the scope of the view it was copied from: the scope
+    anyone who opens it comes to, since it opens the same session."""
 
     scope: ViewScope
     route: str
@@ -112,23 +113,16 @@ def pane_route(
     return via_parent(child_route, *parent_seat)
 
 
-def copy_link(
-    scope: ViewScope,
-    root_route: str | None,
-    *,
-    child_selected: bool = False,
-    child_route: str | None = None,
-) -> CopiedLink | None:
-    """The link a share action copies from the current view.
+def copy_link(scope: ViewScope, route: str | None) -> CopiedLink | None:
+    """The link a share action copies: the route of the view the active pill shows.
 
-    On the orchestrator pill (or in a child-scoped view) it is the view's own link,
-    in its scope; with a child pill selected it is that child's own link
-    (`child_route`), which stays child-scoped. None when there is no link yet.
+    On the orchestrator pill it is the view's own link; with a child pill selected,
+    that child's own link. Either opens the same session again, so whoever opens it
+    comes to the scope of the view it was copied from. None when there is no link yet.
     """
-    route = child_route if child_selected else root_route
     if route is None:
         return None
-    return CopiedLink(ViewScope.CHILD if child_selected else scope, shareable_route(route))
+    return CopiedLink(scope, shareable_route(route))
 
 
 def selectable(scope: ViewScope, child_task_ids: frozenset[str], task_id: str) -> bool:

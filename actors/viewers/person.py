@@ -120,7 +120,6 @@ class Person:
 
     name: str
     client: ClientKind
-    scope: ViewScope
     selected: str | None = None
     outcomes: list[ActionOutcome] = field(default_factory=list)
     copied: CopiedLink | None = None
@@ -130,9 +129,10 @@ class Person:
     _prompts: dict[str, str] = field(default_factory=dict)
     _prompt_numbers: int = 0
 
-    def act(self, act: PersonAct, views: Views, children: frozenset[str]) -> None:
+    def act(self, act: PersonAct, views: Views, children: frozenset[str], scope: ViewScope) -> None:
+        """Carry out `act` in a view of `scope`, which the viewer works out, not the person."""
         if isinstance(act, SelectPill):
-            self._select(act.task_id, views, children)
+            self._select(act.task_id, views, children, scope)
         elif isinstance(act, UsePill):
             self._use_pill(act)
         elif isinstance(act, Prompt):
@@ -147,9 +147,11 @@ class Person:
     def _active_run(self, views: Views) -> str | None:
         return self.selected if self.selected is not None else views.own_run
 
-    def _select(self, task_id: str | None, views: Views, children: frozenset[str]) -> None:
+    def _select(
+        self, task_id: str | None, views: Views, children: frozenset[str], scope: ViewScope
+    ) -> None:
         """Selection is this viewer's alone: nothing goes to the sharer or other viewers."""
-        if task_id is not None and not selectable(self.scope, children, task_id):
+        if task_id is not None and not selectable(scope, children, task_id):
             self.outcomes.append(ActionOutcome("select", task_id, refused(NO_SUCH_PILL)))
             return
         self.selected = task_id
@@ -205,24 +207,23 @@ class Person:
         self.outcomes.append(ActionOutcome("role answer", run, result))
         _log.info("role_answered", run=run, result=result)
 
-    def copy_link(self, views: Views, child_link: str | None) -> CopiedLink | None:
-        """Copy the current view's link (`child_link`: the selected child's, if any)."""
-        copied = copy_link(
-            self.scope,
-            views.root.route if views.root is not None else None,
-            child_selected=self.selected is not None,
-            child_route=child_link,
-        )
+    def copy_link(
+        self, views: Views, child_link: str | None, scope: ViewScope
+    ) -> CopiedLink | None:
+        """Copy the active pill's link: the view's own, or `child_link`, the selected
+        child's; `scope` is that of the view whose link it is."""
+        root = views.root.route if views.root is not None else None
+        copied = copy_link(scope, root if self.selected is None else child_link)
         self.copied = copied or self.copied
         return self.copied
 
-    def observation(self, views: Views) -> ClientObservation:
+    def observation(self, views: Views, scope: ViewScope) -> ClientObservation:
         active = self.active_view(views)
         joined = [view for view in views.all() if view.joined is not None]
         visible = [v for v in views.all() if v.surface is Surface.VISIBLE and not v.ended]
         return ClientObservation(
             client=self.client,
-            scope=self.scope,
+            scope=scope,
             own_run=views.own_run,
             selected=self.selected,
             shows=tuple(e.text for e in active.transcript) if active is not None else (),

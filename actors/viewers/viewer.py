@@ -1,4 +1,4 @@
-"""A viewer: opens a parent or child link and shows what the product spec promises.
+"""A viewer: opens a share link or a run page and shows what the product spec promises.
 
 On JoinedSuccessfully the viewer resolves the share's orchestrator task id and,
 as a root viewer, discovers the direct children: by polling the task server
@@ -10,6 +10,9 @@ discovery returns. Each child with a session gets a hidden pane joined through
 the parent, capped at the parent's role. Agent ids in transcripts resolve to
 names through the viewer's directory. Everything a scenario checks comes out
 of `Observe` as a `ViewerSnapshot`, read off the roster by the `PillBar`.
+
+Nothing tells the viewer whether it opened a parent or a child link: its
+`scope` follows from what it shows (`derive_scope`), as in the client.
 """
 
 from __future__ import annotations
@@ -42,9 +45,10 @@ from actors.rules.names import (
 )
 from actors.rules.pill_bar import PillBar, Reference, ViewerSnapshot
 from actors.rules.profiles import Switches
-from actors.rules.view import ViewScope
+from actors.rules.view import ViewScope, derive_scope
 from actors.rules.viewer_client import (
     ClientKind,
+    CopiedLink,
     Surface,
     pane_route,
     shareable_route,
@@ -93,9 +97,9 @@ class OpenBy(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ViewerLink:
-    """What the viewer opened: `route` for a share link, `task_id` for a run page."""
+    """What the viewer opened, as a real link has it: `route` for a share link, `task_id`
+    for a run page. Nothing in it says parent or child; the view works that out."""
 
-    scope: ViewScope
     open_by: OpenBy
     route: str | None = None
     task_id: str | None = None
@@ -227,7 +231,7 @@ class Viewer(Actor[ViewerMessage]):
     ) -> None:
         super().__init__(name)
         self.client = client
-        self.person = Person(name, client, link.scope)
+        self.person = Person(name, client)
         self.network = network
         self.link = link
         self.switches = switches
@@ -270,11 +274,14 @@ class Viewer(Actor[ViewerMessage]):
         await self.tell_self(_TasksLinkLost())
 
     def log_context(self) -> dict[str, object]:
-        return {
-            **super().log_context(),
-            "scope": self.link.scope.value,
-            "client": self.client.value,
-        }
+        return {**super().log_context(), "client": self.client.value}
+
+    @property
+    def scope(self) -> ViewScope:
+        """Parent or child, from what the view shows (`derive_scope`); nothing tells it."""
+        return derive_scope(
+            shows_own_children=self.pill_bar.visible, has_parent=_has_parent(self.root)
+        )
 
     async def on_start(self) -> None:
         if self.link.open_by is not OpenBy.SHARE_LINK:
@@ -336,12 +343,9 @@ class Viewer(Actor[ViewerMessage]):
             self._look_up_unknown_mentions()
         elif isinstance(message, SelectPill | UsePill | Prompt | RequestAccess):
             children = frozenset(child.task_id for child in self.children)
-            self.person.act(message, self._views(), children)
+            self.person.act(message, self._views(), children, self.scope)
         elif isinstance(message, CopyLink):
-            selected = self.person.selected
-            child = self.children.get(selected) if selected is not None else None
-            link = child.row.session_link if child is not None else None
-            self.answer(message, self.person.copy_link(self._views(), link))
+            self.answer(message, self._copy_link())
         elif isinstance(message, HandoffLink):
             self.answer(message, self._handoff_link())
         elif isinstance(message, Leave):
@@ -399,11 +403,15 @@ class Viewer(Actor[ViewerMessage]):
         self._start_discovery(joined.detailed_source_type, joined.source_task_id)
 
     def _root_run_known(self, task_id: str | None) -> None:
-        """The share told the viewer its conversation's run id; the parent pill's label is ours."""
+        """The share told the viewer its conversation's run id (labelled by `_name_root`)."""
         if task_id is None or task_id == self.directory.root_run_id:
             return
-        label = ORCHESTRATOR if self.link.scope is ViewScope.PARENT else None
-        self.directory.register_root(task_id, label)
+        self.directory.register_root(task_id)
+
+    def _name_root(self) -> None:
+        """A parent view shows its own conversation as the bar's first pill does; a child
+        view has no name for it. Done before each read, since the scope can change."""
+        self.directory.name_root(ORCHESTRATOR if self.scope is ViewScope.PARENT else None)
 
     def _start_discovery(self, source_type: SessionSourceType, source_task_id: str | None) -> None:
         """Build discovery once, for a resolvable orchestrator task id."""
@@ -413,9 +421,6 @@ class Viewer(Actor[ViewerMessage]):
         if task_id is None:
             _log.info("no_discovery", decision=True, reason="no orchestrator task id")
             return
-        if self.link.scope is ViewScope.CHILD and self.switches.sibling_name_resolution:
-            self.names.task_id, self.names.in_flight = task_id, True
-            self.spawn(self._find_names, task_id)
         if self.switches.push_child_discovery:
             self.discovery.push = PushDiscovery(
                 task_id,
@@ -423,9 +428,23 @@ class Viewer(Actor[ViewerMessage]):
                 keeps_skipped_children=self.switches.register_skipped_children,
             )
             self._do(self.discovery.push.start())
+        else:
+            self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
+            self._do(self.discovery.poller.start())
+        self._look_up_group_names()
+
+    def _look_up_group_names(self) -> None:
+        """With `sibling_name_resolution`, a view whose conversation has a parent asks once
+        for the names of its orchestration group (B4): as soon as it knows both its run
+        and, from the conversation's first exchange, that it has a parent."""
+        discovery = self.discovery.poller or self.discovery.push
+        if not self.switches.sibling_name_resolution or discovery is None:
             return
-        self.discovery.poller = DiscoveryPoller(task_id, self.switches, self.children)
-        self._do(self.discovery.poller.start())
+        if self.names.task_id is not None or not _has_parent(self.root):
+            return
+        task_id = discovery.parent_task_id
+        self.names.task_id, self.names.in_flight = task_id, True
+        self.spawn(self._find_names, task_id)
 
     async def _find_names(self, task_id: str) -> None:
         waits = name_lookup_waits(retries=self.switches.retry_name_lookup)
@@ -452,6 +471,7 @@ class Viewer(Actor[ViewerMessage]):
             return
         if lookups.in_flight:
             return
+        self._name_root()
         unknown = {
             agent_id
             for transcript in self._transcripts()
@@ -467,6 +487,8 @@ class Viewer(Actor[ViewerMessage]):
         self.spawn(self._find_names, lookups.task_id)
 
     def _exchange(self, view: SessionView, is_root: bool) -> None:
+        if is_root:
+            self._look_up_group_names()
         self._look_up_unknown_mentions()
         if is_root and not self.parent_conversation:
             self.parent_conversation = True
@@ -645,12 +667,25 @@ class Viewer(Actor[ViewerMessage]):
         return resolve_orchestrator_task_id(joined.detailed_source_type, joined.source_task_id)
 
     def _handoff_link(self) -> ViewerLink:
-        """The same target for another client: the joined share's own link when there is one."""
+        """The same target for another client: the joined share's own link when there is one.
+
+        The new client opens the same session, so it comes to the same scope itself.
+        """
         if self.root is None:
             return self.link
-        return ViewerLink(
-            self.link.scope, OpenBy.SHARE_LINK, route=shareable_route(self.root.route)
-        )
+        return ViewerLink(OpenBy.SHARE_LINK, route=shareable_route(self.root.route))
+
+    def _copy_link(self) -> CopiedLink | None:
+        """The share action of the active pill's view, in the scope that view has: a child
+        pane never lists children of its own, so its link is a child's."""
+        selected = self.person.selected
+        if selected is None:
+            return self.person.copy_link(self._views(), None, self.scope)
+        child = self.children.get(selected)
+        link = child.row.session_link if child is not None else None
+        pane = self.panes.get(selected)
+        scope = derive_scope(shows_own_children=False, has_parent=_has_parent(pane))
+        return self.person.copy_link(self._views(), link, scope)
 
     async def _leave(self) -> None:
         self._stop_polling()
@@ -661,6 +696,8 @@ class Viewer(Actor[ViewerMessage]):
     # -- observation -----------------------------------------------------------------
 
     def observe(self) -> Observation:
+        self._name_root()
+        scope = self.scope
         seen: dict[str, None] = {}
         for transcript in self._transcripts():
             for exchange in transcript:
@@ -669,13 +706,13 @@ class Viewer(Actor[ViewerMessage]):
         references = [
             Reference(
                 agent_id,
-                resolve_reference(agent_id, self.directory, scope=self.link.scope),
+                resolve_reference(agent_id, self.directory, scope=scope),
             )
             for agent_id in seen
         ]
         root_state = self.root.state if self.root is not None else self.root_state
         snapshot = self.pill_bar.snapshot(
-            viewer=self.name, scope=self.link.scope, root=root_state, references=references
+            viewer=self.name, scope=scope, root=root_state, references=references
         )
         poller, push = self.discovery.poller, self.discovery.push
         stats = ViewerStats(
@@ -683,9 +720,16 @@ class Viewer(Actor[ViewerMessage]):
             redundant_fetches=poller.redundant_fetches if poller else 0,
             pushes=push.pushes if push else 0,
         )
-        return Observation(snapshot, stats, self.person.observation(self._views()))
+        return Observation(snapshot, stats, self.person.observation(self._views(), scope))
 
     def _transcripts(self) -> list[list[AgentExchange]]:
         views = [self.root] if self.root is not None else []
         views += list(self.panes.values())
         return [v.transcript for v in views]
+
+
+def _has_parent(view: SessionView | None) -> bool | None:
+    """Whether the conversation a view shows names a parent; None until an exchange says."""
+    if view is None or not view.transcript:
+        return None
+    return view.transcript[0].parent_agent_id is not None

@@ -37,8 +37,13 @@ def test_the_payload_is_tagged_canonical_json() -> None:
     payload = base64.b64decode(EXCHANGE.to_event().response_event)
     assert payload == (
         b'{"AgentExchange":{"agent_task_id":"T2","exchange_no":3,'
-        b'"mentions":["T3"],"text":"asked @T3 to build"}}'
+        b'"mentions":["T3"],"parent_agent_id":null,"text":"asked @T3 to build"}}'
     )
+
+
+def test_a_childs_exchange_names_its_parent() -> None:
+    exchange = AgentExchange("T2", 0, "on it", parent_agent_id="T1")
+    assert AgentExchange.from_event(exchange.to_event()) == exchange
 
 
 def test_optional_fields_default() -> None:

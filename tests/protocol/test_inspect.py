@@ -67,5 +67,5 @@ def test_agent_exchanges_are_shown_decoded() -> None:
     decode_lines([frame], Channel.VIEWER_DOWN, as_json=False, out=out, err=io.StringIO())
     assert out.getvalue() == (
         "OrderedTerminalEvent event_no=2 event_type=AgentExchange("
-        "agent_task_id='T2', exchange_no=1, text='hello', mentions=[])\n"
+        "agent_task_id='T2', exchange_no=1, text='hello', mentions=[], parent_agent_id=None)\n"
     )

@@ -68,7 +68,7 @@ async def test_a_run_the_viewer_may_not_see_is_unavailable(
 ) -> None:
     async with open_world(Profile.CURRENT.switches()) as world:
         await start_orchestrator(world, REMOTE)
-        link = ViewerLink(ViewScope.PARENT, OpenBy.RUN, task_id=task_id(world, "orch"))
+        link = ViewerLink(OpenBy.RUN, task_id=task_id(world, "orch"))
         stranger = Viewer(
             "stranger",
             world.simulation.network,

@@ -200,3 +200,23 @@ def test_name_lookups_back_off_1_2_5_then_10_s_for_at_most_30_minutes() -> None:
     waits = list(name_lookup_waits(retries=True))
     assert waits[:5] == [*NAME_LOOKUP_RETRY_S, NAME_LOOKUP_RETRY_S[-1]]
     assert sum(waits) <= NAME_LOOKUP_MAX_RETRY_S < sum(waits) + NAME_LOOKUP_RETRY_S[-1]
+
+
+def test_the_views_own_conversation_is_named_as_its_scope_says_now() -> None:
+    """A child view that comes to list children of its own becomes a parent view and
+    names its conversation as the bar's first pill; the label follows the scope."""
+    directory = AgentDirectory()
+    directory.register_root("lead")
+    assert directory.lookup("lead") is None
+    directory.name_root(ORCHESTRATOR)
+    assert directory.lookup("lead") == DirectoryEntry(ORCHESTRATOR, EntryOrigin.ROOT)
+    directory.name_root(None)
+    assert directory.lookup("lead") is None
+
+
+def test_taking_the_root_label_away_keeps_a_name_only_entry() -> None:
+    directory = AgentDirectory()
+    directory.register_root("scout")
+    directory.register_name_only("scout", "scout")
+    directory.name_root(None)
+    assert directory.lookup("scout") == DirectoryEntry("scout", EntryOrigin.NAME_ONLY)

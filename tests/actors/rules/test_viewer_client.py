@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.rules.view import ViewScope
+from actors.rules.view import ViewScope, derive_scope
 from actors.rules.viewer_client import (
     CONTROL_ACTIONS,
     NATIVE_ONLY,
@@ -51,7 +51,9 @@ def test_the_orchestrator_pill_copies_a_parent_link() -> None:
 
 @pytest.mark.behaviour(10, 44)
 def test_a_child_pill_copies_the_childs_own_link_which_stays_child_scoped() -> None:
-    copied = copy_link(ViewScope.PARENT, PARENT_ROUTE, child_selected=True, child_route=CHILD_ROUTE)
+    """The pane behind a child pill lists no children and shows a child's conversation."""
+    pane_scope = derive_scope(shows_own_children=False, has_parent=True)
+    copied = copy_link(pane_scope, CHILD_ROUTE)
     assert copied == CopiedLink(ViewScope.CHILD, CHILD_ROUTE)
 
 
@@ -61,16 +63,14 @@ def test_a_child_view_copies_a_child_link() -> None:
 
 
 def test_a_child_pill_without_a_session_yet_has_no_link_to_copy() -> None:
-    assert copy_link(ViewScope.PARENT, PARENT_ROUTE, child_selected=True) is None
+    assert copy_link(ViewScope.CHILD, None) is None
     assert copy_link(ViewScope.PARENT, None) is None
 
 
 def test_a_copied_link_drops_the_copiers_own_seat() -> None:
     route = f"{CHILD_ROUTE}&via=s-parent&as=viewer-3&seat=the-copiers-own-token"
     assert shareable_route(route) == CHILD_ROUTE
-    assert copy_link(ViewScope.PARENT, PARENT_ROUTE, child_selected=True, child_route=route) == (
-        CopiedLink(ViewScope.CHILD, CHILD_ROUTE)
-    )
+    assert copy_link(ViewScope.CHILD, route) == CopiedLink(ViewScope.CHILD, CHILD_ROUTE)
 
 
 def test_the_shipped_client_joins_a_child_pane_with_the_secret_only() -> None:

@@ -93,6 +93,12 @@ opens = "researcher"
 join_at = 10
 
 [[steps]]
+at = 15
+do = "exchange"
+actor = "researcher"
+text = "reading the sources"
+
+[[steps]]
 at = 40
 do = "exchange"
 actor = "researcher"
@@ -109,7 +115,8 @@ names = { writer = "writer" }
 def test_a_sibling_named_after_the_one_lookup_resolves_only_when_mentions_ask_again(
     tmp_path: Path,
 ) -> None:
-    """No faults needed: the follow-up looks names up once, when the child link joins."""
+    """No faults needed: the follow-up looks names up once, when the child link learns it
+    shows a child (the first exchange, at 15 s), before the writer exists."""
     path = tmp_path / "late-sibling.toml"
     path.write_text(LATE_SIBLING)
     scenario = load_scenario(path)
