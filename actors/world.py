@@ -70,6 +70,7 @@ def task_gates(switches: Switches) -> TaskGates:
     return TaskGates(
         link_gate_accepts_claimed=switches.link_gate_accepts_claimed,
         keep_finished_local_session_id=switches.keep_finished_local_session_id,
+        accept_first_link_after_finish=switches.accept_first_link_after_finish,
     )
 
 

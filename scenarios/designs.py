@@ -54,6 +54,8 @@ MEANINGS: dict[str, str] = {
     "report_link_again_after_claim": "a session link the gate refused before the run's claim "
     "is reported again after it",
     "create_children_in_spawn_order": "a host asks for one child's row at a time, in spawn order",
+    "accept_first_link_after_finish": "the task server takes the first session link of a run "
+    "that finished without one",
     "cap_child_role_at_parent": "a child pane's role never exceeds the viewer's parent role (spec)",
 }
 

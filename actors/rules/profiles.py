@@ -119,6 +119,13 @@ class Switches:
     #: created first. The host asks for one child's row at a time, in spawn order. Off:
     #: every spawn asks at once, as `run_agents` does.
     create_children_in_spawn_order: bool
+    #: Closes the hole "a child that finishes before its share's link reaches the task
+    #: server never loads": under faults a local child's row can come back so late that
+    #: the child ends before the host's catch-up shares it, and the link gate refuses the
+    #: link of a finished run. The gate takes the first link of a run that started and
+    #: ended without one; it still never rewrites a link. Off: refused, and the pane of
+    #: the finished child stays loading.
+    accept_first_link_after_finish: bool
     #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
     #: share, so the server caps its role (and later approvals) at the parent role. Off
     #: (the shipped client, whose join carries only the secret): a child pane gets the
@@ -191,5 +198,6 @@ class Profile(enum.Enum):
             reread_host_share_on_child_created=hardened,
             report_link_again_after_claim=hardened,
             create_children_in_spawn_order=hardened,
+            accept_first_link_after_finish=hardened,
             cap_child_role_at_parent=False,
         )

@@ -66,6 +66,9 @@ class TaskGates:
     link_gate_accepts_claimed: bool = True
     #: Keep a finished LOCAL run's session id visible (it has no cloud transcript).
     keep_finished_local_session_id: bool = True
+    #: Accept the first session link of a run that started and has finished (see
+    #: `Switches.accept_first_link_after_finish`); a link is never rewritten after the end.
+    accept_first_link_after_finish: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +398,13 @@ class TaskStore:
         open_states = {RunState.RUNNING}
         if self.gates.link_gate_accepts_claimed:
             open_states.add(RunState.CLAIMED)
-        if record.state not in open_states:
+        late_first_link = (
+            self.gates.accept_first_link_after_finish
+            and record.state.is_terminal
+            and record.started_at is not None
+            and record.session_id is None
+        )
+        if record.state not in open_states and not late_first_link:
             accepted = " or ".join(sorted(s.value for s in open_states))
             raise TaskRefused(
                 TaskErrorKind.REJECTED_BY_GATE,

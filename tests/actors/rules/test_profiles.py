@@ -37,6 +37,7 @@ EXPECTED = {
     "reread_host_share_on_child_created": (False, False, False, True),
     "report_link_again_after_claim": (False, False, False, True),
     "create_children_in_spawn_order": (False, False, False, True),
+    "accept_first_link_after_finish": (False, False, False, True),
 }
 
 

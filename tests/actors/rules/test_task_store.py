@@ -543,3 +543,31 @@ def test_children_since_replays_each_child_changed_after_the_cursor_oldest_first
     assert refusal(lambda: store.children_since(STRANGER, "t-orch", None)).kind is (
         TaskErrorKind.NOT_FOUND
     )
+
+
+def finished_local_child(gates: TaskGates, *, claimed: bool = True) -> TaskStore:
+    """A local child that ended before any session link reached the server."""
+    store = make_store(gates)
+    add_child(store, "t-1", Execution.LOCAL)
+    if claimed:
+        store.transition(OWNER, "t-1", RunState.CLAIMED, now=2.0)
+    store.transition(OWNER, "t-1", RunState.SUCCEEDED, now=3.0)
+    return store
+
+
+def test_a_run_that_finished_before_its_first_link_takes_that_link_only_with_the_gate() -> None:
+    late_first_link = TaskGates(accept_first_link_after_finish=True)
+    store = finished_local_child(late_first_link)
+    assert store.update_agent_task(OWNER, "t-1", session_id="s-1", now=4.0).session_id == "s-1"
+    # Only the first: a finished run's session is never rewritten.
+    error = refusal(lambda: store.update_agent_task(OWNER, "t-1", session_id="s-2", now=5.0))
+    assert error.kind is TaskErrorKind.REJECTED_BY_GATE
+    assert store.get_run(OWNER, "t-1").session_id == "s-1"
+    # A run that never started (its launch failed) has no session to link.
+    never_started = finished_local_child(late_first_link, claimed=False)
+    error = refusal(lambda: never_started.update_agent_task(OWNER, "t-1", session_id="s", now=4.0))
+    assert error.kind is TaskErrorKind.REJECTED_BY_GATE
+    # Without the gate, as shipped: refused.
+    shipped = finished_local_child(TaskGates())
+    error = refusal(lambda: shipped.update_agent_task(OWNER, "t-1", session_id="s-1", now=4.0))
+    assert error.kind is TaskErrorKind.REJECTED_BY_GATE

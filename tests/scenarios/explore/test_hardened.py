@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 from actors.rules.profiles import Profile
 from scenarios import catalog
 from scenarios.expectations import Mismatch
+from scenarios.fault_plan import parse_plan
 from scenarios.faults import FaultKind
 from scenarios.runner import RunResult, run_scenario
 from scenarios.schema import Scenario, load_scenario
@@ -182,3 +183,26 @@ def _reordered_pills(mismatch: Mismatch) -> bool:
         and list(seen) != list(expected)
         and sorted(map(str, seen)) == sorted(map(str, expected))
     )
+
+
+#: A partition that holds back the orchestrator's child rows until after the first
+#: child was due to finish; shrunk from seed 187 of `explore`, with all faults.
+LATE_ROWS = "latency:0.01+exp(0.03125); partition:orchestrator>task-server@0.1..22"
+
+
+def test_a_child_that_finished_before_its_link_arrived_loads_only_when_the_gate_takes_it() -> None:
+    scenario = catalog.load("child-finished-before-join")
+    plan = parse_plan(LATE_ROWS)
+
+    def run(profile: Profile, settings: dict[str, bool] | None = None) -> RunResult:
+        return run_scenario(scenario, profile, seed=187, fault_plan=plan, settings=settings)
+
+    with capture_logs() as logs:
+        hole = run(Profile.FOLLOWUPS)
+    assert "loaded" in [m.key for f in hole.failures for m in f.mismatches]
+    assert any(
+        e["event"] == "session_link_refused" and "it is SUCCEEDED" in str(e["reason"]) for e in logs
+    )
+    fixed = run(Profile.FOLLOWUPS, {"accept_first_link_after_finish": True})
+    assert "loaded" not in [m.key for f in fixed.failures for m in f.mismatches]
+    assert run(Profile.HARDENED).passed
