@@ -45,6 +45,7 @@ from actors.rules.notes import SILENT, Notes
 from actors.rules.repeats import Repeats
 from actors.rules.session_limits import SessionLimits as SessionLimits
 from protocol import Channel, encode, message_types, sharer, viewer
+from protocol.clients import client_of as client_of
 from protocol.common import Ping, Pong
 from protocol.events import OrderedTerminalEvent
 from protocol.message import Message, UnknownMessage, tag_of
@@ -213,17 +214,6 @@ def classify_route(resource: str) -> ConnKind | None:
     if JoinRoute.parse(resource) is not None:
         return ConnKind.VIEWER
     return None
-
-
-def client_of(peer: str) -> str:
-    """The client a connection belongs to: its host, whatever port it comes from.
-
-    The server authenticates nobody (a user id is only what a client says),
-    so what one client holds is counted by the address it connects from; a
-    simulated actor, named rather than addressed, is its name.
-    """
-    host, colon, port = peer.rpartition(":")
-    return host if colon and host and port.isdigit() else peer
 
 
 def _no_clock() -> float:

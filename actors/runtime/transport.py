@@ -48,6 +48,7 @@ from actors.runtime.server_side import (
 from actors.runtime.trace import Trace, deciding_fields
 from actors.runtime.wire import CountedStream, Wire
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
+from protocol.clients import client_key
 from protocol.errors import SharesimError
 from protocol.message import tag_of
 
@@ -484,7 +485,7 @@ class _Server:
     full: bool = False
     #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
     refusing: int = 0
-    #: Connections open now per client (host address, or a simulated actor's name).
+    #: Connections open now per client (`client_key` of its address, or an in-memory name).
     by_client: dict[str, int] = field(default_factory=dict)
     #: Clients at their share of connections: each said so once until it has room again.
     clients_full: set[str] = field(default_factory=set)
@@ -555,7 +556,7 @@ class Network:
         `address`, or by the name of the actor of this simulation that dialled it.
         """
         server.connections += 1
-        client = peer if address is None else address[0]
+        client = peer if address is None else client_key(address[0])
         server.by_client[client] = server.by_client.get(client, 0) + 1
         try:
             async with trio.open_nursery() as tasks:

@@ -64,7 +64,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "sessions one client (host address) holds at once; past it, its own ended ones "
+            "sessions one client (by address, README) holds at once; past it, its own ended ones "
             "are forgotten, else its new share is refused (default: a quarter of "
             "--max-sessions)"
         ),
@@ -85,7 +85,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="MB",
         help=(
-            "event history of one client's (host address's) sessions together; past it, its "
+            "event history of one client's sessions together; past it, its "
             "own ended sessions are forgotten, else its session whose event does not fit is "
             "ended (default: a quarter of --max-history-mb)"
         ),
@@ -120,7 +120,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "viewer seats one client (host address) holds in all sessions, with or without "
+            "viewer seats one client (by address, README) holds in all sessions, with or without "
             "a link; past it its join is refused, naming the limit, until one of its seats "
             "expires (default: a quarter of --max-seats)"
         ),
