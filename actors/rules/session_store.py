@@ -294,7 +294,10 @@ class SessionStore:
         session.sharer_conn = None
         session.grace_epoch += 1
         self._notes.info(
-            "sharer_gone", session_id=session.session_id, grace_s=self.switches.sharer_grace_s
+            "sharer_gone",
+            peer=state.peer,
+            session_id=session.session_id,
+            grace_s=self.switches.sharer_grace_s,
         )
         return [StartGrace(session.session_id, session.grace_epoch, self.switches.sharer_grace_s)]
 
@@ -366,12 +369,19 @@ class SessionStore:
 
     def _unknown(self, conn: ConnId, state: _Conn, message: UnknownMessage) -> list[Action]:
         if state.kind is ConnKind.VIEWER and message.tag in _SHARER_ONLY_TAGS:
-            self._notes.warning("wrong_channel", tag=message.tag, kind=state.kind.value)
+            self._notes.warning(
+                "wrong_channel", peer=state.peer, tag=message.tag, kind=state.kind.value
+            )
             reason = f"{message.tag} is a sharer message; a viewer may not send it"
             return [Close(conn, CLOSE_POLICY, reason)]
         # A newer peer's message: ignored, the connection stays.
         self._ignored(conn, state, message.tag)
         return []
+
+    def _peer(self, conn: ConnId | None) -> str:
+        """Who a connection is, for a note about it (the server's view, never the client's)."""
+        state = None if conn is None else self._conns.get(conn)
+        return "" if state is None else state.peer
 
     def _ignored(self, conn: ConnId, state: _Conn, tag: str) -> None:
         """Note an ignored message; a client repeating it gets a few lines, then a count."""
@@ -452,6 +462,7 @@ class SessionStore:
         self._notes.info(
             "session_created",
             decision=True,
+            peer=state.peer,
             session_id=manifest.session_id,
             sharer_id=manifest.sharer_id,
             source_task_id=manifest.source_task_id,
@@ -490,6 +501,7 @@ class SessionStore:
             self._notes.info(
                 "reconnect_refused",
                 decision=True,
+                peer=state.peer,
                 session_id=session_id,
                 reason=failure.value,
                 why=why,
@@ -505,7 +517,10 @@ class SessionStore:
         session.grace_epoch += 1
         state.session_id = session.session_id
         self._notes.info(
-            "sharer_reconnected", session_id=session.session_id, last_event_no=session.last_event_no
+            "sharer_reconnected",
+            peer=state.peer,
+            session_id=session.session_id,
+            last_event_no=session.last_event_no,
         )
         actions.append(Send(conn, sharer.SessionReconnected(session.last_event_no)))
         return actions
@@ -519,6 +534,7 @@ class SessionStore:
         if event.event_no != expected:
             self._notes.warning(
                 "event_out_of_order",
+                peer=self._peer(conn),
                 session_id=session.session_id,
                 event_no=event.event_no,
                 expected=expected,
@@ -590,7 +606,12 @@ class SessionStore:
 
     def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
         """End a session the server cannot hold any more of, telling the sharer why."""
-        self._notes.warning("session_terminated", session_id=session.session_id, reason=reason)
+        self._notes.warning(
+            "session_terminated",
+            peer=self._peer(conn),
+            session_id=session.session_id,
+            reason=reason,
+        )
         return [
             Send(conn, sharer.SessionTerminated(sharer.ExceededSizeLimit())),
             *self._end(session, viewer.SessionEndedReason.EXCEEDED_SIZE_LIMIT),
@@ -602,6 +623,7 @@ class SessionStore:
         self._notes.info(
             "source_task_id_updated",
             decision=True,
+            peer=self._peer(session.sharer_conn),
             session_id=session.session_id,
             source_task_id=source_task_id,
         )
@@ -832,6 +854,7 @@ class SessionStore:
         )
         self._notes.info(
             "viewer_joined",
+            peer=state.peer,
             session_id=session.session_id,
             viewer_id=viewer_id,
             viewer_role=role.value,
@@ -871,6 +894,7 @@ class SessionStore:
         state.session_id, state.viewer_id = session.session_id, seat.viewer_id
         self._notes.info(
             "viewer_rejoined",
+            peer=state.peer,
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             last_received_event_no=payload.last_received_event_no,
@@ -936,6 +960,7 @@ class SessionStore:
             self._notes.info(
                 "prompt_refused",
                 decision=True,
+                peer=self._peer(conn),
                 session_id=session.session_id,
                 viewer_id=seat.viewer_id,
                 reason=reason.value,
@@ -946,7 +971,12 @@ class SessionStore:
         if session.sharer_conn is not None and session.ended is None:
             requested = sharer.AgentPromptRequested(request.id, seat.viewer_id, request)
             actions.append(Send(session.sharer_conn, requested))
-        self._notes.info("prompt_relayed", session_id=session.session_id, viewer_id=seat.viewer_id)
+        self._notes.info(
+            "prompt_relayed",
+            peer=self._peer(conn),
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+        )
         return actions
 
     def _role_requested(
@@ -961,6 +991,7 @@ class SessionStore:
         self._notes.info(
             "role_requested",
             decision=True,
+            peer=self._peer(conn),
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             role=role.value,
@@ -977,7 +1008,11 @@ class SessionStore:
         """The sharer's answer; an approved role is capped at the seat's parent role."""
         seat = session.seats.get(answer.participant_id)
         if seat is None or seat.role_request is None or seat.role_request[0] != answer.request_id:
-            self._notes.info("role_answer_ignored", request_id=answer.request_id)
+            self._notes.info(
+                "role_answer_ignored",
+                peer=self._peer(session.sharer_conn),
+                request_id=answer.request_id,
+            )
             return []
         seat.role_request = None
         response = answer.response
@@ -999,6 +1034,7 @@ class SessionStore:
         self._notes.info(
             "role_answered",
             decision=True,
+            peer=self._peer(session.sharer_conn),
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             answer=tag_of(response),
@@ -1040,7 +1076,12 @@ class SessionStore:
         whether an id exists.
         """
         self._notes.info(
-            "join_refused", decision=True, session_id=session_id, reason=reason.value, why=why
+            "join_refused",
+            decision=True,
+            peer=self._peer(conn),
+            session_id=session_id,
+            reason=reason.value,
+            why=why,
         )
         return [
             Send(conn, viewer.FailedToJoin(reason)),
