@@ -6,6 +6,7 @@ import structlog
 from websockets.sync.client import ClientConnection
 
 from protocol import Channel, GetRun, ListRuns, TaskError, UserId, decode, encode, sharer, viewer
+from protocol.secrets import ReconnectToken
 
 from .outside import close_code, exchange, in_thread, join_url, open_client
 from .rawws import TEXT, RawClient, text_frame
@@ -82,7 +83,7 @@ def _misbehave(s: Scene) -> set[str]:
             used.add(_address(thief))
             payload = sharer.ReconnectPayload(
                 created.session_secret,
-                sharer.ReconnectToken("0" * 32),
+                ReconnectToken("0" * 32),
                 UserId("session-server"),
                 created.session_id,
             )
