@@ -255,12 +255,13 @@ class SessionStore:
         #: No seat without a link expires before this; a full server sweeps no sooner.
         self._next_seat_expiry = 0.0
         self._next_sweep = 0.0
-        self._repeats = Repeats()
+        self._repeats = Repeats(clock=self._clock)
 
     # -- connections -----------------------------------------------------------
 
     def connected(self, conn: ConnId, resource: str, *, peer: str = "") -> list[Action]:
         self._sweep()
+        self.report_repeats()
         kind = classify_route(resource)
         if kind is None:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
@@ -274,9 +275,7 @@ class SessionStore:
 
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
-        for kind, count in self._repeats.forget(conn).items():
-            peer = "" if state is None else state.peer
-            self._notes.info("repeats_not_logged", peer=peer, repeated=kind, count=count)
+        self.report_repeats()
         if state is None or state.session_id is None:
             return []
         session = self.sessions.get(state.session_id)
@@ -385,9 +384,21 @@ class SessionStore:
 
     def _ignored(self, conn: ConnId, state: _Conn, tag: str) -> None:
         """Note an ignored message; a client repeating it gets a few lines, then a count."""
-        if self._repeats.show(conn, "unknown_message_ignored"):
+        if self._repeats.show(client_of(state.peer), "unknown_message_ignored"):
             self._notes.info(
                 "unknown_message_ignored", tag=tag, kind=state.kind.value, peer=state.peer
+            )
+        self.report_repeats()
+
+    def report_repeats(self, *, final: bool = False) -> None:
+        """Say how many lines each client's windows that are over (all if `final`) left unlogged."""
+        for unlogged in self._repeats.over(all_windows=final):
+            self._notes.info(
+                "repeats_not_logged",
+                client=unlogged.client,
+                repeated=unlogged.kind,
+                count=unlogged.count,
+                window_s=self._repeats.window_s,
             )
 
     # -- sharer ------------------------------------------------------------------
