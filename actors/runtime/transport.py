@@ -82,8 +82,12 @@ class CloseCode(enum.IntEnum):
     TRY_AGAIN_LATER = 1013
 
 
-#: The reason a link that fell behind is closed with; a client rejoins from its last event.
+#: The reason a session link that fell behind is closed with; it rejoins from its last event.
 FELL_BEHIND = "too far behind; rejoin from the last event received"
+#: The same for a task-server link: requests are answered by id and children followed by cursor.
+TASKS_FELL_BEHIND = (
+    "too far behind; reconnect, resend the requests not answered, resubscribe from the last cursor"
+)
 #: The reason a link that sent a binary frame is closed with.
 BINARY_REFUSED = "binary frames are not accepted; every message is JSON text"
 #: The reason a client that stopped answering pings is closed with.
@@ -243,7 +247,8 @@ class Link:
     def _enqueue(self, text: str) -> None:
         if self._backlog and self._backlog + len(text) > self._network.limits.max_backlog_bytes:
             _log.warning("peer_fell_behind", peer=self.peer, backlog_bytes=self._backlog)
-            self._request_close(CloseCode.TRY_AGAIN_LATER, FELL_BEHIND)
+            behind = TASKS_FELL_BEHIND if self.send_channel is Channel.TASKS else FELL_BEHIND
+            self._request_close(CloseCode.TRY_AGAIN_LATER, behind)
             return
         # A frame never overtakes the one before it, however the latency draws fall.
         due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
