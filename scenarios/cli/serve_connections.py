@@ -78,7 +78,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         type=positive(int),
         default=None,
         metavar="N",
-        help="connections each server holds at once from one client (by address, README); more "
+        help="connections each server holds at once from one client (all of loopback is one); more "
         "from it get HTTP 503 (default: a quarter of --max-connections)",
     )
     group.add_argument(

@@ -64,8 +64,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "sessions one client (by address, README) holds at once; past it, its own ended ones "
-            "are forgotten, else its new share is refused (default: a quarter of "
+            "sessions one client (all of loopback is one) holds at once; past it, its own "
+            "ended ones are forgotten, else its new share is refused (default: a quarter of "
             "--max-sessions)"
         ),
     )
@@ -120,9 +120,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "viewer seats one client (by address, README) holds in all sessions, with or without "
-            "a link; past it its join is refused, naming the limit, until one of its seats "
-            "expires (default: a quarter of --max-seats)"
+            "viewer seats one client (all of loopback is one) holds in all sessions, with or "
+            "without a link; past it its join is refused, naming the limit, until one of its "
+            "seats expires (default: a quarter of --max-seats)"
         ),
     )
     limits.add_argument(
