@@ -10,10 +10,11 @@ seats of all sessions together (about 2 KB each). Every string kept from a clien
 (a user id, a task id) is at most 256 characters: a frame may hold a
 megabyte, and a seat or a session kept for hours must not cost that much.
 
-A client (the address a connection comes from) may also be held to a share
-of the sessions, of the history and of the seats, so that one client filling the server
-cannot keep every other out: when the server is full, room is only ever
-made from sessions that have ended, never from another client's live one.
+A client (the network a connection comes from, as `protocol.clients` keys
+it) may also be held to a share of the sessions, of the history and of the
+seats, so that one client filling the server cannot keep every other out:
+when the server is full, room is only ever made from sessions that have
+ended, never from another client's live one.
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ class SessionLimits:
     linger_s: float = 24 * 3600.0
     #: Longest string kept from a client (ids, user names); a longer one is refused.
     max_field_chars: int = 256
-    #: Sessions one client (address) holds at once; None: only `max_sessions` bounds it.
+    #: Sessions one client (`client_of`) holds at once; None: only `max_sessions` bounds it.
     max_client_sessions: int | None = None
     #: Encoded event history of one client's sessions together; None: only the total bounds it.
     max_client_history_bytes: int | None = None
-    #: Seats one client (address) takes in all sessions; None: only `max_server_seats` bounds it.
+    #: Seats one client takes in all sessions; None: only `max_server_seats` bounds it.
     max_client_seats: int | None = None
 
     def __post_init__(self) -> None:

@@ -45,6 +45,7 @@ from actors.rules.notes import SILENT, Notes
 from actors.rules.repeats import Repeats
 from actors.rules.session_limits import SessionLimits as SessionLimits
 from protocol import Channel, encode, message_types, sharer, viewer
+from protocol.clients import client_of as client_of
 from protocol.common import Ping, Pong
 from protocol.events import OrderedTerminalEvent
 from protocol.message import Message, UnknownMessage, tag_of
@@ -215,17 +216,6 @@ def classify_route(resource: str) -> ConnKind | None:
     return None
 
 
-def client_of(peer: str) -> str:
-    """The client a connection belongs to: its host, whatever port it comes from.
-
-    The server authenticates nobody (a user id is only what a client says),
-    so what one client holds is counted by the address it connects from; a
-    simulated actor, named rather than addressed, is its name.
-    """
-    host, colon, port = peer.rpartition(":")
-    return host if colon and host and port.isdigit() else peer
-
-
 def _no_clock() -> float:
     """The time for a store nobody gave a clock: it stands still, so nothing expires."""
     return 0.0
@@ -265,12 +255,13 @@ class SessionStore:
         #: No seat without a link expires before this; a full server sweeps no sooner.
         self._next_seat_expiry = 0.0
         self._next_sweep = 0.0
-        self._repeats = Repeats()
+        self._repeats = Repeats(clock=self._clock)
 
     # -- connections -----------------------------------------------------------
 
     def connected(self, conn: ConnId, resource: str, *, peer: str = "") -> list[Action]:
         self._sweep()
+        self.report_repeats()
         kind = classify_route(resource)
         if kind is None:
             return [Close(conn, CLOSE_POLICY, f"unknown route {urlsplit(resource).path}")]
@@ -284,9 +275,7 @@ class SessionStore:
 
     def disconnected(self, conn: ConnId) -> list[Action]:
         state = self._conns.pop(conn, None)
-        for kind, count in self._repeats.forget(conn).items():
-            peer = "" if state is None else state.peer
-            self._notes.info("repeats_not_logged", peer=peer, repeated=kind, count=count)
+        self.report_repeats()
         if state is None or state.session_id is None:
             return []
         session = self.sessions.get(state.session_id)
@@ -304,7 +293,10 @@ class SessionStore:
         session.sharer_conn = None
         session.grace_epoch += 1
         self._notes.info(
-            "sharer_gone", session_id=session.session_id, grace_s=self.switches.sharer_grace_s
+            "sharer_gone",
+            peer=state.peer,
+            session_id=session.session_id,
+            grace_s=self.switches.sharer_grace_s,
         )
         return [StartGrace(session.session_id, session.grace_epoch, self.switches.sharer_grace_s)]
 
@@ -376,18 +368,37 @@ class SessionStore:
 
     def _unknown(self, conn: ConnId, state: _Conn, message: UnknownMessage) -> list[Action]:
         if state.kind is ConnKind.VIEWER and message.tag in _SHARER_ONLY_TAGS:
-            self._notes.warning("wrong_channel", tag=message.tag, kind=state.kind.value)
+            self._notes.warning(
+                "wrong_channel", peer=state.peer, tag=message.tag, kind=state.kind.value
+            )
             reason = f"{message.tag} is a sharer message; a viewer may not send it"
             return [Close(conn, CLOSE_POLICY, reason)]
         # A newer peer's message: ignored, the connection stays.
         self._ignored(conn, state, message.tag)
         return []
 
+    def _peer(self, conn: ConnId | None) -> str:
+        """Who a connection is, for a note about it (the server's view, never the client's)."""
+        state = None if conn is None else self._conns.get(conn)
+        return "" if state is None else state.peer
+
     def _ignored(self, conn: ConnId, state: _Conn, tag: str) -> None:
         """Note an ignored message; a client repeating it gets a few lines, then a count."""
-        if self._repeats.show(conn, "unknown_message_ignored"):
+        if self._repeats.show(client_of(state.peer), "unknown_message_ignored"):
             self._notes.info(
                 "unknown_message_ignored", tag=tag, kind=state.kind.value, peer=state.peer
+            )
+        self.report_repeats()
+
+    def report_repeats(self, *, final: bool = False) -> None:
+        """Say how many lines each client's windows that are over (all if `final`) left unlogged."""
+        for unlogged in self._repeats.over(all_windows=final):
+            self._notes.info(
+                "repeats_not_logged",
+                client=unlogged.client,
+                repeated=unlogged.kind,
+                count=unlogged.count,
+                window_s=self._repeats.window_s,
             )
 
     # -- sharer ------------------------------------------------------------------
@@ -462,6 +473,7 @@ class SessionStore:
         self._notes.info(
             "session_created",
             decision=True,
+            peer=state.peer,
             session_id=manifest.session_id,
             sharer_id=manifest.sharer_id,
             source_task_id=manifest.source_task_id,
@@ -500,6 +512,7 @@ class SessionStore:
             self._notes.info(
                 "reconnect_refused",
                 decision=True,
+                peer=state.peer,
                 session_id=session_id,
                 reason=failure.value,
                 why=why,
@@ -515,7 +528,10 @@ class SessionStore:
         session.grace_epoch += 1
         state.session_id = session.session_id
         self._notes.info(
-            "sharer_reconnected", session_id=session.session_id, last_event_no=session.last_event_no
+            "sharer_reconnected",
+            peer=state.peer,
+            session_id=session.session_id,
+            last_event_no=session.last_event_no,
         )
         actions.append(Send(conn, sharer.SessionReconnected(session.last_event_no)))
         return actions
@@ -529,6 +545,7 @@ class SessionStore:
         if event.event_no != expected:
             self._notes.warning(
                 "event_out_of_order",
+                peer=self._peer(conn),
                 session_id=session.session_id,
                 event_no=event.event_no,
                 expected=expected,
@@ -600,7 +617,12 @@ class SessionStore:
 
     def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
         """End a session the server cannot hold any more of, telling the sharer why."""
-        self._notes.warning("session_terminated", session_id=session.session_id, reason=reason)
+        self._notes.warning(
+            "session_terminated",
+            peer=self._peer(conn),
+            session_id=session.session_id,
+            reason=reason,
+        )
         return [
             Send(conn, sharer.SessionTerminated(sharer.ExceededSizeLimit())),
             *self._end(session, viewer.SessionEndedReason.EXCEEDED_SIZE_LIMIT),
@@ -612,6 +634,7 @@ class SessionStore:
         self._notes.info(
             "source_task_id_updated",
             decision=True,
+            peer=self._peer(session.sharer_conn),
             session_id=session.session_id,
             source_task_id=source_task_id,
         )
@@ -842,6 +865,7 @@ class SessionStore:
         )
         self._notes.info(
             "viewer_joined",
+            peer=state.peer,
             session_id=session.session_id,
             viewer_id=viewer_id,
             viewer_role=role.value,
@@ -881,6 +905,7 @@ class SessionStore:
         state.session_id, state.viewer_id = session.session_id, seat.viewer_id
         self._notes.info(
             "viewer_rejoined",
+            peer=state.peer,
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             last_received_event_no=payload.last_received_event_no,
@@ -946,6 +971,7 @@ class SessionStore:
             self._notes.info(
                 "prompt_refused",
                 decision=True,
+                peer=self._peer(conn),
                 session_id=session.session_id,
                 viewer_id=seat.viewer_id,
                 reason=reason.value,
@@ -956,7 +982,12 @@ class SessionStore:
         if session.sharer_conn is not None and session.ended is None:
             requested = sharer.AgentPromptRequested(request.id, seat.viewer_id, request)
             actions.append(Send(session.sharer_conn, requested))
-        self._notes.info("prompt_relayed", session_id=session.session_id, viewer_id=seat.viewer_id)
+        self._notes.info(
+            "prompt_relayed",
+            peer=self._peer(conn),
+            session_id=session.session_id,
+            viewer_id=seat.viewer_id,
+        )
         return actions
 
     def _role_requested(
@@ -971,6 +1002,7 @@ class SessionStore:
         self._notes.info(
             "role_requested",
             decision=True,
+            peer=self._peer(conn),
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             role=role.value,
@@ -987,7 +1019,11 @@ class SessionStore:
         """The sharer's answer; an approved role is capped at the seat's parent role."""
         seat = session.seats.get(answer.participant_id)
         if seat is None or seat.role_request is None or seat.role_request[0] != answer.request_id:
-            self._notes.info("role_answer_ignored", request_id=answer.request_id)
+            self._notes.info(
+                "role_answer_ignored",
+                peer=self._peer(session.sharer_conn),
+                request_id=answer.request_id,
+            )
             return []
         seat.role_request = None
         response = answer.response
@@ -1009,6 +1045,7 @@ class SessionStore:
         self._notes.info(
             "role_answered",
             decision=True,
+            peer=self._peer(session.sharer_conn),
             session_id=session.session_id,
             viewer_id=seat.viewer_id,
             answer=tag_of(response),
@@ -1050,7 +1087,12 @@ class SessionStore:
         whether an id exists.
         """
         self._notes.info(
-            "join_refused", decision=True, session_id=session_id, reason=reason.value, why=why
+            "join_refused",
+            decision=True,
+            peer=self._peer(conn),
+            session_id=session_id,
+            reason=reason.value,
+            why=why,
         )
         return [
             Send(conn, viewer.FailedToJoin(reason)),

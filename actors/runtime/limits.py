@@ -40,7 +40,7 @@ class ConnectionLimits:
     identify_timeout: float | None = None
     #: Open connections per server, handshakes included; None for no cap.
     max_connections: int | None = None
-    #: Open connections per server from one client (host address); None: only the cap above.
+    #: Open connections per server from one client (`client_key`); None: only the cap above.
     max_client_connections: int | None = None
     #: Bytes of frames that may wait to be sent to one peer before it is closed with 1013.
     max_backlog_bytes: int = 4 << 20

@@ -14,6 +14,7 @@ import enum
 import errno
 import math
 import os
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -38,13 +39,69 @@ _BUSY_BODY = b"too many connections; try again later\n"
 CLIENT_BUSY_BODY = b"too many connections from your address; close one and try again\n"
 
 
+#: The longest request head (request line and headers) read; h11's own bound, which a
+#: head that arrives in pieces hits with an unanswered reset.
+MAX_REQUEST_HEAD_BYTES = 16 * 1024
+_HEAD_TOO_LARGE = b"request header fields too large\n"
+#: Where a request head ends; h11 also takes bare line feeds.
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
 def _busy(body: bytes) -> bytes:
+    return _response(b"503 Service Unavailable", body)
+
+
+def _response(status: bytes, body: bytes) -> bytes:
     return (
-        b"HTTP/1.1 503 Service Unavailable\r\n"
+        b"HTTP/1.1 " + status + b"\r\n"
         b"Content-Type: text/plain\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\n"
         b"Connection: close\r\n\r\n" + body
     )
+
+
+class _HeadLimit(trio.abc.Stream):
+    """A connection's stream that answers a request head past `MAX_REQUEST_HEAD_BYTES` itself.
+
+    trio-websocket leaves the head to h11, which fails a head that grows too
+    large without an answer, and the unread rest turns the close into a
+    reset. Here such a client gets HTTP 431 and one log line, and then, to
+    the connection's reader, the stream has ended.
+    """
+
+    def __init__(self, stream: trio.abc.Stream, peer: str) -> None:
+        self._stream = stream
+        self._peer = peer
+        self._head = bytearray()
+        self.head_done = False
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        data = await self._stream.receive_some(max_bytes)
+        if self.head_done or not data:
+            return data
+        self._head += data
+        end = _HEAD_END.search(self._head, max(0, len(self._head) - len(data) - 3))
+        size = len(self._head) if end is None else end.end()
+        if size <= MAX_REQUEST_HEAD_BYTES:
+            if end is not None:
+                self.head_done, self._head = True, bytearray()
+        else:
+            _log.warning(
+                "request_head_too_large", peer=self._peer, max_bytes=MAX_REQUEST_HEAD_BYTES
+            )
+            response = _response(b"431 Request Header Fields Too Large", _HEAD_TOO_LARGE)
+            await refuse(self._stream, response)
+            return b""
+        return data
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self._stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 class ServerConnection(trio_websocket.WebSocketConnection):
@@ -102,13 +159,16 @@ async def open_handshake(
     The connection's reader runs in `nursery`, which the caller closes with
     the connection, so nothing it does can outlive or escape it.
     """
-    connection = ServerConnection(stream, max_message_size=max_message_size)
+    limited = _HeadLimit(stream, peer)
+    connection = ServerConnection(limited, max_message_size=max_message_size)
     waiting = trio.CancelScope(
         deadline=math.inf if within is None else trio.current_time() + within
     )
     nursery.start_soon(_read, connection, stream, waiting, peer, name="websocket-reader")
     with waiting:
-        return await connection._get_request()
+        request = await connection._get_request()
+        limited.head_done = True
+        return request
     return (
         HandshakeFailed.TIMED_OUT
         if trio.current_time() >= waiting.deadline
@@ -225,7 +285,12 @@ async def _accept_until_cancelled(
 
 
 async def refuse_busy(stream: trio.abc.Stream, body: bytes = _BUSY_BODY) -> None:
-    """Answer HTTP 503 and hang up without reading the request, within `REFUSAL_S` in all.
+    """Answer HTTP 503 and hang up without reading the request, within `REFUSAL_S` in all."""
+    await refuse(stream, _busy(body))
+
+
+async def refuse(stream: trio.abc.Stream, response: bytes) -> None:
+    """Send an HTTP `response` and hang up, within `REFUSAL_S` in all.
 
     What the client sends meanwhile is read and dropped until it hangs up or
     the time is up, so that closing does not reset the connection and lose
@@ -236,7 +301,7 @@ async def refuse_busy(stream: trio.abc.Stream, body: bytes = _BUSY_BODY) -> None
         trio.move_on_after(REFUSAL_S),
         contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
     ):
-        await stream.send_all(_busy(body))
+        await stream.send_all(response)
         if isinstance(stream, trio.abc.HalfCloseableStream):
             await stream.send_eof()
         while await stream.receive_some(4096):

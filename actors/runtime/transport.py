@@ -48,6 +48,7 @@ from actors.runtime.server_side import (
 from actors.runtime.trace import Trace, deciding_fields
 from actors.runtime.wire import CountedStream, Wire
 from protocol import AnyMessage, Channel, ProtocolError, decode, encode
+from protocol.clients import client_key
 from protocol.errors import SharesimError
 from protocol.message import tag_of
 
@@ -81,8 +82,12 @@ class CloseCode(enum.IntEnum):
     TRY_AGAIN_LATER = 1013
 
 
-#: The reason a link that fell behind is closed with; a client rejoins from its last event.
+#: The reason a session link that fell behind is closed with; it rejoins from its last event.
 FELL_BEHIND = "too far behind; rejoin from the last event received"
+#: The same for a task-server link: requests are answered by id and children followed by cursor.
+TASKS_FELL_BEHIND = (
+    "too far behind; reconnect, resend the requests not answered, resubscribe from the last cursor"
+)
 #: The reason a link that sent a binary frame is closed with.
 BINARY_REFUSED = "binary frames are not accepted; every message is JSON text"
 #: The reason a client that stopped answering pings is closed with.
@@ -242,7 +247,8 @@ class Link:
     def _enqueue(self, text: str) -> None:
         if self._backlog and self._backlog + len(text) > self._network.limits.max_backlog_bytes:
             _log.warning("peer_fell_behind", peer=self.peer, backlog_bytes=self._backlog)
-            self._request_close(CloseCode.TRY_AGAIN_LATER, FELL_BEHIND)
+            behind = TASKS_FELL_BEHIND if self.send_channel is Channel.TASKS else FELL_BEHIND
+            self._request_close(CloseCode.TRY_AGAIN_LATER, behind)
             return
         # A frame never overtakes the one before it, however the latency draws fall.
         due = max(self._last_due, trio.current_time() + self._network.conditions.next_latency())
@@ -484,7 +490,7 @@ class _Server:
     full: bool = False
     #: Newcomers being answered 503 now; at `MAX_REFUSING` the next are dropped unanswered.
     refusing: int = 0
-    #: Connections open now per client (host address, or a simulated actor's name).
+    #: Connections open now per client (`client_key` of its address, or an in-memory name).
     by_client: dict[str, int] = field(default_factory=dict)
     #: Clients at their share of connections: each said so once until it has room again.
     clients_full: set[str] = field(default_factory=set)
@@ -555,7 +561,7 @@ class Network:
         `address`, or by the name of the actor of this simulation that dialled it.
         """
         server.connections += 1
-        client = peer if address is None else address[0]
+        client = peer if address is None else client_key(address[0])
         server.by_client[client] = server.by_client.get(client, 0) + 1
         try:
             async with trio.open_nursery() as tasks:

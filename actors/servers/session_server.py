@@ -9,6 +9,7 @@ import trio
 
 from actors.rules.credentials import Credentials
 from actors.rules.session_store import (
+    CLOSE_UNSUPPORTED_DATA,
     Action,
     Close,
     ConnKind,
@@ -76,6 +77,10 @@ class SessionServer(WebSocketServer[SessionCommand]):
             credentials, switches, notes=_log, limits=limits, clock=trio.current_time
         )
 
+    def report_repeats(self, *, final: bool = False) -> None:
+        super().report_repeats(final=final)
+        self.store.report_repeats(final=final)
+
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
         kind = classify_route(resource)
         return None if kind is None else _CHANNELS[kind]
@@ -138,7 +143,11 @@ class SessionServer(WebSocketServer[SessionCommand]):
                 link = self.links.get(action.conn)
                 if link is not None:
                     code = int(action.code)  # a plain number in the log, not an enum's repr
-                    _log.info("closing", peer=link.peer, code=code, reason=action.reason)
+                    if code == CLOSE_UNSUPPORTED_DATA:
+                        # A malformed frame: a client can have this said at will.
+                        self.log_repeatable(link, "closing", code=code, reason=action.reason)
+                    else:
+                        _log.info("closing", peer=link.peer, code=code, reason=action.reason)
                     self.close_link(link, action.code, action.reason)
             elif isinstance(action, StartGrace):
                 self.spawn(self._grace, action)

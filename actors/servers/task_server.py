@@ -133,6 +133,7 @@ class TaskServer(WebSocketServer[Never]):
                 _log.info(
                     "request_refused",
                     decision=True,
+                    peer=link.peer,
                     principal=principal,
                     endpoint=endpoint,
                     reason=refused.detail,

@@ -18,6 +18,7 @@ from actors.rules.repeats import Repeats
 from actors.runtime.actor import Actor, Request
 from actors.runtime.transport import CloseCode, Link, LinkClosed, MalformedFrame, Network
 from protocol import Channel
+from protocol.clients import client_of
 
 _log = structlog.get_logger("sharesim.server")
 
@@ -73,7 +74,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
         self._host = host
         self._port = port
         self.links: dict[int, Link] = {}
-        self._repeats = Repeats()
+        self._repeats = Repeats(clock=trio.current_time)
 
     def channels(self, resource: str) -> tuple[Channel, Channel] | None:
         """(receive, send) channels for a resource, or None to refuse the connection."""
@@ -118,6 +119,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
             # The path only: a resource's query carries secrets (`pwd`, `token`).
             path = message.link.resource.partition("?")[0]
             _log.debug("link_opened", peer=message.link.peer, path=path)
+            self.report_repeats()
             await self.link_opened(message.link)
         elif isinstance(message, FrameReceived):
             if isinstance(message.message, MalformedFrame):
@@ -132,8 +134,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
             self.links.pop(message.link.id, None)
             code = None if message.code is None else int(message.code)  # wsproto hands an enum
             _log.debug("link_ended", peer=message.link.peer, code=code)
-            for kind, count in self._repeats.forget(message.link.id).items():
-                _log.info("repeats_not_logged", peer=message.link.peer, repeated=kind, count=count)
+            self.report_repeats()
             await self.link_ended(message.link)
         elif isinstance(message, CloseAll):
             await self._close_all(message)
@@ -144,6 +145,7 @@ class WebSocketServer(Actor[LinkMessage | M]):
     async def _close_all(self, request: CloseAll) -> None:
         """Close links together, waiting at most `timeout` for clients that do not answer."""
         links = list(self.links.values())
+        self.report_repeats(final=True)
         _log.info("closing_all_links", count=len(links), code=int(request.code))
         with trio.move_on_after(request.timeout):
             async with trio.open_nursery() as closing:
@@ -153,9 +155,24 @@ class WebSocketServer(Actor[LinkMessage | M]):
     def log_repeatable(
         self, link: Link, event: str, *, level: str = "info", **fields: object
     ) -> None:
-        """Log a line a client can make us repeat at will: the first few, then only a count."""
-        if self._repeats.show(link.id, event):
+        """Log a line a client can make us repeat at will: the first few, then only a count.
+
+        The count is per client, not per link, so reconnecting does not start it afresh.
+        """
+        if self._repeats.show(client_of(link.peer), event):
             getattr(_log, level)(event, peer=link.peer, **fields)
+        self.report_repeats()
+
+    def report_repeats(self, *, final: bool = False) -> None:
+        """Say how many lines each client's windows that are over (all if `final`) left unlogged."""
+        for unlogged in self._repeats.over(all_windows=final):
+            _log.info(
+                "repeats_not_logged",
+                client=unlogged.client,
+                repeated=unlogged.kind,
+                count=unlogged.count,
+                window_s=self._repeats.window_s,
+            )
 
     async def link_opened(self, link: Link) -> None:
         """A client connected; nothing has been said yet."""

@@ -182,6 +182,18 @@ def _dask(scheduler: str) -> Dask:
 N = TypeVar("N", int, float)
 
 
+def at_most(share: float | None, share_option: str, total: float, total_option: str) -> None:
+    """Refuse a per-client limit above the server-wide one it is a share of (a `ValueError`).
+
+    Such a share could never be reached, so it is a mistake worth saying
+    rather than quietly lowering.
+    """
+    if share is not None and share > total:
+        raise ValueError(
+            f"{share_option} ({share:g}) must not be more than {total_option} ({total:g})"
+        )
+
+
 def positive(kind: Callable[[str], N]) -> Callable[[str], N]:
     """An argparse type: a finite number of `kind` above 0."""
     return _number(kind, lambda value: value > 0, "a number above 0")

@@ -141,6 +141,8 @@ class _Setup:
 def run(args: argparse.Namespace) -> int:
     try:
         limits = session_limits(args)
+        runs = task_limits(args)
+        connections = serve_connections.connection_limits(args)
         teams = task_teams(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -152,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
         Profile(args.profile),
         credentials or SystemCredentials(),
         limits,
-        task_limits(args),
-        serve_connections.connection_limits(args),
+        runs,
+        connections,
         tuple(dict.fromkeys([*args.principal, *members])),
         teams,
     )

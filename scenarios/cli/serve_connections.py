@@ -12,7 +12,7 @@ import resource
 import structlog
 
 from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
-from scenarios.cli.options import not_negative, positive
+from scenarios.cli.options import at_most, not_negative, positive
 
 _log = structlog.get_logger("sharesim.serve")
 
@@ -78,7 +78,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         type=positive(int),
         default=None,
         metavar="N",
-        help="connections each server holds at once from one client (host address); more "
+        help="connections each server holds at once from one client (all of loopback is one); more "
         "from it get HTTP 503 (default: a quarter of --max-connections)",
     )
     group.add_argument(
@@ -92,7 +92,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
-    """The connection limits the options ask for."""
+    """The connection limits the options ask for; a share above its total is a `ValueError`."""
+    at_most(
+        args.max_client_connections,
+        "--max-client-connections",
+        args.max_connections,
+        "--max-connections",
+    )
     return ConnectionLimits(
         handshake_timeout=args.handshake_timeout,
         close_timeout=args.close_timeout,

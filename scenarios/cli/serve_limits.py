@@ -6,7 +6,7 @@ import argparse
 
 from actors.rules.session_limits import MIB, SessionLimits
 from actors.rules.task_store import TaskLimits, TaskStore, check_principal
-from scenarios.cli.options import positive
+from scenarios.cli.options import at_most, positive
 
 #: A team as `--team` gives it: its name and its members, in the order given.
 Team = tuple[str, tuple[str, ...]]
@@ -64,8 +64,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "sessions one client (host address) holds at once; past it, its own ended ones "
-            "are forgotten, else its new share is refused (default: a quarter of "
+            "sessions one client (all of loopback is one) holds at once; past it, its own "
+            "ended ones are forgotten, else its new share is refused (default: a quarter of "
             "--max-sessions)"
         ),
     )
@@ -85,7 +85,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="MB",
         help=(
-            "event history of one client's (host address's) sessions together; past it, its "
+            "event history of one client's sessions together; past it, its "
             "own ended sessions are forgotten, else its session whose event does not fit is "
             "ended (default: a quarter of --max-history-mb)"
         ),
@@ -120,9 +120,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=(
-            "viewer seats one client (host address) holds in all sessions, with or without "
-            "a link; past it its join is refused, naming the limit, until one of its seats "
-            "expires (default: a quarter of --max-seats)"
+            "viewer seats one client (all of loopback is one) holds in all sessions, with or "
+            "without a link; past it its join is refused, naming the limit, until one of its "
+            "seats expires (default: a quarter of --max-seats)"
         ),
     )
     limits.add_argument(
@@ -186,7 +186,8 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
 
 
 def task_limits(args: argparse.Namespace) -> TaskLimits:
-    """The task-server limits the options ask for."""
+    """The task-server limits the options ask for; a share above its total is a `ValueError`."""
+    at_most(args.max_principal_runs, "--max-principal-runs", args.max_runs, "--max-runs")
     share = args.max_principal_runs or max(1, args.max_runs // CLIENT_SHARE)
     return TaskLimits(
         max_runs=args.max_runs,
@@ -202,6 +203,14 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
             f"--max-session-history-mb ({args.max_session_history_mb}) must not be more than "
             f"--max-history-mb ({args.max_history_mb})"
         )
+    at_most(args.max_client_sessions, "--max-client-sessions", args.max_sessions, "--max-sessions")
+    at_most(
+        args.max_client_history_mb,
+        "--max-client-history-mb",
+        args.max_history_mb,
+        "--max-history-mb",
+    )
+    at_most(args.max_client_seats, "--max-client-seats", args.max_seats, "--max-seats")
     client_sessions = args.max_client_sessions or max(1, args.max_sessions // CLIENT_SHARE)
     client_history_mb = args.max_client_history_mb or max(1, args.max_history_mb // CLIENT_SHARE)
     client_seats = args.max_client_seats or max(1, args.max_seats // CLIENT_SHARE)

@@ -7,6 +7,10 @@ disk with its trace: each line is short (values are clipped, see
 warning says so and at which size. Cutting off keeps the start of the
 record, where sessions were created and joined, and the file is never a
 window whose beginning is missing; rotating would keep the flood instead.
+
+A trace that cannot be written (a full disk, an I/O error) stops the same
+way: one error line names the file and the error, and the servers carry on
+untraced, since the trace is a record of the service, not part of it.
 """
 
 from __future__ import annotations
@@ -60,9 +64,10 @@ class CappedTrace:
         self._max_bytes = max_bytes
         self.written = 0
         self.cut_off = False
+        self.failed = False
 
     def write(self, text: str, /) -> int:
-        if self.cut_off:
+        if self.cut_off or self.failed:
             return 0
         if self.written + len(text) > self._max_bytes:
             self.cut_off = True
@@ -74,8 +79,25 @@ class CappedTrace:
                 detail="no more trace lines are written; the server carries on",
             )
             return 0
+        try:
+            count = self._file.write(text)
+        except OSError as error:
+            self.stop(error)
+            return 0
         self.written += len(text)
-        return self._file.write(text)
+        return count
+
+    def stop(self, error: OSError) -> None:
+        """Write no more after `error`, saying so once."""
+        if self.failed:
+            return
+        self.failed = True
+        _log.error(
+            "trace_write_failed",
+            file=str(self._path),
+            error=error.strerror or str(error),
+            detail="no more trace lines are written; the server carries on",
+        )
 
 
 @contextlib.contextmanager
@@ -88,5 +110,11 @@ def trace_file(path: Path | None, max_mb: int) -> Iterator[CappedTrace | None]:
         sink = path.open("w", encoding="utf-8", buffering=1)
     except OSError as error:
         raise UsageError(f"cannot write the trace to {path}: {error.strerror}") from None
-    with sink:
-        yield CappedTrace(sink, path, max_mb * MIB)
+    trace = CappedTrace(sink, path, max_mb * MIB)
+    try:
+        yield trace
+    finally:
+        try:
+            sink.close()
+        except OSError as error:  # what a failed write left in the buffer
+            trace.stop(error)

@@ -3,9 +3,10 @@
 Room comes only from sessions that have ended; a live session, or one whose
 sharer may still reconnect, is never ended to make room, so the request that
 does not fit is the one refused. Per-client limits keep one client from
-filling the server. A client is the address it connects from (its host,
-whatever port or user id it uses): the session server authenticates nobody,
-so a user id is only what a client says. Two clients here are two hosts.
+filling the server. A client is the network it connects from (its host,
+whatever port or user id it uses; all of loopback is one): the session server
+authenticates nobody, so a user id is only what a client says. Two clients
+here are two hosts.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def greedy(port: int) -> str:
 
 def test_a_client_is_its_host_whatever_port_it_uses() -> None:
     assert client_of("10.0.0.2:50001") == client_of("10.0.0.2:50002") == "10.0.0.2"
-    assert client_of("[::1]:5000") == "[::1]"
+    assert client_of("[::1]:5000") == client_of("127.0.0.2:1") == "loopback"
     assert client_of("watcher") == "watcher"  # a simulated actor is its name
 
 
@@ -202,6 +203,25 @@ def test_a_client_at_its_session_share_is_refused_and_others_still_get_places() 
     for n in range(3):
         _, created = harness.share(peer=f"10.0.0.{3 + n}:1")
         assert harness.store.manifest(created.session_id) is not None
+
+
+def test_every_loopback_address_is_held_to_one_share_of_sessions_and_seats() -> None:
+    """Binding 127.0.0.2, 127.0.0.3, ... gives a local user no further share."""
+    harness = Harness(limits=SessionLimits(max_sessions=10, max_client_sessions=2))
+    abandoned(harness, "127.0.0.2:1")
+    abandoned(harness, "127.0.0.3:1")
+    for host in range(4, 8):
+        actions = refused_share(harness, f"127.0.0.{host}:1")
+        assert list(closes(actions).values()) == [
+            (CLOSE_POLICY, "session refused: loopback holds its limit of 2 sessions")
+        ]
+    _, created = harness.share(peer="10.0.0.3:1")
+    seats = Harness(limits=SessionLimits(max_client_seats=1))
+    _, shared = seats.share(peer="10.0.0.3:1")
+    seats.joined(shared, peer="127.0.0.2:1")
+    conn, refused = seats.join(shared, peer="[::1]:2")
+    assert isinstance(sent_to(refused, conn)[0], viewer.FailedToJoin), refused
+    assert harness.store.manifest(created.session_id) is not None
 
 
 def test_a_client_at_its_session_share_recycles_its_own_ended_sessions() -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import trio
 
 from actors.runtime.limits import ConnectionLimits
-from actors.runtime.transport import CloseCode
-from protocol import Channel, OrderedTerminalEvent, UserId, decode, encode, sharer, viewer
-from tests.actors.netkit import Client, event_numbers
+from actors.runtime.transport import TASKS_FELL_BEHIND, CloseCode
+from protocol import Channel, GetRun, OrderedTerminalEvent, UserId, decode, encode, sharer, viewer
+from protocol.runs import Execution
+from tests.actors.netkit import Client, event_numbers, open_tasks
 
 from .outside import event
-from .rawws import TEXT, RawClient, text_frame
+from .rawws import GUARD_S, TEXT, RawClient, text_frame
 from .scene import Scene, eventually, scene
 
 BACKLOG = 64 << 10
@@ -113,3 +114,30 @@ async def _message(client: RawClient) -> object:
 def _event_no(message: object) -> int:
     assert isinstance(message, OrderedTerminalEvent), message
     return message.event_no
+
+
+#: GetRun requests a task client that never reads sends, each answered with a long title.
+REQUESTS = 2000
+
+
+async def test_a_task_client_that_stops_reading_is_told_what_fits_the_task_server() -> None:
+    async with scene(ConnectionLimits(max_backlog_bytes=BACKLOG)) as s:
+        owner = await open_tasks(s.servers, "alice")
+        task_id = (await owner.create("T" * 1000, Execution.LOCAL)).task_id
+        lagger = await RawClient.connect(s.task_port, receive_buffer=4096)
+        await lagger.open(s.task_route("alice"))
+        request = b"".join(text_frame(encode(GetRun(n, task_id))) for n in range(REQUESTS))
+        with trio.move_on_after(GUARD_S):
+            await lagger.send(request)
+        await eventually(
+            lambda: all(
+                link.closed for link in s.servers.tasks.links.values() if link.peer != "alice"
+            ),
+            "the lagging task client was cut off",
+        )
+        _, close = await lagger.until_closed()
+        await lagger.aclose()
+    assert close is not None
+    assert close.close_code == CloseCode.TRY_AGAIN_LATER
+    assert close.close_reason == TASKS_FELL_BEHIND
+    assert "rejoin" not in close.close_reason

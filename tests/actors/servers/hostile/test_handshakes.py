@@ -6,6 +6,7 @@ import structlog
 import trio
 
 from actors.runtime.limits import MAX_REFUSING, REFUSAL_S, ConnectionLimits
+from actors.runtime.server_side import MAX_REQUEST_HEAD_BYTES
 from actors.runtime.transport import CloseCode
 
 from .rawws import (
@@ -200,3 +201,37 @@ async def test_pings_while_the_server_closes_are_no_server_error() -> None:
         assert [e for e in logs if e["log_level"] in ("error", "critical")] == []
         assert all("peer" in entry for entry in logs), logs
         await s.still_serving()
+
+
+def _with_header(request: bytes, size: int) -> bytes:
+    """The upgrade request with one more header of about `size` bytes."""
+    head = request.removesuffix(b"\r\n")
+    return head + b"X-Padding: " + b"a" * size + b"\r\n\r\n"
+
+
+async def test_a_request_head_too_large_gets_431_and_one_log_line() -> None:
+    async with scene() as s:
+        with structlog.testing.capture_logs() as logs:
+            request = upgrade_request("/sessions/create")
+            # Whole in one piece, and in many pieces (which h11 alone meets with a reset).
+            whole = await RawClient.connect(s.session_port)
+            await whole.send(_with_header(request, MAX_REQUEST_HEAD_BYTES))
+            pieces = await RawClient.connect(s.session_port)
+            endless = _with_header(request, 8 * MAX_REQUEST_HEAD_BYTES)
+            for start in range(0, len(endless), 4096):
+                with trio.move_on_after(REFUSAL_S):
+                    await pieces.send(endless[start : start + 4096])
+            for client in (whole, pieces):
+                status, body = await client.response()
+                assert (status, body) == (431, b"request header fields too large\n")
+                await client.aclose()
+            # A head just under the bound is still served.
+            fits = await RawClient.connect(s.session_port)
+            await fits.send(_with_header(request, MAX_REQUEST_HEAD_BYTES - 1024))
+            status, _ = await fits.response()
+            assert status == 101
+            await fits.aclose()
+        await s.still_serving()
+    too_large = [entry for entry in logs if entry["event"] == "request_head_too_large"]
+    assert len(too_large) == 2
+    assert all(entry["peer"].startswith("127.0.0.1:") for entry in too_large)

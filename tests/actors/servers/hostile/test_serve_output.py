@@ -9,7 +9,7 @@ from pathlib import Path
 
 from protocol import Channel, ListRuns, RunsListed
 
-from .outside import exchange, in_thread, open_client, send_events, share
+from .outside import exchange, in_thread, join_and_read, open_client, send_events, share
 from .rawws import GUARD_S
 from .served import serve
 
@@ -96,3 +96,23 @@ async def test_a_flood_of_unknown_frames_fills_the_trace_only_to_its_cut_off(
     [cut_off] = served.log_lines("trace_cut_off")
     assert "size_mb=1.0" in cut_off
     assert "limit_mb=1" in cut_off
+
+
+async def test_a_trace_that_cannot_be_written_stops_and_serving_goes_on(tmp_path: Path) -> None:
+    full = Path("/dev/full")  # every write fails with ENOSPC
+    async with serve(tmp_path, "--trace", str(full)) as served:
+        with ExitStack() as clients:
+            owner, created = await in_thread(lambda: share(served.session_base, clients))
+            await in_thread(lambda: send_events(owner, range(3)))
+            # Every frame is still taken: a newcomer reads each event.
+            assert await in_thread(lambda: join_and_read(served.session_base, created, 3)) == [
+                0,
+                1,
+                2,
+            ]
+            await in_thread(clients.close)
+    # One line says so, naming the file and the error; `serve` itself checks exit 0.
+    [failed] = served.log_lines("trace_write_failed")
+    assert "file='/dev/full'" in failed
+    assert "No space left on device" in failed
+    assert not served.log_lines("frame_unreadable")
