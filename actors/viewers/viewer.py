@@ -245,7 +245,9 @@ class Viewer(Actor[ViewerMessage]):
             assigns_run_ids=switches.index_child_run_ids,
             backfills_parent_agent_ids=switches.backfill_parent_agent_id,
         )
-        self.children = ChildRoster(self.directory)
+        self.children = ChildRoster(
+            self.directory, order_by_creation=self.switches.order_pills_by_creation
+        )
         self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
         self.names = _NameLookups()

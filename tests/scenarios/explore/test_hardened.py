@@ -206,3 +206,39 @@ def test_a_child_that_finished_before_its_link_arrived_loads_only_when_the_gate_
     fixed = run(Profile.FOLLOWUPS, {"accept_first_link_after_finish": True})
     assert "loaded" not in [m.key for f in fixed.failures for m in f.mismatches]
     assert run(Profile.HARDENED).passed
+
+
+def test_a_viewer_away_while_children_appear_keeps_spawn_order_only_by_creation() -> None:
+    """Rows created in spawn order, but the viewer is away when the first appears and
+    meets both in the replay, which lists the researcher last: it finished since."""
+    scenario = catalog.load("push-child-discovery")
+    plan = parse_plan("partition:orchestrator>task-server@3.4..29.3")
+
+    def pills_wrong(settings: dict[str, bool]) -> bool:
+        result = run_scenario(
+            scenario, Profile.FOLLOWUPS, seed=148, fault_plan=plan, settings=settings
+        )
+        return any(_reordered_pills(m) for f in result.failures for m in f.mismatches)
+
+    assert pills_wrong({"create_children_in_spawn_order": True})
+    assert not pills_wrong(
+        {"create_children_in_spawn_order": True, "order_pills_by_creation": True}
+    )
+    assert run_scenario(scenario, Profile.HARDENED, seed=148, fault_plan=plan).passed
+
+
+def test_a_poll_answered_after_the_exchange_it_missed_polls_again_only_with_the_switch() -> None:
+    """The viewer's join is late; its second fetch leaves just before the child's row is
+    made and its empty answer comes after the exchange announcing the child."""
+    scenario = catalog.load("pushed-task-id-polled-children")
+    plan = parse_plan(
+        "latency:0.01+exp(0.25); drop:orchestrator>session-server@5.3; "
+        "partition:viewer>session-server@5.6..16.3"
+    )
+    hole = run_scenario(scenario, Profile.FOLLOWUPS, seed=518, fault_plan=plan)
+    assert "pill_bar" in [m.key for f in hole.failures for m in f.mismatches]
+    settings = {"poll_after_speech_during_fetch": True}
+    assert run_scenario(
+        scenario, Profile.FOLLOWUPS, seed=518, fault_plan=plan, settings=settings
+    ).passed
+    assert run_scenario(scenario, Profile.HARDENED, seed=518, fault_plan=plan).passed
