@@ -267,9 +267,9 @@ class _Play:
     ) -> None:
         """Under faults, a step that needs what an earlier one made (a parent to spawn
         under, a share to open, an agent to mention, a run that has started, a view with
-        a link to copy) is carried out once that exists: a person opens a link when it
-        reaches them, not before. The script keeps its order
-        and its spacing, so every later step and join waits its turn behind one that is
+        a link to copy, a pill to click) is carried out once that exists: a person opens
+        a link when it reaches them, not before. The script keeps its order and its
+        spacing, so every later step and join waits its turn behind one that is
         waiting and comes as long after it as the script says."""
         if self._waiting:
             self._waiting.append((at, label, action))
@@ -411,6 +411,8 @@ class _Play:
             await self.world.handoff(step.actor, step.client.to)
             return
         viewer = self.world.viewers[step.actor].ref
+        if step.kind is StepKind.SELECT and self.conditions.faulty:
+            await self._pill_shown(step)
         if step.kind is StepKind.COPY_LINK:
             if await viewer.ask(CopyLink(), sender="scenario") is None:
                 unable = f"{step.actor}'s view has no link to copy yet"
@@ -419,6 +421,17 @@ class _Play:
                 self._skip(step, unable)
             return
         await viewer.tell(self._person_message(step), sender="scenario")
+
+    async def _pill_shown(self, step: Step) -> None:
+        """Under faults a person clicks a child's pill once it is on the bar: until then
+        the step waits its turn (see `play`)."""
+        assert step.client.pill is not None
+        task_id = self._pill_task_id(step.client.pill)
+        if task_id is None:
+            return
+        shown = (await self.world.observe(step.actor)).snapshot.pills
+        if all(pill.task_id != task_id for pill in shown):
+            raise WorldError(f"{step.actor} shows no {step.client.pill} pill yet")
 
     def _person_message(self, step: Step) -> SelectPill | UsePill | Prompt | RequestAccess:
         details = step.client

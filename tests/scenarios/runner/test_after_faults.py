@@ -133,3 +133,13 @@ def test_under_faults_a_grandchild_is_spawned_once_its_parent_exists() -> None:
         result = run_scenario(scenario, Profile.HARDENED, seed=532, fault_plan=plan)
     assert result.passed, result.failures
     assert [e["step"] for e in logs if e["event"] == "step_waits"][:1] == ["spawn scout"]
+
+
+def test_under_faults_a_pill_is_selected_once_the_viewer_shows_it() -> None:
+    """The viewer cannot list children until 48.4 s; its click at 40 s waits for the pill."""
+    scenario = catalog.load("select-a-loading-child")
+    plan = parse_plan("partition:viewer>task-server@19..48.4")
+    with capture_logs() as logs:
+        result = run_scenario(scenario, Profile.HARDENED, seed=63, fault_plan=plan)
+    assert result.passed, result.failures
+    assert [e["step"] for e in logs if e["event"] == "step_waits"] == ["select viewer"]
