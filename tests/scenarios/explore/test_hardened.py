@@ -242,3 +242,16 @@ def test_a_poll_answered_after_the_exchange_it_missed_polls_again_only_with_the_
         scenario, Profile.FOLLOWUPS, seed=518, fault_plan=plan, settings=settings
     ).passed
     assert run_scenario(scenario, Profile.HARDENED, seed=518, fault_plan=plan).passed
+
+
+def test_the_link_reported_again_after_the_claim_is_the_live_shares() -> None:
+    """The writer's first share is stopped and a second started while its run is queued
+    behind a partition; the refusal of the first share's link comes back last."""
+    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
+    plan = parse_plan("partition:orchestrator/writer>task-server@6.8..32.6")
+    with capture_logs() as logs:
+        result = run_scenario(scenario, Profile.HARDENED, seed=186, fault_plan=plan)
+    assert result.passed, result.failures
+    shares = [e["session_id"] for e in logs if e["event"] == "share_established"]
+    again = [e["session_id"] for e in logs if e["event"] == "session_link_reported_again"]
+    assert again == [shares[-1]]
