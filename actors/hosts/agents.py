@@ -38,7 +38,7 @@ from actors.hosts.share import (
     ShareLost,
     ShareStatus,
 )
-from actors.links.task_client import TaskClient
+from actors.links.task_client import TaskCallAbandoned, TaskClient
 from actors.rules.cascade import (
     CascadeLedger,
     LocalChild,
@@ -298,18 +298,20 @@ class Agent(Actor[AgentMessage | C]):
         then: Callable[[TaskOutcome], AgentMessage | C],
         *,
         what: str,
+        wanted: Callable[[], bool] | None = None,
     ) -> None:
         """Send a task-server request now and wait for its reply in an operation of its
         own; `then(outcome)` is the message that brings the reply back to this actor, so
         the mailbox never waits for it. Requests leave in the order the agent made them,
-        as on the client's one connection; their replies come when they come.
+        as on the client's one connection; their replies come when they come. A request
+        that fails is tried again while `wanted` (when given) says it still is.
         """
         sent = await self.tasks.send(build)
 
         async def operation() -> None:
             outcome: TaskOutcome
             try:
-                outcome = await self.tasks.call_retrying(build, sent=sent)
+                outcome = await self.tasks.call_retrying(build, sent=sent, wanted=wanted)
             except TaskCallFailed as failed:
                 outcome = failed
             await self.tell_self(then(outcome))
@@ -397,9 +399,31 @@ class Agent(Actor[AgentMessage | C]):
             ),
             lambda outcome: _LinkReported(session_id, outcome),
             what="link-session",
+            wanted=(
+                (lambda: self._sharing(session_id))
+                if self.switches.abandon_link_reports_of_ended_shares
+                else None
+            ),
+        )
+
+    def _sharing(self, session_id: str) -> bool:
+        """Whether `session_id` is the session of this agent's share, and it is up."""
+        share = self.share
+        return (
+            share is not None
+            and share.status is not ShareStatus.ENDED
+            and share.session_id == session_id
         )
 
     def link_reported(self, session_id: str, outcome: TaskOutcome) -> RunRecord | None:
+        if isinstance(outcome, TaskCallAbandoned):
+            _log.info(
+                "session_link_abandoned",
+                decision=True,
+                session_id=session_id,
+                reason="its share ended before the report got through",
+            )
+            return None
         if isinstance(outcome, TaskCallFailed):
             _log.warning(
                 "session_link_refused", decision=True, task_id=self.task_id, reason=outcome.reason

@@ -138,6 +138,16 @@ class Switches:
     #: poller until the orchestrator speaks again, which it may never do. The poller
     #: fetches once more when such an answer would idle it. Off: it idles.
     poll_after_speech_during_fetch: bool
+    #: Closes the hole "a stopped share's link report, retried behind a partition, lands
+    #: after the link of the share that replaced it and overwrites it": the viewer of the
+    #: run page then joins a session that no longer exists. A host stops retrying the
+    #: report of a share that has ended. Off: every report is retried until it answers.
+    abandon_link_reports_of_ended_shares: bool
+    #: Closes the hole "a run page opened while the run's row still names a share the user
+    #: stopped stays unavailable": the new share's link is held back by the faults, the join
+    #: finds no session, and the page never looks again. A run page whose join is refused
+    #: reads the run again until it names another session. Off: it shows unavailable.
+    reread_run_after_failed_join: bool
     #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
     #: share, so the server caps its role (and later approvals) at the parent role. Off
     #: (the shipped client, whose join carries only the secret): a child pane gets the
@@ -213,5 +223,7 @@ class Profile(enum.Enum):
             accept_first_link_after_finish=hardened,
             order_pills_by_creation=hardened,
             poll_after_speech_during_fetch=hardened,
+            abandon_link_reports_of_ended_shares=hardened,
+            reread_run_after_failed_join=hardened,
             cap_child_role_at_parent=False,
         )

@@ -255,3 +255,41 @@ def test_the_link_reported_again_after_the_claim_is_the_live_shares() -> None:
     shares = [e["session_id"] for e in logs if e["event"] == "share_established"]
     again = [e["session_id"] for e in logs if e["event"] == "session_link_reported_again"]
     assert again == [shares[-1]]
+
+
+def test_a_stopped_shares_link_report_cannot_overwrite_the_live_one_only_with_the_switch() -> None:
+    """Both of the writer's link reports are retried behind a partition; the stopped
+    share's lands last and would link a session that no longer exists."""
+    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
+    plan = parse_plan(
+        "latency:0.01+exp(0.25); partition:orchestrator/writer>task-server@11.6..28.3"
+    )
+
+    def run(settings: dict[str, bool]) -> RunResult:
+        return run_scenario(
+            scenario, Profile.HARDENED, seed=728, fault_plan=plan, settings=settings
+        )
+
+    hole = run({"abandon_link_reports_of_ended_shares": False})
+    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
+        ("root", "unavailable")
+    ]
+    assert run({}).passed
+
+
+def test_a_run_page_that_opened_a_stopped_share_reads_the_run_again_only_with_the_switch() -> None:
+    """The writer's new link cannot reach the task server until 52.7 s: at 50 s its run
+    page still names the share the user stopped, and that join finds no session."""
+    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
+    plan = parse_plan("partition:orchestrator/writer>task-server@22.9..52.7")
+
+    def run(settings: dict[str, bool]) -> RunResult:
+        return run_scenario(
+            scenario, Profile.HARDENED, seed=554, fault_plan=plan, settings=settings
+        )
+
+    hole = run({"reread_run_after_failed_join": False})
+    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
+        ("root", "unavailable")
+    ]
+    assert run({}).passed
