@@ -56,6 +56,13 @@ MEANINGS: dict[str, str] = {
     "create_children_in_spawn_order": "a host asks for one child's row at a time, in spawn order",
     "accept_first_link_after_finish": "the task server takes the first session link of a run "
     "that finished without one",
+    "order_pills_by_creation": "viewers order child pills by when the rows were created",
+    "poll_after_speech_during_fetch": "an orchestrator exchange during a fetch makes an empty "
+    "answer fetch again instead of idling",
+    "abandon_link_reports_of_ended_shares": "a host stops retrying the link report of a share "
+    "that has ended",
+    "reread_run_after_failed_join": "a run page whose join was refused reads the run again "
+    "for another session",
     "cap_child_role_at_parent": "a child pane's role never exceeds the viewer's parent role (spec)",
 }
 

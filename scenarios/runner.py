@@ -72,9 +72,10 @@ TRACE_SLICE = 12
 DECISION_SLICE = 16
 #: Under faults, how often a step that cannot be carried out yet is tried again.
 STEP_RETRY_S = 1.0
-#: The timeline entries that wait for what they need under faults: steps and joins
-#: (checks keep their time: a late viewer is what they are there to see).
-_WAITING_STEPS = frozenset({2, 3})
+#: The timeline entries that wait for what they need under faults: spawns (of a child
+#: whose parent's run is late), steps and joins (checks keep their time: a late viewer is
+#: what they are there to see).
+_WAITING_STEPS = frozenset({1, 2, 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,10 +265,11 @@ class _Play:
     async def _now_or_in_turn(
         self, waiting: trio.Nursery, at: float, label: str, action: Action
     ) -> None:
-        """Under faults, a step that needs what an earlier one made (a share to open, an
-        agent to mention, a run that has started) is carried out once that exists: a
-        person opens a link when it reaches them, not before. The script keeps its order
-        and its spacing, so every later step and join waits its turn behind one that is
+        """Under faults, a step that needs what an earlier one made (a parent to spawn
+        under, a share to open, an agent to mention, a run that has started, a view with
+        a link to copy, a pill to click) is carried out once that exists: a person opens
+        a link when it reaches them, not before. The script keeps its order and its
+        spacing, so every later step and join waits its turn behind one that is
         waiting and comes as long after it as the script says."""
         if self._waiting:
             self._waiting.append((at, label, action))
@@ -323,6 +325,8 @@ class _Play:
             host = self._maybe_agent(parent)
             if host is None:
                 reason = f"its parent {parent} does not exist yet: its run has not been created"
+                if self.conditions.faulty:
+                    raise WorldError(reason)  # under faults it waits its turn (see `play`)
                 _log.info("spawn_skipped", decision=True, child=child.name, reason=reason)
                 self.result.skipped.append(
                     SkippedStep(trio.current_time(), f"spawn {child.name}", reason, None)
@@ -407,10 +411,27 @@ class _Play:
             await self.world.handoff(step.actor, step.client.to)
             return
         viewer = self.world.viewers[step.actor].ref
+        if step.kind is StepKind.SELECT and self.conditions.faulty:
+            await self._pill_shown(step)
         if step.kind is StepKind.COPY_LINK:
-            await viewer.ask(CopyLink(), sender="scenario")
+            if await viewer.ask(CopyLink(), sender="scenario") is None:
+                unable = f"{step.actor}'s view has no link to copy yet"
+                if self.conditions.faulty:
+                    raise WorldError(unable)  # under faults it waits its turn (see `play`)
+                self._skip(step, unable)
             return
         await viewer.tell(self._person_message(step), sender="scenario")
+
+    async def _pill_shown(self, step: Step) -> None:
+        """Under faults a person clicks a child's pill once it is on the bar: until then
+        the step waits its turn (see `play`)."""
+        assert step.client.pill is not None
+        task_id = self._pill_task_id(step.client.pill)
+        if task_id is None:
+            return
+        shown = (await self.world.observe(step.actor)).snapshot.pills
+        if all(pill.task_id != task_id for pill in shown):
+            raise WorldError(f"{step.actor} shows no {step.client.pill} pill yet")
 
     def _person_message(self, step: Step) -> SelectPill | UsePill | Prompt | RequestAccess:
         details = step.client

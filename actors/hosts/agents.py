@@ -38,7 +38,7 @@ from actors.hosts.share import (
     ShareLost,
     ShareStatus,
 )
-from actors.links.task_client import TaskClient
+from actors.links.task_client import TaskCallAbandoned, TaskClient
 from actors.rules.cascade import (
     CascadeLedger,
     LocalChild,
@@ -258,8 +258,8 @@ class Agent(Actor[AgentMessage | C]):
         self._tasks: TaskClient | None = None
         #: Whether the run's claim has been answered: the link gate opens then.
         self._claimed = False
-        #: With `report_link_again_after_claim`: a link the gate refused before the claim.
-        self._link_refused_before_claim: tuple[str, str] | None = None
+        #: With `report_link_again_after_claim`: the gate refused a link before the claim.
+        self._link_refused_before_claim = False
         self._links_sent: dict[str, str] = {}
         #: With `create_children_in_spawn_order`: spawns waiting for an earlier child's row.
         self._spawns_waiting: deque[SpawnChild] = deque()
@@ -298,18 +298,20 @@ class Agent(Actor[AgentMessage | C]):
         then: Callable[[TaskOutcome], AgentMessage | C],
         *,
         what: str,
+        wanted: Callable[[], bool] | None = None,
     ) -> None:
         """Send a task-server request now and wait for its reply in an operation of its
         own; `then(outcome)` is the message that brings the reply back to this actor, so
         the mailbox never waits for it. Requests leave in the order the agent made them,
-        as on the client's one connection; their replies come when they come.
+        as on the client's one connection; their replies come when they come. A request
+        that fails is tried again while `wanted` (when given) says it still is.
         """
         sent = await self.tasks.send(build)
 
         async def operation() -> None:
             outcome: TaskOutcome
             try:
-                outcome = await self.tasks.call_retrying(build, sent=sent)
+                outcome = await self.tasks.call_retrying(build, sent=sent, wanted=wanted)
             except TaskCallFailed as failed:
                 outcome = failed
             await self.tell_self(then(outcome))
@@ -346,12 +348,16 @@ class Agent(Actor[AgentMessage | C]):
         """The claim is in: a link the gate refused while the run was still queued goes again.
 
         Reports and the claim leave in order, but a partition has each retried on its own
-        schedule, so the report can reach the server first.
+        schedule, so the report can reach the server first. What goes again is the link
+        of the share that is up now: refusals come back in any order, and the one that
+        came last may be of a share stopped since.
         """
-        refused, self._link_refused_before_claim = self._link_refused_before_claim, None
-        if refused is not None:
-            _log.info("session_link_reported_again", decision=True, session_id=refused[0])
-            await self.write_link(*refused)
+        refused, self._link_refused_before_claim = self._link_refused_before_claim, False
+        share = self.share
+        live = share.session_id if share and share.status is not ShareStatus.ENDED else None
+        if refused and live and live in self._links_sent:
+            _log.info("session_link_reported_again", decision=True, session_id=live)
+            await self.write_link(live, self._links_sent[live])
 
     async def continue_in_cloud(self, state: RunState) -> None:
         """A cloud worker's start: claimed, then running, then its session is shared."""
@@ -393,9 +399,31 @@ class Agent(Actor[AgentMessage | C]):
             ),
             lambda outcome: _LinkReported(session_id, outcome),
             what="link-session",
+            wanted=(
+                (lambda: self._sharing(session_id))
+                if self.switches.abandon_link_reports_of_ended_shares
+                else None
+            ),
+        )
+
+    def _sharing(self, session_id: str) -> bool:
+        """Whether `session_id` is the session of this agent's share, and it is up."""
+        share = self.share
+        return (
+            share is not None
+            and share.status is not ShareStatus.ENDED
+            and share.session_id == session_id
         )
 
     def link_reported(self, session_id: str, outcome: TaskOutcome) -> RunRecord | None:
+        if isinstance(outcome, TaskCallAbandoned):
+            _log.info(
+                "session_link_abandoned",
+                decision=True,
+                session_id=session_id,
+                reason="its share ended before the report got through",
+            )
+            return None
         if isinstance(outcome, TaskCallFailed):
             _log.warning(
                 "session_link_refused", decision=True, task_id=self.task_id, reason=outcome.reason
@@ -406,7 +434,7 @@ class Agent(Actor[AgentMessage | C]):
                 and isinstance(outcome, TaskRefused)
                 and outcome.kind is tasks.TaskErrorKind.REJECTED_BY_GATE
             ):
-                self._link_refused_before_claim = (session_id, self._links_sent[session_id])
+                self._link_refused_before_claim = True
             return None
         assert isinstance(outcome, tasks.AgentTaskUpdated)
         _log.info("session_linked", decision=True, task_id=self.task_id, session_id=session_id)

@@ -38,6 +38,10 @@ DEFAULT_TIMEOUT_S = 30.0
 _REPLY_TYPES = get_args(tasks.TaskReply)
 
 
+class TaskCallAbandoned(TaskCallFailed):
+    """A request given up by its sender before it got through: nothing went wrong."""
+
+
 @dataclass(frozen=True, slots=True)
 class SentRequest:
     """A request put on the wire (or that could not be: `failure`), its reply still to come."""
@@ -119,14 +123,19 @@ class TaskClient:
         return await self.reply(await self.send(build))
 
     async def call_retrying(
-        self, build: Callable[[int], tasks.TaskRequest], *, sent: SentRequest | None = None
+        self,
+        build: Callable[[int], tasks.TaskRequest],
+        *,
+        sent: SentRequest | None = None,
+        wanted: Callable[[], bool] | None = None,
     ) -> tasks.TaskReply:
         """`call`, tried again on the client's backoff schedule while the failure is transient.
 
         A refusal (an error reply) is final and raises at once; a lost connection
         or a missing reply is tried again. Requests that create something carry an
         idempotency key, so a retry cannot create it twice. With `sent`, the first
-        try is that request, already on the wire.
+        try is that request, already on the wire. With `wanted`, a request no longer
+        wanted when a retry is due is given up (`TaskCallAbandoned`) instead of sent.
         """
         for delay in delays():
             try:
@@ -137,6 +146,8 @@ class TaskClient:
                 _log.info("task_call_retry", reason=failed.reason, after_s=round(delay, 3))
             sent = None
             await trio.sleep(delay)
+            if wanted is not None and not wanted():
+                raise TaskCallAbandoned("no longer wanted when a retry was due")
         return await self.call(build)
 
     async def _ensure_link(self, request: str) -> Link:

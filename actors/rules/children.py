@@ -93,6 +93,10 @@ class Child:
     pane: PaneState
 
 
+def _registration(child: Child) -> int:
+    return child.position
+
+
 class ChildRoster:
     """The children of one viewer, in registration order; see the module docstring.
 
@@ -100,16 +104,25 @@ class ChildRoster:
     transcripts resolve agent ids.
     """
 
-    def __init__(self, directory: AgentDirectory) -> None:
+    def __init__(self, directory: AgentDirectory, *, order_by_creation: bool = False) -> None:
         self._directory = directory
         self._children: dict[str, Child] = {}
         self._working = 0
+        #: Pills in the order the rows were created (`created_at`), not as registered.
+        self._order_by_creation = order_by_creation
 
     def __len__(self) -> int:
         return len(self._children)
 
     def __iter__(self) -> Iterator[Child]:
+        """The children in pill order."""
+        if self._order_by_creation:
+            return iter(sorted(self._children.values(), key=self._creation_order))
         return iter(self._children.values())
+
+    @staticmethod
+    def _creation_order(child: Child) -> tuple[float, int]:
+        return child.row.created_at, child.position
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._children
@@ -150,7 +163,7 @@ class ChildRoster:
                 opened.append(child)
             touched.append(child)
         self._check_launches(touched)
-        opened.sort(key=lambda child: child.position)
+        opened.sort(key=self._creation_order if self._order_by_creation else _registration)
         return tuple(OpenPane(child.task_id, child.row.session_link) for child in opened)
 
     def refresh(self, runs: Iterable[RunRecord]) -> None:

@@ -107,6 +107,9 @@ class DiscoveryPoller:
         self._refusals = 0
         self._fetches = 0
         self._redundant_fetches = 0
+        #: With `poll_after_speech_during_fetch`: the orchestrator spoke while a fetch
+        #: was in flight, so an empty answer to it may be older than what was said.
+        self._spoke_during_fetch = False
 
     @property
     def parent_task_id(self) -> str:
@@ -184,6 +187,10 @@ class DiscoveryPoller:
         opened = self._children.merge(rows, has_parent_conversation=has_parent_conversation)
         self._idle = not self._children and self._switches.stop_polling_when_empty
         self._errors = self._refusals = 0
+        if self._idle and self._spoke_during_fetch:
+            self._idle = self._spoke_during_fetch = False
+            return (*opened, *self._dispatch())
+        self._spoke_during_fetch = False
         return (*opened, *self._schedule_next_poll())
 
     def fetch_failed(
@@ -214,6 +221,8 @@ class DiscoveryPoller:
         if not self._started or self._stopped:
             return ()
         on_orchestrator = conversation == self._parent_task_id
+        if on_orchestrator and self._outstanding and self._switches.poll_after_speech_during_fetch:
+            self._spoke_during_fetch = True
         if self._idle:
             if not on_orchestrator:
                 return ()

@@ -126,6 +126,28 @@ class Switches:
     #: ended without one; it still never rewrites a link. Off: refused, and the pane of
     #: the finished child stays loading.
     accept_first_link_after_finish: bool
+    #: Closes the hole "a viewer away while children appear meets them out of spawn
+    #: order" (behaviours 7 and 38): a viewer registers children in the order it learns
+    #: of them, and a subscription's replay lists rows by their latest change. It orders
+    #: pills by the rows' `created_at` (spawn order, with `create_children_in_spawn_order`).
+    #: Off: registration order.
+    order_pills_by_creation: bool
+    #: Closes the hole "an orchestrator exchange that lands while a fetch is in flight is
+    #: lost" (polling): the answer of a fetch sent just before the child's row was made
+    #: comes back empty after the exchange that announced the child, and idles the
+    #: poller until the orchestrator speaks again, which it may never do. The poller
+    #: fetches once more when such an answer would idle it. Off: it idles.
+    poll_after_speech_during_fetch: bool
+    #: Closes the hole "a stopped share's link report, retried behind a partition, lands
+    #: after the link of the share that replaced it and overwrites it": the viewer of the
+    #: run page then joins a session that no longer exists. A host stops retrying the
+    #: report of a share that has ended. Off: every report is retried until it answers.
+    abandon_link_reports_of_ended_shares: bool
+    #: Closes the hole "a run page opened while the run's row still names a share the user
+    #: stopped stays unavailable": the new share's link is held back by the faults, the join
+    #: finds no session, and the page never looks again. A run page whose join is refused
+    #: reads the run again until it names another session. Off: it shows unavailable.
+    reread_run_after_failed_join: bool
     #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
     #: share, so the server caps its role (and later approvals) at the parent role. Off
     #: (the shipped client, whose join carries only the secret): a child pane gets the
@@ -199,5 +221,9 @@ class Profile(enum.Enum):
             report_link_again_after_claim=hardened,
             create_children_in_spawn_order=hardened,
             accept_first_link_after_finish=hardened,
+            order_pills_by_creation=hardened,
+            poll_after_speech_during_fetch=hardened,
+            abandon_link_reports_of_ended_shares=hardened,
+            reread_run_after_failed_join=hardened,
             cap_child_role_at_parent=False,
         )

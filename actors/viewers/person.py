@@ -70,7 +70,8 @@ class RequestAccess:
 
 @dataclass(frozen=True, slots=True)
 class CopyLink(Request[CopiedLink | None]):
-    """The share action of the current view: answers the `CopiedLink`, or None."""
+    """The share action of the current view: answers the `CopiedLink`, or None when the
+    view has no link to copy yet."""
 
 
 PersonAct = SelectPill | UsePill | Prompt | RequestAccess
@@ -211,11 +212,12 @@ class Person:
         self, views: Views, child_link: str | None, scope: ViewScope
     ) -> CopiedLink | None:
         """Copy the active pill's link: the view's own, or `child_link`, the selected
-        child's; `scope` is that of the view whose link it is."""
+        child's; `scope` is that of the view whose link it is. None while the view has
+        no link yet; the last link copied stays on the clipboard."""
         root = views.root.route if views.root is not None else None
         copied = copy_link(scope, root if self.selected is None else child_link)
         self.copied = copied or self.copied
-        return self.copied
+        return copied
 
     def observation(self, views: Views, scope: ViewScope) -> ClientObservation:
         active = self.active_view(views)

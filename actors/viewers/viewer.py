@@ -245,7 +245,9 @@ class Viewer(Actor[ViewerMessage]):
             assigns_run_ids=switches.index_child_run_ids,
             backfills_parent_agent_ids=switches.backfill_parent_agent_id,
         )
-        self.children = ChildRoster(self.directory)
+        self.children = ChildRoster(
+            self.directory, order_by_creation=self.switches.order_pills_by_creation
+        )
         self.pill_bar = PillBar(self.children)
         self.discovery = _Discovery()
         self.names = _NameLookups()
@@ -291,8 +293,9 @@ class Viewer(Actor[ViewerMessage]):
 
     # -- opening -------------------------------------------------------------------
 
-    async def _find_route(self) -> None:
-        """The web route: read the run until it has a session, showing loading meanwhile."""
+    async def _find_route(self, refused_route: str | None = None) -> None:
+        """The web route: read the run until it has a session (other than `refused_route`,
+        the one whose join was just refused), showing loading meanwhile."""
         task_id = self.link.task_id
         assert task_id is not None
         while True:
@@ -307,7 +310,7 @@ class Viewer(Actor[ViewerMessage]):
                     return
             else:
                 assert isinstance(reply, tasks.RunReply)
-                if reply.run.session_link is not None:
+                if reply.run.session_link not in (None, refused_route):
                     await self.tell_self(_RouteFound(reply.run.session_link))
                     return
             await trio.sleep(PENDING_SESSION_POLL_S)
@@ -378,9 +381,24 @@ class Viewer(Actor[ViewerMessage]):
             _log.info("view_ended", decision=True, view=view.key, reason=outcome.reason)
             if not is_root and view.joined is None:
                 self.children.pane_join_failed(view.key)
+            if is_root and self._read_run_again(view):
+                return
             if is_root:
                 self.root_state = view.state
                 self._stop_polling()
+
+    def _read_run_again(self, view: SessionView) -> bool:
+        """With `reread_run_after_failed_join`: a run page whose join was refused reads the
+        run again for another session (its row may name a share stopped since)."""
+        if (
+            not self.switches.reread_run_after_failed_join
+            or self.link.open_by is OpenBy.SHARE_LINK
+            or view.joined is not None
+        ):
+            return False
+        _log.info("run_read_again", decision=True, reason="the join was refused")
+        self.spawn(self._find_route, view.route)
+        return True
 
     def _source_type(self) -> SessionSourceType:
         joined = self.root.joined if self.root else None

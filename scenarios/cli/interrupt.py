@@ -54,7 +54,7 @@ def catching_interrupts() -> Iterator[Interruption]:
         if not is_interrupt(error):
             raise
         if _sigterm is not None:
-            _sigterm.taken.set()
+            _sigterm.take()
         interruption.happened = True
         interruption.note()
 
@@ -72,7 +72,14 @@ class _Sigterm:
 
     def __init__(self) -> None:
         self.received = threading.Event()
-        self.taken = threading.Event()
+        self._taken = threading.Event()
+        #: Held while a signal is sent again, so none is sent once `take` has returned.
+        self._sending = threading.Lock()
+
+    def take(self) -> None:
+        """The interruption has been taken, or the command has ended: send nothing more."""
+        with self._sending:
+            self._taken.set()
 
     def handle(self, _signum: int, frame: FrameType | None) -> None:
         """Stop as Ctrl-C does: through whatever handles it now (Trio's, inside a run).
@@ -80,7 +87,7 @@ class _Sigterm:
         Where Ctrl-C is ignored (a background job of a script), SIGTERM must
         still stop the command, so it raises `KeyboardInterrupt` itself.
         """
-        if self.taken.is_set():
+        if self._taken.is_set():
             return
         if not self.received.is_set():
             self.received.set()
@@ -92,8 +99,10 @@ class _Sigterm:
             raise KeyboardInterrupt
 
     def _redeliver(self) -> None:
-        while not self.taken.wait(REDELIVER_EVERY_S):
-            os.kill(os.getpid(), signal.SIGTERM)
+        while not self._taken.wait(REDELIVER_EVERY_S):
+            with self._sending:
+                if not self._taken.is_set():
+                    os.kill(os.getpid(), signal.SIGTERM)
 
 
 #: The SIGTERM handling of the command running now, if any.
@@ -112,6 +121,6 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        sigterm.taken.set()
+        sigterm.take()
         signal.signal(signal.SIGTERM, previous)
         _sigterm = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import given, settings
@@ -325,3 +325,16 @@ def test_the_roster_shows_what_the_three_reconciled_copies_showed(
         assert _shown(children) == model.shown()
         states = [entry.state for entry in model.table.values()]
         assert children.all_terminal == (bool(states) and all(s.is_terminal for s in states))
+
+
+def test_pills_follow_creation_order_only_when_asked_whatever_order_rows_come_in() -> None:
+    """A subscription's replay lists rows by their latest change, not by creation."""
+    late = replace(make_run("c-late"), created_at=40.0)
+    early = replace(make_run("c-early"), created_at=31.0)
+    as_shipped = _roster()
+    as_shipped.merge([late, early])
+    assert [c.task_id for c in as_shipped] == ["c-late", "c-early"]
+    by_creation = ChildRoster(AgentDirectory(), order_by_creation=True)
+    by_creation.merge([late])
+    by_creation.merge([early])
+    assert [c.task_id for c in by_creation] == ["c-early", "c-late"]

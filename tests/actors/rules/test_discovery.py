@@ -113,6 +113,23 @@ def test_only_an_orchestrator_exchange_resumes_from_idle() -> None:
     assert not poller.idle
 
 
+def test_an_orchestrator_exchange_during_a_fetch_is_lost_unless_it_asks_again() -> None:
+    """The answer of a fetch sent before the exchange can be empty and idle the poller."""
+    shipped, _ = _poller()
+    shipped.start()
+    assert shipped.exchange_appended(ORCH) == ()
+    assert shipped.fetch_succeeded(1, []) == ()
+    assert shipped.idle
+    switches = Profile.FOLLOWUPS.switches().with_overrides({"poll_after_speech_during_fetch": True})
+    poller = DiscoveryPoller(ORCH, switches, ChildRoster(AgentDirectory()))
+    poller.start()
+    assert poller.exchange_appended(ORCH) == ()
+    assert poller.fetch_succeeded(1, []) == (Fetch(2),)
+    assert not poller.idle
+    assert poller.fetch_succeeded(2, []) == ()  # nothing said since: idle as before
+    assert poller.idle
+
+
 def test_resumed_fetch_that_finds_children_returns_to_the_active_cadence() -> None:
     poller, children = _poller()
     poller.start()

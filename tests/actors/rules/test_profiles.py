@@ -38,6 +38,10 @@ EXPECTED = {
     "report_link_again_after_claim": (False, False, False, True),
     "create_children_in_spawn_order": (False, False, False, True),
     "accept_first_link_after_finish": (False, False, False, True),
+    "order_pills_by_creation": (False, False, False, True),
+    "poll_after_speech_during_fetch": (False, False, False, True),
+    "abandon_link_reports_of_ended_shares": (False, False, False, True),
+    "reread_run_after_failed_join": (False, False, False, True),
 }
 
 

@@ -206,3 +206,90 @@ def test_a_child_that_finished_before_its_link_arrived_loads_only_when_the_gate_
     fixed = run(Profile.FOLLOWUPS, {"accept_first_link_after_finish": True})
     assert "loaded" not in [m.key for f in fixed.failures for m in f.mismatches]
     assert run(Profile.HARDENED).passed
+
+
+def test_a_viewer_away_while_children_appear_keeps_spawn_order_only_by_creation() -> None:
+    """Rows created in spawn order, but the viewer is away when the first appears and
+    meets both in the replay, which lists the researcher last: it finished since."""
+    scenario = catalog.load("push-child-discovery")
+    plan = parse_plan("partition:orchestrator>task-server@3.4..29.3")
+
+    def pills_wrong(settings: dict[str, bool]) -> bool:
+        result = run_scenario(
+            scenario, Profile.FOLLOWUPS, seed=148, fault_plan=plan, settings=settings
+        )
+        return any(_reordered_pills(m) for f in result.failures for m in f.mismatches)
+
+    assert pills_wrong({"create_children_in_spawn_order": True})
+    assert not pills_wrong(
+        {"create_children_in_spawn_order": True, "order_pills_by_creation": True}
+    )
+    assert run_scenario(scenario, Profile.HARDENED, seed=148, fault_plan=plan).passed
+
+
+def test_a_poll_answered_after_the_exchange_it_missed_polls_again_only_with_the_switch() -> None:
+    """The viewer's join is late; its second fetch leaves just before the child's row is
+    made and its empty answer comes after the exchange announcing the child."""
+    scenario = catalog.load("pushed-task-id-polled-children")
+    plan = parse_plan(
+        "latency:0.01+exp(0.25); drop:orchestrator>session-server@5.3; "
+        "partition:viewer>session-server@5.6..16.3"
+    )
+    hole = run_scenario(scenario, Profile.FOLLOWUPS, seed=518, fault_plan=plan)
+    assert "pill_bar" in [m.key for f in hole.failures for m in f.mismatches]
+    settings = {"poll_after_speech_during_fetch": True}
+    assert run_scenario(
+        scenario, Profile.FOLLOWUPS, seed=518, fault_plan=plan, settings=settings
+    ).passed
+    assert run_scenario(scenario, Profile.HARDENED, seed=518, fault_plan=plan).passed
+
+
+def test_the_link_reported_again_after_the_claim_is_the_live_shares() -> None:
+    """The writer's first share is stopped and a second started while its run is queued
+    behind a partition; the refusal of the first share's link comes back last."""
+    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
+    plan = parse_plan("partition:orchestrator/writer>task-server@6.8..32.6")
+    with capture_logs() as logs:
+        result = run_scenario(scenario, Profile.HARDENED, seed=186, fault_plan=plan)
+    assert result.passed, result.failures
+    shares = [e["session_id"] for e in logs if e["event"] == "share_established"]
+    again = [e["session_id"] for e in logs if e["event"] == "session_link_reported_again"]
+    assert again == [shares[-1]]
+
+
+def test_a_stopped_shares_link_report_cannot_overwrite_the_live_one_only_with_the_switch() -> None:
+    """Both of the writer's link reports are retried behind a partition; the stopped
+    share's lands last and would link a session that no longer exists."""
+    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
+    plan = parse_plan(
+        "latency:0.01+exp(0.25); partition:orchestrator/writer>task-server@11.6..28.3"
+    )
+
+    def run(settings: dict[str, bool]) -> RunResult:
+        return run_scenario(
+            scenario, Profile.HARDENED, seed=728, fault_plan=plan, settings=settings
+        )
+
+    hole = run({"abandon_link_reports_of_ended_shares": False})
+    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
+        ("root", "unavailable")
+    ]
+    assert run({}).passed
+
+
+def test_a_run_page_that_opened_a_stopped_share_reads_the_run_again_only_with_the_switch() -> None:
+    """The writer's new link cannot reach the task server until 52.7 s: at 50 s its run
+    page still names the share the user stopped, and that join finds no session."""
+    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
+    plan = parse_plan("partition:orchestrator/writer>task-server@22.9..52.7")
+
+    def run(settings: dict[str, bool]) -> RunResult:
+        return run_scenario(
+            scenario, Profile.HARDENED, seed=554, fault_plan=plan, settings=settings
+        )
+
+    hole = run({"reread_run_after_failed_join": False})
+    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
+        ("root", "unavailable")
+    ]
+    assert run({}).passed
