@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from actors.rules.profiles import Profile
@@ -257,38 +258,32 @@ def test_the_link_reported_again_after_the_claim_is_the_live_shares() -> None:
     assert again == [shares[-1]]
 
 
-def test_a_stopped_shares_link_report_cannot_overwrite_the_live_one_only_with_the_switch() -> None:
-    """Both of the writer's link reports are retried behind a partition; the stopped
-    share's lands last and would link a session that no longer exists."""
+#: A share stopped and started again while the writer's task-server link is down, by
+#: the switch that closes what goes wrong: the stopped share's link report lands last
+#: and overwrites the live one; or the run page opens while the row still names the
+#: stopped share (the new link held back until 52.7 s) and finds no session.
+RESHARED_WHILE_CUT_OFF = [
+    (
+        "abandon_link_reports_of_ended_shares",
+        728,
+        "latency:0.01+exp(0.25); partition:orchestrator/writer>task-server@11.6..28.3",
+    ),
+    ("reread_run_after_failed_join", 554, "partition:orchestrator/writer>task-server@22.9..52.7"),
+]
+
+
+@pytest.mark.parametrize(("switch", "seed", "plan"), RESHARED_WHILE_CUT_OFF)
+def test_a_reshared_child_cut_off_from_the_task_server_loads_only_with_the_switch(
+    switch: str, seed: int, plan: str
+) -> None:
     scenario = catalog.load("stop-cascade-ends-a-reshared-child")
-    plan = parse_plan(
-        "latency:0.01+exp(0.25); partition:orchestrator/writer>task-server@11.6..28.3"
-    )
 
     def run(settings: dict[str, bool]) -> RunResult:
         return run_scenario(
-            scenario, Profile.HARDENED, seed=728, fault_plan=plan, settings=settings
+            scenario, Profile.HARDENED, seed=seed, fault_plan=parse_plan(plan), settings=settings
         )
 
-    hole = run({"abandon_link_reports_of_ended_shares": False})
-    assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
-        ("root", "unavailable")
-    ]
-    assert run({}).passed
-
-
-def test_a_run_page_that_opened_a_stopped_share_reads_the_run_again_only_with_the_switch() -> None:
-    """The writer's new link cannot reach the task server until 52.7 s: at 50 s its run
-    page still names the share the user stopped, and that join finds no session."""
-    scenario = catalog.load("stop-cascade-ends-a-reshared-child")
-    plan = parse_plan("partition:orchestrator/writer>task-server@22.9..52.7")
-
-    def run(settings: dict[str, bool]) -> RunResult:
-        return run_scenario(
-            scenario, Profile.HARDENED, seed=554, fault_plan=plan, settings=settings
-        )
-
-    hole = run({"reread_run_after_failed_join": False})
+    hole = run({switch: False})
     assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
         ("root", "unavailable")
     ]

@@ -115,31 +115,29 @@ def test_under_faults_a_cloud_agent_finishes_only_once_it_has_started() -> None:
     assert [e["step"] for e in logs if e["event"] == "step_waits"] == ["finish reviewer"]
 
 
+def waits_under(scenario: str, seed: int, plan: str) -> list[str]:
+    """The steps that waited in a hardened run of `scenario` under `plan`, which passes."""
+    with capture_logs() as logs:
+        result = run_scenario(
+            catalog.load(scenario), Profile.HARDENED, seed=seed, fault_plan=parse_plan(plan)
+        )
+    assert result.passed, result.failures
+    return [e["step"] for e in logs if e["event"] == "step_waits"]
+
+
 def test_under_faults_a_link_is_copied_once_the_view_has_one() -> None:
     """Alice's run page is out of reach until 37.6 s: her copy at 40 s has nothing before."""
-    scenario = catalog.load("copied-links")
-    plan = parse_plan("partition:alice>task-server@14.1..37.6")
-    with capture_logs() as logs:
-        result = run_scenario(scenario, Profile.HARDENED, seed=277, fault_plan=plan)
-    assert result.passed, result.failures
-    assert "copy-link alice" in [e["step"] for e in logs if e["event"] == "step_waits"]
+    waited = waits_under("copied-links", 277, "partition:alice>task-server@14.1..37.6")
+    assert "copy-link alice" in waited
 
 
 def test_under_faults_a_grandchild_is_spawned_once_its_parent_exists() -> None:
     """The lead's row is held back by a partition past the time its own children are due."""
-    scenario = catalog.load("grandchildren")
-    plan = parse_plan("partition:orchestrator>task-server@3.8..19.4")
-    with capture_logs() as logs:
-        result = run_scenario(scenario, Profile.HARDENED, seed=532, fault_plan=plan)
-    assert result.passed, result.failures
-    assert [e["step"] for e in logs if e["event"] == "step_waits"][:1] == ["spawn scout"]
+    waited = waits_under("grandchildren", 532, "partition:orchestrator>task-server@3.8..19.4")
+    assert waited[:1] == ["spawn scout"]
 
 
 def test_under_faults_a_pill_is_selected_once_the_viewer_shows_it() -> None:
     """The viewer cannot list children until 48.4 s; its click at 40 s waits for the pill."""
-    scenario = catalog.load("select-a-loading-child")
-    plan = parse_plan("partition:viewer>task-server@19..48.4")
-    with capture_logs() as logs:
-        result = run_scenario(scenario, Profile.HARDENED, seed=63, fault_plan=plan)
-    assert result.passed, result.failures
-    assert [e["step"] for e in logs if e["event"] == "step_waits"] == ["select viewer"]
+    waited = waits_under("select-a-loading-child", 63, "partition:viewer>task-server@19..48.4")
+    assert waited == ["select viewer"]
