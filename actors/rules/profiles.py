@@ -113,11 +113,11 @@ class Switches:
     #: report are each retried on their own schedule. The host reports it again once the
     #: claim is answered. Off: the refusal is final and the child's pane stays loading.
     report_link_again_after_claim: bool
-    #: Closes the hole "children appear out of spawn order" (behaviours 7 and 38): the task
-    #: server lists a parent's children in the order their rows were created, and under
-    #: faults each create is retried on its own schedule, so a later spawn's row can be
-    #: created first. The host asks for one child's row at a time, in spawn order. Off:
-    #: every spawn asks at once, as `run_agents` does.
+    #: Closes the hole "children appear out of spawn order" (spawn order: the web pill-bar
+    #: spec, 7 and 38): the task server lists a parent's children in the order their rows
+    #: were created, and under faults each create is retried on its own schedule, so a
+    #: later spawn's row can be created first. The host asks for one child's row at a
+    #: time, in spawn order. Off: every spawn asks at once, as `run_agents` does.
     create_children_in_spawn_order: bool
     #: Closes the hole "a child that finishes before its share's link reaches the task
     #: server never loads": under faults a local child's row can come back so late that
@@ -127,10 +127,12 @@ class Switches:
     #: the finished child stays loading.
     accept_first_link_after_finish: bool
     #: Closes the hole "a viewer away while children appear meets them out of spawn
-    #: order" (behaviours 7 and 38): a viewer registers children in the order it learns
-    #: of them, and a subscription's replay lists rows by their latest change. It orders
-    #: pills by the rows' `created_at` (spawn order, with `create_children_in_spawn_order`).
-    #: Off: registration order.
+    #: order": a viewer registers children in the order it learns of them, and the
+    #: modelled subscription replays each changed row once, ordered by its latest change.
+    #: The follow-up spec's stream replays its events (ChildSpawned, then status changes)
+    #: in order, which would keep creation order; this switch stands in for that until the
+    #: replay is modelled as events. It orders pills by the rows' `created_at`. Off:
+    #: registration order.
     order_pills_by_creation: bool
     #: Closes the hole "an orchestrator exchange that lands while a fetch is in flight is
     #: lost" (polling): the answer of a fetch sent just before the child's row was made
@@ -146,7 +148,8 @@ class Switches:
     #: Closes the hole "a run page opened while the run's row still names a share the user
     #: stopped stays unavailable": the new share's link is held back by the faults, the join
     #: finds no session, and the page never looks again. A run page whose join is refused
-    #: reads the run again until it names another session. Off: it shows unavailable.
+    #: reads the run again, every 5 s for a minute, until it names another session. Off:
+    #: it shows unavailable at once.
     reread_run_after_failed_join: bool
     #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
     #: share, so the server caps its role (and later approvals) at the parent role. Off

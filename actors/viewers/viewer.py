@@ -84,6 +84,10 @@ _log = structlog.get_logger("sharesim.viewer")
 
 #: How often the web route re-reads a run that has no session yet.
 PENDING_SESSION_POLL_S = 5.0
+#: With `reread_run_after_failed_join`: reads of the run, one per `PENDING_SESSION_POLL_S`,
+#: before a page whose join was refused gives up and shows unavailable (a share stopped
+#: for good leaves its row naming it).
+RUN_REREADS = 12
 
 
 class OpenBy(enum.Enum):
@@ -298,7 +302,9 @@ class Viewer(Actor[ViewerMessage]):
         the one whose join was just refused), showing loading meanwhile."""
         task_id = self.link.task_id
         assert task_id is not None
-        while True:
+        reads = 0
+        while refused_route is None or reads < RUN_REREADS:
+            reads += 1
             try:
                 reply = await self.tasks.call(lambda rid: tasks.GetRun(rid, task_id))
             except TaskCallFailed as failed:
@@ -314,6 +320,8 @@ class Viewer(Actor[ViewerMessage]):
                     await self.tell_self(_RouteFound(reply.run.session_link))
                     return
             await trio.sleep(PENDING_SESSION_POLL_S)
+        _log.info("run_read_given_up", decision=True, reads=reads)
+        await self.tell_self(_RouteFound(None))
 
     async def _open_root(self, route: str | None) -> None:
         if route is None:

@@ -159,8 +159,8 @@ def test_a_link_the_gate_refused_before_the_claim_is_reported_again_only_with_th
 
 
 def test_children_created_out_of_spawn_order_keep_their_pill_order_only_when_serialized() -> None:
-    """Behaviours 7 and 38: pills follow spawn order, but the task server lists rows in
-    the order they were created, and retried creates can arrive in either order."""
+    """Pills follow spawn order (the web pill-bar spec, 7 and 38), but the task server
+    lists rows in the order they were created, and retried creates arrive in any order."""
     scenario = catalog.load("child-launch-failure")
     for seed in range(40):
         result = run_scenario(scenario, Profile.FOLLOWUPS, seed=seed, faults=ALL_FAULTS)
@@ -288,3 +288,17 @@ def test_a_reshared_child_cut_off_from_the_task_server_loads_only_with_the_switc
         ("root", "unavailable")
     ]
     assert run({}).passed
+
+
+def test_a_run_page_reads_a_stopped_share_again_a_bounded_number_of_times(tmp_path: Path) -> None:
+    """Without faults a share stopped for good leaves the row naming it: the page reads
+    the run again a few times, then shows it unavailable and asks nothing more."""
+    text = catalog.resolve("stop-share-cascade").read_text()
+    path = tmp_path / "stop-share-cascade.toml"
+    path.write_text(text.replace("duration = 120", "duration = 600"))
+    scenario = load_scenario(path)
+    followups = run_scenario(scenario, Profile.FOLLOWUPS)
+    hardened = run_scenario(scenario, Profile.HARDENED)
+    assert hardened.passed, hardened.failures
+    # A minute of reads, one every 5 s; unbounded it would be about 110 in 600 s.
+    assert hardened.task_requests - followups.task_requests <= 13
