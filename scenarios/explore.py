@@ -34,6 +34,9 @@ class SeedOutcome:
     json: str = ""
     #: What broke, as a shrunk plan must still break it and findings group it.
     broke: tuple[Problem, ...] = ()
+    #: How many expectations were checked: none when every check assumes no faults, so
+    #: that a pass says only that no invariant broke and every step could be taken.
+    checked: int = 0
 
     @property
     def passed(self) -> bool:
@@ -112,7 +115,7 @@ def _outcome(
         problems.append(f"expectation {failure.what}" + (f": {mismatched}" if mismatched else ""))
     digest = result.trace.digest() if result.trace is not None else ""
     json = to_json(result) if detail else ""
-    return SeedOutcome(seed, tuple(problems), digest, json, problems_of(result))
+    return SeedOutcome(seed, tuple(problems), digest, json, problems_of(result), result.checked)
 
 
 def run_seeds(work: SeedWork, seeds: tuple[int, ...]) -> list[SeedOutcome]:

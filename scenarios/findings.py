@@ -92,6 +92,8 @@ class Findings:
         self.candidates = dict(candidates)
         self.runs = 0
         self.failing = 0
+        #: Passing seeds that checked no expectation, by scenario and profile.
+        self.unchecked: dict[tuple[str, Profile], int] = {}
         self._holes: dict[tuple[str, Problem], Hole] = {}
         self._order: dict[str, int] = {}
 
@@ -104,6 +106,9 @@ class Findings:
         """
         self.runs += 1
         self._order.setdefault(reference, len(self._order))
+        if outcome.passed and outcome.checked == 0:
+            key = (reference, profile)
+            self.unchecked[key] = self.unchecked.get(key, 0) + 1
         if outcome.passed or not outcome.broke:
             return None
         self.failing += 1
@@ -116,6 +121,18 @@ class Findings:
         for other in others:
             hole.also[other] = hole.also.get(other, 0) + 1
         return hole if new else None
+
+    def unchecked_runs(self) -> list[tuple[str, Profile, int]]:
+        """(scenario, profile, seeds) whose passing seeds checked no expectation, in the
+        scenarios' order, whatever order the seeds arrived in."""
+        profiles = list(Profile)
+        return [
+            (reference, profile, count)
+            for (reference, profile), count in sorted(
+                self.unchecked.items(),
+                key=lambda item: (self._order[item[0][0]], profiles.index(item[0][1])),
+            )
+        ]
 
     def holes(self, reference: str | None = None) -> list[Hole]:
         """Every hole (or those of one scenario): by scenario, then by what broke."""

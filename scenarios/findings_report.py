@@ -44,6 +44,15 @@ def markdown(campaign: Campaign, findings: Findings) -> str:
         f"{len(holes)} distinct {'hole' if len(holes) == 1 else 'holes'}.",
         f"Switches tried for closing each hole: {_candidates(findings)}.",
     ]
+    if findings.unchecked:
+        lines.append(
+            "Passed checking no expectation (every check assumes no faults): "
+            + ", ".join(
+                f"{reference} [{profile.value}] {count} of {campaign.seeds} seeds"
+                for reference, profile, count in findings.unchecked_runs()
+            )
+            + "."
+        )
     if campaign.interrupted:
         lines.append("Interrupted: these are the holes found before the stop.")
     if not holes:
@@ -94,6 +103,10 @@ def to_json(campaign: Campaign, findings: Findings) -> str:
             "failing": findings.failing,
             "closing_switches": findings.candidates,
             "interrupted": campaign.interrupted,
+            "unchecked": [
+                {"scenario": reference, "profile": profile.value, "seeds": count}
+                for reference, profile, count in findings.unchecked_runs()
+            ],
             "holes": [_hole_record(hole, findings) for hole in findings.holes()],
         }
     )

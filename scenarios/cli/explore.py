@@ -136,6 +136,12 @@ def _summary(
     if interrupted:
         ran += f" (interrupted: {len(outcomes)} of {args.seeds} seeds ran)"
     print(f"{name} [{design.name}], faults {format_faults(faults) or 'none'}: {ran}")
+    unchecked = [o for o in outcomes if o.passed and o.checked == 0]
+    if unchecked:
+        print(
+            f"  {len(unchecked)} of {len(outcomes)} seeds passed checking no expectation: "
+            "the file's checks all assume no faults, so only invariants and steps held"
+        )
     settings = settings_of(design.settings)
     for outcome in failing:
         print(f"\nseed {outcome.seed}:")

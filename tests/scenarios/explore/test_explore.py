@@ -95,3 +95,15 @@ def test_the_seeds_runs_print_no_log_lines(
     err = capfd.readouterr().err
     assert "session_link_refused" not in err
     assert all(line.startswith("[") for line in err.splitlines() if line.strip())
+
+
+def test_explore_says_when_passing_seeds_checked_no_expectation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every check of pill-selection assumes no faults: under faults a pass there means
+    only that no invariant broke and every step could be taken."""
+    assert main(["explore", "pill-selection", "--profile", "hardened", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 seeds passed checking no expectation" in out
+    assert main(["explore", "child-launch-failure", "--profile", "hardened", "--seeds", "2"]) == 0
+    assert "checking no expectation" not in capsys.readouterr().out

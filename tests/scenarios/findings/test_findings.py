@@ -229,3 +229,19 @@ def test_the_seeds_runs_print_no_log_lines(capfd: pytest.CaptureFixture[str]) ->
     args = ["findings", "children-ended-before-share", "--profiles", "current", "--seeds", "1"]
     main(args)
     assert "session_link_refused" not in capfd.readouterr().err
+
+
+def test_the_report_names_scenarios_whose_passing_seeds_checked_no_expectation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A hole-free row of seeds means little where every check assumes no faults."""
+    args = ["findings", "pill-selection", "child-launch-failure", "--profiles", "hardened"]
+    assert main([*args, "--seeds", "2"]) == 0
+    assert (
+        "Passed checking no expectation (every check assumes no faults): "
+        "pill-selection [hardened] 2 of 2 seeds." in capsys.readouterr().out
+    )
+    assert main([*args, "--seeds", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    unchecked = {"scenario": "pill-selection", "profile": "hardened", "seeds": 2}
+    assert report["unchecked"] == [unchecked]
