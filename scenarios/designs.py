@@ -63,6 +63,7 @@ MEANINGS: dict[str, str] = {
     "that has ended",
     "reread_run_after_failed_join": "a run page whose join was refused reads the run again "
     "for another session",
+    "serialize_run_updates": "a host sends its run's updates one at a time, in order",
     "cap_child_role_at_parent": "a child pane's role never exceeds the viewer's parent role (spec)",
 }
 

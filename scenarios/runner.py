@@ -390,18 +390,16 @@ class _Play:
         return act
 
     def _started_before_finishing(self, name: str, agent: Orchestrator | ChildAgent) -> None:
-        """Under faults, an agent finishes only once it has started (its claim answered; a
-        cloud one's share up too): its work comes after that, so a finish the faults would
-        put first has to wait."""
-        if not self.conditions.faulty:
+        """Under faults, a cloud agent finishes only once it has started (claimed, its share
+        up): a worker does its work after that, so a finish the faults would put first has
+        to wait. A local agent works at once, claimed or not, so its finish never waits."""
+        if not self.conditions.faulty or agent.location is not Location.REMOTE:
             return
         if isinstance(agent, ChildAgent) and agent.launch_fails:
             return
         if not agent.claimed:
             raise WorldError(f"{name}'s run has not been claimed yet, so it cannot finish")
-        if agent.location is Location.REMOTE and (
-            agent.share is None or agent.share.session_id is None
-        ):
+        if agent.share is None or agent.share.session_id is None:
             raise WorldError(f"{name} has not started in the cloud yet, so it cannot finish")
 
     # -- what a person does in a viewer ------------------------------------------------

@@ -235,6 +235,14 @@ AgentMessage = (
 #: The commands one kind of agent adds (see `Orchestrator` and `ChildAgent`).
 C = TypeVar("C")
 
+#: An update of an agent's own run waiting its turn: what `call_task` takes.
+_RunUpdate = tuple[
+    Callable[[int], TaskRequest],
+    Callable[[TaskOutcome], Any],
+    str,
+    Callable[[], bool] | None,
+]
+
 
 class Agent(Actor[AgentMessage | C]):
     """What orchestrators and children share: a task row, a transcript, maybe a share."""
@@ -264,6 +272,10 @@ class Agent(Actor[AgentMessage | C]):
         #: With `create_children_in_spawn_order`: spawns waiting for an earlier child's row.
         self._spawns_waiting: deque[SpawnChild] = deque()
         self._creating_child = False
+        #: With `serialize_run_updates`: updates of this agent's run waiting for the one
+        #: in flight to be answered, as (build, then, what, wanted).
+        self._run_updates: deque[_RunUpdate] = deque()
+        self._updating_run = False
 
     @property
     def switches(self) -> Switches:
@@ -299,13 +311,22 @@ class Agent(Actor[AgentMessage | C]):
         *,
         what: str,
         wanted: Callable[[], bool] | None = None,
+        own_run: bool = False,
     ) -> None:
         """Send a task-server request now and wait for its reply in an operation of its
         own; `then(outcome)` is the message that brings the reply back to this actor, so
         the mailbox never waits for it. Requests leave in the order the agent made them,
         as on the client's one connection; their replies come when they come. A request
-        that fails is tried again while `wanted` (when given) says it still is.
+        that fails is tried again while `wanted` (when given) says it still is. With
+        `serialize_run_updates`, an update of the agent's `own_run` waits until the one
+        before it is answered.
         """
+        queued = own_run and self.switches.serialize_run_updates
+        if queued:
+            if self._updating_run:
+                self._run_updates.append((build, then, what, wanted))
+                return
+            self._updating_run = True
         sent = await self.tasks.send(build)
 
         async def operation() -> None:
@@ -314,9 +335,18 @@ class Agent(Actor[AgentMessage | C]):
                 outcome = await self.tasks.call_retrying(build, sent=sent, wanted=wanted)
             except TaskCallFailed as failed:
                 outcome = failed
+            if queued:
+                await self._next_run_update()
             await self.tell_self(then(outcome))
 
         self.spawn(operation, name=f"{self.name}:{what}")
+
+    async def _next_run_update(self) -> None:
+        """The run's last update was answered: the next one queued goes now."""
+        self._updating_run = False
+        if self._run_updates:
+            build, then, what, wanted = self._run_updates.popleft()
+            await self.call_task(build, then, what=what, wanted=wanted, own_run=True)
 
     async def transition(self, state: RunState) -> None:
         """Move this agent's run to `state`; `_Transitioned` brings the answer back."""
@@ -326,6 +356,7 @@ class Agent(Actor[AgentMessage | C]):
             lambda rid: tasks.TransitionRun(rid, task_id, state),
             lambda outcome: _Transitioned(state, outcome),
             what=f"transition-{state.value}",
+            own_run=True,
         )
 
     async def transitioned(self, state: RunState, outcome: TaskOutcome) -> RunRecord | None:
@@ -399,6 +430,7 @@ class Agent(Actor[AgentMessage | C]):
             ),
             lambda outcome: _LinkReported(session_id, outcome),
             what="link-session",
+            own_run=True,
             wanted=(
                 (lambda: self._sharing(session_id))
                 if self.switches.abandon_link_reports_of_ended_shares

@@ -151,6 +151,13 @@ class Switches:
     #: reads the run again, every 5 s for a minute, until it names another session. Off:
     #: it shows unavailable at once.
     reread_run_after_failed_join: bool
+    #: Closes the hole "a local agent's finish overtakes its claim": a local agent works at
+    #: once, and under faults its claim and its finish are each retried on their own
+    #: schedule, so the finish can land first, leaving a run that never started, whose
+    #: session link the gate refuses. The host sends its run's updates (state changes,
+    #: session links) one at a time, each once the one before is answered, as the
+    #: client's later per-task update queue does (client notes 6). Off: each goes at once.
+    serialize_run_updates: bool
     #: Behaviour 41: a hidden child pane joins through the viewer's seat on the parent
     #: share, so the server caps its role (and later approvals) at the parent role. Off
     #: (the shipped client, whose join carries only the secret): a child pane gets the
@@ -228,5 +235,6 @@ class Profile(enum.Enum):
             poll_after_speech_during_fetch=hardened,
             abandon_link_reports_of_ended_shares=hardened,
             reread_run_after_failed_join=hardened,
+            serialize_run_updates=hardened,
             cap_child_role_at_parent=False,
         )

@@ -42,6 +42,7 @@ EXPECTED = {
     "poll_after_speech_during_fetch": (False, False, False, True),
     "abandon_link_reports_of_ended_shares": (False, False, False, True),
     "reread_run_after_failed_join": (False, False, False, True),
+    "serialize_run_updates": (False, False, False, True),
 }
 
 

@@ -250,8 +250,12 @@ def test_the_link_reported_again_after_the_claim_is_the_live_shares() -> None:
     behind a partition; the refusal of the first share's link comes back last."""
     scenario = catalog.load("stop-cascade-ends-a-reshared-child")
     plan = parse_plan("partition:orchestrator/writer>task-server@6.8..32.6")
+    # The update queue sends the link only after the claim: the refusal never happens.
+    unqueued = {"serialize_run_updates": False}
     with capture_logs() as logs:
-        result = run_scenario(scenario, Profile.HARDENED, seed=186, fault_plan=plan)
+        result = run_scenario(
+            scenario, Profile.HARDENED, seed=186, fault_plan=plan, settings=unqueued
+        )
     assert result.passed, result.failures
     shares = [e["session_id"] for e in logs if e["event"] == "share_established"]
     again = [e["session_id"] for e in logs if e["event"] == "session_link_reported_again"]
@@ -283,11 +287,13 @@ def test_a_reshared_child_cut_off_from_the_task_server_loads_only_with_the_switc
             scenario, Profile.HARDENED, seed=seed, fault_plan=parse_plan(plan), settings=settings
         )
 
-    hole = run({switch: False})
+    # The update queue would keep the reports in order: here each switch acts alone.
+    unqueued = {"serialize_run_updates": False}
+    hole = run({**unqueued, switch: False})
     assert [(m.key, m.observed) for f in hole.failures for m in f.mismatches] == [
         ("root", "unavailable")
     ]
-    assert run({}).passed
+    assert run(unqueued).passed
 
 
 def test_a_run_page_reads_a_stopped_share_again_a_bounded_number_of_times(tmp_path: Path) -> None:
@@ -302,3 +308,23 @@ def test_a_run_page_reads_a_stopped_share_again_a_bounded_number_of_times(tmp_pa
     assert hardened.passed, hardened.failures
     # A minute of reads, one every 5 s; unbounded it would be about 110 in 600 s.
     assert hardened.task_requests - followups.task_requests <= 13
+
+
+#: The researcher's claim is held back by a partition past its scripted finish at 20 s.
+FINISH_BEFORE_CLAIM = (
+    "latency:0.01+exp(0.25); drop@9.43; partition:orchestrator/researcher>task-server@2.37..25.18"
+)
+
+
+def test_a_local_finish_that_overtakes_the_claim_is_held_back_only_by_the_update_queue() -> None:
+    """A local agent works at once, claimed or not; its claim and its finish are retried
+    on their own schedules, and a finish that lands first leaves a run that never started."""
+    scenario = catalog.load("child-finished-before-join")
+    plan = parse_plan(FINISH_BEFORE_CLAIM)
+
+    def run(settings: dict[str, bool]) -> RunResult:
+        return run_scenario(scenario, Profile.HARDENED, seed=37, fault_plan=plan, settings=settings)
+
+    hole = run({"serialize_run_updates": False})
+    assert "loaded" in [m.key for f in hole.failures for m in f.mismatches]
+    assert run({}).passed
