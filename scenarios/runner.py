@@ -124,6 +124,13 @@ class ExpectationResult:
         return all(c.held for c in self.comparisons)
 
 
+def _what_it_opens(viewer: ViewerSpec) -> str:
+    """`opens`, or for a viewer given a copied link, whose copy it is."""
+    if viewer.link_from is not None:
+        return f"the link {viewer.link_from} copied"
+    return viewer.opens
+
+
 class Verdict(enum.Enum):
     """What a run says about its scenario under its design."""
 
@@ -229,7 +236,7 @@ class _Play:
             (s.at, 2, f"{s.kind.value} {s.actor}", self._stepper(s)) for s in scenario.steps
         ]
         entries += [
-            (v.join_at, 3, f"{v.name} opens {v.opens}", self._joiner(v.name))
+            (v.join_at, 3, f"{v.name} opens {_what_it_opens(v)}", self._joiner(v.name))
             for v in scenario.viewers
         ]
         entries += [

@@ -76,7 +76,10 @@ def add_run_options(parser: argparse.ArgumentParser, *, many: bool) -> None:
             "--profile",
             choices=[p.value for p in Profile],
             default=Profile.CURRENT.value,
-            help="before the change, as merged, or with the follow-ups (default: current)",
+            help=(
+                "before the change, as merged, with the follow-ups, or with the follow-ups' "
+                "holes closed (default: current)"
+            ),
         )
     parser.add_argument(
         "--set",
