@@ -11,7 +11,7 @@ from actors.runtime.logs import ConsoleLines
 from actors.runtime.trace import TraceRecord
 from scenarios.designs import design_name, settings_of
 from scenarios.faults import format_faults
-from scenarios.results import explore_command, pins, reference
+from scenarios.results import explore_command, findings_command, pins, reference
 from scenarios.runner import Failure, RunResult, Verdict
 
 #: The narrowest a wrapped last column gets, however wide the others are.
@@ -19,7 +19,8 @@ MIN_WRAP = 20
 #: What the numbers in the result column count.
 RESULT_LEGEND = (
     "pass (N): all N expectations checked held; FAIL (N): N expectations, steps or invariants "
-    "broke; race: the file says the outcome depends on the interleaving, so explore it"
+    "broke; race: the file says the outcome depends on the interleaving, so explore it; "
+    "known hole: the file says this design lacks what it checks"
 )
 
 
@@ -108,6 +109,14 @@ def races(results: Sequence[RunResult]) -> str:
     lines = ["races (the outcome depends on the interleaving; one seed decides nothing):"]
     for result in results:
         lines.append(f"  {result.scenario.name} [{_design(result)}]: {explore_command(result)}")
+    return "\n".join(lines)
+
+
+def holes(results: Sequence[RunResult]) -> str:
+    """Each run that shows a hole the file names, and the command that lists it."""
+    lines = ["known holes (the file says this design lacks what it checks):"]
+    for result in results:
+        lines.append(f"  {result.scenario.name} [{_design(result)}]: {findings_command(result)}")
     return "\n".join(lines)
 
 

@@ -35,6 +35,11 @@ def explore_command(result: RunResult) -> str:
     return command + "".join(f" --set {setting}" for setting in settings_of(result.settings))
 
 
+def findings_command(result: RunResult) -> str:
+    """The `sharesim findings` line that reports a known hole and what closes it."""
+    return f"sharesim findings {reference(result)} --profiles {result.profile.value}"
+
+
 def pins(result: RunResult) -> str:
     """`switches pinned by the file: a=true` and what `--set` replaced, or nothing."""
     parts = []

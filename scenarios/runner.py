@@ -142,6 +142,10 @@ class Verdict(enum.Enum):
     #: expectations decide nothing, `sharesim explore` does. Broken invariants and steps
     #: that could not be carried out still fail it.
     RACE = "race"
+    #: The file marks this profile as a known hole: its expectations state what the design
+    #: should do and this profile does not. `run` reports it; explore and findings see it
+    #: fail. Broken invariants and steps that could not be carried out still fail it.
+    HOLE = "known hole"
 
 
 @dataclass
@@ -196,6 +200,8 @@ class RunResult:
             return Verdict.FAIL
         if self.race and not self.seed_chosen:
             return Verdict.RACE
+        if self.failures and self.profile in self.scenario.holes:
+            return Verdict.HOLE
         if self.failures:
             return Verdict.FAIL
         return Verdict.PASS if self.checked else Verdict.NO_CHECKS

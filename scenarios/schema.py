@@ -256,6 +256,9 @@ class Scenario:
     pins: Mapping[Profile, Mapping[str, bool]] = dataclasses.field(default_factory=dict)
     #: The profiles under which the outcome depends on the interleaving (`races`).
     races: tuple[Profile, ...] = ()
+    #: The profiles whose design lacks what the expectations ask (`holes`): a known hole,
+    #: reported as such by `run`, and a failure to `explore` and `findings`.
+    holes: tuple[Profile, ...] = ()
 
     def pinned(self, profile: Profile) -> dict[str, bool]:
         """The switches this file sets under `profile`, in the order the file gives them."""
@@ -564,7 +567,8 @@ def _scenario(top: _Table, path: Path) -> Scenario:
     _client_timeline(read_steps, viewer_tables, viewers)
     expectations = tuple(_expectation(t, viewer_names, agents) for t in top.tables("expect"))
     pins = _switch_pins(top)
-    races = _races(top, expectations)
+    races = _marked_profiles(top, "races", expectations, "there is no outcome to explore")
+    holes = _marked_profiles(top, "holes", expectations, "there is nothing that falls short")
     top.finish()
     last = max(
         [s.at for s in steps]
@@ -588,6 +592,7 @@ def _scenario(top: _Table, path: Path) -> Scenario:
         expectations=expectations,
         pins=pins,
         races=races,
+        holes=holes,
     )
 
 
@@ -990,24 +995,24 @@ def _switch_settings(table: _Table, *, profile_tables: bool) -> dict[str, bool]:
     return settings
 
 
-def _races(top: _Table, expectations: Sequence[Expectation]) -> tuple[Profile, ...]:
-    """The profiles whose outcome depends on the interleaving: `run` reports them as races
-    to explore. Each must have expectations, since exploring checks those."""
+def _marked_profiles(
+    top: _Table, key: str, expectations: Sequence[Expectation], why: str
+) -> tuple[Profile, ...]:
+    """The profiles a top-level list names: `races` (the outcome depends on the
+    interleaving, so `run` reports a race to explore) or `holes` (the design lacks what
+    the expectations ask, so `run` reports a known hole). Each must have expectations."""
     valid = tuple(p.value for p in Profile)
-    names = top.names("races", ())
+    names = top.names(key, ())
     checked = {p for e in expectations for p in e.profiles}
-    races: list[Profile] = []
+    marked: list[Profile] = []
     for name in names:
         if name not in valid:
-            top.report("races", f"expected profiles from {', '.join(valid)}, got {name!r}")
+            top.report(key, f"expected profiles from {', '.join(valid)}, got {name!r}")
         elif Profile(name) not in checked:
-            top.report(
-                "races",
-                f"{name!r} has no expectations in this file, so there is no outcome to explore",
-            )
-        elif Profile(name) not in races:
-            races.append(Profile(name))
-    return tuple(races)
+            top.report(key, f"{name!r} has no expectations in this file, so {why}")
+        elif Profile(name) not in marked:
+            marked.append(Profile(name))
+    return tuple(marked)
 
 
 # -- steps the file's own timeline rules out --------------------------------------------------

@@ -122,4 +122,8 @@ def _cell(result: RunResult) -> str:
 
 
 #: How a cell says its run did not simply pass: broke, or a race this seed cannot judge.
-_MARKS = {Verdict.FAIL: " (FAIL)", Verdict.RACE: " (race: explore it)"}
+_MARKS = {
+    Verdict.FAIL: " (FAIL)",
+    Verdict.RACE: " (race: explore it)",
+    Verdict.HOLE: " (known hole)",
+}

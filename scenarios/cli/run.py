@@ -278,6 +278,10 @@ def run_command(args: argparse.Namespace) -> int:
         if races:
             print()
             print(report.races(races))
+        holes = [r for r in results if r.verdict is Verdict.HOLE]
+        if holes:
+            print()
+            print(report.holes(holes))
         if args.show:
             for result in results:
                 print()

@@ -37,6 +37,8 @@ class RecordedRun:
             return "fail", f"FAIL ({len(result.failures) + len(result.violations)})"
         if verdict is Verdict.RACE:
             return "race", "race: explore it"
+        if verdict is Verdict.HOLE:
+            return "race", "known hole"
         if verdict is Verdict.NO_CHECKS:
             return "none", "no checks"
         return "pass", f"pass ({result.checked})"

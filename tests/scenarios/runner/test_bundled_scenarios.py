@@ -40,11 +40,14 @@ def test_core_topologies_declare_all_three_profiles(name: str) -> None:
 @pytest.mark.parametrize(("scenario", "profile"), CASES)
 def test_scenario_holds_in_memory(scenario: Scenario, profile: Profile) -> None:
     """Under a profile the file marks as a race, seed 0 proves nothing either way: the run
-    must still check everything and break no invariant (test_races explores it)."""
+    must still check everything and break no invariant (test_races explores it). Under one
+    it marks as a known hole, the hole must show: a marker must not outlive its hole."""
     result = run_scenario(scenario, profile)
     assert result.checked == len(scenario.expectations_for(profile))
     if profile in scenario.races:
         assert result.verdict is Verdict.RACE, report.failures(result)
+    elif profile in scenario.holes:
+        assert result.verdict is Verdict.HOLE, report.failures(result)
     else:
         assert result.passed, report.failures(result)
 
