@@ -93,10 +93,6 @@ class Child:
     pane: PaneState
 
 
-def _registration(child: Child) -> int:
-    return child.position
-
-
 class ChildRoster:
     """The children of one viewer, in registration order; see the module docstring.
 
@@ -117,12 +113,12 @@ class ChildRoster:
     def __iter__(self) -> Iterator[Child]:
         """The children in pill order."""
         if self._order_by_creation:
-            return iter(sorted(self._children.values(), key=self._creation_order))
+            return iter(sorted(self._children.values(), key=self._pill_order))
         return iter(self._children.values())
 
-    @staticmethod
-    def _creation_order(child: Child) -> tuple[float, int]:
-        return child.row.created_at, child.position
+    def _pill_order(self, child: Child) -> tuple[float, int]:
+        """Registration order, or creation first when pills follow it."""
+        return (child.row.created_at if self._order_by_creation else 0.0), child.position
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._children
@@ -163,7 +159,7 @@ class ChildRoster:
                 opened.append(child)
             touched.append(child)
         self._check_launches(touched)
-        opened.sort(key=self._creation_order if self._order_by_creation else _registration)
+        opened.sort(key=self._pill_order)
         return tuple(OpenPane(child.task_id, child.row.session_link) for child in opened)
 
     def refresh(self, runs: Iterable[RunRecord]) -> None:
