@@ -13,11 +13,9 @@ import structlog
 
 from actors.runtime.limits import MAX_REFUSING, SERVE_LIMITS, ConnectionLimits
 from scenarios.cli.options import at_most, not_negative, positive
+from scenarios.cli.serve_limits import client_share
 
 _log = structlog.get_logger("sharesim.serve")
-
-#: Without --max-client-connections, one client may hold this fraction (1/N) of the cap.
-CLIENT_SHARE = 4
 
 #: Descriptors the process needs besides its clients' (listeners, stdio, the trace).
 _SPARE_DESCRIPTORS = 64
@@ -107,7 +105,7 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
         ping_timeout=args.ping_timeout,
         max_connections=args.max_connections,
         max_client_connections=min(
-            args.max_client_connections or max(1, args.max_connections // CLIENT_SHARE),
+            args.max_client_connections or client_share(args.max_connections),
             args.max_connections,
         ),
         max_backlog_bytes=args.max_backlog,

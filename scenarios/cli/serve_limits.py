@@ -15,6 +15,13 @@ _DEFAULTS = SessionLimits()
 #: Without a per-client option, one client may hold this fraction (1/N) of a server-wide
 #: limit: several clients must join forces to fill the server.
 CLIENT_SHARE = 4
+
+
+def client_share(total: int) -> int:
+    """What one client may hold of a server-wide `total` when no per-client option says."""
+    return max(1, total // CLIENT_SHARE)
+
+
 _TASK_DEFAULTS = TaskLimits()
 #: Viewer seats in all sessions under `serve`: at about 2 KB a seat, some 20 MB.
 MAX_SEATS = 10_000
@@ -188,7 +195,7 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
 def task_limits(args: argparse.Namespace) -> TaskLimits:
     """The task-server limits the options ask for; a share above its total is a `ValueError`."""
     at_most(args.max_principal_runs, "--max-principal-runs", args.max_runs, "--max-runs")
-    share = args.max_principal_runs or max(1, args.max_runs // CLIENT_SHARE)
+    share = args.max_principal_runs or client_share(args.max_runs)
     return TaskLimits(
         max_runs=args.max_runs,
         max_field_chars=args.max_task_field_chars,
@@ -211,9 +218,9 @@ def session_limits(args: argparse.Namespace) -> SessionLimits:
         "--max-history-mb",
     )
     at_most(args.max_client_seats, "--max-client-seats", args.max_seats, "--max-seats")
-    client_sessions = args.max_client_sessions or max(1, args.max_sessions // CLIENT_SHARE)
-    client_history_mb = args.max_client_history_mb or max(1, args.max_history_mb // CLIENT_SHARE)
-    client_seats = args.max_client_seats or max(1, args.max_seats // CLIENT_SHARE)
+    client_sessions = args.max_client_sessions or client_share(args.max_sessions)
+    client_history_mb = args.max_client_history_mb or client_share(args.max_history_mb)
+    client_seats = args.max_client_seats or client_share(args.max_seats)
     return SessionLimits(
         max_client_sessions=min(client_sessions, args.max_sessions),
         max_client_history_bytes=min(client_history_mb, args.max_history_mb) * MIB,
