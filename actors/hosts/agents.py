@@ -212,8 +212,7 @@ class _ChildRecord:
         """As the host's pane group sees the child's pane (same process, so it can look)."""
         if self.location is Location.REMOTE:
             return PaneShareState.VIEWING  # the host views the cloud child's share
-        share = self.actor.share if self.actor else None
-        if share is not None and share.status is not ShareStatus.ENDED:
+        if self.actor is not None and self.actor.live_share is not None:
             return PaneShareState.SHARING
         return PaneShareState.NOT_SHARED
 
@@ -302,6 +301,12 @@ class Agent(Actor[AgentMessage | C]):
         """The run of the agent that spawned this one; an orchestrator has none."""
         return None
 
+    @property
+    def live_share(self) -> Share | None:
+        """This agent's share while it is up (not ended), else None."""
+        share = self.share
+        return share if share is not None and share.status is not ShareStatus.ENDED else None
+
     # -- task rows -------------------------------------------------------------------
 
     async def call_task(
@@ -384,8 +389,7 @@ class Agent(Actor[AgentMessage | C]):
         came last may be of a share stopped since.
         """
         refused, self._link_refused_before_claim = self._link_refused_before_claim, False
-        share = self.share
-        live = share.session_id if share and share.status is not ShareStatus.ENDED else None
+        live = self.live_share.session_id if self.live_share is not None else None
         if refused and live and live in self._links_sent:
             _log.info("session_link_reported_again", decision=True, session_id=live)
             await self.write_link(live, self._links_sent[live])
@@ -440,12 +444,8 @@ class Agent(Actor[AgentMessage | C]):
 
     def _sharing(self, session_id: str) -> bool:
         """Whether `session_id` is the session of this agent's share, and it is up."""
-        share = self.share
-        return (
-            share is not None
-            and share.status is not ShareStatus.ENDED
-            and share.session_id == session_id
-        )
+        share = self.live_share
+        return share is not None and share.session_id == session_id
 
     def link_reported(self, session_id: str, outcome: TaskOutcome) -> RunRecord | None:
         if isinstance(outcome, TaskCallAbandoned):
@@ -477,7 +477,7 @@ class Agent(Actor[AgentMessage | C]):
     def start_share(
         self, kind: ShareKind, *, lifetime: sharer.Lifetime, link_role: Role = Role.READER
     ) -> None:
-        if self.share is not None and self.share.status is not ShareStatus.ENDED:
+        if self.live_share is not None:
             _log.info("share_skipped", decision=True, reason="already sharing")
             return
         source = share_source(kind, self.task_id, self.switches)
@@ -557,9 +557,7 @@ class Agent(Actor[AgentMessage | C]):
                 )
                 return
             self._creating_child = True
-        host_share = (
-            self.share.source if self.share and self.share.status is not ShareStatus.ENDED else None
-        )
+        host_share = self._live_share_source()
         parent = self.task_id
         await self.call_task(
             lambda rid: tasks.CreateRun(
@@ -576,8 +574,8 @@ class Agent(Actor[AgentMessage | C]):
 
     def _live_share_source(self) -> ShareSource | None:
         """What a new local child inherits from the host now: its share, unless it ended."""
-        share = self.share
-        return share.source if share is not None and share.status is not ShareStatus.ENDED else None
+        share = self.live_share
+        return share.source if share is not None else None
 
     def refuses_spawns(self) -> bool:
         """Whether this agent never ran, so it orchestrates nothing."""
@@ -695,7 +693,7 @@ class Agent(Actor[AgentMessage | C]):
 
     def describe(self) -> AgentInfo:
         share = self.share
-        live = share is not None and share.status is not ShareStatus.ENDED
+        live = self.live_share is not None
         return AgentInfo(
             name=self.name,
             task_id=self.task_id,
@@ -876,12 +874,12 @@ class ChildAgent(Agent[ChildCommand]):
         Only a share opened here counts as inherited: under the spec's stop cascade
         (`stop_only_inherited_shares`) it is the only one the host's stop may end.
         """
-        if self.share is not None and self.share.status is not ShareStatus.ENDED:
+        if (live := self.live_share) is not None:
             _log.info(
                 "inherit_skipped",
                 decision=True,
                 reason="already sharing",
-                session_id=self.share.session_id,
+                session_id=live.session_id,
             )
             return
         self.open_share(source, lifetime=sharer.Lifetime.EPHEMERAL)
@@ -889,7 +887,7 @@ class ChildAgent(Agent[ChildCommand]):
 
     async def _host_stopped(self) -> None:
         share = self.share
-        sharing = share is not None and share.status is not ShareStatus.ENDED
+        sharing = self.live_share is not None
         inherited = share is not None and share is self._inherited
         if stops_with_host(sharing=sharing, inherited=inherited, switches=self.switches):
             await self.stop_sharing()  # the stop goes on down to its own inherited children
