@@ -373,9 +373,7 @@ class _Play:
         async def act() -> None:
             unable = self._cannot_take(step)
             if unable is not None:
-                if self.conditions.faulty and self._not_there_yet(step):
-                    raise WorldError(unable)  # under faults it waits its turn (see `play`)
-                self._skip(step, unable)
+                self._skip(step, unable, waits=self._not_there_yet(step))
                 return
             if step.kind in (StepKind.DISCONNECT, StepKind.RECONNECT):
                 await self._connectivity(step)
@@ -426,10 +424,7 @@ class _Play:
             await self._pill_shown(step)
         if step.kind is StepKind.COPY_LINK:
             if await viewer.ask(CopyLink(), sender="scenario") is None:
-                unable = f"{step.actor}'s view has no link to copy yet"
-                if self.conditions.faulty:
-                    raise WorldError(unable)  # under faults it waits its turn (see `play`)
-                self._skip(step, unable)
+                self._skip(step, f"{step.actor}'s view has no link to copy yet", waits=True)
             return
         await viewer.tell(self._person_message(step), sender="scenario")
 
@@ -514,7 +509,11 @@ class _Play:
             return True
         return any(self._maybe_task_id(m) is None for m in step.mentions)
 
-    def _skip(self, step: Step, reason: str) -> None:
+    def _skip(self, step: Step, reason: str, *, waits: bool) -> None:
+        """A step its actor cannot take now did nothing; under faults, one that `waits` for
+        what faults may only delay raises instead, and waits its turn (see `play`)."""
+        if waits and self.conditions.faulty:
+            raise WorldError(reason)
         now = trio.current_time()
         label = f"{step.kind.value} {step.actor}"
         _log.info("step_skipped", decision=True, step=label, reason=reason, line=step.line)
