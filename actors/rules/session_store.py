@@ -612,7 +612,7 @@ class SessionStore:
             client=victim.client,
             why=f"{why}: room for {client}",
         )
-        self._forget(victim, "")
+        self._forget(victim)
         return True
 
     def _terminate(self, conn: ConnId, session: _Session, reason: str) -> list[Action]:
@@ -654,7 +654,7 @@ class SessionStore:
             "session_ended", decision=True, session_id=session.session_id, reason=reason.value
         )
         if session.manifest.lifetime is sharer.Lifetime.EPHEMERAL:
-            self._forget(session, "ended")
+            self._forget(session)
         else:
             self._ended[session.session_id] = None
         return actions
@@ -665,7 +665,7 @@ class SessionStore:
         """The session, unless it is unknown or has expired (then it is forgotten now)."""
         session = self.sessions.get(session_id or "")
         if session is not None and self._expired(session):
-            self._forget(session, "expired")
+            self._forget(session, noting="expired")
             return None
         return session
 
@@ -696,7 +696,8 @@ class SessionStore:
         for seat in [s for s in session.seats.values() if self._seat_expired(s)]:
             self._drop_seat(session, seat)
 
-    def _forget(self, session: _Session, why: str) -> None:
+    def _forget(self, session: _Session, *, noting: str | None = None) -> None:
+        """Drop a session and its seats; `noting` is why, for a note nobody else made."""
         for seat in list(session.seats.values()):
             self._drop_seat(session, seat)
         del self.sessions[session.session_id]
@@ -707,8 +708,8 @@ class SessionStore:
         self._client_sessions[client] = self._client_sessions.get(client, 0) - 1
         if not self._client_sessions[client]:
             del self._client_sessions[client], self._client_bytes[client]
-        if why not in ("ended", ""):
-            self._notes.info("session_forgotten", session_id=session.session_id, why=why)
+        if noting is not None:
+            self._notes.info("session_forgotten", session_id=session.session_id, why=noting)
 
     def _room_for_a_session(self, client: str) -> str | None:
         """Make room for a new session of `client`, or say which limit leaves none.
@@ -774,7 +775,7 @@ class SessionStore:
         self._next_sweep = now + self.limits.sweep_every_s
         for session in list(self.sessions.values()):
             if self._expired(session):
-                self._forget(session, "expired")
+                self._forget(session, noting="expired")
                 continue
             self._drop_expired_seats(session)
 
